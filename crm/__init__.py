@@ -1,0 +1,1 @@
+"""Interim CRM."""

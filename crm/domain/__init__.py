@@ -1,0 +1,1 @@
+"""Plain-Python domain rules: enumerations, value objects and errors. No Qt, no SQL."""

@@ -1,0 +1,122 @@
+"""Every application setting, declared once with its type, default and environment override.
+
+Settings live in ``settings.json`` in the user config folder (platformdirs). Window geometry
+and column layouts are the UI's business and live in QSettings instead. Secrets never live
+here: X tokens go through :mod:`crm.x.credentials` (the system keyring).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "interim-crm"
+
+
+def data_dir() -> Path:
+    """The folder for the SQLite database and its backups (``CRM_DATA_DIR`` overrides)."""
+    override = os.environ.get("CRM_DATA_DIR")
+    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_dir() -> Path:
+    """The folder for ``settings.json`` (``CRM_CONFIG_DIR`` overrides)."""
+    override = os.environ.get("CRM_CONFIG_DIR")
+    path = (
+        Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    type: type
+    default: Any
+    env: str | None
+    help: str
+
+
+OPTIONS: dict[str, Option] = {
+    o.name: o
+    for o in (
+        Option("database_url", str, "", "CRM_DATABASE_URL",
+               "SQLAlchemy URL of the database; empty means the SQLite file in the data folder."),
+        Option("x_api_url", str, "https://api.x.com", "CRM_X_API_URL",
+               "Base URL of the X API v2 (a company proxy or a local test server can stand in)."),
+        Option("x_own_handle", str, "", "CRM_X_OWN_HANDLE",
+               "The recruiter's own X handle, for mentions between them and their contacts."),
+        Option("x_schedule_minutes", int, 0, None,
+               "Sync the watch list every N minutes while the app runs; 0 means never."),
+        Option("x_monthly_request_budget", int, 10000, None,
+               "Warn before a sync that would pass this many X API requests in a month."),
+        Option("user_name", str, "", "CRM_USER",
+               "Who the recruiter is, for attribution; empty means the login name."),
+        Option("retention_months", int, 24, None,
+               "People with no interaction for this many months come up for retention review."),
+    )
+}
+
+
+def _settings_file() -> Path:
+    return config_dir() / "settings.json"
+
+
+def _stored() -> dict[str, Any]:
+    path = _settings_file()
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("Ignoring unreadable settings file %s: %s", path, exc)
+        return {}
+
+
+def get(name: str) -> Any:
+    """The value of setting ``name``: environment first, then the settings file, then default."""
+    option = OPTIONS[name]
+    if option.env and os.environ.get(option.env):
+        raw: Any = os.environ[option.env]
+    else:
+        raw = _stored().get(name, option.default)
+    try:
+        return option.type(raw)
+    except (TypeError, ValueError):
+        log.warning("Setting %s has an invalid value %r; using the default", name, raw)
+        return option.default
+
+
+def set(name: str, value: Any) -> None:  # noqa: A001 - mirrors get()
+    """Store ``value`` for setting ``name`` in the settings file (atomically)."""
+    option = OPTIONS[name]
+    stored = _stored()
+    stored[name] = option.type(value)
+    path = _settings_file()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(stored, indent=2, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def current_user() -> str:
+    """The recruiter's name for audit entries and 'logged by'."""
+    configured = str(get("user_name")).strip()
+    if configured:
+        return configured
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # getpass raises various errors when there is no login name
+        return "unknown"
