@@ -24,7 +24,9 @@ APP_NAME = "interim-crm"
 def data_dir() -> Path:
     """The folder for the SQLite database and its backups (``CRM_DATA_DIR`` overrides)."""
     override = os.environ.get("CRM_DATA_DIR")
-    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path = (
+        Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -33,7 +35,9 @@ def config_dir() -> Path:
     """The folder for ``settings.json`` (``CRM_CONFIG_DIR`` overrides)."""
     override = os.environ.get("CRM_CONFIG_DIR")
     path = (
-        Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+        Path(override)
+        if override
+        else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
     )
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -51,20 +55,55 @@ class Option:
 OPTIONS: dict[str, Option] = {
     o.name: o
     for o in (
-        Option("database_url", str, "", "CRM_DATABASE_URL",
-               "SQLAlchemy URL of the database; empty means the SQLite file in the data folder."),
-        Option("x_api_url", str, "https://api.x.com", "CRM_X_API_URL",
-               "Base URL of the X API v2 (a company proxy or a local test server can stand in)."),
-        Option("x_own_handle", str, "", "CRM_X_OWN_HANDLE",
-               "The recruiter's own X handle, for mentions between them and their contacts."),
-        Option("x_schedule_minutes", int, 0, None,
-               "Sync the watch list every N minutes while the app runs; 0 means never."),
-        Option("x_monthly_request_budget", int, 10000, None,
-               "Warn before a sync that would pass this many X API requests in a month."),
-        Option("user_name", str, "", "CRM_USER",
-               "Who the recruiter is, for attribution; empty means the login name."),
-        Option("retention_months", int, 24, None,
-               "People with no interaction for this many months come up for retention review."),
+        Option(
+            "database_url",
+            str,
+            "",
+            "CRM_DATABASE_URL",
+            "SQLAlchemy URL of the database; empty means the SQLite file in the data folder.",
+        ),
+        Option(
+            "x_api_url",
+            str,
+            "https://api.x.com",
+            "CRM_X_API_URL",
+            "Base URL of the X API v2 (a company proxy or a local test server can stand in).",
+        ),
+        Option(
+            "x_own_handle",
+            str,
+            "",
+            "CRM_X_OWN_HANDLE",
+            "The recruiter's own X handle, for mentions between them and their contacts.",
+        ),
+        Option(
+            "x_schedule_minutes",
+            int,
+            0,
+            None,
+            "Sync the watch list every N minutes while the app runs; 0 means never.",
+        ),
+        Option(
+            "x_monthly_request_budget",
+            int,
+            10000,
+            None,
+            "Warn before a sync that would pass this many X API requests in a month.",
+        ),
+        Option(
+            "user_name",
+            str,
+            "",
+            "CRM_USER",
+            "Who the recruiter is, for attribution; empty means the login name.",
+        ),
+        Option(
+            "retention_months",
+            int,
+            24,
+            None,
+            "People with no interaction for this many months come up for retention review.",
+        ),
     )
 }
 
@@ -98,7 +137,7 @@ def get(name: str) -> Any:
         return option.default
 
 
-def set(name: str, value: Any) -> None:  # noqa: A001 - mirrors get()
+def set(name: str, value: Any) -> None:
     """Store ``value`` for setting ``name`` in the settings file (atomically)."""
     option = OPTIONS[name]
     stored = _stored()

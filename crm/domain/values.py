@@ -1,0 +1,165 @@
+"""Value objects and normalisers: X handles, emails, phone numbers, day rates, dates."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlparse
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from crm.domain.errors import ValidationError
+
+_HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+_X_HOSTS = {"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com"}
+
+
+@dataclass(frozen=True)
+class XHandle:
+    """An X username without the ``@``; compares case-insensitively like X does."""
+
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> XHandle:
+        """Accept ``name``, ``@name``, ``x.com/name`` or ``twitter.com/name`` (with or without
+        scheme, ``www.`` and a trailing path or query)."""
+        raw = (text or "").strip()
+        if not raw:
+            raise ValidationError("An X handle cannot be empty.", field="x_handle")
+        candidate = raw
+        lowered = raw.lower()
+        if "/" in raw or lowered.startswith(("x.com", "twitter.com", "www.")):
+            url = raw if "://" in raw else "https://" + raw
+            parsed = urlparse(url)
+            host = (parsed.hostname or "").lower().removeprefix("www.")
+            if host not in _X_HOSTS:
+                raise ValidationError(
+                    f"{raw!r} is not an X profile address (expected x.com/name or twitter.com/name).",
+                    field="x_handle",
+                )
+            parts = [p for p in parsed.path.split("/") if p]
+            if not parts:
+                raise ValidationError(f"{raw!r} has no handle in it.", field="x_handle")
+            candidate = parts[0]
+        candidate = candidate.removeprefix("@")
+        if not _HANDLE_RE.match(candidate):
+            raise ValidationError(
+                f"{raw!r} is not a valid X handle: use 1 to 15 letters, digits or underscores.",
+                field="x_handle",
+            )
+        return cls(candidate)
+
+    def __str__(self) -> str:
+        return "@" + self.value
+
+    @property
+    def key(self) -> str:
+        return self.value.lower()
+
+
+def normalise_email(text: str) -> str:
+    """A syntactically valid email address, normalised; no DNS lookups."""
+    raw = (text or "").strip()
+    if not raw:
+        raise ValidationError("An email address cannot be empty.", field="email")
+    try:
+        result = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(
+            f"{raw!r} is not a valid email address: {exc}", field="email"
+        ) from None
+    return str(result.normalized)
+
+
+def normalise_phone(text: str, region: str = "GB") -> str:
+    """A phone number in E.164 form (``+447700900123``); UK numbers may omit the +44."""
+    raw = (text or "").strip()
+    if not raw:
+        raise ValidationError("A phone number cannot be empty.", field="phone")
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(f"{raw!r} is not a phone number.", field="phone") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(f"{raw!r} is not a valid phone number.", field="phone")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def format_phone(e164: str) -> str:
+    """A stored E.164 number in the national format for UK numbers, international otherwise."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 44
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(number, fmt))
+
+
+def parse_day_rate(value: str | Decimal | int | float, field: str = "day_rate") -> Decimal:
+    """A positive amount with at most two decimal places (``£650``, ``650.00``, ``1,200``)."""
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        text = str(value).strip().replace(",", "").lstrip("£$€").strip()
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError(f"{value!r} is not an amount of money.", field=field) from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError("A day rate must be a positive amount.", field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError("A day rate has at most two decimal places.", field=field)
+    if amount >= Decimal("100000"):
+        raise ValidationError("A day rate must be under 100,000.", field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def check_date_range(start: date | None, end: date | None, what: str = "placement") -> None:
+    """Refuse an end before the start."""
+    if start is not None and end is not None and end < start:
+        raise ValidationError(
+            f"A {what} cannot end ({end:%d/%m/%Y}) before it starts ({start:%d/%m/%Y}).",
+            field="end_date",
+        )
+
+
+def require_text(value: str | None, label: str, field: str, max_length: int = 200) -> str:
+    """Non-empty stripped text no longer than ``max_length``."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(f"{label} is required.", field=field)
+    return limit_text(text, label, field, max_length)
+
+
+def limit_text(value: str | None, label: str, field: str, max_length: int) -> str:
+    text = (value or "").strip()
+    if len(text) > max_length:
+        raise ValidationError(
+            f"{label} is too long (at most {max_length} characters).", field=field
+        )
+    return text
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, apostrophe-free text for search: ``St George's`` -> ``st georges``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.replace("'", "").replace("\u2019", "").replace("\u2018", "")
+    return stripped.casefold()
+
+
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def search_words(text: str) -> list[str]:
+    """The plain words of user search text: folded, with every operator character dropped."""
+    return _WORD_RE.findall(fold(text or ""))

@@ -1,0 +1,256 @@
+"""Opening the database: URL resolution, engine set-up, migrations, backups and sessions.
+
+A :class:`Database` is cheap to pass around; a Session is opened per user action with
+:meth:`Database.session` and never held by UI code.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from crm import settings
+from crm.domain.errors import DatabaseError
+from crm.storage import search
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def default_sqlite_path() -> Path:
+    return settings.data_dir() / "crm.sqlite3"
+
+
+def resolve_url(url: str | None = None) -> URL:
+    """The database URL: argument, then ``CRM_DATABASE_URL``/settings, then the SQLite file."""
+    text = url or str(settings.get("database_url") or "")
+    if not text:
+        text = f"sqlite:///{default_sqlite_path()}"
+    try:
+        parsed = make_url(text)
+    except Exception:
+        raise DatabaseError(f"{text!r} is not a database URL.") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseError(f"Only SQLite and PostgreSQL are supported, not {parsed.drivername}.")
+    return parsed
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config(connection: Any | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+class Database:
+    """One database (a SQLite file or a PostgreSQL database) and its session factory."""
+
+    def __init__(self, url: str | URL | None = None, *, echo: bool = False) -> None:
+        self.url = url if isinstance(url, URL) else resolve_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            if self.url.database and self.url.database != ":memory:":
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        search.install_hooks(self._sessions)
+
+    # -- description ---------------------------------------------------------------
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
+            return Path(self.url.database)
+        return None
+
+    def describe(self) -> str:
+        """Which database is open, for the status bar: a file path or host and database."""
+        if self.is_sqlite:
+            return f"SQLite: {self.sqlite_path or 'in memory'}"
+        host = self.url.host or "localhost"
+        port = f":{self.url.port}" if self.url.port else ""
+        return f"PostgreSQL: {host}{port}/{self.url.database}"
+
+    # -- sessions ------------------------------------------------------------------
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work: commits when the block ends, rolls back everything on error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries only; nothing is committed."""
+        session = self._sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    # -- schema --------------------------------------------------------------------
+    def current_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+        except OperationalError as exc:
+            raise DatabaseError(f"Cannot open {self.describe()}: {exc.orig}") from None
+
+    def is_empty_schema(self) -> bool:
+        with self.engine.connect() as conn:
+            return not inspect(conn).get_table_names()
+
+    def check(self) -> str:
+        """``"current"``, ``"behind"`` or raises: a database newer than this program is refused."""
+        current = self.current_revision()
+        head = head_revision()
+        if current == head:
+            return "current"
+        script = ScriptDirectory.from_config(alembic_config())
+        known = {rev.revision for rev in script.walk_revisions()}
+        if current is not None and current not in known:
+            raise DatabaseError(
+                f"{self.describe()} was written by a newer version of Interim CRM "
+                f"(schema {current}); update the program before opening it."
+            )
+        return "behind"
+
+    def upgrade(self, *, backup: bool = True) -> Path | None:
+        """Bring the schema to the newest revision; back a SQLite file up first if it has data."""
+        state = self.check()
+        if state == "current":
+            return None
+        backup_path: Path | None = None
+        if backup and self.sqlite_path is not None and self.current_revision() is not None:
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+            backup_path = self.sqlite_path.with_name(
+                f"{self.sqlite_path.stem}.before-upgrade-{stamp}{self.sqlite_path.suffix}"
+            )
+            self.backup(backup_path)
+            log.info("Backed up %s to %s before upgrading", self.sqlite_path, backup_path)
+        with self.engine.begin() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            command.upgrade(alembic_config(conn), "head")
+        return backup_path
+
+    # -- backups -------------------------------------------------------------------
+    def backup(self, target: Path) -> None:
+        """An online copy: SQLite's backup API, or pg_dump for PostgreSQL."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self.sqlite_path is not None:
+            if not self.sqlite_path.exists():
+                raise DatabaseError(f"There is no database at {self.sqlite_path} to back up.")
+            source = sqlite3.connect(self.sqlite_path)
+            dest = sqlite3.connect(target)
+            try:
+                with dest:
+                    source.backup(dest)
+            finally:
+                dest.close()
+                source.close()
+            return
+        if not self.is_sqlite:
+            self._pg_tool("pg_dump", ["--clean", "--if-exists", "--no-owner", "-f", str(target)])
+            return
+        raise DatabaseError("An in-memory database cannot be backed up.")
+
+    def restore(self, source: Path) -> None:
+        """Replace this database with a backup made by :meth:`backup`."""
+        source = Path(source)
+        if not source.exists():
+            raise DatabaseError(f"No backup file at {source}.")
+        if self.sqlite_path is not None:
+            try:
+                probe = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+                probe.execute("SELECT count(*) FROM alembic_version").fetchone()
+                probe.close()
+            except sqlite3.DatabaseError:
+                raise DatabaseError(f"{source} is not an Interim CRM SQLite backup.") from None
+            self.engine.dispose()
+            src = sqlite3.connect(source)
+            dest = sqlite3.connect(self.sqlite_path)
+            try:
+                with dest:
+                    src.backup(dest)
+            finally:
+                dest.close()
+                src.close()
+            return
+        if not self.is_sqlite:
+            self.engine.dispose()
+            self._pg_tool("psql", ["-v", "ON_ERROR_STOP=1", "-q", "-f", str(source)])
+            return
+        raise DatabaseError("An in-memory database cannot be restored.")
+
+    def _pg_tool(self, tool: str, args: list[str]) -> None:
+        exe = shutil.which(tool)
+        if exe is None:
+            raise DatabaseError(f"{tool} is not installed; install the PostgreSQL client tools.")
+        url = self.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        result = subprocess.run(
+            [exe, "-d", dsn, *args], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise DatabaseError(f"{tool} failed: {result.stderr.strip().splitlines()[-1:]}")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str | URL | None = None, *, upgrade: bool = True) -> Database:
+    """Open (and by default create or upgrade) the database the user chose."""
+    db = Database(url)
+    if upgrade:
+        db.upgrade()
+    else:
+        db.check()
+    return db

@@ -1,0 +1,347 @@
+"""Full-text search over people and interactions, and keeping its index in step.
+
+SQLite: ``person_search`` holds each person's search document and the FTS5 table
+``person_fts`` indexes it through triggers (both made by the migration); interactions are
+indexed by ``interaction_fts`` the same way. PostgreSQL: generated tsvector columns with GIN
+indexes, and a trigram index for substrings.
+
+Documents are refreshed in the same transaction as the change that made them stale: a
+session hook notes which people a flush touched and rewrites their documents before commit.
+
+User text never reaches FTS5 or tsquery syntax: :func:`crm.domain.values.search_words` keeps
+only letters and digits, and each word becomes a quoted prefix term.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    event,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm.domain.values import fold, search_words
+from crm.storage.models import (
+    Employment,
+    Organisation,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    PersonSearch,
+    Tag,
+    XAccount,
+    person_tags,
+)
+
+log = logging.getLogger(__name__)
+
+_PENDING = "crm_search_pending_people"
+_PENDING_ORGS = "crm_search_pending_orgs"
+_PENDING_ACCOUNTS = "crm_search_pending_accounts"
+
+# Prefixes this short match too many people to rank; an ordered surname range answers them.
+SHORT_PREFIX = 2
+
+
+# -- keeping the index in step -------------------------------------------------------------
+def install_hooks(factory: sessionmaker[Session]) -> None:
+    event.listen(factory, "after_flush", _note_changes)
+    event.listen(factory, "before_commit", _refresh_before_commit)
+
+
+def _note_changes(session: Session, _flush_context: Any) -> None:
+    people: set[int] = session.info.setdefault(_PENDING, set())
+    orgs: set[int] = session.info.setdefault(_PENDING_ORGS, set())
+    accounts: set[int] = session.info.setdefault(_PENDING_ACCOUNTS, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Person):
+            people.add(obj.id)
+        elif isinstance(obj, (PersonEmail, PersonPhone, Employment)):
+            if obj.person_id is not None:
+                people.add(obj.person_id)
+        elif isinstance(obj, Organisation) and obj in session.dirty:
+            orgs.add(obj.id)
+        elif isinstance(obj, XAccount) and obj in session.dirty:
+            accounts.add(obj.id)
+
+
+def _refresh_before_commit(session: Session) -> None:
+    if not (
+        session.info.get(_PENDING)
+        or session.info.get(_PENDING_ORGS)
+        or session.info.get(_PENDING_ACCOUNTS)
+    ):
+        return
+    session.flush()
+    people: set[int] = session.info.pop(_PENDING, set())
+    orgs: set[int] = session.info.pop(_PENDING_ORGS, set())
+    accounts: set[int] = session.info.pop(_PENDING_ACCOUNTS, set())
+    if orgs:
+        people.update(
+            session.scalars(
+                select(Employment.person_id).where(Employment.organisation_id.in_(orgs))
+            )
+        )
+    if accounts:
+        people.update(session.scalars(select(Person.id).where(Person.x_account_id.in_(accounts))))
+    refresh_people(session, people)
+
+
+def _join(parts: Iterable[str | None]) -> str:
+    return " ".join(fold(p) for p in parts if p)
+
+
+def documents_for(session: Session, person_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The search documents of ``person_ids`` (those that still exist), computed in bulk."""
+    if not person_ids:
+        return []
+    ids = list(person_ids)
+    people = session.execute(
+        select(
+            Person.id,
+            Person.first_name,
+            Person.last_name,
+            Person.preferred_name,
+            Person.job_title,
+            Person.notes,
+            Person.specialisms,
+            Person.location,
+            XAccount.handle,
+        )
+        .outerjoin(XAccount, XAccount.id == Person.x_account_id)
+        .where(Person.id.in_(ids))
+    ).all()
+    docs: dict[int, dict[str, Any]] = {}
+    for row in people:
+        docs[row.id] = {
+            "person_id": row.id,
+            "name": _join([row.first_name, row.last_name, row.preferred_name]),
+            "organisation": "",
+            "past_organisations": "",
+            "title": _join([row.job_title]),
+            "contact": _join([row.handle, "@" + row.handle if row.handle else None]),
+            "tags": "",
+            "notes": _join([row.notes, row.specialisms, row.location]),
+        }
+    if not docs:
+        return []
+    for person_id, name, title, end in session.execute(
+        select(Employment.person_id, Organisation.name, Employment.title, Employment.end_date)
+        .join(Organisation, Organisation.id == Employment.organisation_id)
+        .where(Employment.person_id.in_(docs))
+    ):
+        key = "organisation" if end is None else "past_organisations"
+        doc = docs[person_id]
+        doc[key] = (doc[key] + " " + fold(name)).strip()
+        if title:
+            doc["title"] = (doc["title"] + " " + fold(title)).strip()
+    for person_id, email in session.execute(
+        select(PersonEmail.person_id, PersonEmail.email).where(PersonEmail.person_id.in_(docs))
+    ):
+        # The whole address and its parts: "jo.bloggs@nhs.net" finds by "bloggs" and "nhs".
+        docs[person_id]["contact"] += (
+            " " + fold(email) + " " + fold(email.replace("@", " ").replace(".", " "))
+        )
+    for person_id, tag in session.execute(
+        select(person_tags.c.person_id, Tag.name)
+        .join(Tag, Tag.id == person_tags.c.tag_id)
+        .where(person_tags.c.person_id.in_(docs))
+    ):
+        docs[person_id]["tags"] += " " + fold(tag)
+    return list(docs.values())
+
+
+def refresh_people(session: Session, person_ids: Iterable[int]) -> None:
+    """Rewrite the search documents of ``person_ids`` in the session's transaction."""
+    ids = sorted({i for i in person_ids if i is not None})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        docs = documents_for(session, chunk)
+        session.execute(delete(PersonSearch).where(PersonSearch.person_id.in_(chunk)))
+        if docs:
+            session.execute(PersonSearch.__table__.insert(), docs)
+
+
+def rebuild_all(session: Session) -> int:
+    """Recompute every person's document (after a bulk load or a restore)."""
+    ids = list(session.scalars(select(Person.id)))
+    refresh_people(session, ids)
+    return len(ids)
+
+
+# -- querying ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PeopleFilter:
+    organisation_id: int | None = None
+    sector: str | None = None
+    kind: str | None = None  # "client" or "candidate"
+    tag: str | None = None
+    available_before: date | None = None
+
+
+def _apply_filters(stmt: Select[Any], f: PeopleFilter) -> Select[Any]:
+    if f.kind == "client":
+        stmt = stmt.where(Person.is_client_contact.is_(True))
+    elif f.kind == "candidate":
+        stmt = stmt.where(Person.is_candidate.is_(True))
+    if f.available_before is not None:
+        stmt = stmt.where(
+            Person.is_candidate.is_(True), Person.available_from <= f.available_before
+        )
+    if f.organisation_id is not None:
+        stmt = stmt.where(
+            exists().where(
+                Employment.person_id == Person.id,
+                Employment.organisation_id == f.organisation_id,
+                Employment.end_date.is_(None),
+            )
+        )
+    if f.sector:
+        stmt = stmt.where(
+            or_(
+                exists().where(
+                    Employment.person_id == Person.id,
+                    Employment.end_date.is_(None),
+                    Employment.organisation_id == Organisation.id,
+                    Organisation.sector == f.sector,
+                ),
+                Person.candidate_sectors.contains(f.sector),
+            )
+        )
+    if f.tag:
+        stmt = stmt.where(
+            exists().where(
+                person_tags.c.person_id == Person.id,
+                person_tags.c.tag_id == Tag.id,
+                func.lower(Tag.name) == f.tag.lower(),
+            )
+        )
+    return stmt
+
+
+def fts5_query(words: Sequence[str]) -> str:
+    """An FTS5 MATCH expression: every word a quoted prefix term, all required."""
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def tsquery_text(words: Sequence[str]) -> str:
+    """A to_tsquery('simple', ...) argument: every word a prefix term, all required."""
+    return " & ".join(f"{w}:*" for w in words)
+
+
+# Column weights for bm25: the current organisation weighs most so that a word of an
+# organisation's name lists its people first, then the person's own name.
+_BM25 = "bm25(person_fts, 12.0, 20.0, 4.0, 3.0, 3.0, 2.0, 1.0)"
+
+
+def search_people_ids(
+    session: Session,
+    text_query: str,
+    filters: PeopleFilter | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[int]:
+    """Ids of the people best matching ``text_query``, best first; empty text lists by name."""
+    f = filters or PeopleFilter()
+    words = search_words(text_query)
+    if not words:
+        stmt = _apply_filters(select(Person.id), f).order_by(Person.sort_name, Person.id)
+        return list(session.scalars(stmt.limit(limit).offset(offset)))
+    dialect = session.get_bind().dialect.name
+    if len(words) == 1 and len(words[0]) <= SHORT_PREFIX:
+        return _short_prefix(session, words[0], f, limit, offset)
+    if dialect == "sqlite":
+        return _fts5(session, words, f, limit, offset)
+    return _tsquery(session, words, f, limit, offset)
+
+
+def _short_prefix(
+    session: Session, prefix: str, f: PeopleFilter, limit: int, offset: int
+) -> list[int]:
+    # sort_name is "surname first-name" folded: an index range scan, already in order.
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    stmt = (
+        select(Person.id)
+        .where(Person.sort_name >= prefix, Person.sort_name < upper)
+        .order_by(Person.sort_name, Person.id)
+    )
+    return list(session.scalars(_apply_filters(stmt, f).limit(limit).offset(offset)))
+
+
+def _fts5(
+    session: Session, words: Sequence[str], f: PeopleFilter, limit: int, offset: int
+) -> list[int]:
+    match = fts5_query(words)
+    hits = (
+        select(literal_column("person_fts.rowid").label("pid"), literal_column(_BM25).label("rank"))
+        .select_from(text("person_fts"))
+        .where(text("person_fts MATCH :match").bindparams(bindparam("match", match)))
+    ).subquery()
+    stmt = select(Person.id).join(hits, hits.c.pid == Person.id)
+    stmt = _apply_filters(stmt, f).order_by(hits.c.rank, Person.sort_name)
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def _tsquery(
+    session: Session, words: Sequence[str], f: PeopleFilter, limit: int, offset: int
+) -> list[int]:
+    query = func.to_tsquery("simple", tsquery_text(words))
+    vector = literal_column("person_search.vector")
+    rank = func.ts_rank(vector, query)
+    stmt = (
+        select(Person.id)
+        .join(PersonSearch, PersonSearch.person_id == Person.id)
+        .where(vector.op("@@")(query))
+    )
+    stmt = _apply_filters(stmt, f).order_by(rank.desc(), Person.sort_name)
+    ids = list(session.scalars(stmt.limit(limit).offset(offset)))
+    if ids or offset:
+        return ids
+    # Nothing starts with these words: fall back to substrings (pg_trgm keeps this indexed).
+    document = literal_column("person_search.document")
+    conditions = [document.like("%" + w + "%") for w in words]
+    stmt = (
+        select(Person.id)
+        .join(PersonSearch, PersonSearch.person_id == Person.id)
+        .where(and_(*conditions))
+    )
+    return list(session.scalars(_apply_filters(stmt, f).order_by(Person.sort_name).limit(limit)))
+
+
+def search_interaction_ids(session: Session, text_query: str, limit: int = 50) -> list[int]:
+    """Ids of interactions whose summary or body match, best first."""
+    words = search_words(text_query)
+    if not words:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        rows = session.execute(
+            text(
+                "SELECT rowid FROM interaction_fts WHERE interaction_fts MATCH :m "
+                "ORDER BY bm25(interaction_fts, 3.0, 1.0) LIMIT :n"
+            ),
+            {"m": fts5_query(words), "n": limit},
+        )
+        return [r[0] for r in rows]
+    rows = session.execute(
+        text(
+            "SELECT id FROM interaction WHERE search_vector @@ to_tsquery('simple', :q) "
+            "ORDER BY ts_rank(search_vector, to_tsquery('simple', :q)) DESC LIMIT :n"
+        ),
+        {"q": tsquery_text(words), "n": limit},
+    )
+    return [r[0] for r in rows]
