@@ -13,6 +13,7 @@ target_metadata = Base.metadata
 # Search machinery the models do not describe: FTS5 tables (and their shadow tables) on SQLite,
 # generated search columns on PostgreSQL. Alembic's comparison must not try to drop them.
 _SEARCH_TABLE_PREFIXES = ("person_fts", "interaction_fts")
+_SEARCH_INDEX_PREFIXES = ("ix_person_search_", "ix_interaction_tsv")
 _SEARCH_COLUMNS = {
     ("person_search", "vector"),
     ("person_search", "document"),
@@ -27,9 +28,7 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
         table = obj.table.name
         if (table, name) in _SEARCH_COLUMNS:
             return False
-    if type_ == "index" and name and name.startswith(("ix_person_search_", "ix_interaction_tsv")):
-        return False
-    return True
+    return not (type_ == "index" and name and name.startswith(_SEARCH_INDEX_PREFIXES))
 
 
 def _configure(connection) -> None:  # type: ignore[no-untyped-def]
