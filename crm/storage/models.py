@@ -145,7 +145,7 @@ class XAccount(Versioned, Base):
         back_populates="account", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
 
 class Tweet(Base):
@@ -235,7 +235,7 @@ class Organisation(Versioned, Base):
         back_populates="organisation", passive_deletes=True
     )
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
 
 class Person(Versioned, Base):
@@ -303,7 +303,7 @@ class Person(Versioned, Base):
     )
     tags: Mapped[list[Tag]] = relationship(secondary=person_tags, order_by=Tag.name)
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
     @property
     def display_name(self) -> str:
@@ -350,7 +350,7 @@ class Employment(Versioned, Base):
     person: Mapped[Person] = relationship(back_populates="employments")
     organisation: Mapped[Organisation] = relationship(back_populates="employments")
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
     @property
     def is_current(self) -> bool:
@@ -402,7 +402,7 @@ class Placement(Versioned, Base):
         order_by="PlacementNote.created_at",
     )
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
 
 class Extension(Base):
@@ -465,7 +465,7 @@ class Interaction(Versioned, Base):
     organisation: Mapped[Organisation | None] = relationship()
     placement: Mapped[Placement | None] = relationship()
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
 
 class AuditEntry(Base):

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     and_,
     bindparam,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     event,
     exists,
     func,
+    insert,
     literal_column,
     or_,
     select,
@@ -174,7 +176,7 @@ def refresh_people(session: Session, person_ids: Iterable[int]) -> None:
         docs = documents_for(session, chunk)
         session.execute(delete(PersonSearch).where(PersonSearch.person_id.in_(chunk)))
         if docs:
-            session.execute(PersonSearch.__table__.insert(), docs)
+            session.execute(insert(PersonSearch), docs)
 
 
 def rebuild_all(session: Session) -> int:
@@ -301,7 +303,7 @@ def _tsquery(
     session: Session, words: Sequence[str], f: PeopleFilter, limit: int, offset: int
 ) -> list[int]:
     query = func.to_tsquery("simple", tsquery_text(words))
-    vector = literal_column("person_search.vector")
+    vector: ColumnElement[Any] = literal_column("person_search.vector")
     rank = func.ts_rank(vector, query)
     stmt = (
         select(Person.id)
@@ -313,7 +315,7 @@ def _tsquery(
     if ids or offset:
         return ids
     # Nothing starts with these words: fall back to substrings (pg_trgm keeps this indexed).
-    document = literal_column("person_search.document")
+    document: ColumnElement[str] = literal_column("person_search.document")
     conditions = [document.like("%" + w + "%") for w in words]
     stmt = (
         select(Person.id)

@@ -21,7 +21,7 @@ _SEARCH_COLUMNS = {
 }
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table" and name and name.startswith(_SEARCH_TABLE_PREFIXES):
         return False
     if type_ == "column" and reflected and compare_to is None:

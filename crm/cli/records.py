@@ -1,0 +1,575 @@
+"""``crm person``, ``crm org``, ``crm log`` and ``crm placement``: records from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from crm.cli import UsageError, open_db
+from crm.cli.output import fmt, print_json, print_table
+from crm.domain.dates import parse_date, parse_when
+from crm.domain.errors import ValidationError
+
+
+def register(sub: Any) -> None:
+    _register_person(sub)
+    _register_org(sub)
+    _register_log(sub)
+    _register_placement(sub)
+
+
+# -- person -----------------------------------------------------------------------------------
+def _person_fields(p: argparse.ArgumentParser, *, adding: bool) -> None:
+    if adding:
+        p.add_argument("first_name")
+        p.add_argument("last_name")
+    else:
+        p.add_argument("--first-name")
+        p.add_argument("--last-name")
+    p.add_argument("--preferred-name")
+    p.add_argument("--title", dest="job_title")
+    p.add_argument("--org", metavar="ORGANISATION", help="current employer (id, code or name)")
+    p.add_argument("--email", action="append", dest="emails", metavar="EMAIL")
+    p.add_argument("--phone", action="append", dest="phones", metavar="PHONE")
+    p.add_argument("--location")
+    p.add_argument("--linkedin", dest="linkedin_url")
+    p.add_argument("--client", action="store_true", dest="is_client_contact", default=None)
+    p.add_argument("--candidate", action="store_true", dest="is_candidate", default=None)
+    p.add_argument("--tag", action="append", dest="tags")
+    p.add_argument("--notes")
+    p.add_argument("--available-from", metavar="DATE")
+    p.add_argument("--day-rate", dest="day_rate_expectation", metavar="AMOUNT")
+    p.add_argument("--do-not-contact", action="store_true", default=None)
+
+
+def _register_person(sub: Any) -> None:
+    person = sub.add_parser("person", help="add, show, list, edit or delete people")
+    ps = person.add_subparsers(dest="person_command", required=True, metavar="ACTION")
+    p = ps.add_parser("add", help="add a person")
+    _person_fields(p, adding=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=person_add)
+    p = ps.add_parser("show", help="a person's details and timeline")
+    p.add_argument("person", metavar="PERSON", help="id, email, @handle or unambiguous name")
+    p.add_argument("--limit", type=int, default=30, help="timeline entries (default 30)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=person_show)
+    p = ps.add_parser("list", help="list people (by surname)")
+    p.add_argument("--org", metavar="ORGANISATION")
+    p.add_argument("--kind", choices=("client", "candidate"))
+    p.add_argument("--tag")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=person_list)
+    p = ps.add_parser("edit", help="change a person's details")
+    p.add_argument("person", metavar="PERSON")
+    _person_fields(p, adding=False)
+    p.add_argument("--not-client", action="store_false", dest="is_client_contact")
+    p.add_argument("--not-candidate", action="store_false", dest="is_candidate")
+    p.set_defaults(handler=person_edit)
+    p = ps.add_parser("delete", help="delete a person")
+    p.add_argument("person", metavar="PERSON")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=person_delete)
+
+
+def _person_changes(args: argparse.Namespace, db: Any) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for name in (
+        "first_name",
+        "last_name",
+        "preferred_name",
+        "job_title",
+        "location",
+        "linkedin_url",
+        "notes",
+        "day_rate_expectation",
+        "is_client_contact",
+        "is_candidate",
+        "do_not_contact",
+        "emails",
+        "phones",
+        "tags",
+    ):
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = value
+    if getattr(args, "available_from", None):
+        changes["available_from"] = parse_date(args.available_from, "available_from")
+    return changes
+
+
+def person_add(args: argparse.Namespace) -> int:
+    from crm.services.organisations import resolve_organisation
+    from crm.services.people import PersonInput, add_person, get_person
+
+    db = open_db(args)
+    org_id = resolve_organisation(db, args.org) if args.org else None
+    changes = _person_changes(args, db)
+    data = PersonInput(
+        organisation_id=org_id,
+        **{k: v for k, v in changes.items() if k not in ("first_name", "last_name")},
+        first_name=args.first_name,
+        last_name=args.last_name,
+    )
+    person_id = add_person(db, data)
+    if args.json:
+        print_json(get_person(db, person_id))
+    else:
+        print(f"Added #{person_id} {args.first_name} {args.last_name}")
+    return 0
+
+
+def person_show(args: argparse.Namespace) -> int:
+    from crm.services.people import get_person, resolve_person
+    from crm.services.timeline import TimelineQuery, person_timeline
+
+    db = open_db(args)
+    person_id = resolve_person(db, args.person)
+    detail = get_person(db, person_id)
+    timeline = person_timeline(db, person_id, TimelineQuery(limit=args.limit))
+    if args.json:
+        from crm.services.views import to_json
+
+        data = to_json(detail)
+        current = detail.current_employment
+        data["organisation"] = current.organisation if current else None
+        data["timeline"] = to_json(timeline)
+        print_json(data)
+        return 0
+    current = detail.current_employment
+    print(f"#{detail.id} {detail.name}" + (" [DO NOT CONTACT]" if detail.do_not_contact else ""))
+    if detail.job_title or current:
+        print(
+            "  "
+            + ", ".join(
+                x for x in (detail.job_title, current.organisation if current else None) if x
+            )
+        )
+    kinds = [
+        k
+        for k, on in (
+            ("client contact", detail.is_client_contact),
+            ("candidate", detail.is_candidate),
+        )
+        if on
+    ]
+    if kinds:
+        print("  " + " and ".join(kinds))
+    for label, value in (
+        ("Email", ", ".join(detail.emails)),
+        ("Phone", ", ".join(detail.phones)),
+        ("X", detail.x_account and "@" + detail.x_account.handle),
+        ("Tags", ", ".join(detail.tags)),
+        ("Available", fmt(detail.available_from)),
+        (
+            "Day rate",
+            detail.day_rate_expectation
+            and f"{detail.day_rate_currency} {detail.day_rate_expectation}",
+        ),
+    ):
+        if value:
+            print(f"  {label}: {value}")
+    past = [e for e in detail.employments if not e.is_current]
+    if past:
+        print(
+            "  Previously: "
+            + "; ".join(f"{e.title or ''} at {e.organisation}".strip() for e in past)
+        )
+    print()
+    print("Timeline:" if timeline else "Timeline: nothing yet.")
+    for entry in timeline:
+        first_line = entry.text.splitlines()[0] if entry.text else ""
+        print(f"  {fmt(entry.at)}  {entry.title}: {first_line[:100]}")
+    return 0
+
+
+def person_list(args: argparse.Namespace) -> int:
+    from crm.services.organisations import resolve_organisation
+    from crm.services.people import search_people
+    from crm.storage.search import PeopleFilter
+
+    db = open_db(args)
+    org_id = resolve_organisation(db, args.org) if args.org else None
+    people = search_people(
+        db, "", PeopleFilter(organisation_id=org_id, kind=args.kind, tag=args.tag), limit=args.limit
+    )
+    if args.json:
+        print_json(people)
+        return 0
+    print_table(
+        ["ID", "NAME", "TITLE", "ORGANISATION"],
+        [(p.id, p.name, p.job_title, p.organisation) for p in people],
+    )
+    return 0
+
+
+def person_edit(args: argparse.Namespace) -> int:
+    from crm.services.organisations import resolve_organisation
+    from crm.services.people import add_employment, get_person, resolve_person, update_person
+
+    db = open_db(args)
+    person_id = resolve_person(db, args.person)
+    changes = _person_changes(args, db)
+    if args.org:
+        org_id = resolve_organisation(db, args.org)
+        current = get_person(db, person_id).current_employment
+        if current is None or current.organisation_id != org_id:
+            add_employment(db, person_id, org_id, changes.get("job_title"))
+    if not changes and not args.org:
+        raise UsageError("Nothing to change: give at least one option (see --help).")
+    if changes:
+        update_person(db, person_id, changes, None)
+    print(f"Updated #{person_id}")
+    return 0
+
+
+def person_delete(args: argparse.Namespace) -> int:
+    from crm.services.people import delete_person, deletion_impact, get_person, resolve_person
+
+    db = open_db(args)
+    person_id = resolve_person(db, args.person)
+    detail = get_person(db, person_id)
+    impact = deletion_impact(db, person_id)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("Refusing to delete without --yes when not run interactively.")
+        answer = input(
+            f"Delete {detail.name} with {impact['employments']} job record(s) and "
+            f"their part in {impact['interactions']} interaction(s)? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.")
+            return 1
+    delete_person(db, person_id, detail.version)
+    print(f"Deleted #{person_id} {detail.name}")
+    return 0
+
+
+# -- organisations ----------------------------------------------------------------------------
+def _register_org(sub: Any) -> None:
+    org = sub.add_parser("org", help="add, show or list organisations")
+    os_ = org.add_subparsers(dest="org_command", required=True, metavar="ACTION")
+    p = os_.add_parser("add", help="add an organisation")
+    p.add_argument("name")
+    p.add_argument("--sector", help="health_social_care, housing, local_government, education")
+    p.add_argument("--type", dest="org_type", default="other")
+    p.add_argument("--region")
+    p.add_argument("--website")
+    p.add_argument("--ods", dest="ods_code")
+    p.add_argument("--gss", dest="gss_code")
+    p.add_argument("--status", dest="client_status", default="prospect")
+    p.add_argument("--tag", action="append", dest="tags", default=[])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=org_add)
+    p = os_.add_parser("show", help="an organisation with its people and placements")
+    p.add_argument("organisation", metavar="ORGANISATION")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=org_show)
+    p = os_.add_parser("list", help="list organisations")
+    p.add_argument("text", nargs="?", default="")
+    p.add_argument("--sector")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=org_list)
+
+
+def org_add(args: argparse.Namespace) -> int:
+    from crm.services.organisations import OrganisationInput, add_organisation, get_organisation
+
+    db = open_db(args)
+    org_id = add_organisation(
+        db,
+        OrganisationInput(
+            name=args.name,
+            sector=args.sector,
+            org_type=args.org_type,
+            region=args.region,
+            website=args.website,
+            ods_code=args.ods_code,
+            gss_code=args.gss_code,
+            client_status=args.client_status,
+            tags=args.tags,
+        ),
+    )
+    if args.json:
+        print_json(get_organisation(db, org_id))
+    else:
+        print(f"Added #{org_id} {args.name}")
+    return 0
+
+
+def org_show(args: argparse.Namespace) -> int:
+    from crm.services.organisations import get_organisation, resolve_organisation
+    from crm.services.people import people_at
+    from crm.services.placements import list_placements
+    from crm.services.views import to_json
+
+    db = open_db(args)
+    org_id = resolve_organisation(db, args.organisation)
+    detail = get_organisation(db, org_id)
+    people = people_at(db, org_id)
+    former = people_at(db, org_id, current=False)
+    placements = list_placements(db, organisation_id=org_id)
+    if args.json:
+        data = to_json(detail)
+        data["people"] = to_json(people)
+        data["former_people"] = to_json(former)
+        data["placements"] = to_json(placements)
+        print_json(data)
+        return 0
+    print(f"#{detail.id} {detail.name}")
+    for label, value in (
+        ("Sector", detail.sector),
+        ("Type", detail.org_type),
+        ("Region", detail.region),
+        ("Status", detail.client_status),
+        ("ODS", detail.ods_code),
+        ("GSS", detail.gss_code),
+        ("Website", detail.website),
+        ("X", detail.x_account and "@" + detail.x_account.handle),
+    ):
+        if value:
+            print(f"  {label}: {value}")
+    print(f"\nPeople ({len(people)}):")
+    for p in people:
+        print(f"  #{p.id} {p.name}" + (f", {p.job_title}" if p.job_title else ""))
+    if former:
+        print(f"\nFormerly ({len(former)}):")
+        for p in former:
+            print(f"  #{p.id} {p.name}")
+    print(f"\nPlacements ({len(placements)}):")
+    for pl in placements:
+        print(
+            f"  #{pl.id} {pl.candidate}, {pl.role} ({pl.status}) "
+            f"{fmt(pl.start_date)} to {fmt(pl.end_date)}"
+        )
+    return 0
+
+
+def org_list(args: argparse.Namespace) -> int:
+    from crm.services.organisations import list_organisations
+
+    db = open_db(args)
+    orgs = list_organisations(db, args.text, sector=args.sector)
+    if args.json:
+        print_json(orgs)
+        return 0
+    print_table(
+        ["ID", "NAME", "SECTOR", "STATUS", "PEOPLE"],
+        [(o.id, o.name, o.sector, o.client_status, o.people_count) for o in orgs],
+    )
+    return 0
+
+
+# -- log ----------------------------------------------------------------------------------------
+def _register_log(sub: Any) -> None:
+    p = sub.add_parser("log", help="log a call, meeting, email... with a person")
+    p.add_argument(
+        "person", metavar="PERSON", nargs="+", help="one or more people: id, email, @handle or name"
+    )
+    p.add_argument(
+        "--kind",
+        default="call",
+        help="call, meeting, video_call, email, tweet, dm, twitter_chat, event, note",
+    )
+    p.add_argument("--summary", required=True)
+    p.add_argument("--direction", choices=("in", "out"), default="out")
+    p.add_argument(
+        "--at",
+        metavar="WHEN",
+        default="now",
+        help="e.g. '26/11/2026 14:30', 'yesterday 09:00' (UK time; default now)",
+    )
+    p.add_argument("--body-file", type=Path, metavar="FILE", help="notes from a file ('-': stdin)")
+    p.add_argument("--follow-up", metavar="DATE", help="e.g. 03/12/2026, +1w")
+    p.add_argument("--placement", type=int, metavar="ID")
+    p.add_argument(
+        "--anyway",
+        action="store_true",
+        help="log outbound contact even with someone marked do-not-contact",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=log_cmd)
+
+
+def log_cmd(args: argparse.Namespace) -> int:
+    from crm.services.interactions import InteractionInput, get_interaction, log_interaction
+    from crm.services.people import resolve_person
+
+    body = None
+    if args.body_file is not None:
+        if str(args.body_file) == "-":
+            body = sys.stdin.read()
+        else:
+            try:
+                body = args.body_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValidationError(f"Cannot read {args.body_file}: {exc}") from None
+    occurred_at = parse_when(args.at)
+    follow_up = parse_date(args.follow_up, "follow_up_due") if args.follow_up else None
+    db = open_db(args)
+    person_ids = [resolve_person(db, ref) for ref in args.person]
+    interaction_id = log_interaction(
+        db,
+        InteractionInput(
+            person_ids=person_ids,
+            summary=args.summary,
+            kind=args.kind,
+            direction=args.direction,
+            occurred_at=occurred_at,
+            body=body,
+            follow_up_due=follow_up,
+            placement_id=args.placement,
+            allow_do_not_contact=args.anyway,
+        ),
+    )
+    if args.json:
+        print_json(get_interaction(db, interaction_id))
+    else:
+        print(f"Logged #{interaction_id}")
+    return 0
+
+
+# -- placements -------------------------------------------------------------------------------
+def _register_placement(sub: Any) -> None:
+    pl = sub.add_parser("placement", help="add, list, show, extend placements; add notes")
+    ps = pl.add_subparsers(dest="placement_command", required=True, metavar="ACTION")
+    p = ps.add_parser("add", help="place a candidate at an organisation")
+    p.add_argument("candidate", metavar="PERSON")
+    p.add_argument("organisation", metavar="ORGANISATION")
+    p.add_argument("--role", required=True)
+    p.add_argument("--rate", dest="day_rate", metavar="AMOUNT", help="day rate, e.g. 750")
+    p.add_argument("--currency", default="GBP")
+    p.add_argument("--start", metavar="DATE")
+    p.add_argument("--end", metavar="DATE")
+    p.add_argument("--status", default="proposed")
+    p.add_argument("--contact", metavar="PERSON", help="client contact")
+    p.add_argument("--ir35", default="undetermined", choices=("inside", "outside", "undetermined"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=placement_add)
+    p = ps.add_parser("list", help="list placements")
+    p.add_argument("--status")
+    p.add_argument("--org", metavar="ORGANISATION")
+    p.add_argument("--ending-within", type=int, metavar="WEEKS")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=placement_list)
+    p = ps.add_parser("show", help="a placement with its extensions and notes")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=placement_show)
+    p = ps.add_parser("extend", help="extend a placement to a new end date")
+    p.add_argument("id", type=int)
+    p.add_argument("--to", required=True, metavar="DATE", dest="new_end")
+    p.add_argument("--rate", metavar="AMOUNT")
+    p.add_argument("--reason")
+    p.set_defaults(handler=placement_extend)
+    p = ps.add_parser("note", help="add a note to a placement")
+    p.add_argument("id", type=int)
+    p.add_argument("text")
+    p.set_defaults(handler=placement_note)
+
+
+def placement_add(args: argparse.Namespace) -> int:
+    from crm.services.organisations import resolve_organisation
+    from crm.services.people import resolve_person
+    from crm.services.placements import PlacementInput, add_placement, get_placement
+
+    db = open_db(args)
+    data = PlacementInput(
+        candidate_id=resolve_person(db, args.candidate),
+        organisation_id=resolve_organisation(db, args.organisation),
+        role=args.role,
+        status=args.status,
+        day_rate=args.day_rate,
+        currency=args.currency,
+        start_date=parse_date(args.start, "start_date") if args.start else None,
+        end_date=parse_date(args.end, "end_date") if args.end else None,
+        client_contact_id=resolve_person(db, args.contact) if args.contact else None,
+        ir35=args.ir35,
+    )
+    placement_id = add_placement(db, data)
+    if args.json:
+        print_json(get_placement(db, placement_id))
+    else:
+        print(f"Added placement #{placement_id}")
+    return 0
+
+
+def placement_list(args: argparse.Namespace) -> int:
+    from crm.services.organisations import resolve_organisation
+    from crm.services.placements import list_placements
+
+    db = open_db(args)
+    placements = list_placements(
+        db,
+        status=args.status,
+        organisation_id=resolve_organisation(db, args.org) if args.org else None,
+        ending_within_days=args.ending_within * 7 if args.ending_within else None,
+    )
+    if args.json:
+        print_json(placements)
+        return 0
+    print_table(
+        ["ID", "CANDIDATE", "ORGANISATION", "ROLE", "STATUS", "START", "END", "RATE"],
+        [
+            (
+                p.id,
+                p.candidate,
+                p.organisation,
+                p.role,
+                p.status,
+                p.start_date,
+                p.end_date,
+                p.day_rate and f"{p.currency} {p.day_rate}",
+            )
+            for p in placements
+        ],
+    )
+    return 0
+
+
+def placement_show(args: argparse.Namespace) -> int:
+    from crm.services.placements import get_placement
+
+    db = open_db(args)
+    p = get_placement(db, args.id)
+    if args.json:
+        print_json(p)
+        return 0
+    print(f"#{p.id} {p.candidate}: {p.role} at {p.organisation} ({p.status})")
+    print(
+        f"  {fmt(p.start_date)} to {fmt(p.end_date)}"
+        + (f", {p.currency} {p.day_rate}/day" if p.day_rate else "")
+        + f", IR35 {p.ir35}"
+    )
+    if p.client_contact:
+        print(f"  Client contact: {p.client_contact}")
+    for e in p.extensions:
+        print(
+            f"  Extended {fmt(e.created_at)} to {fmt(e.new_end_date)}"
+            + (f" at {e.day_rate}" if e.day_rate else "")
+            + (f": {e.reason}" if e.reason else "")
+        )
+    for n in p.notes:
+        print(f"  Note {fmt(n.created_at)} {n.author or ''}: {n.text}")
+    return 0
+
+
+def placement_extend(args: argparse.Namespace) -> int:
+    from crm.services.placements import extend_placement
+
+    db = open_db(args)
+    extend_placement(db, args.id, parse_date(args.new_end, "new_end_date"), args.rate, args.reason)
+    print(f"Extended placement #{args.id} to {args.new_end}")
+    return 0
+
+
+def placement_note(args: argparse.Namespace) -> int:
+    from crm.services.placements import add_note
+
+    db = open_db(args)
+    note_id = add_note(db, args.id, args.text)
+    print(f"Added note #{note_id} to placement #{args.id}")
+    return 0

@@ -1,0 +1,62 @@
+"""Reading dates and times as a UK recruiter types them: 26/11/2026, 2026-11-26, today, +2w."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from crm.domain.errors import ValidationError
+
+UK = ZoneInfo("Europe/London")
+_RELATIVE = re.compile(r"^\+(\d+)\s*([dwm])$")
+
+
+def parse_date(text: str, field: str = "date", today: date | None = None) -> date:
+    """``26/11/2026``, ``26/11/26``, ``2026-11-26``, ``today``, ``tomorrow``, ``+3d``, ``+2w``."""
+    raw = (text or "").strip().lower()
+    base = today or date.today()
+    if raw in ("today", "now"):
+        return base
+    if raw == "tomorrow":
+        return base + timedelta(days=1)
+    if raw == "yesterday":
+        return base - timedelta(days=1)
+    match = _RELATIVE.match(raw)
+    if match:
+        n, unit = int(match.group(1)), match.group(2)
+        return base + timedelta(days=n * {"d": 1, "w": 7, "m": 30}[unit])
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValidationError(f"{text!r} is not a date (use dd/mm/yyyy or yyyy-mm-dd).", field=field)
+
+
+def parse_when(text: str, field: str = "occurred_at", now: datetime | None = None) -> datetime:
+    """A moment in UK local time, returned in UTC: ``now``, ``yesterday 14:00``,
+    ``26/11/2026 09:30``, ``2026-11-26T09:30``, or a date alone (09:00)."""
+    raw = (text or "").strip()
+    current = now or datetime.now(UTC)
+    if raw.lower() in ("", "now"):
+        return current
+    try:
+        parsed = datetime.fromisoformat(raw)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UK)
+        return parsed.astimezone(UTC)
+    except ValueError:
+        pass
+    parts = raw.rsplit(" ", 1)
+    clock = time(9, 0)
+    day_text = raw
+    if len(parts) == 2 and re.fullmatch(r"\d{1,2}[:.]\d{2}", parts[1]):
+        hours, minutes = re.split(r"[:.]", parts[1])
+        try:
+            clock = time(int(hours), int(minutes))
+        except ValueError:
+            raise ValidationError(f"{parts[1]!r} is not a time of day.", field=field) from None
+        day_text = parts[0]
+    day = parse_date(day_text, field=field, today=current.astimezone(UK).date())
+    return datetime.combine(day, clock, tzinfo=UK).astimezone(UTC)

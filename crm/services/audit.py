@@ -1,0 +1,88 @@
+"""Audit entries: who changed what, when; and the optimistic-concurrency check that uses them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm import settings
+from crm.domain.errors import ConflictError
+from crm.storage.models import AuditEntry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    try:
+        json.dumps(value)
+    except TypeError:
+        return str(value)
+    return value
+
+
+def record(
+    session: Session,
+    entity_type: str,
+    entity_id: int | None,
+    action: str,
+    changes: dict[str, Any] | None = None,
+    who: str | None = None,
+) -> None:
+    """Add an audit entry to the session's transaction."""
+    session.add(
+        AuditEntry(
+            who=who or settings.current_user(),
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            changes=_plain(changes or {}),
+        )
+    )
+
+
+def last_change(session: Session, entity_type: str, entity_id: int) -> AuditEntry | None:
+    return session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == entity_id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+
+
+def check_version(
+    session: Session,
+    entity_type: str,
+    entity_id: int,
+    current: int,
+    expected: int | None,
+    label: str,
+) -> None:
+    """Refuse to save over a newer version, naming who saved it and when."""
+    if expected is None or expected == current:
+        return
+    raise conflict(session, entity_type, entity_id, label)
+
+
+def conflict(session: Session, entity_type: str, entity_id: int, label: str) -> ConflictError:
+    entry = last_change(session, entity_type, entity_id)
+    who = entry.who if entry else "someone else"
+    when = entry.at if entry else None
+    when_text = f" at {when.astimezone():%H:%M on %d/%m/%Y}" if when else ""
+    return ConflictError(
+        f"{label} was changed by {who}{when_text} after you opened it. "
+        "Nothing was overwritten; reload to see their change.",
+        changed_by=entry.who if entry else None,
+        changed_at=when,
+        changes=dict(entry.changes) if entry else {},
+    )

@@ -1,0 +1,333 @@
+"""Placements: an interim at an organisation, with extensions and notes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm import settings
+from crm.domain.enums import IR35Determination, PlacementStatus
+from crm.domain.errors import NotFoundError, ValidationError
+from crm.domain.values import check_date_range, parse_day_rate, require_text
+from crm.services import audit
+from crm.services.common import load
+from crm.services.views import (
+    ExtensionView,
+    PlacementDetail,
+    PlacementNoteView,
+    PlacementSummary,
+)
+from crm.storage.db import Database
+from crm.storage.models import Extension, Organisation, Person, Placement, PlacementNote
+from crm.storage.types import utcnow
+
+ACTIVE_STATUSES = (
+    PlacementStatus.CONFIRMED.value,
+    PlacementStatus.ACTIVE.value,
+    PlacementStatus.EXTENDED.value,
+)
+
+
+@dataclass
+class PlacementInput:
+    candidate_id: int
+    organisation_id: int
+    role: str
+    status: str = PlacementStatus.PROPOSED.value
+    day_rate: str | Decimal | None = None
+    currency: str = "GBP"
+    start_date: date | None = None
+    end_date: date | None = None
+    client_contact_id: int | None = None
+    ir35: str = IR35Determination.UNDETERMINED.value
+
+
+def _status(value: str) -> str:
+    try:
+        return PlacementStatus(value).value
+    except ValueError:
+        allowed = ", ".join(s.value for s in PlacementStatus)
+        raise ValidationError(
+            f"{value!r} is not a placement status ({allowed}).", field="status"
+        ) from None
+
+
+def _ir35(value: str) -> str:
+    try:
+        return IR35Determination(value).value
+    except ValueError:
+        raise ValidationError("IR35 is inside, outside or undetermined.", field="ir35") from None
+
+
+def _currency(value: str) -> str:
+    code = (value or "GBP").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ValidationError(f"{value!r} is not a currency code like GBP.", field="currency")
+    return code
+
+
+def add_placement(db: Database, data: PlacementInput) -> int:
+    role = require_text(data.role, "Role", "role", 200)
+    rate = None if data.day_rate in (None, "") else parse_day_rate(data.day_rate)
+    check_date_range(data.start_date, data.end_date)
+    with db.session() as session:
+        candidate = load(session, Person, data.candidate_id, "candidate")
+        org = load(session, Organisation, data.organisation_id, "organisation")
+        if data.client_contact_id is not None:
+            load(session, Person, data.client_contact_id, "client contact")
+        if not candidate.is_candidate:
+            candidate.is_candidate = True
+        placement = Placement(
+            candidate_id=candidate.id,
+            organisation_id=org.id,
+            client_contact_id=data.client_contact_id,
+            role=role,
+            status=_status(data.status),
+            day_rate=rate,
+            currency=_currency(data.currency),
+            start_date=data.start_date,
+            end_date=data.end_date,
+            ir35=_ir35(data.ir35),
+        )
+        session.add(placement)
+        session.flush()
+        audit.record(
+            session,
+            "placement",
+            placement.id,
+            "create",
+            {
+                "candidate": candidate.display_name,
+                "organisation": org.name,
+                "role": role,
+                "day_rate": rate,
+                "start_date": data.start_date,
+                "end_date": data.end_date,
+            },
+        )
+        return placement.id
+
+
+def update_placement(
+    db: Database, placement_id: int, changes: Mapping[str, Any], expected_version: int | None
+) -> int:
+    allowed = {
+        "role",
+        "status",
+        "day_rate",
+        "currency",
+        "start_date",
+        "end_date",
+        "client_contact_id",
+        "ir35",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on a placement.")
+    try:
+        with db.session() as session:
+            placement = load(session, Placement, placement_id, "placement")
+            audit.check_version(
+                session,
+                "placement",
+                placement_id,
+                placement.version,
+                expected_version,
+                "This placement",
+            )
+            for name, value in changes.items():
+                if name == "role":
+                    value = require_text(value, "Role", "role", 200)
+                elif name == "status":
+                    value = _status(value)
+                elif name == "day_rate":
+                    value = None if value in (None, "") else parse_day_rate(value)
+                elif name == "currency":
+                    value = _currency(value)
+                elif name == "ir35":
+                    value = _ir35(value)
+                elif name == "client_contact_id" and value is not None:
+                    load(session, Person, value, "client contact")
+                setattr(placement, name, value)
+            check_date_range(placement.start_date, placement.end_date)
+            placement.updated_at = utcnow()
+            audit.record(session, "placement", placement_id, "update", dict(changes))
+            session.flush()
+            return placement.version
+    except StaleDataError:
+        with db.read() as session:
+            raise audit.conflict(session, "placement", placement_id, "This placement") from None
+
+
+def extend_placement(
+    db: Database,
+    placement_id: int,
+    new_end_date: date,
+    day_rate: str | Decimal | None = None,
+    reason: str | None = None,
+) -> int:
+    """Extend an assignment to a new end date (optionally at a new rate); returns the extension id."""
+    rate = None if day_rate in (None, "") else parse_day_rate(day_rate)
+    with db.session() as session:
+        placement = load(session, Placement, placement_id, "placement")
+        if placement.status in (PlacementStatus.CANCELLED.value, PlacementStatus.PROPOSED.value):
+            raise ValidationError(
+                f"A {placement.status} placement cannot be extended.", field="status"
+            )
+        if placement.end_date is not None and new_end_date <= placement.end_date:
+            raise ValidationError(
+                f"The new end date must be after the current one ({placement.end_date:%d/%m/%Y}).",
+                field="new_end_date",
+            )
+        check_date_range(placement.start_date, new_end_date)
+        extension = Extension(
+            placement_id=placement.id,
+            previous_end_date=placement.end_date,
+            new_end_date=new_end_date,
+            day_rate=rate,
+            reason=(reason or "").strip() or None,
+            created_by=settings.current_user(),
+        )
+        session.add(extension)
+        placement.end_date = new_end_date
+        if rate is not None:
+            placement.day_rate = rate
+        placement.status = PlacementStatus.EXTENDED.value
+        placement.updated_at = utcnow()
+        session.flush()
+        audit.record(
+            session,
+            "placement",
+            placement.id,
+            "extend",
+            {"new_end_date": new_end_date, "day_rate": rate, "reason": reason},
+        )
+        return extension.id
+
+
+def add_note(db: Database, placement_id: int, text: str) -> int:
+    body = require_text(text, "Note", "text", 100_000)
+    with db.session() as session:
+        load(session, Placement, placement_id, "placement")
+        note = PlacementNote(placement_id=placement_id, text=body, author=settings.current_user())
+        session.add(note)
+        session.flush()
+        audit.record(session, "placement_note", note.id, "create", {"placement_id": placement_id})
+        return note.id
+
+
+def delete_placement(db: Database, placement_id: int) -> None:
+    with db.session() as session:
+        placement = load(session, Placement, placement_id, "placement")
+        session.delete(placement)
+        audit.record(session, "placement", placement_id, "delete", {"role": placement.role})
+
+
+def get_placement(db: Database, placement_id: int) -> PlacementDetail:
+    with db.read() as session:
+        p = session.scalars(
+            select(Placement)
+            .where(Placement.id == placement_id)
+            .options(
+                selectinload(Placement.candidate),
+                selectinload(Placement.organisation),
+                selectinload(Placement.client_contact),
+                selectinload(Placement.extensions),
+                selectinload(Placement.notes),
+            )
+        ).first()
+        if p is None:
+            raise NotFoundError(f"There is no placement with id {placement_id}.")
+        return PlacementDetail(
+            id=p.id,
+            version=p.version,
+            candidate_id=p.candidate_id,
+            candidate=p.candidate.display_name,
+            organisation_id=p.organisation_id,
+            organisation=p.organisation.name,
+            client_contact_id=p.client_contact_id,
+            client_contact=p.client_contact.display_name if p.client_contact else None,
+            role=p.role,
+            status=p.status,
+            day_rate=p.day_rate,
+            currency=p.currency,
+            start_date=p.start_date,
+            end_date=p.end_date,
+            ir35=p.ir35,
+            extensions=[
+                ExtensionView(
+                    e.id,
+                    e.previous_end_date,
+                    e.new_end_date,
+                    e.day_rate,
+                    e.reason,
+                    e.created_by,
+                    e.created_at,
+                )
+                for e in p.extensions
+            ],
+            notes=[PlacementNoteView(n.id, n.text, n.author, n.created_at) for n in p.notes],
+        )
+
+
+def list_placements(
+    db: Database,
+    *,
+    status: str | None = None,
+    organisation_id: int | None = None,
+    person_id: int | None = None,
+    ending_within_days: int | None = None,
+    today: date | None = None,
+    limit: int = 5000,
+) -> list[PlacementSummary]:
+    """Placements, soonest ending first; ``ending_within_days`` keeps running ones ending soon."""
+    candidate = aliased(Person)
+    with db.read() as session:
+        stmt = (
+            select(Placement, candidate, Organisation)
+            .join(candidate, candidate.id == Placement.candidate_id)
+            .join(Organisation, Organisation.id == Placement.organisation_id)
+        )
+        if status:
+            stmt = stmt.where(Placement.status == _status(status))
+        if organisation_id is not None:
+            stmt = stmt.where(Placement.organisation_id == organisation_id)
+        if person_id is not None:
+            stmt = stmt.where(
+                or_(Placement.candidate_id == person_id, Placement.client_contact_id == person_id)
+            )
+        if ending_within_days is not None:
+            start = today or date.today()
+            stmt = stmt.where(
+                Placement.status.in_(ACTIVE_STATUSES),
+                Placement.end_date >= start,
+                Placement.end_date <= start + timedelta(days=ending_within_days),
+            )
+        stmt = stmt.order_by(
+            Placement.end_date.is_(None), Placement.end_date.desc(), Placement.id
+        ).limit(limit)
+        if ending_within_days is not None:
+            stmt = stmt.order_by(None).order_by(Placement.end_date, Placement.id)
+        return [
+            PlacementSummary(
+                id=p.id,
+                candidate_id=c.id,
+                candidate=c.display_name,
+                organisation_id=o.id,
+                organisation=o.name,
+                role=p.role,
+                status=p.status,
+                start_date=p.start_date,
+                end_date=p.end_date,
+                day_rate=p.day_rate,
+                currency=p.currency,
+            )
+            for p, c, o in session.execute(stmt)
+        ]
