@@ -104,6 +104,7 @@ class User(Base):
         ForeignKey("x_account.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    x_account: Mapped[XAccount | None] = relationship()
 
 
 class Tag(Base):

@@ -1,0 +1,1048 @@
+"""Realistic fictional sample data: a UK interim-management agency's contacts and history.
+
+Every name here is invented. Used by ``crm demo`` and the app's "explore with sample data".
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from crm import settings
+from crm.domain.enums import (
+    ClientStatus,
+    ConsentStatus,
+    Direction,
+    InteractionKind,
+    IR35Determination,
+    LawfulBasis,
+    OrganisationType,
+    PlacementStatus,
+    Sector,
+    XAccountStatus,
+)
+from crm.domain.errors import ValidationError
+from crm.domain.values import fold
+from crm.services import audit
+from crm.storage.db import Database
+from crm.storage.models import (
+    Employment,
+    Extension,
+    FollowerSnapshot,
+    Interaction,
+    Organisation,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    Placement,
+    PlacementNote,
+    Tag,
+    Tweet,
+    TweetMention,
+    User,
+    XAccount,
+)
+
+H, HO, LG, ED = Sector.HEALTH, Sector.HOUSING, Sector.LOCAL_GOVERNMENT, Sector.EDUCATION
+T = OrganisationType
+
+# (name, sector, type, region, domain, handle or None, ODS/GSS code)
+ORGANISATIONS: list[tuple[str, Sector, OrganisationType, str, str, str | None, str | None]] = [
+    (
+        "St Aldhelm's University Hospitals NHS Foundation Trust",
+        H,
+        T.NHS_FOUNDATION_TRUST,
+        "London",
+        "staldhelms.nhs.uk",
+        "StAldhelmsNHS",
+        "RX1",
+    ),
+    (
+        "Northbrook Teaching Hospitals NHS Trust",
+        H,
+        T.NHS_TRUST,
+        "Yorkshire and the Humber",
+        "northbrook.nhs.uk",
+        "NorthbrookNHS",
+        "RX2",
+    ),
+    (
+        "Wealdmere Community Healthcare NHS Trust",
+        H,
+        T.NHS_TRUST,
+        "South East",
+        "wealdmere.nhs.uk",
+        "WealdmereNHS",
+        "RX3",
+    ),
+    (
+        "Calderford and Ryeton Integrated Care Board",
+        H,
+        T.ICB_CCG,
+        "North West",
+        "calderford-icb.nhs.uk",
+        "CalderfordICB",
+        "QX4",
+    ),
+    (
+        "Severnholm Mental Health NHS Foundation Trust",
+        H,
+        T.NHS_FOUNDATION_TRUST,
+        "West Midlands",
+        "severnholm.nhs.uk",
+        "SevernholmMH",
+        "RX5",
+    ),
+    (
+        "Tamarind Ambulance Service NHS Trust",
+        H,
+        T.NHS_TRUST,
+        "South West",
+        "tamarind-ambulance.nhs.uk",
+        "TamarindAmb",
+        "RX6",
+    ),
+    ("Lindisholme Hospice", H, T.CHARITY, "North East", "lindisholmehospice.org.uk", None, None),
+    (
+        "Ashcombe Care Partnership",
+        H,
+        T.COMPANY,
+        "East of England",
+        "ashcombecare.co.uk",
+        None,
+        None,
+    ),
+    (
+        "Marlowe Vale Integrated Care Board",
+        H,
+        T.ICB_CCG,
+        "East Midlands",
+        "marlowevale-icb.nhs.uk",
+        "MarloweValeICB",
+        "QX9",
+    ),
+    (
+        "Kestrel Cross Hospitals NHS Foundation Trust",
+        H,
+        T.NHS_FOUNDATION_TRUST,
+        "London",
+        "kestrelcross.nhs.uk",
+        "KestrelCrossNHS",
+        "RY1",
+    ),
+    (
+        "Harbourlight Housing Association",
+        HO,
+        T.HOUSING_ASSOCIATION,
+        "South West",
+        "harbourlight.org.uk",
+        "HarbourlightHA",
+        None,
+    ),
+    (
+        "Greystone Homes Group",
+        HO,
+        T.HOUSING_ASSOCIATION,
+        "North West",
+        "greystonehomes.org.uk",
+        "GreystoneHomes",
+        None,
+    ),
+    (
+        "Pennant Living",
+        HO,
+        T.HOUSING_ASSOCIATION,
+        "Wales",
+        "pennantliving.co.uk",
+        "PennantLiving",
+        None,
+    ),
+    (
+        "Orchardgate Housing Trust",
+        HO,
+        T.HOUSING_ASSOCIATION,
+        "South East",
+        "orchardgate.org.uk",
+        None,
+        None,
+    ),
+    (
+        "Fenwick Moor Homes",
+        HO,
+        T.HOUSING_ASSOCIATION,
+        "East of England",
+        "fenwickmoor.org.uk",
+        "FenwickMoorHomes",
+        None,
+    ),
+    (
+        "Quayside Community Housing",
+        HO,
+        T.HOUSING_ASSOCIATION,
+        "North East",
+        "quaysidehousing.org.uk",
+        None,
+        None,
+    ),
+    (
+        "Brackenridge Housing Partnership",
+        HO,
+        T.HOUSING_ASSOCIATION,
+        "Scotland",
+        "brackenridge.org.uk",
+        "BrackenridgeHP",
+        None,
+    ),
+    (
+        "Thornbury Vale Homes",
+        HO,
+        T.HOUSING_ASSOCIATION,
+        "West Midlands",
+        "thornburyvale.org.uk",
+        None,
+        None,
+    ),
+    (
+        "Westmere Borough Council",
+        LG,
+        T.COUNCIL,
+        "London",
+        "westmere.gov.uk",
+        "WestmereCouncil",
+        "E09000101",
+    ),
+    (
+        "Kingsford City Council",
+        LG,
+        T.COUNCIL,
+        "East Midlands",
+        "kingsford.gov.uk",
+        "KingsfordCC",
+        "E06000102",
+    ),
+    (
+        "Ravensworth County Council",
+        LG,
+        T.COUNCIL,
+        "North East",
+        "ravensworth.gov.uk",
+        "RavensworthCC",
+        "E10000103",
+    ),
+    (
+        "Loxley Metropolitan Borough Council",
+        LG,
+        T.COUNCIL,
+        "Yorkshire and the Humber",
+        "loxley.gov.uk",
+        "LoxleyMBC",
+        "E08000104",
+    ),
+    (
+        "Caradon Hills District Council",
+        LG,
+        T.COUNCIL,
+        "South West",
+        "caradonhills.gov.uk",
+        None,
+        "E07000105",
+    ),
+    (
+        "Aldermoor Borough Council",
+        LG,
+        T.COUNCIL,
+        "South East",
+        "aldermoor.gov.uk",
+        "AldermoorBC",
+        "E07000106",
+    ),
+    (
+        "Glenmire Council",
+        LG,
+        T.COUNCIL,
+        "Scotland",
+        "glenmire.gov.scot",
+        "GlenmireCouncil",
+        "S12000107",
+    ),
+    (
+        "Hollinsworth Combined Authority",
+        LG,
+        T.COUNCIL,
+        "North West",
+        "hollinsworth-ca.gov.uk",
+        "HollinsworthCA",
+        "E47000108",
+    ),
+    (
+        "Sandleford Unitary Council",
+        LG,
+        T.COUNCIL,
+        "East of England",
+        "sandleford.gov.uk",
+        None,
+        "E06000109",
+    ),
+    (
+        "Ember Valley Council",
+        LG,
+        T.COUNCIL,
+        "Wales",
+        "embervalley.gov.wales",
+        "EmberValleyCyngor",
+        "W06000110",
+    ),
+    (
+        "Oakhaven Academy Trust",
+        ED,
+        T.ACADEMY_TRUST,
+        "West Midlands",
+        "oakhaventrust.org.uk",
+        "OakhavenTrust",
+        None,
+    ),
+    (
+        "Beacon Ridge Learning Trust",
+        ED,
+        T.ACADEMY_TRUST,
+        "Yorkshire and the Humber",
+        "beaconridge.org.uk",
+        "BeaconRidgeLT",
+        None,
+    ),
+    (
+        "University of Ashbury",
+        ED,
+        T.UNIVERSITY,
+        "South East",
+        "ashbury.ac.uk",
+        "UniOfAshbury",
+        None,
+    ),
+    ("Merriton College Group", ED, T.SCHOOL, "London", "merriton.ac.uk", None, None),
+    (
+        "St Brigid's Catholic High School",
+        ED,
+        T.SCHOOL,
+        "North West",
+        "stbrigids.sch.uk",
+        None,
+        None,
+    ),
+    ("Larkspur Primary Academy", ED, T.SCHOOL, "East Midlands", "larkspur.sch.uk", None, None),
+    (
+        "Highcliffe Multi-Academy Trust",
+        ED,
+        T.ACADEMY_TRUST,
+        "South West",
+        "highcliffemat.org.uk",
+        "HighcliffeMAT",
+        None,
+    ),
+    (
+        "Northmoor Institute of Technology",
+        ED,
+        T.UNIVERSITY,
+        "North East",
+        "northmoor.ac.uk",
+        "NorthmoorTech",
+        None,
+    ),
+    ("Coldwater Further Education College", ED, T.SCHOOL, "Wales", "coldwater.ac.uk", None, None),
+    (
+        "Riverbend Education Partnership",
+        ED,
+        T.ACADEMY_TRUST,
+        "East of England",
+        "riverbendep.org.uk",
+        None,
+        None,
+    ),
+    (
+        "Skelwith Social Care Alliance",
+        H,
+        T.CHARITY,
+        "North West",
+        "skelwithcare.org.uk",
+        "SkelwithCare",
+        None,
+    ),
+    (
+        "Farrowdale Council for Voluntary Service",
+        LG,
+        T.CHARITY,
+        "Yorkshire and the Humber",
+        "farrowdalecvs.org.uk",
+        None,
+        None,
+    ),
+]
+
+FIRST_NAMES = [
+    "Amara",
+    "Priya",
+    "Olivia",
+    "Siobhan",
+    "Grace",
+    "Hannah",
+    "Niamh",
+    "Fatima",
+    "Chloe",
+    "Zara",
+    "Eleanor",
+    "Aisha",
+    "Rebecca",
+    "Sarah",
+    "Joanne",
+    "Helen",
+    "Catherine",
+    "Ruth",
+    "Bethan",
+    "Imogen",
+    "Yasmin",
+    "Deborah",
+    "Émilie",
+    "Ngozi",
+    "Mei",
+    "James",
+    "Oliver",
+    "Rhys",
+    "Daniel",
+    "Tom",
+    "Marcus",
+    "Rajesh",
+    "Kwame",
+    "Callum",
+    "Owen",
+    "Declan",
+    "Hamish",
+    "Michael",
+    "David",
+    "Andrew",
+    "Patrick",
+    "Samuel",
+    "Ibrahim",
+    "Luke",
+    "Gareth",
+    "Jonathan",
+    "Stephen",
+    "Tariq",
+    "Chidi",
+    "Joël",
+]
+LAST_NAMES = [
+    "Okafor",
+    "Patel",
+    "Whitfield",
+    "O'Connell",
+    "Harrington",
+    "Mensah",
+    "Kowalski",
+    "Fairbairn",
+    "Nakamura",
+    "Ramsden",
+    "Achterberg",
+    "Pemberton",
+    "McAllister",
+    "Lindqvist",
+    "Adeyemi",
+    "Castellano",
+    "Dunmore",
+    "Ellwood",
+    "Featherstone",
+    "Gallacher",
+    "Hargreaves",
+    "Iqbal",
+    "Jessop",
+    "Kavanagh",
+    "Llewellyn",
+    "Montague",
+    "Nightingale",
+    "Ogunleye",
+    "Prendergast",
+    "Quigley",
+    "Rowntree",
+    "Sandhu",
+    "Thackeray",
+    "Underwood",
+    "Vasquez",
+    "Wainwright",
+    "Yardley",
+    "Zielinski",
+    "Beaumont",
+    "Chaudhry",
+    "Desrosiers",
+    "Ekwueme",
+    "Fitzgerald",
+    "Gorecki",
+    "Hollis",
+    "Ingram",
+    "Jarvis",
+    "Kimura",
+    "Lennox",
+    "Marchetti",
+    "Szymański",
+    "Brontë",
+]
+CLIENT_TITLES = {
+    H: [
+        "Chief Executive",
+        "Chief Operating Officer",
+        "Director of Nursing",
+        "Chief People Officer",
+        "Director of Finance",
+        "Medical Director",
+        "Head of Recruitment",
+        "Director of Strategy and Transformation",
+    ],
+    HO: [
+        "Chief Executive",
+        "Director of Housing Services",
+        "Director of Asset Management",
+        "Head of People",
+        "Director of Finance",
+        "Director of Development",
+    ],
+    LG: [
+        "Chief Executive",
+        "Director of Adult Social Care",
+        "Director of Children's Services",
+        "Head of HR",
+        "Section 151 Officer",
+        "Director of Place",
+    ],
+    ED: [
+        "Chief Executive Officer",
+        "Chief Financial Officer",
+        "Headteacher",
+        "Principal",
+        "Director of HR",
+        "Registrar",
+    ],
+}
+INTERIM_ROLES = {
+    H: [
+        "Interim Director of Operations",
+        "Interim Chief Finance Officer",
+        "Interim Deputy Director of Nursing",
+        "Interim Programme Director, Elective Recovery",
+        "Interim Head of Estates",
+    ],
+    HO: [
+        "Interim Director of Repairs",
+        "Interim Head of Income",
+        "Interim Asset Manager",
+        "Interim Director of Customer Services",
+    ],
+    LG: [
+        "Interim Director of Adult Social Care",
+        "Interim Head of Procurement",
+        "Interim Section 151 Officer",
+        "Interim Director of Children's Services",
+    ],
+    ED: [
+        "Interim Chief Financial Officer",
+        "Interim Director of Estates",
+        "Interim Executive Headteacher",
+        "Interim Head of IT",
+    ],
+}
+SPECIALISMS = [
+    "turnaround",
+    "CQC readiness",
+    "financial recovery",
+    "digital transformation",
+    "Ofsted improvement",
+    "housing regulation",
+    "capital programmes",
+    "workforce",
+    "procurement",
+    "integrated care",
+    "SEND",
+    "estates",
+    "governance",
+    "ERP rollout",
+]
+TAGS = ["board-level", "NED", "returner", "shortlist", "event-2026", "referral", "hot", "IR35-out"]
+SUMMARIES = {
+    "call": [
+        "Discussed interim cover for {role}",
+        "Catch-up on availability from {month}",
+        "Briefed on the {org} assignment",
+        "Reference call about a previous placement",
+        "Talked through day rate and IR35 status",
+        "Chased feedback after interview",
+    ],
+    "meeting": [
+        "Coffee at {org}: workforce plans for next year",
+        "Quarterly account review",
+        "Met to scope a turnaround brief",
+    ],
+    "video_call": ["Teams call: shortlist review for {role}", "Zoom intro with the CFO"],
+    "email": [
+        "Sent three CVs for {role}",
+        "Confirmed start date and timesheet process",
+        "Shared market rates report",
+    ],
+    "tweet": [
+        "Replied to their thread on winter pressures",
+        "Liked and shared their recruitment post",
+    ],
+    "dm": ["DM'd about the conference panel", "DM: asked for a quick call next week"],
+    "twitter_chat": ["Joined #NHSChat on workforce wellbeing", "#UKHousing chat on damp and mould"],
+    "event": ["Met at the NHS ConfedExpo stand", "Spoke at the Housing 2026 fringe"],
+    "note": ["Prefers calls before 9am", "Moving to the Midlands in spring; open to hybrid roles"],
+}
+TWEETS = [
+    "Proud of our teams this winter. Thank you to every colleague keeping services running. #NHS",
+    "We're recruiting! Join our board as a non-executive director: {url}",
+    "Great to host @{other} today to talk about integrated neighbourhood teams.",
+    "Our annual report is out: record satisfaction scores and a balanced budget. {url}",
+    "Delighted to welcome our new interim director of finance this week.",
+    "Join tonight's #TwitterChat at 8pm on leadership in public services.",
+    "Damp & mould: here's what we've done in the last 12 months and what's next. {url}",
+    "Thank you to everyone who came to our open day at the new campus!",
+    "Ofsted: 'Good' in every category. Hard work from staff, pupils and families. #proud",
+    "Consultation on the local plan closes on Friday - have your say: {url}",
+    "A reminder that <b>HTML</b> in a tweet & characters like <a href='x'>this</a> stay plain.",
+]
+
+
+def fill_demo(
+    db: Database,
+    *,
+    force: bool = False,
+    seed: int = 7,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Fill the database with sample data in one transaction; refuse a non-empty one."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.date()
+    with db.session() as session:
+        existing = session.scalar(select(func.count()).select_from(Person)) or 0
+        existing += session.scalar(select(func.count()).select_from(Organisation)) or 0
+        if existing and not force:
+            raise ValidationError(
+                "This database already has data; the demo only fills an empty one "
+                "(use --force to add it anyway)."
+            )
+        report = progress or (lambda _msg: None)
+        report("Organisations")
+        tags = {name: Tag(name=name) for name in TAGS}
+        existing_tags = {t.name: t for t in session.scalars(select(Tag))}
+        for name in TAGS:
+            tags[name] = existing_tags.get(name) or tags[name]
+        session.add_all(t for t in tags.values() if t.id is None)
+
+        accounts: list[XAccount] = []
+        next_user_id = 1_000_000_000 + rng.randrange(10_000) * 1000
+
+        def account(handle: str, name: str, bio: str, followers: int) -> XAccount:
+            nonlocal next_user_id
+            next_user_id += rng.randrange(1, 500)
+            acct = XAccount(
+                x_user_id=next_user_id,
+                handle=handle,
+                display_name=name,
+                bio=bio,
+                followers_count=followers,
+                following_count=rng.randrange(80, 2500),
+                tweet_count=rng.randrange(300, 25000),
+                status=XAccountStatus.OK.value,
+                verified=followers > 20000,
+                x_created_at=now - timedelta(days=rng.randrange(900, 5000)),
+                last_synced_at=now - timedelta(hours=rng.randrange(1, 72)),
+                watched=followers > 5000,
+            )
+            accounts.append(acct)
+            return acct
+
+        own = account(
+            "InterimLinkUK",
+            "InterimLink Recruitment",
+            "Interim leaders for the UK public sector.",
+            4200,
+        )
+        me = session.scalars(select(User).where(User.name == settings.current_user())).first()
+        if me is None:
+            me = session.scalars(select(User).where(User.name == settings.current_user())).first()
+        if me is None:
+            session.add(User(name=settings.current_user(), x_account=own))
+        elif me.x_account_id is None or me.x_account_id is None:
+            me.x_account = own
+
+        orgs: list[tuple[Organisation, Sector, str]] = []
+        for name, sector, org_type, region, domain, handle, code in ORGANISATIONS:
+            org = Organisation(
+                name=name,
+                sector=sector.value,
+                org_type=org_type.value,
+                region=region,
+                website=f"https://www.{domain}",
+                ods_code=code if code and sector == H else None,
+                gss_code=code if code and sector != H else None,
+                client_status=rng.choice(
+                    [
+                        ClientStatus.CLIENT,
+                        ClientStatus.CLIENT,
+                        ClientStatus.PROSPECT,
+                        ClientStatus.FORMER_CLIENT,
+                    ]
+                ).value,
+                owner=settings.current_user(),
+                notes=f"Framework: {rng.choice(['HTE', 'NHS SBS', 'ESPO', 'YPO', 'none'])}.",
+            )
+            org.tags = rng.sample(
+                [tags["board-level"], tags["hot"], tags["referral"]], k=rng.randrange(0, 2)
+            )
+            if handle:
+                org.x_account = account(
+                    handle, name, f"Official account of {name}.", rng.randrange(3000, 90000)
+                )
+            session.add(org)
+            orgs.append((org, sector, domain))
+        session.flush()
+
+        report("People")
+        people: list[Person] = []
+        candidates: list[Person] = []
+        used_names: set[tuple[str, str]] = set()
+
+        def new_person(i: int) -> Person:
+            while True:
+                first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                if (first, last) not in used_names:
+                    used_names.add((first, last))
+                    break
+            return Person(
+                first_name=first,
+                last_name=last,
+                sort_name=fold(f"{last} {first}"),
+                lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS.value,
+                consent_status=ConsentStatus.NONE.value,
+                owner=settings.current_user(),
+            )
+
+        def handle_for(person: Person) -> str:
+            base = fold(person.first_name + person.last_name)
+            base = "".join(ch for ch in base if ch.isalnum())[:12]
+            return f"{base}{rng.randrange(10, 99)}"
+
+        # Client contacts: five per organisation.
+        for org, sector, domain in orgs:
+            for k in range(5):
+                person = new_person(len(people))
+                title = CLIENT_TITLES[sector][k % len(CLIENT_TITLES[sector])]
+                person.job_title = title
+                person.is_client_contact = True
+                local = fold(f"{person.first_name}.{person.last_name}").replace(" ", "")
+                local = "".join(ch for ch in local if ch.isalnum() or ch == ".")
+                person.emails = [PersonEmail(email=f"{local}@{domain}", label="work")]
+                person.phones = [
+                    PersonPhone(
+                        number=f"+447{rng.randrange(400, 999)}{rng.randrange(100000, 999999)}",
+                        label="mobile",
+                    )
+                ]
+                person.employments = [
+                    Employment(
+                        organisation=org,
+                        title=title,
+                        start_date=today - timedelta(days=rng.randrange(200, 3000)),
+                    )
+                ]
+                person.location = org.region
+                if rng.random() < 0.45:
+                    person.x_account = account(
+                        handle_for(person),
+                        f"{person.first_name} {person.last_name}",
+                        f"{title} at {org.name}. Views my own.",
+                        rng.randrange(150, 12000),
+                    )
+                if rng.random() < 0.3:
+                    person.tags = [tags["board-level"]]
+                people.append(person)
+        # Interim candidates: a hundred, most with a past employer among the clients.
+        for _ in range(100):
+            person = new_person(len(people))
+            sector = rng.choice([H, HO, LG, ED])
+            person.is_candidate = True
+            person.is_client_contact = rng.random() < 0.1
+            person.job_title = rng.choice(INTERIM_ROLES[sector]).replace("Interim ", "")
+            person.available_from = today + timedelta(days=rng.randrange(-30, 150))
+            person.day_rate_expectation = Decimal(rng.randrange(45, 140) * 10)
+            person.specialisms = ", ".join(rng.sample(SPECIALISMS, 3))
+            person.candidate_sectors = sector.value
+            person.willing_to_travel = rng.random() < 0.6
+            person.ir35_preference = rng.choice(["inside", "outside", "either"])
+            local = fold(f"{person.first_name}{person.last_name}").replace(" ", "")
+            local = "".join(ch for ch in local if ch.isalnum())
+            person.emails = [
+                PersonEmail(
+                    email=f"{local}@{rng.choice(['gmail.com', 'outlook.com', 'proton.me'])}",
+                    label="personal",
+                )
+            ]
+            person.phones = [
+                PersonPhone(
+                    number=f"+447{rng.randrange(400, 999)}{rng.randrange(100000, 999999)}",
+                    label="mobile",
+                )
+            ]
+            person.location = rng.choice(
+                [
+                    "Leeds",
+                    "Bristol",
+                    "Manchester",
+                    "London",
+                    "Cardiff",
+                    "Newcastle",
+                    "Nottingham",
+                    "Brighton",
+                    "Glasgow",
+                ]
+            )
+            past_org = rng.choice([o for o, s, _ in orgs if s == sector])
+            start = today - timedelta(days=rng.randrange(1500, 4000))
+            person.employments = [
+                Employment(
+                    organisation=past_org,
+                    title=person.job_title,
+                    start_date=start,
+                    end_date=start + timedelta(days=rng.randrange(300, 1200)),
+                )
+            ]
+            person.tags = rng.sample(
+                [
+                    tags["shortlist"],
+                    tags["NED"],
+                    tags["returner"],
+                    tags["IR35-out"],
+                    tags["referral"],
+                ],
+                k=rng.randrange(0, 3),
+            )
+            person.notes = rng.choice(
+                [
+                    "Strong on board reporting; prefers assignments within two hours of home.",
+                    "Led a CQC 'requires improvement' to 'good' turnaround in 18 months.",
+                    "Available for three-day weeks. Has a clear DBS.",
+                    "Ex-FD; happy with inside IR35 roles at a higher rate.",
+                ]
+            )
+            if rng.random() < 0.5:
+                person.x_account = account(
+                    handle_for(person),
+                    f"{person.first_name} {person.last_name}",
+                    f"Interim {person.job_title}. {person.specialisms}.",
+                    rng.randrange(80, 6000),
+                )
+            people.append(person)
+            candidates.append(person)
+        one_erased = people[3]
+        one_erased.do_not_contact = True
+        one_erased.notes = "Asked not to be contacted by agencies (email of 3 March)."
+        session.add_all(people)
+        session.flush()
+
+        report("Placements")
+        placements: list[Placement] = []
+        for k in range(60):
+            candidate = candidates[k % len(candidates)] if k < 60 else rng.choice(candidates)
+            org, sector, _ = rng.choice(orgs)
+            start = today - timedelta(days=rng.randrange(-40, 700))
+            weeks = rng.choice([12, 16, 26, 39, 52])
+            end = start + timedelta(weeks=weeks)
+            if end < today:
+                status = rng.choice(
+                    [PlacementStatus.ENDED, PlacementStatus.ENDED, PlacementStatus.CANCELLED]
+                )
+            elif start > today:
+                status = rng.choice([PlacementStatus.PROPOSED, PlacementStatus.CONFIRMED])
+            else:
+                status = PlacementStatus.ACTIVE
+            contact = next(
+                p for p in people if p.employments and p.employments[0].organisation is org
+            )
+            placement = Placement(
+                candidate=candidate,
+                organisation=org,
+                client_contact=contact,
+                role=rng.choice(INTERIM_ROLES[sector]),
+                status=status.value,
+                day_rate=Decimal(rng.randrange(50, 130) * 10),
+                currency="GBP",
+                start_date=start,
+                end_date=end,
+                ir35=rng.choice(list(IR35Determination)).value,
+            )
+            if status in (PlacementStatus.ACTIVE, PlacementStatus.ENDED) and rng.random() < 0.4:
+                new_end = end + timedelta(weeks=rng.choice([4, 8, 12]))
+                placement.extensions = [
+                    Extension(
+                        previous_end_date=end,
+                        new_end_date=new_end,
+                        day_rate=placement.day_rate,
+                        reason="Client extended to cover the restructure.",
+                        created_by=settings.current_user(),
+                        created_at=datetime.combine(
+                            end - timedelta(days=20), datetime.min.time(), tzinfo=UTC
+                        ),
+                    )
+                ]
+                placement.end_date = new_end
+                if status == PlacementStatus.ACTIVE:
+                    placement.status = PlacementStatus.EXTENDED.value
+            placement.notes = [
+                PlacementNote(
+                    text=text,
+                    author=settings.current_user(),
+                    created_at=datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+                    + timedelta(days=d, hours=10),
+                )
+                for d, text in (
+                    (2, "Induction went well; access badges sorted on day one."),
+                    (30, "Month-one check-in: client very happy, asked about extension."),
+                )
+                if datetime.combine(start, datetime.min.time(), tzinfo=UTC) + timedelta(days=d)
+                < now
+            ]
+            session.add(placement)
+            placements.append(placement)
+        session.flush()
+
+        report("Interactions")
+        kinds = [k.value for k in InteractionKind]
+        weights = [30, 12, 10, 20, 4, 4, 3, 4, 6]
+        for _ in range(2000):
+            kind = rng.choices(kinds, weights)[0]
+            person = rng.choice(people)
+            org = person.employments[0].organisation if person.employments else None
+            role = rng.choice(INTERIM_ROLES[H])
+            summary = rng.choice(SUMMARIES[kind]).format(
+                role=role,
+                org=org.name if org else "the trust",
+                month=rng.choice(["January", "March", "June", "September"]),
+            )
+            occurred = now - timedelta(days=rng.randrange(0, 720), minutes=rng.randrange(0, 600))
+            interaction = Interaction(
+                kind=kind,
+                direction=None if kind == "note" else rng.choice(["in", "out", "out"]),
+                occurred_at=occurred,
+                summary=summary,
+                body=rng.choice(
+                    [
+                        None,
+                        None,
+                        "Follow up with the job description and budget sign-off.",
+                        "They mentioned a restructure in Q2; worth a call in a month.",
+                    ]
+                ),
+                logged_by=settings.current_user(),
+                organisation=org,
+                follow_up_due=(today + timedelta(days=rng.randrange(-10, 30)))
+                if rng.random() < 0.08
+                else None,
+            )
+            if person.do_not_contact and interaction.direction == Direction.OUTBOUND.value:
+                interaction.direction = Direction.INBOUND.value
+            interaction.people = [person] + ([rng.choice(people)] if rng.random() < 0.05 else [])
+            session.add(interaction)
+        session.flush()
+
+        report("Tweets")
+        tweet_rows: list[dict[str, Any]] = []
+        mention_rows: list[dict[str, Any]] = []
+        tweet_id = 1_850_000_000_000_000_000 + rng.randrange(10**12)
+        handles = [a.handle for a in accounts]
+        for acct in accounts:
+            count = rng.randrange(8, 40)
+            newest = 0
+            for _k in range(count):
+                tweet_id += rng.randrange(10**9, 10**11)
+                created = now - timedelta(
+                    days=rng.randrange(0, 400), minutes=rng.randrange(0, 1440)
+                )
+                other = rng.choice(handles)
+                text = rng.choice(TWEETS).format(url="https://example.org/news", other=other)
+                tweet_rows.append(
+                    {
+                        "id": tweet_id,
+                        "account_id": acct.id,
+                        "author_x_user_id": acct.x_user_id,
+                        "text": text,
+                        "created_at": created,
+                        "conversation_id": tweet_id,
+                        "mentioned_user_ids": [],
+                        "like_count": rng.randrange(0, 400),
+                        "retweet_count": rng.randrange(0, 80),
+                        "reply_count": rng.randrange(0, 30),
+                        "quote_count": rng.randrange(0, 10),
+                        "raw": {
+                            "id": str(tweet_id),
+                            "text": text,
+                            "edit_history_tweet_ids": [str(tweet_id)],
+                        },
+                    }
+                )
+                newest = max(newest, tweet_id)
+            acct.newest_tweet_id = newest or None
+        # The agency's own account mentions some of its contacts.
+        linked = [p for p in people if p.x_account is not None]
+        for person in rng.sample(linked, min(25, len(linked))):
+            assert person.x_account is not None
+            tweet_id += rng.randrange(10**9, 10**11)
+            text = f"Great to catch up with @{person.x_account.handle} about interim leadership in the sector."
+            tweet_rows.append(
+                {
+                    "id": tweet_id,
+                    "account_id": own.id,
+                    "author_x_user_id": own.x_user_id,
+                    "text": text,
+                    "created_at": now - timedelta(days=rng.randrange(0, 200)),
+                    "conversation_id": tweet_id,
+                    "mentioned_user_ids": [person.x_account.x_user_id],
+                    "like_count": rng.randrange(0, 50),
+                    "retweet_count": 0,
+                    "reply_count": 0,
+                    "quote_count": 0,
+                    "raw": {"id": str(tweet_id), "text": text},
+                }
+            )
+            mention_rows.append({"tweet_id": tweet_id, "x_user_id": person.x_account.x_user_id})
+        session.execute(insert(Tweet), tweet_rows)
+        if mention_rows:
+            session.execute(insert(TweetMention), mention_rows)
+
+        report("Follower history")
+        snapshots = []
+        for acct in accounts:
+            followers = acct.followers_count or 0
+            for week in range(26, -1, -1):
+                drift = int(followers * (1 - 0.004 * week) + rng.randrange(-20, 20))
+                snapshots.append(
+                    {
+                        "account_id": acct.id,
+                        "taken_at": now - timedelta(weeks=week),
+                        "followers": max(drift, 0),
+                        "following": acct.following_count or 0,
+                        "tweets": (acct.tweet_count or 0) - week * 5,
+                    }
+                )
+        session.execute(insert(FollowerSnapshot), snapshots)
+        audit.record(session, "database", None, "demo", {"seed": seed})
+        counts = {
+            "organisations": len(orgs),
+            "people": len(people),
+            "placements": len(placements),
+            "interactions": 2000,
+            "X accounts": len(accounts),
+            "tweets": len(tweet_rows),
+        }
+    return counts
