@@ -923,11 +923,11 @@ def fill_demo(
         for _ in range(2000):
             kind = rng.choices(kinds, weights)[0]
             person = rng.choice(people)
-            org = person.employments[0].organisation if person.employments else None
+            at_org: Organisation | None = person.employments[0].organisation if person.employments else None
             role = rng.choice(INTERIM_ROLES[H])
             summary = rng.choice(SUMMARIES[kind]).format(
                 role=role,
-                org=org.name if org else "the trust",
+                org=at_org.name if at_org else "the trust",
                 month=rng.choice(["January", "March", "June", "September"]),
             )
             occurred = now - timedelta(days=rng.randrange(0, 720), minutes=rng.randrange(0, 600))
@@ -945,7 +945,7 @@ def fill_demo(
                     ]
                 ),
                 logged_by=settings.current_user(),
-                organisation=org,
+                organisation=at_org,
                 follow_up_due=(today + timedelta(days=rng.randrange(-10, 30)))
                 if rng.random() < 0.08
                 else None,
