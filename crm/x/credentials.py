@@ -38,11 +38,12 @@ ACCESS_TOKEN_KEY = "x_access_token"
 ACCESS_TOKEN_SECRET_KEY = "x_access_token_secret"
 USER_CONTEXT_KEYS = (API_KEY_KEY, API_KEY_SECRET_KEY, ACCESS_TOKEN_KEY, ACCESS_TOKEN_SECRET_KEY)
 
-NO_KEYRING_MESSAGE = (
-    "No system keyring is available on this machine; the token can be used for this run only "
-    f"— set {ENV_BEARER_TOKEN} in the environment, or install and unlock a keyring "
-    "(GNOME Keyring, KWallet, macOS Keychain, Windows Credential Manager) to keep it."
+THIS_RUN_ONLY_HINT = (
+    f"the token can be used for this run only — set {ENV_BEARER_TOKEN} in the environment, "
+    "or install and unlock a keyring (GNOME Keyring, KWallet, macOS Keychain, Windows "
+    "Credential Manager) to keep it."
 )
+NO_KEYRING_MESSAGE = "No system keyring is available on this machine; " + THIS_RUN_ONLY_HINT
 
 _run_lock = threading.Lock()
 _run_token: str | None = None
@@ -262,7 +263,10 @@ def _store(key: str, value: str) -> None:
     _keyring_call(lambda backend: backend.set_password(SERVICE, key, value))
     # Some backends (the null one, an empty chain) accept a password and keep nothing.
     if _get(key) != value:
-        raise CredentialsError("The keyring did not keep the X credentials. " + NO_KEYRING_MESSAGE)
+        backend = _backend_name(keyring.get_keyring())
+        raise CredentialsError(
+            f"The keyring ({backend}) did not keep the X credentials; " + THIS_RUN_ONLY_HINT
+        )
 
 
 def _delete(backend: KeyringBackend, key: str) -> None:
@@ -302,8 +306,8 @@ def _keyring_call(fn: Callable[[KeyringBackend], T]) -> T:
     except Exception as exc:  # any backend failure is the user's to fix, not a bug here
         log.warning("Keyring %s failed: %s", _backend_name(backend), type(exc).__name__)
         error = CredentialsError(
-            f"The system keyring ({_backend_name(backend)}) failed ({type(exc).__name__}). "
-            + NO_KEYRING_MESSAGE
+            f"The system keyring ({_backend_name(backend)}) failed ({type(exc).__name__}); "
+            + THIS_RUN_ONLY_HINT
         )
     raise error
 
