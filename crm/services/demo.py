@@ -923,7 +923,9 @@ def fill_demo(
         for _ in range(2000):
             kind = rng.choices(kinds, weights)[0]
             person = rng.choice(people)
-            at_org: Organisation | None = person.employments[0].organisation if person.employments else None
+            at_org: Organisation | None = (
+                person.employments[0].organisation if person.employments else None
+            )
             role = rng.choice(INTERIM_ROLES[H])
             summary = rng.choice(SUMMARIES[kind]).format(
                 role=role,

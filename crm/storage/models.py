@@ -443,6 +443,7 @@ class Interaction(Versioned, Base):
         _in("direction", Direction, nullable=True),
         Index("ix_interaction_occurred", "occurred_at"),
         Index("ix_interaction_follow_up", "follow_up_due"),
+        Index("ix_interaction_org_occurred", "organisation_id", "occurred_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))

@@ -248,7 +248,7 @@ def tsquery_text(words: Sequence[str]) -> str:
 
 # Column weights for bm25: the current organisation weighs most so that a word of an
 # organisation's name lists its people first, then the person's own name.
-_BM25 = "bm25(person_fts, 12.0, 20.0, 4.0, 3.0, 3.0, 2.0, 1.0)"
+_BM25 = "bm25(person_fts, 10.0, 100.0, 4.0, 3.0, 3.0, 2.0, 1.0)"
 
 
 def search_people_ids(

@@ -5,30 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from crm.storage.migrations import include_object
 from crm.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-# Search machinery the models do not describe: FTS5 tables (and their shadow tables) on SQLite,
-# generated search columns on PostgreSQL. Alembic's comparison must not try to drop them.
-_SEARCH_TABLE_PREFIXES = ("person_fts", "interaction_fts")
-_SEARCH_INDEX_PREFIXES = ("ix_person_search_", "ix_interaction_tsv")
-_SEARCH_COLUMNS = {
-    ("person_search", "vector"),
-    ("person_search", "document"),
-    ("interaction", "search_vector"),
-}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    if type_ == "table" and name and name.startswith(_SEARCH_TABLE_PREFIXES):
-        return False
-    if type_ == "column" and reflected and compare_to is None:
-        table = obj.table.name
-        if (table, name) in _SEARCH_COLUMNS:
-            return False
-    return not (type_ == "index" and name and name.startswith(_SEARCH_INDEX_PREFIXES))
 
 
 def _configure(connection) -> None:  # type: ignore[no-untyped-def]

@@ -646,13 +646,25 @@ def _create_sqlite_search() -> None:
 
 
 def _create_postgresql_search() -> None:
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    # pg_trgm lives in one schema per database; qualify its operator class wherever it is,
+    # because a team database may use its own search_path.
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
+    trgm_schema = (
+        op.get_bind()
+        .exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'"
+        )
+        .scalar_one()
+    )
+    # Weights: the current organisation ranks highest so that a word of an organisation's
+    # name lists its people first; then the person's own name; then title and the rest.
     op.execute(
         "ALTER TABLE person_search ADD COLUMN vector tsvector GENERATED ALWAYS AS ("
-        "setweight(to_tsvector('simple', coalesce(name, '')), 'A') || "
+        "setweight(to_tsvector('simple', coalesce(name, '')), 'B') || "
         "setweight(to_tsvector('simple', coalesce(organisation, '')), 'A') || "
         "setweight(to_tsvector('simple', coalesce(past_organisations, '') || ' ' || "
-        "coalesce(title, '')), 'B') || "
+        "coalesce(title, '')), 'C') || "
         "setweight(to_tsvector('simple', coalesce(contact, '') || ' ' || coalesce(tags, '')), 'C') || "
         "setweight(to_tsvector('simple', coalesce(notes, '')), 'D')) STORED"
     )
@@ -664,7 +676,7 @@ def _create_postgresql_search() -> None:
     op.execute("CREATE INDEX ix_person_search_vector ON person_search USING gin (vector)")
     op.execute(
         "CREATE INDEX ix_person_search_document_trgm ON person_search "
-        "USING gin (document gin_trgm_ops)"
+        f'USING gin (document "{trgm_schema}".gin_trgm_ops)'
     )
     op.execute(
         "ALTER TABLE interaction ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("

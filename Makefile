@@ -1,0 +1,54 @@
+# Interim CRM: `make run` opens the app, `make test` runs every check. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+SIZE ?= 100000
+BACKEND ?= sqlite
+
+.PHONY: run test lint typecheck pytest bench syslibs venv screenshots clean
+
+run: syslibs venv
+	$(BIN)/crm
+
+test: syslibs venv lint typecheck pytest
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3.11 -m venv ...)."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+		echo "Could not create a virtual environment; on Debian/Ubuntu: apt-get install python3-venv"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-virtualenv -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+syslibs:
+	@bash packaging/qt-system-libs.sh
+
+lint: venv
+	$(BIN)/ruff check crm tests bench
+	$(BIN)/ruff format --check crm tests bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: venv
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: syslibs venv
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench.run --size $(SIZE) --backend $(BACKEND)
+
+screenshots: venv
+	CRM_DATA_DIR=$$(mktemp -d) bash -c '$(BIN)/crm demo >/dev/null && \
+		for v in people person:1 org:1 placements; do \
+			$(BIN)/crm screenshot docs/screenshots/$${v%%:*}.png --view $$v; done && \
+		$(BIN)/crm screenshot docs/screenshots/people-dark.png --view people --dark'
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
