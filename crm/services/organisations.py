@@ -243,7 +243,7 @@ def get_organisation(db: Database, organisation_id: int) -> OrganisationDetail:
             client_status=org.client_status,
             owner=org.owner,
             notes=org.notes,
-            tags=[t.name for t in org.tags],
+            tags=sorted((t.name for t in org.tags), key=str.casefold),
             x_account=x_view(org.x_account),
         )
 

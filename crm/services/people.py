@@ -483,7 +483,7 @@ def get_person(db: Database, person_id: int) -> PersonDetail:
             owner=person.owner,
             emails=[e.email for e in person.emails],
             phones=[p.number for p in person.phones],
-            tags=[t.name for t in person.tags],
+            tags=sorted((t.name for t in person.tags), key=str.casefold),
             employments=[
                 EmploymentView(
                     id=e.id,

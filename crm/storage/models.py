@@ -250,6 +250,7 @@ class Person(Versioned, Base):
         ),
         Index("ix_person_sort_name", "sort_name"),
         Index("ix_person_last_name", func.lower(Column("last_name"))),
+        Index("ix_person_first_name", func.lower(Column("first_name"))),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))

@@ -275,14 +275,32 @@ def search_people_ids(
 def _short_prefix(
     session: Session, prefix: str, f: PeopleFilter, limit: int, offset: int
 ) -> list[int]:
-    # sort_name is "surname first-name" folded: an index range scan, already in order.
+    """Surnames starting with ``prefix``, then first names: two ordered index range scans.
+
+    A one- or two-letter prefix can match a third of everyone; ranking them all by relevance
+    would cost a full scan, and alphabetical order is what a recruiter expects here anyway.
+    """
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    stmt = (
+    wanted = limit + offset
+    # sort_name is "surname first-name", folded.
+    by_surname = (
         select(Person.id)
         .where(Person.sort_name >= prefix, Person.sort_name < upper)
         .order_by(Person.sort_name, Person.id)
     )
-    return list(session.scalars(_apply_filters(stmt, f).limit(limit).offset(offset)))
+    ids = list(session.scalars(_apply_filters(by_surname, f).limit(wanted)))
+    if len(ids) < wanted:
+        first = func.lower(Person.first_name)
+        by_first_name = (
+            select(Person.id)
+            .where(first >= prefix, first < upper)
+            .order_by(first, Person.sort_name, Person.id)
+        )
+        seen = set(ids)
+        for pid in session.scalars(_apply_filters(by_first_name, f).limit(wanted)):
+            if pid not in seen:
+                ids.append(pid)
+    return ids[offset : offset + limit]
 
 
 def _fts5(

@@ -140,7 +140,8 @@ def test_prefixes_match_as_you_type(trust: tuple[Database, int]) -> None:
 
 def test_short_prefix_is_ordered_by_surname(trust: tuple[Database, int]) -> None:
     db, _ = trust
-    assert names(search_people(db, "s")) == ["Tom Smith"]
+    # Surnames first, then first names.
+    assert names(search_people(db, "s")) == ["Tom Smith", "Siobhan O'Connell"]
     assert names(search_people(db, "")) == [
         "Émile Georgeson",
         "Siobhan O'Connell",
