@@ -1,0 +1,7 @@
+"""python -m crm: the same as the crm command."""
+
+import sys
+
+from crm.cli import main
+
+sys.exit(main())
