@@ -1,12 +1,13 @@
 # Interim CRM: `make run` opens the app, `make test` runs every check. Both set themselves up.
 SHELL := /bin/bash
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 SIZE ?= 100000
 BACKEND ?= sqlite
+LINT_PATHS := crm tests $(wildcard bench)
 
 .PHONY: run test lint typecheck pytest bench syslibs venv screenshots clean
 
@@ -32,8 +33,8 @@ syslibs:
 	@bash packaging/qt-system-libs.sh
 
 lint: venv
-	$(BIN)/ruff check crm tests bench
-	$(BIN)/ruff format --check crm tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: venv
 	$(BIN)/mypy
