@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("app", help="open the desktop app (the default with no command)")
     p.set_defaults(handler=run_app)
+    s = sub.add_parser(
+        "screenshot",
+        help="render a view of the app offscreen to a PNG",
+        description="Render one view of the desktop app, with the open database, to a PNG.",
+    )
+    s.add_argument("file", type=Path, metavar="FILE.png")
+    s.add_argument(
+        "--view",
+        default="people",
+        help="people, person:ID, org:ID, placements, placement:ID, organisations or welcome "
+        "(default: people)",
+    )
+    s.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
+    s.add_argument("--dark", action="store_true", help="use the dark colour scheme")
+    s.add_argument("--search", default="", help="for --view people: search text to show")
+    s.set_defaults(handler=screenshot)
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -19,3 +36,14 @@ def run_app(args: argparse.Namespace) -> int:
         print(f"crm: the desktop app cannot start: {exc}", file=sys.stderr)
         return 1
     return int(run(args.database))
+
+
+def screenshot(args: argparse.Namespace) -> int:
+    from crm.cli import open_db
+    from crm.ui.screenshot import parse_size, render
+
+    size = parse_size(args.size)
+    db = open_db(args)
+    path = render(db, args.file, args.view, size, args.dark, args.search)
+    print(path)
+    return 0

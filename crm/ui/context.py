@@ -1,0 +1,72 @@
+"""What every page of the window shares: the open database, the task runner, and a bus.
+
+Pages never call each other: they ask the context to open a record (``open_requested``) and
+announce what they saved (``changed``), so every view that shows that record can refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from crm.storage.db import Database
+from crm.ui.workers import Task, TaskRunner
+
+
+class AppContext(QObject):
+    #: ("person" | "organisation" | "placement" | "interaction" | "employment", id)
+    changed = Signal(str, int)
+    #: ("person" | "organisation" | "placement", id): show that record's page.
+    open_requested = Signal(str, int)
+    #: A different database is open (the demo database, say): everything reloads.
+    database_changed = Signal()
+    #: A short message for the status bar.
+    message = Signal(str)
+
+    def __init__(self, db: Database, runner: TaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.runner = runner
+        self.is_demo = False
+
+    def set_database(self, db: Database, *, demo: bool = False) -> None:
+        self.db = db
+        self.is_demo = demo
+        self.database_changed.emit()
+
+    # Shorthands that bind the database, so a page writes ``ctx.read(service_fn, args...)``.
+    def read(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: Callable[[Any], object] | None = None,
+        on_error: Callable[[BaseException], object] | None = None,
+        label: str = "",
+        **kwargs: Any,
+    ) -> Task:
+        db = self.db
+        return self.runner.run(
+            lambda: fn(db, *args, **kwargs), on_done, on_error, write=False, label=label
+        )
+
+    def write(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: Callable[[Any], object] | None = None,
+        on_error: Callable[[BaseException], object] | None = None,
+        label: str = "Saving",
+        **kwargs: Any,
+    ) -> Task:
+        db = self.db
+        return self.runner.run(
+            lambda: fn(db, *args, **kwargs), on_done, on_error, write=True, label=label
+        )
+
+    def open(self, kind: str, entity_id: int) -> None:
+        self.open_requested.emit(kind, entity_id)
+
+    def notify(self, kind: str, entity_id: int) -> None:
+        self.changed.emit(kind, entity_id)

@@ -1,0 +1,551 @@
+"""The main window: navigation, the global search, menus with shortcuts, and the status bar."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.services import organisations as org_service
+from crm.services import people as people_service
+from crm.storage.db import Database
+from crm.ui import errors
+from crm.ui.context import AppContext
+from crm.ui.dialogs import OrganisationDialog, PersonDialog, PlacementDialog, open_dialog
+from crm.ui.organisations_page import OrganisationPage, OrganisationsPage
+from crm.ui.people_page import PeoplePage
+from crm.ui.person_page import PersonPage
+from crm.ui.placements_page import PlacementPage, PlacementsPage
+from crm.ui.quick_log import QuickLogDialog, open_quick_log
+from crm.ui.welcome import WelcomePage
+from crm.ui.widgets import plain_label
+from crm.ui.workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+NAV = (("people", "People"), ("organisations", "Organisations"), ("placements", "Placements"))
+
+
+def shortcut_text(keys: QKeySequence | QKeySequence.StandardKey | str) -> str:
+    seq = keys if isinstance(keys, QKeySequence) else QKeySequence(keys)
+    return seq.toString(QKeySequence.SequenceFormat.NativeText)
+
+
+class _SearchKeys(QObject):
+    """Up/Down/Enter in the search field drive the people list, so hands stay on the keys."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        key = event.key()
+        page = self.window.people_page
+        if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+            self.window.show_people()
+            page.move_selection(1 if key == Qt.Key.Key_Down else -1)
+            return True
+        if key in (Qt.Key.Key_PageDown, Qt.Key.Key_PageUp):
+            page.move_selection(20 if key == Qt.Key.Key_PageDown else -20)
+            return True
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.window.open_search_result()
+            return True
+        if key == Qt.Key.Key_Escape and self.window.search.text():
+            self.window.search.clear()
+            return True
+        return False
+
+
+class MainWindow(QMainWindow):
+    """Construct with a database; ``show()`` is optional (benchmarks and screenshots skip it)."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        runner: TaskRunner | None = None,
+        settings: QSettings | None = None,
+        check_empty: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("Interim CRM")
+        self.settings = settings
+        self.runner = runner or TaskRunner(self)
+        self.runner.setParent(self)
+        self.ctx = AppContext(db, self.runner, self)
+        self.runner.default_error = lambda exc: errors.show_error(exc, self)
+        self._history: list[tuple[str, int]] = []
+        self._future: list[tuple[str, int]] = []
+        self._current: tuple[str, int] = ("people", 0)
+        self._build()
+        self._build_menus()
+        self._build_status()
+        self.ctx.open_requested.connect(self.open_record)
+        self.ctx.message.connect(self.show_message)
+        self.ctx.database_changed.connect(self._database_changed)
+        errors.set_status_sink(self.show_message)
+        self.resize(1400, 900)
+        if settings is not None:
+            geometry = settings.value("window/geometry")
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+        self._database_changed(check_empty=check_empty)
+
+    # -- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+
+        sidebar = QWidget()
+        sidebar.setObjectName("Sidebar")
+        sidebar.setFixedWidth(200)
+        side = QVBoxLayout(sidebar)
+        side.setContentsMargins(0, 0, 0, 8)
+        side.setSpacing(4)
+        title = plain_label("Interim CRM", "AppTitle")
+        side.addWidget(title)
+        self.nav = QListWidget()
+        self.nav.setObjectName("NavList")
+        self.nav.setAccessibleName("Navigation")
+        for i, (key, label) in enumerate(NAV):
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setToolTip(f"{label} (Ctrl+{i + 1})")
+            item.setSizeHint(QSize(0, 34))
+            self.nav.addItem(item)
+        self.nav.setCurrentRow(0)
+        self.nav.currentRowChanged.connect(self._nav_changed)
+        side.addWidget(self.nav, 1)
+        self.sidebar_hint = plain_label(
+            "Ctrl+K  search\nCtrl+L  log a call\nCtrl+N  new person\nAlt+←  back",
+            "SidebarHint",
+        )
+        side.addWidget(self.sidebar_hint)
+        row.addWidget(sidebar)
+
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        top = QWidget()
+        top.setObjectName("TopBar")
+        bar = QHBoxLayout(top)
+        bar.setContentsMargins(16, 10, 16, 10)
+        bar.setSpacing(8)
+        self.back_button = QToolButton()
+        self.back_button.setText("←")
+        self.back_button.setAccessibleName("Back")
+        self.back_button.setAutoRaise(True)
+        self.forward_button = QToolButton()
+        self.forward_button.setText("→")
+        self.forward_button.setAccessibleName("Forward")
+        self.forward_button.setAutoRaise(True)
+        bar.addWidget(self.back_button)
+        bar.addWidget(self.forward_button)
+        self.search = QLineEdit()
+        self.search.setObjectName("GlobalSearch")
+        self.search.setAccessibleName("Search people")
+        self.search.setPlaceholderText(
+            "Search people and organisations: name, title, organisation, @handle, tag, notes…"
+            "   (Ctrl+K)"
+        )
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._search_changed)
+        self._search_keys = _SearchKeys(self)
+        self.search.installEventFilter(self._search_keys)
+        bar.addWidget(self.search, 1)
+        self.new_button = QToolButton()
+        self.new_button.setText("New")
+        self.new_button.setAccessibleName("New record")
+        self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        bar.addWidget(self.new_button)
+        self.log_button = QToolButton()
+        self.log_button.setText("Log call")
+        self.log_button.setAccessibleName("Log an interaction")
+        bar.addWidget(self.log_button)
+        column.addWidget(top)
+
+        self.stack = QStackedWidget()
+        self.welcome_page = WelcomePage(self.ctx)
+        self.people_page = PeoplePage(self.ctx, self.settings)
+        self.organisations_page = OrganisationsPage(self.ctx, self.settings)
+        self.placements_page = PlacementsPage(self.ctx, self.settings)
+        self.person_page = PersonPage(self.ctx, self.settings)
+        self.organisation_page = OrganisationPage(self.ctx, self.settings)
+        self.placement_page = PlacementPage(self.ctx, self.settings)
+        for page in (
+            self.welcome_page,
+            self.people_page,
+            self.organisations_page,
+            self.placements_page,
+            self.person_page,
+            self.organisation_page,
+            self.placement_page,
+        ):
+            self.stack.addWidget(page)
+        column.addWidget(self.stack, 1)
+        row.addWidget(right, 1)
+        self.setCentralWidget(central)
+
+        self.people_page.new_button.clicked.connect(self.new_person)
+        self.person_page.quick_log_requested.connect(self.quick_log)
+        self.welcome_page.start_empty.connect(self.show_people)
+        self.welcome_page.demo_opened.connect(self._demo_opened)
+        self.back_button.clicked.connect(self.go_back)
+        self.forward_button.clicked.connect(self.go_forward)
+        self.log_button.clicked.connect(self.quick_log)
+
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Any,
+        keys: QKeySequence.StandardKey | str | None = None,
+        tip: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        if keys is not None:
+            seq = QKeySequence(keys)
+            action.setShortcut(seq)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        shown = text.replace("&", "").rstrip("…")
+        action.setToolTip(
+            f"{tip or shown} ({shortcut_text(action.shortcut())})" if keys else tip or shown
+        )
+        action.setStatusTip(tip or shown)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work with the menu bar hidden too
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.new_person_action = self._action(
+            file, "New &person…", self.new_person, QKeySequence.StandardKey.New, "Add a person"
+        )
+        self.new_org_action = self._action(
+            file, "New &organisation…", self.new_organisation, "Ctrl+Shift+N"
+        )
+        self.new_placement_action = self._action(
+            file, "New p&lacement…", self.new_placement, "Ctrl+Shift+P"
+        )
+        file.addSeparator()
+        self.import_action = self._action(
+            file, "&Import contacts…", self.import_contacts, None, "Import contacts from a file"
+        )
+        self.import_action.setEnabled(False)
+        self.sample_action = self._action(
+            file,
+            "Explore &sample data…",
+            self.open_sample_data,
+            None,
+            "Open the separate demo database with sample data",
+        )
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit = bar.addMenu("&Edit")
+        self.find_action = self._action(
+            edit,
+            "&Search everything",
+            self.focus_search,
+            "Ctrl+K",
+            "Search people and organisations",
+        )
+        self.find_in_list_action = self._action(
+            edit, "&Find in list", self.find_in_list, QKeySequence.StandardKey.Find
+        )
+        edit.addSeparator()
+        self.log_action = self._action(
+            edit, "&Log interaction…", self.quick_log, "Ctrl+L", "Log a call, meeting or note"
+        )
+        self.log_button.setToolTip(self.log_action.toolTip())
+        self.search.setToolTip(self.find_action.toolTip())
+
+        view = bar.addMenu("&View")
+        for i, (key, label) in enumerate(NAV):
+            self._action(
+                view, f"&{label}", lambda _c=False, k=key: self.show_list(k), f"Ctrl+{i + 1}"
+            )
+        view.addSeparator()
+        self.back_action = self._action(view, "&Back", self.go_back, QKeySequence.StandardKey.Back)
+        self.forward_action = self._action(
+            view, "&Forward", self.go_forward, QKeySequence.StandardKey.Forward
+        )
+        self._action(view, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        self.back_button.setToolTip(self.back_action.toolTip())
+        self.forward_button.setToolTip(self.forward_action.toolTip())
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+
+        new_menu = QMenu(self.new_button)
+        new_menu.addAction(self.new_person_action)
+        new_menu.addAction(self.new_org_action)
+        new_menu.addAction(self.new_placement_action)
+        self.new_button.setMenu(new_menu)
+        self.new_button.setToolTip("Add a person, organisation or placement")
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.busy_label = QLabel("")
+        self.busy_label.setAccessibleName("Background work")
+        self.db_label = QLabel("")
+        self.db_label.setAccessibleName("Open database")
+        self.db_label.setTextFormat(Qt.TextFormat.PlainText)
+        status.addPermanentWidget(self.busy_label)
+        status.addPermanentWidget(self.db_label)
+        self.runner.busy_changed.connect(self._busy_changed)
+        # Only show "working" for work that lasts; quick reads would make it flicker.
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(300)
+        self._busy_timer.timeout.connect(self._show_busy)
+
+    # -- status ------------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
+
+    def _busy_changed(self, count: int, _label: str) -> None:
+        if count:
+            if not self._busy_timer.isActive():
+                self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self.busy_label.setText("")
+
+    def _show_busy(self) -> None:
+        labels = self.runner.labels()
+        if labels:
+            extra = f" (+{len(labels) - 1} more)" if len(labels) > 1 else ""
+            self.busy_label.setText(f"⟳ {labels[-1]}…{extra}")
+
+    def _database_changed(self, *, check_empty: bool = True) -> None:
+        text = self.ctx.db.describe()
+        if self.ctx.is_demo:
+            text += "  (sample data)"
+        self.db_label.setText(text)
+        self.db_label.setToolTip(text)
+        self.setWindowTitle("Interim CRM — sample data" if self.ctx.is_demo else "Interim CRM")
+        if not check_empty:
+            self.people_page.reload()
+            return
+        empty = people_service.count_people(
+            self.ctx.db
+        ) == 0 and not org_service.list_organisations(self.ctx.db, limit=1)
+        self.people_page.reload()
+        if empty:
+            self.show_welcome()
+        else:
+            self.show_people()
+
+    # -- navigation ------------------------------------------------------------------------------
+    def _nav_changed(self, row: int) -> None:
+        if 0 <= row < len(NAV):
+            self.show_list(NAV[row][0])
+
+    def _select_nav(self, key: str | None) -> None:
+        self.nav.blockSignals(True)
+        if key is None:
+            self.nav.clearSelection()
+            self.nav.setCurrentRow(-1)
+        else:
+            self.nav.setCurrentRow([k for k, _ in NAV].index(key))
+        self.nav.blockSignals(False)
+
+    def show_welcome(self) -> None:
+        self._select_nav(None)
+        self.stack.setCurrentWidget(self.welcome_page)
+
+    def show_people(self) -> None:
+        self.show_list("people")
+
+    def show_list(self, key: str) -> None:
+        self._go(key, 0)
+
+    def open_record(self, kind: str, entity_id: int) -> None:
+        """Show a record's page (``kind`` person, organisation, placement) or a list."""
+        self._go(kind, entity_id)
+
+    def _go(self, kind: str, entity_id: int, *, remember: bool = True) -> None:
+        target = (kind, entity_id)
+        if remember and target != self._current:
+            self._history.append(self._current)
+            del self._history[:-50]
+            self._future.clear()
+        self._current = target
+        if kind == "people":
+            self._select_nav("people")
+            self.stack.setCurrentWidget(self.people_page)
+        elif kind == "organisations":
+            self._select_nav("organisations")
+            self.organisations_page.ensure_loaded()
+            self.stack.setCurrentWidget(self.organisations_page)
+        elif kind == "placements":
+            self._select_nav("placements")
+            self.placements_page.ensure_loaded()
+            self.stack.setCurrentWidget(self.placements_page)
+        elif kind == "person":
+            self._select_nav("people")
+            self.person_page.open(entity_id)
+            self.stack.setCurrentWidget(self.person_page)
+        elif kind == "organisation":
+            self._select_nav("organisations")
+            self.organisation_page.open(entity_id)
+            self.stack.setCurrentWidget(self.organisation_page)
+        elif kind == "placement":
+            self._select_nav("placements")
+            self.placement_page.open(entity_id)
+            self.stack.setCurrentWidget(self.placement_page)
+        self.back_action.setEnabled(bool(self._history))
+        self.forward_action.setEnabled(bool(self._future))
+        self.back_button.setEnabled(bool(self._history))
+        self.forward_button.setEnabled(bool(self._future))
+
+    def go_back(self) -> None:
+        if self._history:
+            self._future.append(self._current)
+            self._go(*self._history.pop(), remember=False)
+
+    def go_forward(self) -> None:
+        if self._future:
+            self._history.append(self._current)
+            self._go(*self._future.pop(), remember=False)
+
+    def refresh(self) -> None:
+        kind, entity_id = self._current
+        if kind in ("person", "organisation", "placement"):
+            self._go(kind, entity_id, remember=False)
+        elif kind == "people":
+            self.people_page.refresh()
+        elif kind == "organisations":
+            self.organisations_page.refresh()
+        elif kind == "placements":
+            self.placements_page.refresh()
+
+    # -- search -------------------------------------------------------------------------------
+    def _search_changed(self, text: str) -> None:
+        if self.stack.currentWidget() is not self.people_page and text:
+            self.show_people()
+        self.people_page.set_search_text(text)
+
+    def set_search_text_now(self, text: str) -> int:
+        """Benchmark hook: search synchronously, without the typing pause; returns the count."""
+        self.search.blockSignals(True)
+        self.search.setText(text)
+        self.search.blockSignals(False)
+        if self.stack.currentWidget() is not self.people_page:
+            self.show_people()
+        return self.people_page.search_now(text)
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def find_in_list(self) -> None:
+        page = self.stack.currentWidget()
+        if page is self.organisations_page:
+            self.organisations_page.focus_filter()
+        elif page is self.placements_page:
+            self.placements_page.focus_filter()
+        else:
+            self.focus_search()
+
+    def open_search_result(self) -> None:
+        if self.stack.currentWidget() is not self.people_page:
+            self.show_people()
+        if self.people_page._debounce.isActive():
+            self.people_page.refresh()  # Enter right after typing: search first
+            self.runner.wait(5000)
+            from PySide6.QtCore import QCoreApplication
+
+            QCoreApplication.processEvents()
+        self.people_page.open_current()
+
+    # -- actions -----------------------------------------------------------------------------------
+    def current_person(self) -> Any:
+        if self.stack.currentWidget() is self.person_page:
+            return self.person_page.detail
+        return None
+
+    def quick_log(self) -> QuickLogDialog:
+        return open_quick_log(self.ctx, self.current_person(), self)
+
+    def new_person(self) -> None:
+        org = None
+        if self.stack.currentWidget() is self.organisation_page:
+            org = self.organisation_page.organisation_id
+        open_dialog(PersonDialog(self.ctx, self, org))
+
+    def new_organisation(self) -> None:
+        open_dialog(OrganisationDialog(self.ctx, None, self))
+
+    def new_placement(self) -> None:
+        candidate = None
+        detail = self.current_person()
+        if detail is not None:
+            candidate = (detail.id, detail.name)
+        org = None
+        if self.stack.currentWidget() is self.organisation_page:
+            org = self.organisation_page.organisation_id
+        open_dialog(PlacementDialog(self.ctx, None, self, candidate=candidate, organisation_id=org))
+
+    def import_contacts(self) -> None:
+        self.show_message("Import is not available yet.")
+
+    def open_sample_data(self) -> None:
+        self.show_welcome()
+
+    def _demo_opened(self) -> None:
+        self.search.clear()
+        self.show_people()
+
+    def show_shortcuts(self) -> None:
+        from crm.ui.shortcuts import show_shortcuts
+
+        show_shortcuts(self)
+
+    # -- closing -------------------------------------------------------------------------------------
+    def save_state(self) -> None:
+        if self.settings is None:
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        for page in (
+            self.people_page,
+            self.organisations_page,
+            self.placements_page,
+            self.person_page,
+            self.organisation_page,
+            self.placement_page,
+        ):
+            page.save_state()
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self.show_message("Finishing background work…")
+        self.runner.shutdown()
+        errors.set_status_sink(None)
+        event.accept()

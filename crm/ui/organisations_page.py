@@ -1,0 +1,577 @@
+"""Organisations: the list (filter as you type) and the organisation page (people there now and
+formerly, placements, interactions with anyone there, the X account's stats)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.domain.enums import ClientStatus, Sector
+from crm.services import organisations as org_service
+from crm.services import people as people_service
+from crm.services import placements as placement_service
+from crm.services.timeline import organisation_timeline
+from crm.services.views import (
+    OrganisationDetail,
+    OrganisationSummary,
+    PersonSummary,
+    PlacementSummary,
+    XAccountView,
+)
+from crm.ui.context import AppContext
+from crm.ui.dialogs import OrganisationDialog, confirm_delete_organisation, open_dialog
+from crm.ui.formatting import (
+    esc,
+    fmt_ago,
+    fmt_count,
+    fmt_date,
+    fmt_money,
+    is_web_url,
+    label_of,
+)
+from crm.ui.models import Column, IdRole, RecordTableModel, SortRole
+from crm.ui.timeline_view import TimelineView, open_web_link
+from crm.ui.widgets import (
+    EmptyState,
+    EnterFilter,
+    PageHeader,
+    link_label,
+    make_table,
+    plain_label,
+    restore_header,
+    save_header,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_TONE = {"client": "success", "prospect": "neutral", "former_client": "neutral"}
+
+
+def organisation_columns() -> list[Column[OrganisationSummary]]:
+    return [
+        Column("Name", lambda o: o.name, width=320),
+        Column("Type", lambda o: label_of(o.org_type), width=170),
+        Column("Sector", lambda o: label_of(o.sector), width=170),
+        Column("Region", lambda o: o.region or "", width=140),
+        Column("Status", lambda o: label_of(o.client_status), width=110),
+        Column(
+            "People",
+            lambda o: str(o.people_count),
+            sort=lambda o: o.people_count,
+            align=Qt.AlignmentFlag.AlignRight,
+            width=70,
+        ),
+        Column("X", lambda o: f"@{o.x_handle}" if o.x_handle else "", width=150, muted=True),
+        Column(
+            "Followers",
+            lambda o: fmt_count(o.followers),
+            sort=lambda o: o.followers,
+            align=Qt.AlignmentFlag.AlignRight,
+            width=90,
+        ),
+    ]
+
+
+def people_columns(current: bool) -> list[Column[PersonSummary]]:
+    return [
+        Column("Name", lambda p: p.name + ("  ⛔" if p.do_not_contact else ""), width=200),
+        Column("Title", lambda p: p.job_title or "", width=240),
+        Column(
+            "Kind",
+            lambda p: " · ".join(
+                t
+                for t, on in (("Client", p.is_client_contact), ("Candidate", p.is_candidate))
+                if on
+            ),
+            width=140,
+        ),
+        Column("X", lambda p: f"@{p.x_handle}" if p.x_handle else "", width=140, muted=True),
+        Column(
+            "Followers",
+            lambda p: fmt_count(p.followers),
+            sort=lambda p: p.followers,
+            align=Qt.AlignmentFlag.AlignRight,
+            width=90,
+        ),
+        Column(
+            "Last contact",
+            lambda p: fmt_ago(p.last_interaction_at, empty=""),
+            sort=lambda p: p.last_interaction_at,
+            width=110,
+            muted=True,
+        ),
+    ]
+
+
+def placement_columns(show_org: bool = True) -> list[Column[PlacementSummary]]:
+    columns: list[Column[PlacementSummary]] = [
+        Column("Candidate", lambda p: p.candidate, width=180),
+        Column("Role", lambda p: p.role, width=220),
+    ]
+    if show_org:
+        columns.append(Column("Organisation", lambda p: p.organisation, width=260))
+    columns += [
+        Column("Status", lambda p: label_of(p.status), width=90),
+        Column("Start", lambda p: fmt_date(p.start_date), sort=lambda p: p.start_date, width=95),
+        Column("End", lambda p: fmt_date(p.end_date), sort=lambda p: p.end_date, width=95),
+        Column(
+            "Day rate",
+            lambda p: fmt_money(p.day_rate, p.currency, per_day=False),
+            sort=lambda p: p.day_rate,
+            align=Qt.AlignmentFlag.AlignRight,
+            width=90,
+        ),
+    ]
+    return columns
+
+
+def sortable(model: RecordTableModel[Any], parent: QWidget) -> QSortFilterProxyModel:
+    proxy = QSortFilterProxyModel(parent)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SortRole)
+    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    proxy.setFilterKeyColumn(-1)
+    return proxy
+
+
+def record_table(
+    name: str, accessible: str, model: RecordTableModel[Any], parent: QWidget
+) -> tuple[QTableView, QSortFilterProxyModel]:
+    view = make_table(name, accessible)
+    proxy = sortable(model, parent)
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    for i, column in enumerate(model.columns):
+        if column.width:
+            view.setColumnWidth(i, column.width)
+    return view, proxy
+
+
+def selected_id(view: QTableView) -> int | None:
+    index = view.currentIndex()
+    if not index.isValid():
+        return None
+    value = view.model().data(index, IdRole)
+    return int(value) if value is not None else None
+
+
+def open_on_enter(view: QTableView, open_fn: Any) -> EnterFilter:
+    enter = EnterFilter(view)
+    enter.activated.connect(open_fn)
+    view.installEventFilter(enter)
+    view.doubleClicked.connect(lambda _i: open_fn())
+    return enter
+
+
+class OrganisationsPage(QWidget):
+    """Every organisation, filtered by name/code as you type, sector and client status."""
+
+    def __init__(
+        self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._settings = settings
+        self._loaded = False
+        self._generation = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.header = PageHeader("Organisations")
+        self.count_label = plain_label("", "PageSubtitle")
+        self.header.badges.addWidget(self.count_label)
+        new = QPushButton("New organisation…")
+        new.setToolTip("Add an organisation (Ctrl+Shift+N)")
+        new.clicked.connect(lambda: open_dialog(OrganisationDialog(ctx, None, self)))
+        self.header.action_row.addWidget(new)
+        filters = QHBoxLayout()
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by name or ODS/GSS code (Ctrl+F)")
+        self.filter_edit.setAccessibleName("Filter organisations")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMaximumWidth(360)
+        self.sector_combo = QComboBox()
+        self.sector_combo.setAccessibleName("Sector filter")
+        self.sector_combo.addItem("All sectors", None)
+        for s in Sector:
+            self.sector_combo.addItem(s.label, s.value)
+        self.status_combo = QComboBox()
+        self.status_combo.setAccessibleName("Client status filter")
+        self.status_combo.addItem("Any status", None)
+        for c in ClientStatus:
+            self.status_combo.addItem(c.label, c.value)
+        filters.addWidget(self.filter_edit)
+        filters.addWidget(self.sector_combo)
+        filters.addWidget(self.status_combo)
+        filters.addStretch(1)
+        self.header.body.addLayout(filters)
+        layout.addWidget(self.header)
+        self.model: RecordTableModel[OrganisationSummary] = RecordTableModel(
+            organisation_columns(), parent=self
+        )
+        self.table, self.proxy = record_table(
+            "OrganisationsTable", "Organisations", self.model, self
+        )
+        restore_header(settings, "organisations", self.table)
+        self._enter = open_on_enter(self.table, self.open_current)
+        self.stack = QStackedWidget()
+        self.empty = EmptyState(
+            "No organisations yet", "Add one with New organisation (Ctrl+Shift+N)."
+        )
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+        layout.addWidget(self.stack, 1)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(120)
+        self._timer.timeout.connect(self.refresh)
+        self.filter_edit.textChanged.connect(lambda _t: self._timer.start())
+        self.sector_combo.currentIndexChanged.connect(self.refresh)
+        self.status_combo.currentIndexChanged.connect(self.refresh)
+        ctx.changed.connect(self._on_changed)
+        ctx.database_changed.connect(lambda: setattr(self, "_loaded", False))
+
+    def ensure_loaded(self) -> None:
+        if not self._loaded:
+            self.refresh()
+
+    def refresh(self) -> None:
+        self._loaded = True
+        self._generation += 1
+        generation = self._generation
+
+        def show(orgs: list[OrganisationSummary]) -> None:
+            if generation != self._generation:
+                return
+            self.model.set_rows(orgs)
+            n = len(orgs)
+            self.count_label.setText(f"{n:,} organisation{'s' if n != 1 else ''}")
+            filtered = bool(
+                self.filter_edit.text()
+                or self.sector_combo.currentIndex()
+                or self.status_combo.currentIndex()
+            )
+            if n:
+                self.stack.setCurrentWidget(self.table)
+                if not self.table.currentIndex().isValid():
+                    self.table.selectRow(0)
+            else:
+                self.empty.set_text(
+                    "No organisation matches" if filtered else "No organisations yet",
+                    "Try fewer letters or clear the filters."
+                    if filtered
+                    else "Add one with New organisation (Ctrl+Shift+N).",
+                )
+                self.stack.setCurrentWidget(self.empty)
+
+        self.ctx.read(
+            org_service.list_organisations,
+            self.filter_edit.text(),
+            self.sector_combo.currentData(),
+            self.status_combo.currentData(),
+            on_done=show,
+            label="Loading organisations",
+        )
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    def open_current(self) -> None:
+        org_id = selected_id(self.table)
+        if org_id is not None:
+            self.ctx.open("organisation", org_id)
+
+    def _on_changed(self, kind: str, _id: int) -> None:
+        if self._loaded and kind in ("organisation", "person", "employment"):
+            self.refresh()
+
+    def save_state(self) -> None:
+        save_header(self._settings, "organisations", self.table)
+
+
+class StatCard(QFrame):
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.setObjectName("Card")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(14, 10, 14, 10)
+        column.setSpacing(0)
+        self.value = plain_label("—", "StatValue")
+        self.label = plain_label(label, "StatLabel")
+        column.addWidget(self.value)
+        column.addWidget(self.label)
+
+
+class XStats(QWidget):
+    """An X account's numbers in cards: followers, following, tweets, last synced."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        self.cards = {
+            key: StatCard(label)
+            for key, label in (
+                ("followers", "followers"),
+                ("following", "following"),
+                ("tweets", "tweets"),
+                ("synced", "last synced"),
+            )
+        }
+        for i, card in enumerate(self.cards.values()):
+            grid.addWidget(card, 0, i)
+        grid.setColumnStretch(len(self.cards), 1)
+
+    def show_account(self, x: XAccountView | None) -> None:
+        self.setVisible(x is not None)
+        if x is None:
+            return
+        self.cards["followers"].value.setText(fmt_count(x.followers_count, "—"))
+        self.cards["following"].value.setText(fmt_count(x.following_count, "—"))
+        self.cards["tweets"].value.setText(fmt_count(x.tweet_count, "—"))
+        self.cards["synced"].value.setText(fmt_ago(x.last_synced_at))
+
+
+class OrganisationPage(QWidget):
+    """One organisation: header, X stats, and tabs for its people, placements and activity."""
+
+    def __init__(
+        self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._settings = settings
+        self.detail: OrganisationDetail | None = None
+        self._generation = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.header = PageHeader()
+        self.facts = link_label("", self._on_link)
+        self.facts.setObjectName("PageSubtitle")
+        self.header.body.addWidget(self.facts)
+        self.x_line = link_label("", self._on_link)
+        self.header.body.addWidget(self.x_line)
+        self.stats = XStats()
+        self.header.body.addSpacing(4)
+        self.header.body.addWidget(self.stats)
+        edit = QPushButton("Edit…")
+        edit.setAccessibleName("Edit organisation")
+        edit.clicked.connect(self.edit)
+        add_person = QPushButton("New person here…")
+        add_person.clicked.connect(self.new_person)
+        delete = QPushButton("Delete…")
+        delete.setAccessibleName("Delete organisation")
+        delete.clicked.connect(self.delete)
+        for b in (add_person, edit, delete):
+            self.header.action_row.addWidget(b)
+        layout.addWidget(self.header)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.current_model: RecordTableModel[PersonSummary] = RecordTableModel(
+            people_columns(True), parent=self
+        )
+        self.former_model: RecordTableModel[PersonSummary] = RecordTableModel(
+            people_columns(False), parent=self
+        )
+        self.placements_model: RecordTableModel[PlacementSummary] = RecordTableModel(
+            placement_columns(show_org=False), parent=self
+        )
+        self.current_table, _ = record_table(
+            "OrgPeopleNow", "People there now", self.current_model, self
+        )
+        self.former_table, _ = record_table(
+            "OrgPeopleFormer", "People formerly there", self.former_model, self
+        )
+        self.placements_table, _ = record_table(
+            "OrgPlacements", "Placements there", self.placements_model, self
+        )
+        self._enters = [
+            open_on_enter(
+                self.current_table, lambda: self._open_from(self.current_table, "person")
+            ),
+            open_on_enter(self.former_table, lambda: self._open_from(self.former_table, "person")),
+            open_on_enter(
+                self.placements_table, lambda: self._open_from(self.placements_table, "placement")
+            ),
+        ]
+        self.timeline = TimelineView(ctx, organisation_timeline)
+        self.timeline.empty_text = "No interactions, tweets or placements here yet."
+        self.timeline.link_activated.connect(self._timeline_link)
+        activity = QWidget()
+        activity_layout = QVBoxLayout(activity)
+        activity_layout.setContentsMargins(16, 10, 16, 8)
+        activity_layout.addWidget(self.timeline)
+        self.notes = plain_label("", wrap=True)
+        self.notes.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        notes_box = QWidget()
+        notes_layout = QVBoxLayout(notes_box)
+        notes_layout.setContentsMargins(24, 16, 24, 16)
+        notes_layout.addWidget(self.notes)
+        notes_layout.addStretch(1)
+        self.tabs.addTab(self.current_table, "People now")
+        self.tabs.addTab(self.former_table, "Formerly")
+        self.tabs.addTab(self.placements_table, "Placements")
+        self.tabs.addTab(activity, "Activity")
+        self.tabs.addTab(notes_box, "Notes")
+        layout.addWidget(self.tabs, 1)
+        ctx.changed.connect(self._on_changed)
+
+    @property
+    def organisation_id(self) -> int | None:
+        return self.detail.id if self.detail else None
+
+    def load(self, org_id: int) -> None:
+        """Everything at once on this thread (screenshots and tests)."""
+        db = self.ctx.db
+        self._generation += 1
+        self._show(org_service.get_organisation(db, org_id))
+        self.current_model.set_rows(people_service.people_at(db, org_id, True))
+        self.former_model.set_rows(people_service.people_at(db, org_id, False))
+        self.placements_model.set_rows(
+            placement_service.list_placements(db, organisation_id=org_id)
+        )
+        self._update_tab_titles()
+        self.timeline.load(org_id, sync=True)
+
+    def open(self, org_id: int) -> None:
+        self._generation += 1
+        generation = self._generation
+        db = self.ctx.db
+
+        def work() -> tuple[Any, ...]:
+            return (
+                org_service.get_organisation(db, org_id),
+                people_service.people_at(db, org_id, True),
+                people_service.people_at(db, org_id, False),
+                placement_service.list_placements(db, organisation_id=org_id),
+            )
+
+        def done(result: tuple[Any, ...]) -> None:
+            if generation != self._generation:
+                return
+            detail, now, former, placements = result
+            self._show(detail)
+            self.current_model.set_rows(now)
+            self.former_model.set_rows(former)
+            self.placements_model.set_rows(placements)
+            self._update_tab_titles()
+
+        self.ctx.runner.run(work, done, label="Opening organisation")
+        self.timeline.load(org_id)
+
+    def _update_tab_titles(self) -> None:
+        self.tabs.setTabText(0, f"People now ({self.current_model.rowCount()})")
+        self.tabs.setTabText(1, f"Formerly ({self.former_model.rowCount()})")
+        self.tabs.setTabText(2, f"Placements ({self.placements_model.rowCount()})")
+
+    def _show(self, d: OrganisationDetail) -> None:
+        self.detail = d
+        self.header.title.setText(d.name)
+        badges = [(label_of(d.client_status), STATUS_TONE.get(d.client_status, "neutral"))]
+        if d.sector:
+            badges.append((label_of(d.sector), "neutral"))
+        badges.append((label_of(d.org_type), "neutral"))
+        self.header.set_badges(badges)
+        facts = []
+        if d.region:
+            facts.append(esc(d.region))
+        if d.website and is_web_url(d.website):
+            facts.append(
+                f'<a href="{esc(d.website)}">{esc(d.website.split("//", 1)[-1].rstrip("/"))}</a>'
+            )
+        if d.ods_code:
+            facts.append(f"ODS {esc(d.ods_code)}")
+        if d.gss_code:
+            facts.append(f"GSS {esc(d.gss_code)}")
+        if d.parent_id:
+            facts.append(
+                f'part of <a href="crm:organisation:{d.parent_id}">{esc(d.parent_name)}</a>'
+            )
+        if d.tags:
+            facts.append("tags: " + esc(", ".join(d.tags)))
+        self.facts.setText(" · ".join(facts))
+        if d.x_account is not None:
+            handle = esc(d.x_account.handle)
+            name = esc(d.x_account.display_name or "")
+            self.x_line.setText(f'<a href="https://x.com/{handle}">@{handle}</a> {name}')
+        self.x_line.setVisible(d.x_account is not None)
+        self.stats.show_account(d.x_account)
+        self.notes.setText(d.notes or "No notes.")
+
+    def _open_from(self, view: QTableView, kind: str) -> None:
+        entity_id = selected_id(view)
+        if entity_id is not None:
+            self.ctx.open(kind, entity_id)
+
+    def _timeline_link(self, kind: str, entity_id: int) -> None:
+        if kind == "interaction":
+            from crm.services.interactions import get_interaction
+            from crm.ui.dialogs import InteractionDialog
+
+            self.ctx.read(
+                get_interaction,
+                entity_id,
+                on_done=lambda view: open_dialog(InteractionDialog(self.ctx, view, self)),
+            )
+        else:
+            self.ctx.open(kind, entity_id)
+
+    def _on_link(self, href: str) -> None:
+        if href.startswith("crm:"):
+            parts = href.split(":")
+            if len(parts) == 3 and parts[2].isdigit():
+                self.ctx.open(parts[1], int(parts[2]))
+            return
+        open_web_link(href)
+
+    def edit(self) -> None:
+        if self.detail is not None:
+            open_dialog(OrganisationDialog(self.ctx, self.detail, self))
+
+    def new_person(self) -> None:
+        from crm.ui.dialogs import PersonDialog
+
+        if self.detail is not None:
+            open_dialog(PersonDialog(self.ctx, self, self.detail.id))
+
+    def delete(self) -> None:
+        if self.detail is not None:
+            confirm_delete_organisation(
+                self.ctx,
+                self,
+                self.detail.id,
+                self.detail.name,
+                lambda: self.ctx.open("organisations", 0),
+            )
+
+    def _on_changed(self, kind: str, entity_id: int) -> None:
+        if self.detail is None:
+            return
+        if (kind == "organisation" and entity_id == self.detail.id) or (
+            kind in ("person", "employment", "placement", "interaction") and self.isVisible()
+        ):
+            self.open(self.detail.id)
+
+    def save_state(self) -> None:
+        pass

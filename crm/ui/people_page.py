@@ -1,0 +1,399 @@
+"""The People list: search results as you type, with filters, over a lazy id-only model."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.domain.enums import Sector
+from crm.services import organisations as org_service
+from crm.services import people as people_service
+from crm.services.views import OrganisationSummary, PersonSummary
+from crm.storage.db import Database
+from crm.storage.search import PeopleFilter
+from crm.ui.context import AppContext
+from crm.ui.formatting import esc
+from crm.ui.models import PEOPLE_COLUMNS, IdRole, PeopleTableModel, person_sort_key
+from crm.ui.widgets import (
+    EmptyState,
+    EnterFilter,
+    PageHeader,
+    link_label,
+    make_table,
+    restore_header,
+    save_header,
+)
+
+log = logging.getLogger(__name__)
+
+# Sorting needs every row's values; above this many we keep the search's own order.
+SORT_LIMIT = 20_000
+
+
+def sorted_people_ids(
+    db: Database, ids: Sequence[int], column: str, ascending: bool
+) -> tuple[list[int], list[PersonSummary]]:
+    """``ids`` ordered by a column (runs in a worker); also returns the rows it loaded."""
+    rows = people_service.person_summaries(db, ids)
+    key = person_sort_key(column)
+    with_value = [r for r in rows if not key(r)[0]]
+    empty = [r for r in rows if key(r)[0]]
+    with_value.sort(key=lambda r: key(r)[1], reverse=not ascending)
+    ordered = with_value + empty  # empty values stay last either way
+    return [r.id for r in ordered], ordered
+
+
+class PeoplePage(QWidget):
+    """Search results and filters; Enter opens the selected person."""
+
+    count_changed = Signal(int)
+    #: Emitted after results arrive (tests and the benchmark wait for it).
+    results_ready = Signal(int)
+
+    DEBOUNCE_MS = 150
+
+    def __init__(
+        self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._settings = settings
+        self._text = ""
+        self._generation = 0
+        self._sort: tuple[str, bool] | None = None
+        self._org_choices: list[OrganisationSummary] = []
+        self.last_search_ms = 0.0
+        self.model = PeopleTableModel(self._load_rows, self)
+        self.model.sort_requested.connect(self._sort_requested)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(self.DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.refresh)
+        self._build()
+        ctx.changed.connect(self._on_changed)
+        ctx.database_changed.connect(self.reload)
+
+    # -- building ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.header = PageHeader("People")
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("PageSubtitle")
+        self.header.badges.addWidget(self.count_label)
+        self.new_button = QPushButton("New person…")
+        self.new_button.setToolTip("Add a person (Ctrl+N)")
+        self.new_button.setAccessibleName("New person")
+        self.header.action_row.addWidget(self.new_button)
+
+        filters = QHBoxLayout()
+        filters.setSpacing(8)
+        self.kind_combo = QComboBox()
+        self.kind_combo.setAccessibleName("Kind filter")
+        for text, value in (
+            ("Everyone", None),
+            ("Client contacts", "client"),
+            ("Candidates", "candidate"),
+        ):
+            self.kind_combo.addItem(text, value)
+        self.sector_combo = QComboBox()
+        self.sector_combo.setAccessibleName("Sector filter")
+        self.sector_combo.addItem("All sectors", None)
+        for sector in Sector:
+            self.sector_combo.addItem(sector.label, sector.value)
+        self.org_combo = QComboBox()
+        self.org_combo.setAccessibleName("Organisation filter")
+        self.org_combo.setMinimumWidth(220)
+        self.org_combo.setMaxVisibleItems(20)
+        self.org_combo.addItem("All organisations", None)
+        self.tag_edit = QLineEdit()
+        self.tag_edit.setPlaceholderText("Tag")
+        self.tag_edit.setAccessibleName("Tag filter")
+        self.tag_edit.setClearButtonEnabled(True)
+        self.tag_edit.setMaximumWidth(140)
+        self.available_spin = QSpinBox()
+        self.available_spin.setAccessibleName("Available within weeks")
+        self.available_spin.setRange(0, 104)
+        self.available_spin.setSpecialValueText("Available: any time")
+        self.available_spin.setPrefix("Available within ")
+        self.available_spin.setSuffix(" weeks")
+        self.available_spin.setToolTip("Candidates available within this many weeks")
+        self.clear_button = QPushButton("Clear filters")
+        self.clear_button.setAccessibleName("Clear filters")
+        for w in (
+            self.kind_combo,
+            self.sector_combo,
+            self.org_combo,
+            self.tag_edit,
+            self.available_spin,
+            self.clear_button,
+        ):
+            filters.addWidget(w)
+        filters.addStretch(1)
+        self.header.body.addLayout(filters)
+        self.org_matches = link_label("", self._on_link)
+        self.org_matches.hide()
+        self.header.body.addWidget(self.org_matches)
+        layout.addWidget(self.header)
+
+        self.stack = QStackedWidget()
+        self.table = make_table("PeopleTable", "People")
+        self.table.setModel(self.model)
+        header = self.table.horizontalHeader()
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        header.setSortIndicatorClearable(True)
+        if not restore_header(self._settings, "people", self.table):
+            for i, column in enumerate(PEOPLE_COLUMNS):
+                self.table.setColumnWidth(i, column.width)
+        self.table.doubleClicked.connect(lambda _i: self.open_current())
+        self._enter = EnterFilter(self.table)
+        self._enter.activated.connect(self.open_current)
+        self.table.installEventFilter(self._enter)
+        self.empty = EmptyState("No one matches", "Try fewer words, or clear the filters.")
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+        layout.addWidget(self.stack, 1)
+
+        self.kind_combo.currentIndexChanged.connect(self.refresh)
+        self.sector_combo.currentIndexChanged.connect(self.refresh)
+        self.org_combo.currentIndexChanged.connect(self.refresh)
+        self.tag_edit.textChanged.connect(lambda _t: self._debounce.start())
+        self.available_spin.valueChanged.connect(self.refresh)
+        self.clear_button.clicked.connect(self.clear_filters)
+
+    # -- what to search for --------------------------------------------------------------------
+    def filters(self) -> PeopleFilter:
+        weeks = self.available_spin.value()
+        return PeopleFilter(
+            organisation_id=self.org_combo.currentData(),
+            sector=self.sector_combo.currentData(),
+            kind=self.kind_combo.currentData(),
+            tag=self.tag_edit.text().strip() or None,
+            available_before=date.today() + timedelta(weeks=weeks) if weeks else None,
+        )
+
+    def clear_filters(self) -> None:
+        for combo in (self.kind_combo, self.sector_combo, self.org_combo):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.tag_edit.blockSignals(True)
+        self.tag_edit.clear()
+        self.tag_edit.blockSignals(False)
+        self.available_spin.blockSignals(True)
+        self.available_spin.setValue(0)
+        self.available_spin.blockSignals(False)
+        self.refresh()
+
+    def set_organisation_filter(self, organisation_id: int | None) -> None:
+        i = self.org_combo.findData(organisation_id)
+        if i >= 0:
+            self.org_combo.setCurrentIndex(i)
+
+    def set_search_text(self, text: str) -> None:
+        """As the user types: search after a short pause."""
+        if text == self._text:
+            return
+        self._text = text
+        self._debounce.start()
+
+    @property
+    def search_text(self) -> str:
+        return self._text
+
+    # -- searching -------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Search now in the background; results replace the list when they arrive."""
+        self._debounce.stop()
+        self._generation += 1
+        generation = self._generation
+        text, filters, sort = self._text, self.filters(), self._sort
+        started = time.perf_counter()
+        db = self.ctx.db
+
+        def work() -> tuple[list[int], list[PersonSummary]]:
+            ids = people_service.search_people_id_list(db, text, filters)
+            if sort is not None and len(ids) <= SORT_LIMIT:
+                return sorted_people_ids(db, ids, *sort)
+            # The first page comes with the ids, so the list paints at once.
+            return ids, people_service.person_summaries(db, ids[: self.model.PAGE])
+
+        self.ctx.runner.run(
+            work,
+            lambda result: self._got_ids(generation, result, started),
+            label="Searching people",
+        )
+        self._find_organisations(text)
+
+    def search_now(self, text: str) -> int:
+        """Search synchronously on this thread and load the first page (benchmark hook)."""
+        self._debounce.stop()
+        self._text = text
+        self._generation += 1
+        started = time.perf_counter()
+        ids = people_service.search_people_id_list(self.ctx.db, text, self.filters())
+        self._show_ids(ids)
+        self.model.summary(0)
+        self.last_search_ms = (time.perf_counter() - started) * 1000
+        return len(ids)
+
+    def _got_ids(
+        self, generation: int, result: tuple[list[int], list[PersonSummary]], started: float
+    ) -> None:
+        if generation != self._generation:
+            return  # an older search finished after a newer one started
+        ids, rows = result
+        self.model.prime(rows)
+        self._show_ids(ids)
+        self.last_search_ms = (time.perf_counter() - started) * 1000
+        self.results_ready.emit(len(ids))
+
+    def _show_ids(self, ids: list[int]) -> None:
+        selected = self.current_person_id()
+        self.model.set_ids(ids, keep_cache=True)
+        n = len(ids)
+        self.count_label.setText(f"{n:,} {'person' if n == 1 else 'people'}")
+        self.count_changed.emit(n)
+        if n:
+            self.stack.setCurrentWidget(self.table)
+            row = self.model.row_of(selected) if selected is not None else -1
+            self.table.selectRow(row if row >= 0 else 0)
+        else:
+            if self._text or self.filters() != PeopleFilter():
+                self.empty.set_text("No one matches", "Try fewer words, or clear the filters.")
+            else:
+                self.empty.set_text(
+                    "No people yet",
+                    "Add someone with New person (Ctrl+N), or import contacts from the File menu.",
+                )
+            self.stack.setCurrentWidget(self.empty)
+
+    def _load_rows(self, ids: Sequence[int]) -> list[PersonSummary]:
+        # A page of at most PAGE rows by primary key: a few milliseconds, fine on this thread.
+        return people_service.person_summaries(self.ctx.db, ids)
+
+    def _find_organisations(self, text: str) -> None:
+        if len(text.strip()) < 3:
+            self.org_matches.hide()
+            return
+        generation = self._generation
+
+        def show(orgs: list[OrganisationSummary]) -> None:
+            if generation != self._generation:
+                return
+            if not orgs:
+                self.org_matches.hide()
+                return
+            links = " · ".join(
+                f'<a href="crm:organisation:{o.id}">{esc(o.name)}</a>'
+                f" <span style='color:gray'>({o.people_count} people)</span>"
+                for o in orgs[:4]
+            )
+            self.org_matches.setText(f"Organisations: {links}")
+            self.org_matches.show()
+
+        self.ctx.read(org_service.list_organisations, text, limit=4, on_done=show)
+
+    def _sort_requested(self, column: str, ascending: bool) -> None:
+        self._sort = (column, ascending)
+        ids = self.model.ids
+        if len(ids) > SORT_LIMIT:
+            self.ctx.message.emit(
+                f"Sorting works on up to {SORT_LIMIT:,} people; search or filter first."
+            )
+            self._sort = None
+            self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+            return
+        self._generation += 1
+        generation = self._generation
+        started = time.perf_counter()
+        db = self.ctx.db
+        self.ctx.runner.run(
+            lambda: sorted_people_ids(db, ids, column, ascending),
+            lambda result: self._got_ids(generation, result, started),
+            label=f"Sorting {len(ids):,} people",
+        )
+
+    # -- loading the organisation choices ----------------------------------------------------
+    def reload(self) -> None:
+        self.model.set_loader(self._load_rows)
+        self.ctx.read(org_service.list_organisations, on_done=self._set_org_choices)
+        self.refresh()
+
+    def _set_org_choices(self, orgs: list[OrganisationSummary]) -> None:
+        current = self.org_combo.currentData()
+        self.org_combo.blockSignals(True)
+        self.org_combo.clear()
+        self.org_combo.addItem("All organisations", None)
+        for o in orgs:
+            self.org_combo.addItem(o.name, o.id)
+        i = self.org_combo.findData(current)
+        self.org_combo.setCurrentIndex(max(i, 0))
+        self.org_combo.blockSignals(False)
+        self._org_choices = orgs
+
+    # -- opening -----------------------------------------------------------------------------
+    def current_person_id(self) -> int | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+            if not rows:
+                return None
+            index = rows[0]
+        value: Any = self.model.data(index, IdRole)
+        return int(value) if value is not None else None
+
+    def open_current(self) -> None:
+        person_id = self.current_person_id()
+        if person_id is None and self.model.rowCount() > 0:
+            person_id = self.model.id_at(0)
+        if person_id is not None:
+            self.ctx.open("person", person_id)
+
+    def focus_table(self) -> None:
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if not self.table.currentIndex().isValid() and self.model.rowCount():
+            self.table.selectRow(0)
+
+    def move_selection(self, delta: int) -> None:
+        rows = self.model.rowCount()
+        if not rows:
+            return
+        index = self.table.currentIndex()
+        row = index.row() if index.isValid() else -1
+        self.table.selectRow(max(0, min(rows - 1, row + delta)))
+
+    def _on_link(self, href: str) -> None:
+        parts = href.split(":")
+        if len(parts) == 3 and parts[0] == "crm" and parts[2].isdigit():
+            self.ctx.open(parts[1], int(parts[2]))
+
+    def _on_changed(self, kind: str, entity_id: int) -> None:
+        if kind == "person":
+            self.model.forget(entity_id)
+            self.refresh()
+        elif kind in ("interaction", "employment", "organisation"):
+            self.model.clear_cache()
+            if kind == "organisation":
+                self.ctx.read(org_service.list_organisations, on_done=self._set_org_choices)
+
+    def save_state(self) -> None:
+        save_header(self._settings, "people", self.table)

@@ -1,0 +1,426 @@
+"""Placements: the list (by status, "ending within 8 weeks") and the placement page with its
+extensions and notes (added in place)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.domain.enums import IR35Determination, PlacementStatus
+from crm.domain.errors import ValidationError
+from crm.services import placements as placement_service
+from crm.services.views import ExtensionView, PlacementDetail, PlacementSummary
+from crm.ui import theme
+from crm.ui.context import AppContext
+from crm.ui.dialogs import (
+    ExtensionDialog,
+    PlacementDialog,
+    confirm_delete_placement,
+    handle_save_error,
+    open_dialog,
+)
+from crm.ui.formatting import esc, fmt_date, fmt_datetime, fmt_money, label_of, linkify
+from crm.ui.models import Column, RecordTableModel
+from crm.ui.organisations_page import open_on_enter, placement_columns, record_table, selected_id
+from crm.ui.timeline_view import open_web_link
+from crm.ui.widgets import (
+    EmptyState,
+    FieldErrors,
+    PageHeader,
+    link_label,
+    plain_edit,
+    plain_label,
+    restore_header,
+    save_header,
+)
+
+log = logging.getLogger(__name__)
+
+ENDING_SOON_DAYS = 56  # eight weeks
+
+STATUS_TONE = {
+    "proposed": "neutral",
+    "confirmed": "client",
+    "active": "success",
+    "extended": "success",
+    "ended": "neutral",
+    "cancelled": "danger",
+}
+
+
+class PlacementsPage(QWidget):
+    def __init__(
+        self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._settings = settings
+        self._loaded = False
+        self._generation = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.header = PageHeader("Placements")
+        self.count_label = plain_label("", "PageSubtitle")
+        self.header.badges.addWidget(self.count_label)
+        new = QPushButton("New placement…")
+        new.setToolTip("Add a placement (Ctrl+Shift+P)")
+        new.clicked.connect(lambda: open_dialog(PlacementDialog(ctx, None, self)))
+        self.header.action_row.addWidget(new)
+        filters = QHBoxLayout()
+        self.status_combo = QComboBox()
+        self.status_combo.setAccessibleName("Status filter")
+        self.status_combo.addItem("Any status", None)
+        for s in PlacementStatus:
+            self.status_combo.addItem(s.label, s.value)
+        self.ending_check = QCheckBox("Ending within 8 weeks")
+        self.ending_check.setAccessibleName("Ending within 8 weeks")
+        self.ending_check.setToolTip("Running placements whose end date is in the next 8 weeks")
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by candidate, role or organisation (Ctrl+F)")
+        self.filter_edit.setAccessibleName("Filter placements")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMaximumWidth(360)
+        filters.addWidget(self.filter_edit)
+        filters.addWidget(self.status_combo)
+        filters.addWidget(self.ending_check)
+        filters.addStretch(1)
+        self.header.body.addLayout(filters)
+        layout.addWidget(self.header)
+        self.model: RecordTableModel[PlacementSummary] = RecordTableModel(
+            placement_columns(), parent=self
+        )
+        self.table, self.proxy = record_table("PlacementsTable", "Placements", self.model, self)
+        restore_header(settings, "placements", self.table)
+        self._enter = open_on_enter(self.table, self.open_current)
+        self.stack = QStackedWidget()
+        self.empty = EmptyState("No placements yet", "Add one with New placement (Ctrl+Shift+P).")
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+        layout.addWidget(self.stack, 1)
+        self.status_combo.currentIndexChanged.connect(self.refresh)
+        self.ending_check.toggled.connect(self.refresh)
+        self.filter_edit.textChanged.connect(self._filter_text)
+        ctx.changed.connect(self._on_changed)
+        ctx.database_changed.connect(lambda: setattr(self, "_loaded", False))
+
+    def ensure_loaded(self) -> None:
+        if not self._loaded:
+            self.refresh()
+
+    def refresh(self) -> None:
+        self._loaded = True
+        self._generation += 1
+        generation = self._generation
+        ending = self.ending_check.isChecked()
+
+        def show(rows: list[PlacementSummary]) -> None:
+            if generation != self._generation:
+                return
+            self.model.set_rows(rows)
+            self._update_count()
+
+        self.ctx.read(
+            placement_service.list_placements,
+            status=self.status_combo.currentData(),
+            ending_within_days=ENDING_SOON_DAYS if ending else None,
+            on_done=show,
+            label="Loading placements",
+        )
+
+    def _filter_text(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text.strip())
+        self._update_count()
+
+    def _update_count(self) -> None:
+        n = self.proxy.rowCount()
+        self.count_label.setText(f"{n:,} placement{'s' if n != 1 else ''}")
+        if n:
+            self.stack.setCurrentWidget(self.table)
+            if not self.table.currentIndex().isValid():
+                self.table.selectRow(0)
+        else:
+            filtered = bool(
+                self.filter_edit.text()
+                or self.status_combo.currentIndex()
+                or self.ending_check.isChecked()
+            )
+            self.empty.set_text(
+                "No placement matches" if filtered else "No placements yet",
+                "Clear the filters to see them all."
+                if filtered
+                else "Add one with New placement (Ctrl+Shift+P).",
+            )
+            self.stack.setCurrentWidget(self.empty)
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    def open_current(self) -> None:
+        placement_id = selected_id(self.table)
+        if placement_id is not None:
+            self.ctx.open("placement", placement_id)
+
+    def _on_changed(self, kind: str, _id: int) -> None:
+        if self._loaded and kind in ("placement", "person", "organisation"):
+            self.refresh()
+
+    def save_state(self) -> None:
+        save_header(self._settings, "placements", self.table)
+
+
+def extension_columns() -> list[Column[ExtensionView]]:
+    return [
+        Column(
+            "Extended on",
+            lambda e: fmt_date(e.created_at.date()),
+            sort=lambda e: e.created_at,
+            width=110,
+        ),
+        Column(
+            "From",
+            lambda e: fmt_date(e.previous_end_date, "—"),
+            sort=lambda e: e.previous_end_date,
+            width=100,
+        ),
+        Column("To", lambda e: fmt_date(e.new_end_date), sort=lambda e: e.new_end_date, width=100),
+        Column(
+            "Day rate",
+            lambda e: fmt_money(e.day_rate, per_day=False) if e.day_rate else "unchanged",
+            sort=lambda e: e.day_rate,
+            width=100,
+        ),
+        Column("Reason", lambda e: e.reason or "", width=260),
+        Column("By", lambda e: e.created_by or "", width=100, muted=True),
+    ]
+
+
+def notes_html(detail: PlacementDetail) -> str:
+    c = theme.colours()
+    if not detail.notes:
+        return f"<p style='color:{c.muted}'>No notes yet.</p>"
+    parts = []
+    for note in sorted(detail.notes, key=lambda n: n.created_at, reverse=True):
+        parts.append(
+            "<div style='margin-bottom:12px'>"
+            f"<div style='color:{c.muted}; font-size:8.5pt'>{esc(note.author or 'unknown')} · "
+            f"{esc(fmt_datetime(note.created_at))}</div>"
+            f"<div style='color:{c.text}'>{linkify(note.text)}</div></div>"
+        )
+    return "".join(parts)
+
+
+class PlacementPage(QWidget):
+    """One placement: the facts, its extensions (add one), and notes (add in place)."""
+
+    def __init__(
+        self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._settings = settings
+        self.detail: PlacementDetail | None = None
+        self._generation = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.header = PageHeader()
+        self.who = link_label("", self._on_link)
+        self.header.body.addWidget(self.who)
+        self.facts = link_label("", self._on_link)
+        self.facts.setObjectName("PageSubtitle")
+        self.header.body.addWidget(self.facts)
+        self.extend_button = QPushButton("Extend…")
+        self.extend_button.setToolTip("Record an extension: new end date, rate and reason")
+        self.extend_button.clicked.connect(self.extend)
+        edit = QPushButton("Edit…")
+        edit.setAccessibleName("Edit placement")
+        edit.clicked.connect(self.edit)
+        delete = QPushButton("Delete…")
+        delete.setAccessibleName("Delete placement")
+        delete.clicked.connect(self.delete)
+        for b in (self.extend_button, edit, delete):
+            self.header.action_row.addWidget(b)
+        layout.addWidget(self.header)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter = splitter
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(24, 12, 24, 8)
+        top_layout.addWidget(plain_label("Extensions", "SectionTitle"))
+        self.extensions_model: RecordTableModel[ExtensionView] = RecordTableModel(
+            extension_columns(), parent=self
+        )
+        self.extensions_table, _ = record_table(
+            "ExtensionsTable", "Extensions", self.extensions_model, self
+        )
+        self.extensions_empty = plain_label("Not extended.", "Muted")
+        top_layout.addWidget(self.extensions_table)
+        top_layout.addWidget(self.extensions_empty)
+        splitter.addWidget(top)
+
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(24, 8, 24, 12)
+        bottom_layout.addWidget(plain_label("Notes", "SectionTitle"))
+        add_row = QHBoxLayout()
+        self.note_edit = plain_edit("", 54)
+        self.note_edit.setPlaceholderText("Add a note… (Ctrl+Enter saves)")
+        self.note_edit.setAccessibleName("New note")
+        self.note_edit.setMaximumHeight(80)
+        self.add_note_button = QPushButton("Add note")
+        self.add_note_button.setToolTip("Add the note (Ctrl+Enter)")
+        self.add_note_button.clicked.connect(self.add_note)
+        add_row.addWidget(self.note_edit, 1)
+        add_row.addWidget(self.add_note_button, 0, Qt.AlignmentFlag.AlignTop)
+        bottom_layout.addLayout(add_row)
+        from PySide6.QtWidgets import QLabel
+
+        general = QLabel()
+        self.errors = FieldErrors(general)
+        self.errors.add("text", self.note_edit, general)
+        bottom_layout.addWidget(general)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self.note_edit)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(self.add_note)
+        self.notes_view = QTextBrowser()
+        self.notes_view.setObjectName("Timeline")
+        self.notes_view.setAccessibleName("Placement notes")
+        self.notes_view.setOpenLinks(False)
+        self.notes_view.anchorClicked.connect(lambda url: open_web_link(url.toString()))
+        bottom_layout.addWidget(self.notes_view, 1)
+        splitter.addWidget(bottom)
+        splitter.setSizes([220, 480])
+        if settings is not None:
+            state = settings.value("splitters/placement")
+            if state is not None:
+                splitter.restoreState(state)
+        layout.addWidget(splitter, 1)
+        ctx.changed.connect(self._on_changed)
+
+    @property
+    def placement_id(self) -> int | None:
+        return self.detail.id if self.detail else None
+
+    def load(self, placement_id: int) -> None:
+        self._generation += 1
+        self._show(placement_service.get_placement(self.ctx.db, placement_id))
+
+    def open(self, placement_id: int) -> None:
+        self._generation += 1
+        generation = self._generation
+
+        def done(detail: PlacementDetail) -> None:
+            if generation == self._generation:
+                self._show(detail)
+
+        self.ctx.read(
+            placement_service.get_placement, placement_id, on_done=done, label="Opening placement"
+        )
+
+    def _show(self, d: PlacementDetail) -> None:
+        self.detail = d
+        self.header.title.setText(d.role)
+        self.header.set_badges([(label_of(d.status), STATUS_TONE.get(d.status, "neutral"))])
+        who = (
+            f'<a href="crm:person:{d.candidate_id}">{esc(d.candidate)}</a> at '
+            f'<a href="crm:organisation:{d.organisation_id}">{esc(d.organisation)}</a>'
+        )
+        if d.client_contact_id:
+            who += (
+                f" · client contact "
+                f'<a href="crm:person:{d.client_contact_id}">{esc(d.client_contact)}</a>'
+            )
+        self.who.setText(who)
+        facts = [
+            f"{esc(fmt_date(d.start_date, '?'))} – {esc(fmt_date(d.end_date, 'open-ended'))}",
+        ]
+        if d.day_rate is not None:
+            facts.append(f"<b>{esc(fmt_money(d.day_rate, d.currency))}</b>")
+        try:
+            facts.append(esc(IR35Determination(d.ir35).label))
+        except ValueError:
+            facts.append(esc(d.ir35))
+        self.facts.setText(" · ".join(facts))
+        self.extensions_model.set_rows(d.extensions)
+        self.extensions_table.setVisible(bool(d.extensions))
+        self.extensions_empty.setVisible(not d.extensions)
+        self.extend_button.setEnabled(d.status not in ("proposed", "cancelled"))
+        self.notes_view.setHtml(notes_html(d))
+
+    def add_note(self) -> None:
+        if self.detail is None:
+            return
+        text = self.note_edit.toPlainText()
+        if not text.strip():
+            self.errors.show(ValidationError("Write the note first.", field="text"))
+            return
+        self.errors.clear()
+        placement_id = self.detail.id
+        self.add_note_button.setEnabled(False)
+
+        def done(_note_id: Any) -> None:
+            self.add_note_button.setEnabled(True)
+            self.note_edit.clear()
+            self.ctx.notify("placement", placement_id)
+
+        def failed(exc: BaseException) -> None:
+            self.add_note_button.setEnabled(True)
+            handle_save_error(exc, self.errors, lambda: None, self)
+
+        self.ctx.write(
+            placement_service.add_note,
+            placement_id,
+            text,
+            on_done=done,
+            on_error=failed,
+            label="Adding note",
+        )
+
+    def extend(self) -> None:
+        if self.detail is not None:
+            open_dialog(ExtensionDialog(self.ctx, self.detail, self))
+
+    def edit(self) -> None:
+        if self.detail is not None:
+            open_dialog(PlacementDialog(self.ctx, self.detail, self))
+
+    def delete(self) -> None:
+        if self.detail is not None:
+            confirm_delete_placement(
+                self.ctx, self, self.detail, lambda: self.ctx.open("placements", 0)
+            )
+
+    def _on_link(self, href: str) -> None:
+        if href.startswith("crm:"):
+            parts = href.split(":")
+            if len(parts) == 3 and parts[2].isdigit():
+                self.ctx.open(parts[1], int(parts[2]))
+            return
+        open_web_link(href)
+
+    def _on_changed(self, kind: str, entity_id: int) -> None:
+        if self.detail is not None and kind == "placement" and entity_id == self.detail.id:
+            self.open(entity_id)
+
+    def save_state(self) -> None:
+        if self._settings is not None:
+            self._settings.setValue("splitters/placement", self.splitter.saveState())

@@ -1,0 +1,300 @@
+"""A timeline of interactions, tweets, placement events and notes, newest first.
+
+Rendered as escaped HTML in a QTextBrowser that never follows links itself: every piece of
+data text goes through :func:`crm.ui.formatting.linkify` (escape first, then link), internal
+``crm:`` links open records, and only http(s) links leave the app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.services.timeline import ALL_KINDS, TimelineQuery
+from crm.services.views import TimelineEntry
+from crm.storage.db import Database
+from crm.ui import theme
+from crm.ui.context import AppContext
+from crm.ui.formatting import esc, fmt_date, is_web_url, linkify, local
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[Database, int, TimelineQuery], list[TimelineEntry]]
+
+FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("All", ALL_KINDS),
+    ("Conversations", frozenset({"interaction"})),
+    ("Tweets", frozenset({"tweet"})),
+    ("Placements", frozenset({"placement", "placement_note"})),
+)
+
+_SUBTYPE_ICON = {
+    "call": "☎",
+    "video_call": "▶",
+    "meeting": "◆",
+    "email": "✉",
+    "dm": "✉",
+    "tweet": "✦",
+    "twitter_chat": "✦",
+    "event": "★",
+    "note": "✎",
+}
+
+
+def open_web_link(href: str) -> bool:
+    """Open an http(s) link in the browser; anything else is refused (and logged)."""
+    if is_web_url(href):
+        QDesktopServices.openUrl(QUrl(href))
+        return True
+    log.info("Refused to open a non-web link: %r", href)
+    return False
+
+
+def _colour_for(entry: TimelineEntry) -> str:
+    c = theme.colours()
+    if entry.kind == "tweet":
+        return c.link
+    if entry.kind in ("placement", "placement_note"):
+        return c.candidate
+    return c.client
+
+
+def _day_heading(day: datetime) -> str:
+    today = datetime.now().astimezone().date()
+    d = day.date()
+    if d > today:
+        return f"Coming up · {d:%A} {d.day} {d:%B %Y}"
+    if d == today:
+        return "Today"
+    if (today - d).days == 1:
+        return "Yesterday"
+    if d.year == today.year:
+        return f"{d:%A} {d.day} {d:%B}"
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+def entry_html(entry: TimelineEntry) -> str:
+    """One entry as HTML; every data string is escaped here."""
+    c = theme.colours()
+    when = local(entry.at)
+    icon = _SUBTYPE_ICON.get(entry.subtype or "", "●")
+    if entry.kind == "placement":
+        icon = "■"
+    elif entry.kind == "placement_note":
+        icon = "✎"
+    meta: list[str] = []
+    if entry.author:
+        meta.append(("@" if entry.kind == "tweet" else "by ") + esc(entry.author))
+    if entry.kind == "interaction":
+        due = entry.extra.get("follow_up_due")
+        if due:
+            done = entry.extra.get("follow_up_done")
+            meta.append(
+                f"<span style='color:{c.success if done else c.danger}'>"
+                f"follow-up {'done' if done else 'due'} {esc(fmt_date(due))}</span>"
+            )
+        meta.append(f'<a href="crm:interaction:{entry.ref_id}">Edit</a>')
+    if entry.kind == "tweet":
+        counts = [
+            f"{entry.extra.get(k, 0) or 0} {k}"
+            for k in ("likes", "retweets", "replies")
+            if entry.extra.get(k)
+        ]
+        meta.extend(esc(x) for x in counts)
+        url = str(entry.extra.get("url") or "")
+        if is_web_url(url):
+            meta.append(f'<a href="{esc(url)}">Open on X</a>')
+    if entry.placement_id is not None:
+        meta.append(f'<a href="crm:placement:{entry.placement_id}">Open placement</a>')
+    text = linkify(entry.text)
+    return (
+        "<table width='100%' cellspacing='0' cellpadding='0' style='margin-bottom:14px'>"
+        "<tr>"
+        f"<td width='26' valign='top' style='color:{_colour_for(entry)}; font-size:13pt'>"
+        f"{icon}</td>"
+        f"<td valign='top'><b>{esc(entry.title)}</b></td>"
+        f"<td align='right' valign='top' style='color:{c.muted}; white-space:nowrap'>"
+        f"{when:%H:%M}</td>"
+        "</tr>"
+        f"<tr><td></td><td colspan='2' style='padding-top:3px'>{text}</td></tr>"
+        + (
+            f"<tr><td></td><td colspan='2' style='color:{c.muted}; font-size:8.5pt;"
+            f" padding-top:3px'>{' · '.join(meta)}</td></tr>"
+            if meta
+            else ""
+        )
+        + "</table>"
+    )
+
+
+def timeline_html(entries: list[TimelineEntry], more: bool, empty_text: str) -> str:
+    c = theme.colours()
+    parts = [f"<div style='color:{c.text}'>"]
+    if not entries:
+        parts.append(
+            f"<p style='color:{c.muted}; margin-top:24px' align='center'>{esc(empty_text)}</p>"
+        )
+    day = None
+    for entry in entries:
+        when = local(entry.at)
+        if when.date() != day:
+            day = when.date()
+            parts.append(
+                f"<p style='color:{c.muted}; font-weight:600; margin-top:6px;"
+                f" margin-bottom:8px'>{esc(_day_heading(when))}</p>"
+            )
+        parts.append(entry_html(entry))
+    if more:
+        parts.append("<p align='center'><a href='crm:more'>Load older entries</a></p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+class TimelineView(QWidget):
+    """Filter chips over a timeline; ``load(entity_id)`` shows the newest page."""
+
+    #: ("interaction" | "placement" | "person" | "organisation", id) the user clicked.
+    link_activated = Signal(str, int)
+    loaded = Signal(int)
+
+    PAGE = 100
+
+    def __init__(self, ctx: AppContext, fetch: Fetch, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._fetch = fetch
+        self._entity_id: int | None = None
+        self._kinds = ALL_KINDS
+        self._entries: list[TimelineEntry] = []
+        self._more = False
+        self._generation = 0
+        self.empty_text = "Nothing here yet. Log a call with Ctrl+L."
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        title = QLabel("Timeline")
+        title.setObjectName("SectionTitle")
+        bar.addWidget(title)
+        bar.addSpacing(8)
+        self.filter_group = QButtonGroup(self)
+        self.filter_group.setExclusive(True)
+        for i, (label, _kinds) in enumerate(FILTERS):
+            button = QToolButton()
+            button.setText(label)
+            button.setCheckable(True)
+            button.setObjectName("FilterChip")
+            button.setAccessibleName(f"Show {label.lower()}")
+            button.setChecked(i == 0)
+            self.filter_group.addButton(button, i)
+            bar.addWidget(button)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        self.filter_group.idClicked.connect(self._filter_chosen)
+        self.browser = QTextBrowser()
+        self.browser.setObjectName("Timeline")
+        self.browser.setAccessibleName("Timeline")
+        self.browser.setOpenLinks(False)
+        self.browser.setOpenExternalLinks(False)
+        self.browser.anchorClicked.connect(self._on_anchor)
+        self.browser.document().setDocumentMargin(12)
+        layout.addWidget(self.browser, 1)
+
+    @property
+    def entries(self) -> list[TimelineEntry]:
+        return list(self._entries)
+
+    def set_kinds(self, kinds: frozenset[str]) -> None:
+        self._kinds = kinds
+        for i, (_label, k) in enumerate(FILTERS):
+            if k == kinds:
+                button = self.filter_group.button(i)
+                if button is not None:
+                    button.setChecked(True)
+        if self._entity_id is not None:
+            self.load(self._entity_id)
+
+    def _filter_chosen(self, i: int) -> None:
+        self.set_kinds(FILTERS[i][1])
+
+    def clear(self) -> None:
+        self._entity_id = None
+        self._entries = []
+        self.browser.clear()
+
+    def load(self, entity_id: int, *, sync: bool = False) -> None:
+        """Show the newest page for ``entity_id`` (in the background unless ``sync``)."""
+        self._entity_id = entity_id
+        self._generation += 1
+        query = TimelineQuery(kinds=self._kinds, limit=self.PAGE)
+        if sync:
+            self._show(self._generation, False, self._fetch(self.ctx.db, entity_id, query))
+            return
+        generation = self._generation
+        db, fetch = self.ctx.db, self._fetch
+        self.ctx.runner.run(
+            lambda: fetch(db, entity_id, query),
+            lambda entries: self._show(generation, False, entries),
+            label="Loading timeline",
+        )
+
+    def load_more(self) -> None:
+        if self._entity_id is None or not self._entries:
+            return
+        self._generation += 1
+        generation = self._generation
+        query = TimelineQuery(kinds=self._kinds, before=self._entries[-1].at, limit=self.PAGE)
+        db, fetch, entity_id = self.ctx.db, self._fetch, self._entity_id
+        self.ctx.runner.run(
+            lambda: fetch(db, entity_id, query),
+            lambda entries: self._show(generation, True, entries),
+            label="Loading older entries",
+        )
+
+    def _show(self, generation: int, append: bool, entries: list[TimelineEntry]) -> None:
+        if generation != self._generation:
+            return
+        self._entries = (self._entries + entries) if append else list(entries)
+        self._more = len(entries) >= self.PAGE
+        scroll = self.browser.verticalScrollBar().value() if append else 0
+        self.browser.setHtml(timeline_html(self._entries, self._more, self.empty_text))
+        self.browser.verticalScrollBar().setValue(scroll)
+        self.loaded.emit(len(self._entries))
+
+    def rerender(self) -> None:
+        """Paint again (after a light/dark switch)."""
+        self.browser.setHtml(timeline_html(self._entries, self._more, self.empty_text))
+
+    def _on_anchor(self, url: QUrl) -> None:
+        href = url.toString()
+        if href == "crm:more":
+            self.load_more()
+            return
+        if href.startswith("crm:"):
+            parts = href.split(":")
+            if len(parts) == 3 and parts[2].isdigit():
+                self.link_activated.emit(parts[1], int(parts[2]))
+            return
+        open_web_link(href)
+
+
+def plain_text_of(view: TimelineView) -> str:
+    """What the user reads (tests compare this with the data)."""
+    return view.browser.toPlainText()
+
+
+__all__ = ["FILTERS", "TimelineView", "entry_html", "open_web_link", "plain_text_of"]
