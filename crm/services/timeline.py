@@ -22,6 +22,7 @@ from crm.storage.models import (
     PlacementNote,
     Tweet,
     TweetMention,
+    User,
     XAccount,
     interaction_people,
 )
@@ -37,12 +38,22 @@ class TimelineQuery:
 
 
 def _own_account_id(session: Session) -> int | None:
-    handle = str(settings.get("x_own_handle") or "").lstrip("@").lower()
-    if not handle:
-        return None
+    """The own account's X user id: the ``x_own_handle`` setting, else the current user's
+    linked account (as :func:`crm.x.sync.own_account` finds it)."""
     from sqlalchemy import func
 
-    return session.scalar(select(XAccount.x_user_id).where(func.lower(XAccount.handle) == handle))
+    handle = str(settings.get("x_own_handle") or "").strip().lstrip("@").lower()
+    if handle:
+        found = session.scalar(
+            select(XAccount.x_user_id).where(func.lower(XAccount.handle) == handle)
+        )
+        if found is not None:
+            return found
+    return session.scalar(
+        select(XAccount.x_user_id)
+        .join(User, User.x_account_id == XAccount.id)
+        .where(User.name == settings.current_user())
+    )
 
 
 def _at(d: Any) -> datetime:

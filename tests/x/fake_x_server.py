@@ -704,6 +704,9 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeXServer
     protocol_version = "HTTP/1.1"
     timeout = 5
+    # Headers and body go out in separate writes; with Nagle's algorithm and delayed ACKs each
+    # keep-alive response would wait ~40 ms.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._reply()

@@ -1,0 +1,1007 @@
+"""Incremental X sync: profiles and follower counts in batches of 100, each account's tweets
+since the last sync, and mentions between the user's own account and linked people.
+
+Frugal and honest about cost: :func:`plan_sync` says how many requests a sync will make before
+anything is sent, and every request bumps the month's counter (:func:`record_request`) in its
+own short transaction. Each page of tweets is stored in its own transaction as it arrives, so a
+cancel or a fault keeps what was fetched; an account's ``newest_tweet_id`` (the next
+``since_id``) only moves once all its pages are stored, so the next sync fills any gap and the
+``ON CONFLICT DO NOTHING`` insert skips what is already there.
+
+Nothing here imports tweepy at module level (the timeline and the settings page import this
+module for :func:`own_account`); the gateway is imported when a sync actually runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session
+
+from crm import settings
+from crm.domain.enums import XAccountStatus
+from crm.domain.errors import (
+    Cancelled,
+    CredentialsError,
+    CrmError,
+    RateLimitedError,
+    XApiError,
+)
+from crm.services import audit
+from crm.storage.db import Database
+from crm.storage.models import (
+    FollowerSnapshot,
+    Organisation,
+    Person,
+    Tweet,
+    TweetMention,
+    User,
+    XAccount,
+    XUsage,
+)
+from crm.storage.types import utcnow
+from crm.x.types import AccountProblem, TweetPage, UserError, XAccountUnavailable, XTweet, XUser
+
+if TYPE_CHECKING:
+    from crm.x.gateway import RateLimitWait, XGateway
+
+log = logging.getLogger(__name__)
+
+MAX_USERS_PER_REQUEST = 100
+MAX_TIMELINE_PAGES = 32  # X serves the 3,200 most recent tweets, 100 a page
+MAX_MENTION_PAGES = 8  # and the 800 most recent mentions
+PAGE_SIZE = 100
+_ID_CHUNK = 500  # ids per IN (...) when checking which tweets are already stored
+
+# Statuses whose timeline X will not serve to an app-only token: skip it, keep what we have.
+_NO_TIMELINE = frozenset(
+    {XAccountStatus.SUSPENDED.value, XAccountStatus.NOT_FOUND.value, XAccountStatus.PROTECTED.value}
+)
+
+Progress = Callable[[int, int, str], None]
+OnWait = Callable[[datetime], None]
+
+
+def _never() -> bool:
+    return False
+
+
+def _no_progress(_done: int, _total: int, _text: str) -> None:
+    return None
+
+
+def _no_wait(_resume_at: datetime) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- usage counter
+
+
+def current_month(now: datetime | None = None) -> str:
+    """The usage counter's key for ``now`` (UTC): ``"2026-11"``."""
+    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m")
+
+
+def _insert(session: Session, table: Table) -> Any:
+    """An INSERT that supports ``on_conflict_do_*`` on the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def record_request(db: Database) -> None:
+    """Count one X API request against this month, in its own short transaction.
+
+    Passed to the gateway as ``on_request``, so it runs just before each request is sent
+    (retries included, as X bills them).
+    """
+    table: Table = XUsage.__table__  # type: ignore[assignment]
+    with db.session() as session:
+        stmt = _insert(session, table).values(month=current_month(), requests=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.month], set_={"requests": table.c.requests + 1}
+        )
+        session.execute(stmt)
+
+
+def requests_in_month(db: Database, month: str | None = None) -> int:
+    """How many X API requests were made in ``month`` (default: this month)."""
+    with db.read() as session:
+        value = session.scalar(
+            select(XUsage.requests).where(XUsage.month == (month or current_month()))
+        )
+        return int(value or 0)
+
+
+def make_gateway(
+    db: Database,
+    *,
+    token: str | None = None,
+    base_url: str | None = None,
+    timeout: float = 10.0,
+    **options: Any,
+) -> XGateway:
+    """A gateway with the configured token and API URL that counts every request in ``db``.
+
+    Raises :class:`CredentialsError` when no token is set (or the keyring cannot be read).
+    """
+    from crm.x import credentials
+    from crm.x.gateway import XGateway
+
+    token = token or credentials.get_bearer_token()
+    if not token:
+        raise CredentialsError(
+            "No X bearer token is set. Add one in the X settings, run "
+            f"'crm x credentials set', or set {credentials.ENV_BEARER_TOKEN}."
+        )
+    url = base_url or str(settings.get("x_api_url"))
+    return XGateway(token, url, timeout, on_request=lambda: record_request(db), **options)
+
+
+# --------------------------------------------------------------------------- own account
+
+
+def own_account(session: Session) -> XAccount | None:
+    """The recruiter's own X account: the ``x_own_handle`` setting, else the current user's
+    linked account (``User.x_account``)."""
+    handle = str(settings.get("x_own_handle") or "").strip().lstrip("@").lower()
+    if handle:
+        found = session.scalars(
+            select(XAccount).where(func.lower(XAccount.handle) == handle)
+        ).first()
+        if found is not None:
+            return found
+    return session.scalars(
+        select(XAccount)
+        .join(User, User.x_account_id == XAccount.id)
+        .where(User.name == settings.current_user())
+    ).first()
+
+
+# --------------------------------------------------------------------------- what to sync
+
+
+@dataclass(frozen=True)
+class SyncSelection:
+    """Which accounts a sync covers. ``include_own`` adds the user's own account (its tweets,
+    which mention people, and its mentions by linked people)."""
+
+    person_ids: tuple[int, ...] = ()
+    organisation_ids: tuple[int, ...] = ()
+    account_ids: tuple[int, ...] = ()
+    watched: bool = False
+    all_linked: bool = False
+    include_own: bool = True
+
+
+@dataclass(frozen=True)
+class AccountTarget:
+    """One account as it stood when the sync was planned."""
+
+    account_id: int
+    handle: str
+    x_user_id: int | None
+    status: str
+    newest_tweet_id: int | None
+    newest_mention_id: int | None
+    tweet_count: int | None
+    person_ids: tuple[int, ...] = ()
+    organisation_ids: tuple[int, ...] = ()
+    is_own: bool = False
+
+    @property
+    def label(self) -> str:
+        return "@" + self.handle
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What a sync will do and how many requests it will make, before it makes any."""
+
+    targets: tuple[AccountTarget, ...]
+    own_account_id: int | None  # whose mentions to fetch, if any
+    lookup_requests: int
+    timeline_requests: int
+    mention_requests: int
+    max_requests: int
+    month_requests: int  # already made this month
+    budget: int  # the monthly budget setting (0 = none)
+
+    @property
+    def requests(self) -> int:
+        """The expected number of requests (an incremental sync usually needs one page)."""
+        return self.lookup_requests + self.timeline_requests + self.mention_requests
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget > 0 and self.month_requests + self.max_requests > self.budget
+
+    def describe(self) -> str:
+        """One paragraph for a confirmation: how many requests, for what, and this month's."""
+        if not self.targets:
+            return "Nothing to sync: no linked X accounts were chosen."
+        n = len(self.targets)
+        text = (
+            f"This sync will make about {self.requests} request{_s(self.requests)} to the X API "
+            f"(at most {self.max_requests}) for {n} account{_s(n)}: "
+            f"{self.lookup_requests} profile lookup{_s(self.lookup_requests)}, "
+            f"about {self.timeline_requests} timeline page{_s(self.timeline_requests)}"
+        )
+        if self.own_account_id is not None:
+            text += f", about {self.mention_requests} mentions page{_s(self.mention_requests)}"
+        text += f". {self.month_requests} request{_s(self.month_requests)} so far this month"
+        text += f" (budget {self.budget})." if self.budget else "."
+        if self.over_budget:
+            text += " This sync could go over the monthly budget."
+        return text
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _linked_account_ids(session: Session) -> set[int]:
+    people = session.scalars(select(Person.x_account_id).where(Person.x_account_id.is_not(None)))
+    orgs = session.scalars(
+        select(Organisation.x_account_id).where(Organisation.x_account_id.is_not(None))
+    )
+    return {int(i) for i in (*people, *orgs) if i is not None}
+
+
+def select_account_ids(session: Session, selection: SyncSelection) -> list[int]:
+    """The XAccount ids a selection names (people's and organisations' accounts, watched or
+    all linked), without the own account; in a stable order."""
+    ids: list[int] = list(selection.account_ids)
+    if selection.person_ids:
+        ids += [
+            i
+            for i in session.scalars(
+                select(Person.x_account_id)
+                .where(Person.id.in_(selection.person_ids), Person.x_account_id.is_not(None))
+                .order_by(Person.id)
+            )
+            if i is not None
+        ]
+    if selection.organisation_ids:
+        ids += [
+            i
+            for i in session.scalars(
+                select(Organisation.x_account_id)
+                .where(
+                    Organisation.id.in_(selection.organisation_ids),
+                    Organisation.x_account_id.is_not(None),
+                )
+                .order_by(Organisation.id)
+            )
+            if i is not None
+        ]
+    if selection.watched or selection.all_linked:
+        linked = _linked_account_ids(session)
+        stmt = select(XAccount.id).where(XAccount.id.in_(linked)).order_by(XAccount.id)
+        if selection.watched and not selection.all_linked:
+            stmt = stmt.where(XAccount.watched.is_(True))
+        ids += list(session.scalars(stmt))
+    return list(dict.fromkeys(ids))
+
+
+def _targets(
+    session: Session, account_ids: Sequence[int], own_id: int | None
+) -> list[AccountTarget]:
+    if not account_ids:
+        return []
+    accounts = {
+        a.id: a for a in session.scalars(select(XAccount).where(XAccount.id.in_(account_ids)))
+    }
+    people: dict[int, list[int]] = {}
+    for pid, aid in session.execute(
+        select(Person.id, Person.x_account_id).where(Person.x_account_id.in_(account_ids))
+    ):
+        if aid is not None:
+            people.setdefault(aid, []).append(pid)
+    orgs: dict[int, list[int]] = {}
+    for oid, aid in session.execute(
+        select(Organisation.id, Organisation.x_account_id).where(
+            Organisation.x_account_id.in_(account_ids)
+        )
+    ):
+        if aid is not None:
+            orgs.setdefault(aid, []).append(oid)
+    return [
+        AccountTarget(
+            account_id=a.id,
+            handle=a.handle,
+            x_user_id=a.x_user_id,
+            status=a.status,
+            newest_tweet_id=a.newest_tweet_id,
+            newest_mention_id=a.newest_mention_id,
+            tweet_count=a.tweet_count,
+            person_ids=tuple(people.get(a.id, ())),
+            organisation_ids=tuple(orgs.get(a.id, ())),
+            is_own=a.id == own_id,
+        )
+        for aid in account_ids
+        if (a := accounts.get(aid)) is not None
+    ]
+
+
+def _timeline_pages(target: AccountTarget) -> int:
+    """Expected timeline requests for one account (the maximum is always 32)."""
+    if target.status in _NO_TIMELINE:
+        return 0  # unless the profile lookup finds it readable again
+    if target.newest_tweet_id is not None:
+        return 1
+    if target.tweet_count is not None:
+        return max(1, math.ceil(min(target.tweet_count, 3200) / PAGE_SIZE))
+    return MAX_TIMELINE_PAGES
+
+
+def plan_sync(db: Database, selection: SyncSelection) -> SyncPlan:
+    """What a sync of ``selection`` would fetch and how many requests it would make.
+
+    Sends nothing: this is what ``crm x sync --dry-run`` prints and the app asks about.
+    """
+    with db.read() as session:
+        ids = select_account_ids(session, selection)
+        own = own_account(session) if selection.include_own else None
+        own_id = own.id if own is not None and own.x_user_id is not None else None
+        if own is not None and own.id not in ids:
+            ids.append(own.id)
+        targets = _targets(session, ids, own.id if own is not None else None)
+        month = session.scalar(select(XUsage.requests).where(XUsage.month == current_month()))
+    with_id = sum(1 for t in targets if t.x_user_id is not None)
+    by_name = len(targets) - with_id
+    lookups = math.ceil(with_id / MAX_USERS_PER_REQUEST) + math.ceil(
+        by_name / MAX_USERS_PER_REQUEST
+    )
+    timelines = sum(_timeline_pages(t) for t in targets)
+    mentions = 0
+    if own_id is not None:
+        own_target = next(t for t in targets if t.account_id == own_id)
+        mentions = 1 if own_target.newest_mention_id is not None else MAX_MENTION_PAGES
+    return SyncPlan(
+        targets=tuple(targets),
+        own_account_id=own_id,
+        lookup_requests=lookups,
+        timeline_requests=timelines,
+        mention_requests=mentions,
+        max_requests=lookups
+        + MAX_TIMELINE_PAGES * len(targets)
+        + (MAX_MENTION_PAGES if own_id is not None else 0),
+        month_requests=int(month or 0),
+        budget=int(settings.get("x_monthly_request_budget") or 0),
+    )
+
+
+# --------------------------------------------------------------------------- storing tweets
+
+
+def _tweet_row(tweet: XTweet, account_id: int | None, fetched_at: datetime) -> dict[str, Any]:
+    metrics = tweet.metrics
+    return {
+        "id": tweet.id,
+        "account_id": account_id,
+        "author_x_user_id": tweet.author_id,
+        "text": tweet.text,
+        "created_at": tweet.created_at,
+        "conversation_id": tweet.conversation_id,
+        "in_reply_to_user_id": tweet.in_reply_to_user_id,
+        "replied_to_id": tweet.replied_to_id,
+        "quoted_id": tweet.quoted_id,
+        "retweeted_id": tweet.retweeted_id,
+        "mentioned_user_ids": list(tweet.mentioned_user_ids),
+        "like_count": int(metrics.get("like_count", 0)),
+        "retweet_count": int(metrics.get("retweet_count", 0)),
+        "reply_count": int(metrics.get("reply_count", 0)),
+        "quote_count": int(metrics.get("quote_count", 0)),
+        "raw": tweet.raw,
+        "fetched_at": fetched_at,
+    }
+
+
+def store_tweets(
+    session: Session,
+    tweets: Iterable[XTweet],
+    account_for: Callable[[XTweet], int | None],
+) -> int:
+    """Insert ``tweets`` (and their mention rows) in bulk in the session's transaction, skipping
+    those already stored and those ``account_for`` gives no account; returns how many were new.
+    """
+    now = utcnow()
+    wanted: dict[int, tuple[XTweet, int]] = {}
+    for tweet in tweets:
+        account_id = account_for(tweet)
+        if account_id is not None:
+            wanted.setdefault(tweet.id, (tweet, account_id))
+    if not wanted:
+        return 0
+    ids = list(wanted)
+    existing: set[int] = set()
+    for start in range(0, len(ids), _ID_CHUNK):
+        existing.update(
+            session.scalars(select(Tweet.id).where(Tweet.id.in_(ids[start : start + _ID_CHUNK])))
+        )
+    new = [wanted[i] for i in ids if i not in existing]
+    if not new:
+        return 0
+    tweet_table: Table = Tweet.__table__  # type: ignore[assignment]
+    mention_table: Table = TweetMention.__table__  # type: ignore[assignment]
+    # ON CONFLICT DO NOTHING as well: another recruiter's sync may store the same tweets.
+    session.execute(
+        _insert(session, tweet_table).on_conflict_do_nothing(index_elements=[tweet_table.c.id]),
+        [_tweet_row(t, a, now) for t, a in new],
+    )
+    mentions = [
+        {"tweet_id": t.id, "x_user_id": uid} for t, _a in new for uid in t.mentioned_user_ids
+    ]
+    if mentions:
+        session.execute(
+            _insert(session, mention_table).on_conflict_do_nothing(
+                index_elements=[mention_table.c.tweet_id, mention_table.c.x_user_id]
+            ),
+            mentions,
+        )
+    return len(new)
+
+
+def store_tweet_pages(db: Database, account_id: int, pages: Iterable[TweetPage]) -> int:
+    """Store every tweet of ``pages`` under the account ``account_id`` in one transaction.
+
+    The bulk path the sync uses for each page (and the benchmark for 3,200 tweets); returns
+    how many tweets were new.
+    """
+    with db.session() as session:
+        return store_tweets(
+            session, (t for page in pages for t in page.tweets), lambda _t: account_id
+        )
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass
+class AccountResult:
+    """What a sync did for one account."""
+
+    account_id: int
+    handle: str
+    person_ids: tuple[int, ...] = ()
+    organisation_ids: tuple[int, ...] = ()
+    is_own: bool = False
+    new_tweets: int = 0
+    new_mentions: int = 0
+    followers: int | None = None
+    status: str = XAccountStatus.UNVERIFIED.value
+    renamed_from: str | None = None
+    message: str | None = None  # a problem to show beside the account
+    complete: bool = False  # profile and every page stored, since_id moved on
+
+    @property
+    def label(self) -> str:
+        return "@" + self.handle
+
+
+@dataclass
+class SyncReport:
+    accounts: list[AccountResult] = field(default_factory=list)
+    requests: int = 0  # counted against this month during the run
+    cancelled: bool = False
+    error: str | None = None  # a problem that stopped the whole sync (token refused, ...)
+
+    @property
+    def new_tweets(self) -> int:
+        return sum(a.new_tweets + a.new_mentions for a in self.accounts)
+
+    @property
+    def problems(self) -> list[AccountResult]:
+        return [a for a in self.accounts if a.message]
+
+    def summary(self) -> str:
+        """One line for the status bar or the end of ``crm x sync``."""
+        n = len(self.accounts)
+        done = sum(1 for a in self.accounts if a.complete)
+        text = (
+            f"X sync: {done} of {n} account{_s(n)} synced, {self.new_tweets} new "
+            f"tweet{_s(self.new_tweets)}, {self.requests} request{_s(self.requests)}"
+        )
+        if self.problems:
+            text += f", {len(self.problems)} with problems"
+        if self.cancelled:
+            text += "; cancelled (what was fetched is kept)"
+        if self.error:
+            text += f"; stopped: {self.error}"
+        return text + "."
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    """Failures that every further request would hit too: stop rather than spend more."""
+    if isinstance(exc, (Cancelled, CredentialsError, RateLimitedError)):
+        return True
+    return isinstance(exc, XApiError) and exc.reason == "client-not-enrolled"
+
+
+# --------------------------------------------------------------------------- running a sync
+
+
+def run_sync(
+    db: Database,
+    gateway: XGateway,
+    plan: SyncPlan,
+    *,
+    progress: Progress = _no_progress,
+    on_wait: OnWait = _no_wait,
+    cancelled: Callable[[], bool] = _never,
+    max_waits: int = 3,
+    sleep_until: Callable[[datetime, Callable[[], bool]], None] | None = None,
+) -> SyncReport:
+    """Carry out ``plan``: refresh profiles, then each account's new tweets, then the own
+    account's mentions by linked people.
+
+    Rate limits pause inside this call: ``on_wait(resume_at)`` is told when it will resume
+    (for a countdown) and ``cancelled()`` is polled while waiting. Problems with one account
+    are reported on it and the sync goes on; a refused token or API plan, a rate limit that
+    outlasts ``max_waits`` and a cancel stop it. Whatever was stored stays stored.
+    """
+    from crm.x import gateway as gateway_module
+
+    waiter = gateway_module.RateLimitWait(
+        on_wait=on_wait,
+        sleep_until=sleep_until or gateway_module.sleep_until,
+        max_waits=max_waits,
+    )
+    month = current_month()
+    before = requests_in_month(db, month)
+    results = {
+        t.account_id: AccountResult(
+            account_id=t.account_id,
+            handle=t.handle,
+            person_ids=t.person_ids,
+            organisation_ids=t.organisation_ids,
+            is_own=t.is_own,
+            status=t.status,
+        )
+        for t in plan.targets
+    }
+    report = SyncReport(accounts=list(results.values()))
+    job = _SyncJob(db, gateway, waiter, cancelled, progress, results, plan)
+    try:
+        job.run()
+    except Cancelled:
+        report.cancelled = True
+        log.info("X sync cancelled; pages already stored are kept")
+    except CrmError as exc:
+        if not _is_fatal(exc):
+            raise
+        report.error = exc.message
+        log.warning("X sync stopped: %s", exc.message)
+    report.requests = max(0, requests_in_month(db, month) - before)
+    log.info("%s", report.summary())
+    return report
+
+
+@dataclass(frozen=True)
+class _AccountState:
+    """An account's sync state as stored now (after the profile refresh)."""
+
+    x_user_id: int | None
+    status: str
+    newest_tweet_id: int | None
+    newest_mention_id: int | None
+
+
+class _SyncJob:
+    """The steps of one sync; holds the state they share."""
+
+    def __init__(
+        self,
+        db: Database,
+        gateway: XGateway,
+        waiter: RateLimitWait,
+        cancelled: Callable[[], bool],
+        progress: Progress,
+        results: dict[int, AccountResult],
+        plan: SyncPlan,
+    ) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.waiter = waiter
+        self.cancelled = cancelled
+        self.progress = progress
+        self.results = results
+        self.plan = plan
+        self.failed_lookup: set[int] = set()
+        self.steps = 1 + len(plan.targets) + (1 if plan.own_account_id is not None else 0)
+        self.step = 0
+
+    def _report(self, text: str) -> None:
+        self.progress(self.step, self.steps, text)
+
+    def _check(self) -> None:
+        if self.cancelled():
+            raise Cancelled()
+
+    def run(self) -> None:
+        if not self.plan.targets:
+            return
+        self._report("Refreshing X profiles and follower counts")
+        self.refresh_profiles()
+        self.step += 1
+        for target in self.plan.targets:
+            self._check()
+            self._report(f"Fetching {target.label}'s tweets")
+            self.sync_timeline(target.account_id)
+            self.step += 1
+        if self.plan.own_account_id is not None:
+            self._check()
+            self._report("Fetching mentions of your account")
+            self.sync_mentions(self.plan.own_account_id)
+            self.step += 1
+        self.progress(self.steps, self.steps, "X sync finished")
+
+    # -- profiles ------------------------------------------------------------------------
+
+    def refresh_profiles(self) -> None:
+        by_id = [t for t in self.plan.targets if t.x_user_id is not None]
+        by_name = [t for t in self.plan.targets if t.x_user_id is None]
+        for group, use_ids in ((by_id, True), (by_name, False)):
+            for start in range(0, len(group), MAX_USERS_PER_REQUEST):
+                self._check()
+                self._refresh_batch(group[start : start + MAX_USERS_PER_REQUEST], use_ids)
+
+    def _refresh_batch(self, batch: list[AccountTarget], use_ids: bool) -> None:
+        try:
+            if use_ids:
+                found = self.gateway.get_users(
+                    ids=[t.x_user_id for t in batch if t.x_user_id is not None],
+                    rate_limit_wait=self.waiter,
+                    cancelled=self.cancelled,
+                )
+            else:
+                found = self.gateway.get_users(
+                    usernames=[t.handle for t in batch],
+                    rate_limit_wait=self.waiter,
+                    cancelled=self.cancelled,
+                )
+        except CrmError as exc:
+            if isinstance(exc, Cancelled):
+                raise
+            message = f"Could not refresh the profile: {exc.message}"
+            self._note_problem([t.account_id for t in batch], message)
+            self.failed_lookup.update(t.account_id for t in batch)
+            if _is_fatal(exc):
+                raise
+            return
+        users_by_id = found.by_id()
+        users_by_name = found.by_username()
+        errors: dict[str, UserError] = {e.value.lower(): e for e in found.errors}
+        with self.db.session() as session:
+            accounts = {
+                a.id: a
+                for a in session.scalars(
+                    select(XAccount).where(XAccount.id.in_([t.account_id for t in batch]))
+                )
+            }
+            matched: list[tuple[XAccount, XUser]] = []
+            for target in batch:
+                account = accounts.get(target.account_id)
+                if account is None:
+                    continue  # unlinked and deleted meanwhile
+                result = self.results[target.account_id]
+                user = (
+                    users_by_id.get(target.x_user_id)
+                    if use_ids and target.x_user_id is not None
+                    else users_by_name.get(target.handle.lower())
+                )
+                if user is not None:
+                    matched.append((account, user))
+                    continue
+                key = str(target.x_user_id) if use_ids else target.handle.lower()
+                error = errors.get(key)
+                self.failed_lookup.add(account.id)
+                if error is None:
+                    self._mark(
+                        session, account, result, None, f"X returned nothing for {target.label}."
+                    )
+                    continue
+                status = None if error.problem is AccountProblem.OTHER else str(error.problem.value)
+                self._mark(session, account, result, status, _account_message(account, error))
+            self._apply_users(session, matched)
+
+    def _apply_users(self, session: Session, matched: list[tuple[XAccount, XUser]]) -> None:
+        """Profiles, counts, snapshots and renames for the accounts X returned."""
+        now = utcnow()
+        renames: list[tuple[XAccount, str]] = []
+        for account, user in matched:
+            result = self.results[account.id]
+            if account.x_user_id is None:
+                holder = session.scalars(
+                    select(XAccount).where(XAccount.x_user_id == user.id, XAccount.id != account.id)
+                ).first()
+                if holder is not None:
+                    self.failed_lookup.add(account.id)
+                    self._mark(
+                        session,
+                        account,
+                        result,
+                        None,
+                        f"@{user.username} is the X account already stored as @{holder.handle}; "
+                        "unlink one of the two records.",
+                    )
+                    continue
+                account.x_user_id = user.id
+            if account.handle != user.username:
+                renames.append((account, user.username))
+            was = account.status
+            apply_profile(session, account, user, now)
+            result.followers = user.followers_count
+            result.status = account.status
+            result.message = account.status_detail
+            if was != account.status:
+                audit.record(
+                    session, "x_account", account.id, "status", {"status": [was, account.status]}
+                )
+        self._rename(session, renames)
+
+    def _rename(self, session: Session, renames: list[tuple[XAccount, str]]) -> None:
+        olds = {account.id: account.handle for account, _ in renames}
+        refused = rename_accounts(session, renames)
+        for account, new in renames:
+            result = self.results[account.id]
+            if account.id in refused:
+                result.message = refused[account.id]
+                continue
+            old = olds[account.id]
+            if old.lower() != new.lower():
+                result.renamed_from = old
+            result.handle = new
+
+    # -- timelines -----------------------------------------------------------------------
+
+    def _state(self, account_id: int) -> _AccountState | None:
+        with self.db.read() as session:
+            account = session.get(XAccount, account_id)
+            if account is None:
+                return None
+            return _AccountState(
+                account.x_user_id,
+                account.status,
+                account.newest_tweet_id,
+                account.newest_mention_id,
+            )
+
+    def sync_timeline(self, account_id: int) -> None:
+        result = self.results[account_id]
+        if account_id in self.failed_lookup:
+            return  # its problem is already on it; spending more requests would not help
+        account = self._state(account_id)
+        if account is None or account.x_user_id is None:
+            return
+        if account.status in _NO_TIMELINE:
+            result.complete = account.status == XAccountStatus.PROTECTED.value
+            if result.complete:
+                self._finish(account_id, tweets_newest=None, mentions_newest=None, new=0)
+            return
+        newest: int | None = None
+        try:
+            pages = self.gateway.iter_user_tweets(
+                account.x_user_id,
+                since_id=account.newest_tweet_id,
+                cancelled=self.cancelled,
+                rate_limit_wait=self.waiter,
+            )
+            for number, page in enumerate(pages, start=1):
+                if number == 1:
+                    newest = page.newest_id
+                result.new_tweets += store_tweet_pages(self.db, account_id, [page])
+                self._report(
+                    f"Fetching {result.label}'s tweets: page {number}, {result.new_tweets} new"
+                )
+        except CrmError as exc:
+            self._fail(account_id, exc)
+            return
+        self._finish(account_id, tweets_newest=newest, mentions_newest=None, new=result.new_tweets)
+        result.complete = True
+
+    def sync_mentions(self, own_id: int) -> None:
+        result = self.results[own_id]
+        if own_id in self.failed_lookup:
+            return
+        account = self._state(own_id)
+        if account is None or account.x_user_id is None or account.status in _NO_TIMELINE:
+            return
+        with self.db.read() as session:
+            linked = _linked_account_ids(session)
+            authors = {
+                uid: aid
+                for uid, aid in session.execute(
+                    select(XAccount.x_user_id, XAccount.id).where(
+                        XAccount.id.in_(linked), XAccount.x_user_id.is_not(None)
+                    )
+                )
+            }
+        newest: int | None = None
+        try:
+            pages = self.gateway.iter_users_mentions(
+                account.x_user_id,
+                since_id=account.newest_mention_id,
+                cancelled=self.cancelled,
+                rate_limit_wait=self.waiter,
+            )
+            for number, page in enumerate(pages, start=1):
+                if number == 1:
+                    newest = page.newest_id
+                # Only mentions by linked people: the rest of X is not the CRM's business.
+                with self.db.session() as session:
+                    result.new_mentions += store_tweets(
+                        session, page.tweets, lambda t: authors.get(t.author_id)
+                    )
+                self._report(f"Fetching mentions of your account: page {number}")
+        except CrmError as exc:
+            self._fail(own_id, exc)
+            return
+        self._finish(own_id, tweets_newest=None, mentions_newest=newest, new=result.new_mentions)
+
+    def _finish(
+        self,
+        account_id: int,
+        *,
+        tweets_newest: int | None,
+        mentions_newest: int | None,
+        new: int,
+    ) -> None:
+        """Every page is stored: move since_id on and note the sync, in one transaction."""
+        with self.db.session() as session:
+            account = session.get(XAccount, account_id)
+            if account is None:
+                return
+            changes: dict[str, Any] = {"new_tweets": new}
+            if tweets_newest is not None and tweets_newest > (account.newest_tweet_id or 0):
+                account.newest_tweet_id = tweets_newest
+                changes["newest_tweet_id"] = str(tweets_newest)
+            if mentions_newest is not None and mentions_newest > (account.newest_mention_id or 0):
+                account.newest_mention_id = mentions_newest
+                changes["newest_mention_id"] = str(mentions_newest)
+            account.last_synced_at = utcnow()
+            if account.status == XAccountStatus.OK.value:
+                account.status_detail = None
+            audit.record(session, "x_account", account_id, "sync", changes)
+
+    def _fail(self, account_id: int, exc: CrmError) -> None:
+        """Put the problem on the account (and its status when X says why); stop if fatal."""
+        if isinstance(exc, Cancelled):
+            raise exc
+        status: str | None = None
+        message = exc.message
+        if isinstance(exc, XAccountUnavailable) and exc.problem is not AccountProblem.OTHER:
+            status = exc.problem.value
+        elif not _is_fatal(exc):
+            message = f"Last sync failed: {exc.message}"
+        with self.db.session() as session:
+            account = session.get(XAccount, account_id)
+            if account is not None:
+                self._mark(session, account, self.results[account_id], status, message)
+        if _is_fatal(exc):
+            raise exc
+
+    def _note_problem(self, account_ids: list[int], message: str) -> None:
+        with self.db.session() as session:
+            for account in session.scalars(select(XAccount).where(XAccount.id.in_(account_ids))):
+                self._mark(session, account, self.results[account.id], None, message)
+
+    def _mark(
+        self,
+        session: Session,
+        account: XAccount,
+        result: AccountResult,
+        status: str | None,
+        message: str,
+    ) -> None:
+        """Record a problem on an account; its tweets and counts stay as they were."""
+        was = account.status
+        if status is not None and status != was:
+            account.status = status
+            audit.record(session, "x_account", account.id, "status", {"status": [was, status]})
+        account.status_detail = message[:500]
+        result.status = account.status
+        result.message = message
+
+
+def rename_accounts(session: Session, renames: Sequence[tuple[XAccount, str]]) -> dict[int, str]:
+    """Give each account its new handle, following renames by id; returns the accounts that
+    could not take theirs (another linked record holds it), with a message.
+
+    Handles are unique and two accounts can swap or pass on a handle, so every renamed row
+    first takes a placeholder, then its new handle. A stale row that no record links to gives
+    its handle up: an unverified one is deleted, a known one keeps its tweets under a
+    placeholder until its id is looked up again.
+    """
+    if not renames:
+        return {}
+    renaming = {account.id for account, _ in renames}
+    wanted = {new.lower() for _, new in renames}
+    holders = {
+        h.handle.lower(): h
+        for h in session.scalars(select(XAccount).where(func.lower(XAccount.handle).in_(wanted)))
+        if h.id not in renaming
+    }
+    linked = _linked_account_ids(session) | {
+        i for i in session.scalars(select(User.x_account_id)) if i is not None
+    }
+    refused: dict[int, str] = {}
+    go: list[tuple[XAccount, str, str]] = []
+    for account, new in renames:
+        holder = holders.get(new.lower())
+        if holder is not None and holder.id in linked:
+            message = (
+                f"X says @{account.handle} is now @{new}, but @{new} is linked to another "
+                "record here; sync that one too, or unlink it."
+            )
+            account.status_detail = message
+            refused[account.id] = message
+            continue
+        if holder is not None:
+            if holder.x_user_id is None:
+                session.delete(holder)
+            else:
+                holder.handle = f"~{holder.id}"
+                holder.status_detail = f"Its old handle @{new} now belongs to another account."
+            holders.pop(new.lower())
+        go.append((account, account.handle, new))
+    for account, old, new in go:
+        if old.lower() != new.lower():
+            account.handle = f"~{account.id}"
+    session.flush()
+    for account, old, new in go:
+        account.handle = new
+        if old != new and not old.startswith("~"):
+            audit.record(session, "x_account", account.id, "rename", {"handle": [old, new]})
+            log.info("@%s is now @%s on X; link kept by id", old, new)
+    return refused
+
+
+def apply_profile(
+    session: Session, account: XAccount, user: XUser, now: datetime | None = None
+) -> None:
+    """Copy X's profile and counts onto ``account``, set its status from them, and add a
+    follower snapshot. The caller follows a changed handle (it may clash with another row)."""
+    now = now or utcnow()
+    account.x_user_id = user.id
+    account.display_name = (user.name or "")[:100] or None
+    account.bio = user.description or None
+    account.location = (user.location or "")[:200] or None
+    account.url = (user.url or "")[:500] or None
+    account.verified = user.verified
+    account.protected = user.protected
+    account.x_created_at = user.created_at
+    account.followers_count = user.followers_count
+    account.following_count = user.following_count
+    account.tweet_count = user.tweet_count
+    account.status = XAccountStatus.PROTECTED.value if user.protected else XAccountStatus.OK.value
+    account.status_detail = (
+        f"@{user.username} protects their tweets; only the profile and counts sync."
+        if user.protected
+        else None
+    )
+    account.updated_at = now
+    session.add(
+        FollowerSnapshot(
+            account_id=account.id,
+            taken_at=now,
+            followers=user.followers_count,
+            following=user.following_count,
+            tweets=user.tweet_count,
+        )
+    )
+
+
+def _account_message(account: XAccount, error: UserError) -> str:
+    return XAccountUnavailable(error.problem, account.handle, error.detail).message
