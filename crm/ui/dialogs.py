@@ -276,8 +276,8 @@ def handle_save_error(
 
 # -- delete confirmations --------------------------------------------------------------------
 def _deleted(ctx: AppContext, kind: str, entity_id: int, then: Callable[[], object]) -> None:
+    then()  # leave the deleted record's page first, so nothing tries to reload it
     ctx.notify(kind, entity_id)
-    then()
 
 
 def _plural(n: int, word: str) -> str:
@@ -437,6 +437,9 @@ class FormDialog(QDialog):
         bottom.addStretch(1)
         bottom.addWidget(self.buttons)
         outer.addLayout(bottom)
+        for button in self.buttons.buttons():
+            button.setAutoDefault(False)
+        self.save_button.setDefault(True)  # Enter in a field saves
 
     def field(self, name: str, label: str, widget: W, hint: str = "") -> W:
         add_field(self.form, self.errors, name, label, widget, hint=hint)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm.domain.enums import IR35Preference, LawfulBasis
-from crm.domain.errors import ValidationError
+from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.values import XHandle, format_phone
 from crm.services import people as people_service
 from crm.services.timeline import person_timeline
@@ -300,7 +300,23 @@ class PersonPage(QWidget):
             self._show(detail)
             self.loaded.emit(person_id)
 
-        self.ctx.read(people_service.get_person, person_id, on_done=done, label="Opening person")
+        def failed(exc: BaseException) -> None:
+            if generation != self._generation:
+                return
+            if isinstance(exc, NotFoundError) and self.detail is not None:
+                # Deleted (here or by a colleague) while shown: say so, don't raise a box.
+                self.detail = None
+                self.ctx.message.emit(str(exc))
+                return
+            show_error(exc, self)
+
+        self.ctx.read(
+            people_service.get_person,
+            person_id,
+            on_done=done,
+            on_error=failed,
+            label="Opening person",
+        )
         self.timeline.load(person_id)
 
     def reload(self) -> None:

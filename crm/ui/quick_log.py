@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -147,18 +147,25 @@ class QuickLogDialog(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.addButton("Log it", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.save_button.setDefault(True)
         self.save_button.setObjectName("Primary")
         self.save_button.setToolTip("Save (Enter, or Ctrl+Enter from the notes)")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
+        # Enter saves: only once the buttons belong to the dialog does "default" stick.
+        for button in self.buttons.buttons():
+            button.setAutoDefault(False)
+        self.save_button.setDefault(True)
         QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(self.accept)
         QShortcut(QKeySequence("Ctrl+Enter"), self).activated.connect(self.accept)
 
         self.set_kind(InteractionKind.CALL)
         (self.picker or self.summary).setFocus()
         self.new_id: int | None = None
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.activateWindow()  # its shortcuts (Ctrl+1..9) must work straight away
 
     # -- kind and direction --------------------------------------------------------------------
     def set_kind(self, kind: InteractionKind) -> None:

@@ -23,11 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.domain.errors import NotFoundError
 from crm.services.timeline import ALL_KINDS, TimelineQuery
 from crm.services.views import TimelineEntry
 from crm.storage.db import Database
 from crm.ui import theme
 from crm.ui.context import AppContext
+from crm.ui.errors import show_error
 from crm.ui.formatting import esc, fmt_date, is_web_url, linkify, local
 
 log = logging.getLogger(__name__)
@@ -249,8 +251,15 @@ class TimelineView(QWidget):
         self.ctx.runner.run(
             lambda: fetch(db, entity_id, query),
             lambda entries: self._show(generation, False, entries),
+            self._failed,
             label="Loading timeline",
         )
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, NotFoundError):
+            self.clear()  # the record was deleted; its page says so
+            return
+        show_error(exc, self)
 
     def load_more(self) -> None:
         if self._entity_id is None or not self._entries:
