@@ -437,8 +437,9 @@ class FormDialog(QDialog):
         bottom.addStretch(1)
         bottom.addWidget(self.buttons)
         outer.addLayout(bottom)
-        for button in self.buttons.buttons():
-            button.setAutoDefault(False)
+        for each in self.buttons.buttons():
+            if isinstance(each, QPushButton):
+                each.setAutoDefault(False)
         self.save_button.setDefault(True)  # Enter in a field saves
 
     def field(self, name: str, label: str, widget: W, hint: str = "") -> W:

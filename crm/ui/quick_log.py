@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -153,8 +154,9 @@ class QuickLogDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
         # Enter saves: only once the buttons belong to the dialog does "default" stick.
-        for button in self.buttons.buttons():
-            button.setAutoDefault(False)
+        for each in self.buttons.buttons():
+            if isinstance(each, QPushButton):
+                each.setAutoDefault(False)
         self.save_button.setDefault(True)
         QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(self.accept)
         QShortcut(QKeySequence("Ctrl+Enter"), self).activated.connect(self.accept)
