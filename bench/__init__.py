@@ -1,0 +1,1 @@
+"""The performance benchmark: a synthetic database generator and the figures measured on it."""
