@@ -249,6 +249,9 @@ class PeopleTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if column.key == "name" and p.do_not_contact:
                 return QColor(theme.colours().danger)
+            if column.key == "kind":
+                c = theme.colours()
+                return QColor(c.candidate if p.is_candidate else c.client)
             if column.key in ("last_interaction_at", "followers", "x_handle"):
                 return QColor(theme.colours().muted)
             return None
@@ -308,6 +311,8 @@ class Column(Generic[T]):
     width: int = 0
     tooltip: Callable[[T], str] | None = None
     muted: bool = False
+    #: A colour role name from crm.ui.theme.Colours ("success", "danger"...) per record.
+    tone: Callable[[T], str | None] | None = None
 
 
 class RecordTableModel(QAbstractTableModel, Generic[T]):
@@ -364,8 +369,9 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
             return column.tooltip(record) if column.tooltip else (column.text(record) or None)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(column.align | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and column.muted:
-            return QColor(theme.colours().muted)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            tone = column.tone(record) if column.tone else ("muted" if column.muted else None)
+            return QColor(getattr(theme.colours(), tone)) if tone else None
         if role == SortRole:
             return _sort_value(column.sort(record) if column.sort else column.text(record))
         if role == IdRole:

@@ -60,6 +60,14 @@ from crm.ui.widgets import (
 log = logging.getLogger(__name__)
 
 STATUS_TONE = {"client": "success", "prospect": "neutral", "former_client": "neutral"}
+STATUS_COLOUR = {
+    "active": "success",
+    "extended": "success",
+    "confirmed": "client",
+    "proposed": "muted",
+    "ended": "muted",
+    "cancelled": "danger",
+}
 
 
 def organisation_columns() -> list[Column[OrganisationSummary]]:
@@ -68,7 +76,12 @@ def organisation_columns() -> list[Column[OrganisationSummary]]:
         Column("Type", lambda o: label_of(o.org_type), width=170),
         Column("Sector", lambda o: label_of(o.sector), width=170),
         Column("Region", lambda o: o.region or "", width=140),
-        Column("Status", lambda o: label_of(o.client_status), width=110),
+        Column(
+            "Status",
+            lambda o: label_of(o.client_status),
+            width=110,
+            tone=lambda o: "success" if o.client_status == "client" else "muted",
+        ),
         Column(
             "People",
             lambda o: str(o.people_count),
@@ -120,15 +133,20 @@ def people_columns(current: bool) -> list[Column[PersonSummary]]:
 
 def placement_columns(show_org: bool = True) -> list[Column[PlacementSummary]]:
     columns: list[Column[PlacementSummary]] = [
-        Column("Candidate", lambda p: p.candidate, width=180),
-        Column("Role", lambda p: p.role, width=220),
+        Column("Candidate", lambda p: p.candidate, width=190),
+        Column("Role", lambda p: p.role, width=280),
     ]
     if show_org:
-        columns.append(Column("Organisation", lambda p: p.organisation, width=260))
+        columns.append(Column("Organisation", lambda p: p.organisation, width=320))
     columns += [
-        Column("Status", lambda p: label_of(p.status), width=90),
-        Column("Start", lambda p: fmt_date(p.start_date), sort=lambda p: p.start_date, width=95),
-        Column("End", lambda p: fmt_date(p.end_date), sort=lambda p: p.end_date, width=95),
+        Column(
+            "Status",
+            lambda p: label_of(p.status),
+            width=95,
+            tone=lambda p: STATUS_COLOUR.get(p.status),
+        ),
+        Column("Start", lambda p: fmt_date(p.start_date), sort=lambda p: p.start_date, width=100),
+        Column("End", lambda p: fmt_date(p.end_date), sort=lambda p: p.end_date, width=100),
         Column(
             "Day rate",
             lambda p: fmt_money(p.day_rate, p.currency, per_day=False),
@@ -195,7 +213,7 @@ class OrganisationsPage(QWidget):
         layout.setSpacing(0)
         self.header = PageHeader("Organisations")
         self.count_label = plain_label("", "PageSubtitle")
-        self.header.badges.addWidget(self.count_label)
+        self.header.beside_title.addWidget(self.count_label)
         new = QPushButton("New organisation…")
         new.setToolTip("Add an organisation (Ctrl+Shift+N)")
         new.clicked.connect(lambda: open_dialog(OrganisationDialog(ctx, None, self)))
@@ -205,7 +223,7 @@ class OrganisationsPage(QWidget):
         self.filter_edit.setPlaceholderText("Filter by name or ODS/GSS code (Ctrl+F)")
         self.filter_edit.setAccessibleName("Filter organisations")
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setMaximumWidth(360)
+        self.filter_edit.setMinimumWidth(300)
         self.sector_combo = QComboBox()
         self.sector_combo.setAccessibleName("Sector filter")
         self.sector_combo.addItem("All sectors", None)
@@ -367,7 +385,7 @@ class OrganisationPage(QWidget):
         self.header = PageHeader()
         self.facts = link_label("", self._on_link)
         self.facts.setObjectName("PageSubtitle")
-        self.header.body.addWidget(self.facts)
+        self.header.meta_extra.addWidget(self.facts)
         self.x_line = link_label("", self._on_link)
         self.header.body.addWidget(self.x_line)
         self.stats = XStats()

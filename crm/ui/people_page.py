@@ -39,6 +39,7 @@ from crm.ui.widgets import (
     restore_header,
     save_header,
 )
+from crm.ui.workers import Progress
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class PeoplePage(QWidget):
         self._sort: tuple[str, bool] | None = None
         self._org_choices: list[OrganisationSummary] = []
         self.last_search_ms = 0.0
+        self.first_rows_ms = 0.0
         self.model = PeopleTableModel(self._load_rows, self)
         self.model.sort_requested.connect(self._sort_requested)
         self._debounce = QTimer(self)
@@ -97,7 +99,7 @@ class PeoplePage(QWidget):
         self.header = PageHeader("People")
         self.count_label = QLabel("")
         self.count_label.setObjectName("PageSubtitle")
-        self.header.badges.addWidget(self.count_label)
+        self.header.beside_title.addWidget(self.count_label)
         self.new_button = QPushButton("New person…")
         self.new_button.setToolTip("Add a person (Ctrl+N)")
         self.new_button.setAccessibleName("New person")
@@ -204,6 +206,8 @@ class PeoplePage(QWidget):
         self.refresh()
 
     def set_organisation_filter(self, organisation_id: int | None) -> None:
+        if self.org_combo.count() <= 1:  # the choices have not arrived yet
+            self._set_org_choices(org_service.list_organisations(self.ctx.db))
         i = self.org_combo.findData(organisation_id)
         if i >= 0:
             self.org_combo.setCurrentIndex(i)
@@ -221,39 +225,67 @@ class PeoplePage(QWidget):
 
     # -- searching -------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Search now in the background; results replace the list when they arrive."""
+        """Search now in the background; results replace the list when they arrive.
+
+        The first page comes first (a LIMIT query and its rows), so the list answers at once;
+        the whole id list follows from the same worker.
+        """
         self._debounce.stop()
         self._generation += 1
         generation = self._generation
         text, filters, sort = self._text, self.filters(), self._sort
         started = time.perf_counter()
         db = self.ctx.db
+        page = self.model.PAGE
 
-        def work() -> tuple[list[int], list[PersonSummary]]:
+        def work(progress: Progress) -> tuple[list[int], list[PersonSummary]]:
+            if sort is None:
+                first = people_service.search_people_id_list(db, text, filters, limit=page)
+                rows = people_service.person_summaries(db, first)
+                if len(first) < page:
+                    return first, rows  # that was everyone
+                progress.partial((first, rows))
             ids = people_service.search_people_id_list(db, text, filters)
             if sort is not None and len(ids) <= SORT_LIMIT:
                 return sorted_people_ids(db, ids, *sort)
-            # The first page comes with the ids, so the list paints at once.
-            return ids, people_service.person_summaries(db, ids[: self.model.PAGE])
+            return ids, []
 
-        self.ctx.runner.run(
+        self.ctx.runner.run_with_progress(
             work,
             lambda result: self._got_ids(generation, result, started),
             label="Searching people",
+            on_partial=lambda result: self._got_first_page(generation, result, started),
         )
         self._find_organisations(text)
 
     def search_now(self, text: str) -> int:
-        """Search synchronously on this thread and load the first page (benchmark hook)."""
+        """Search synchronously on this thread (benchmark hook): the first page, shown, then
+        the whole id list. ``first_rows_ms`` and ``last_search_ms`` say how long each took."""
         self._debounce.stop()
         self._text = text
         self._generation += 1
         started = time.perf_counter()
-        ids = people_service.search_people_id_list(self.ctx.db, text, self.filters())
-        self._show_ids(ids)
-        self.model.summary(0)
+        filters = self.filters()
+        first = people_service.search_people_id_list(
+            self.ctx.db, text, filters, limit=self.model.PAGE
+        )
+        self.model.prime(people_service.person_summaries(self.ctx.db, first))
+        self._show_ids(first, partial=len(first) >= self.model.PAGE)
+        self.first_rows_ms = (time.perf_counter() - started) * 1000
+        if len(first) >= self.model.PAGE:
+            self._show_ids(people_service.search_people_id_list(self.ctx.db, text, filters))
         self.last_search_ms = (time.perf_counter() - started) * 1000
-        return len(ids)
+        return self.model.rowCount()
+
+    def _got_first_page(
+        self, generation: int, result: tuple[list[int], list[PersonSummary]], started: float
+    ) -> None:
+        if generation != self._generation:
+            return
+        ids, rows = result
+        self.model.prime(rows)
+        self._show_ids(ids, partial=True)
+        self.first_rows_ms = (time.perf_counter() - started) * 1000
 
     def _got_ids(
         self, generation: int, result: tuple[list[int], list[PersonSummary]], started: float
@@ -266,12 +298,15 @@ class PeoplePage(QWidget):
         self.last_search_ms = (time.perf_counter() - started) * 1000
         self.results_ready.emit(len(ids))
 
-    def _show_ids(self, ids: list[int]) -> None:
+    def _show_ids(self, ids: list[int], *, partial: bool = False) -> None:
         selected = self.current_person_id()
         self.model.set_ids(ids, keep_cache=True)
         n = len(ids)
-        self.count_label.setText(f"{n:,} {'person' if n == 1 else 'people'}")
-        self.count_changed.emit(n)
+        if partial:
+            self.count_label.setText(f"{n:,}+ people")
+        else:
+            self.count_label.setText(f"{n:,} {'person' if n == 1 else 'people'}")
+            self.count_changed.emit(n)
         if n:
             self.stack.setCurrentWidget(self.table)
             row = self.model.row_of(selected) if selected is not None else -1
@@ -335,8 +370,16 @@ class PeoplePage(QWidget):
     # -- loading the organisation choices ----------------------------------------------------
     def reload(self) -> None:
         self.model.set_loader(self._load_rows)
-        self.ctx.read(org_service.list_organisations, on_done=self._set_org_choices)
         self.refresh()
+        # The organisation filter's choices can wait until the list has painted.
+        QTimer.singleShot(0, self._load_org_choices)
+
+    def _load_org_choices(self) -> None:
+        self.ctx.read(
+            org_service.list_organisations,
+            on_done=self._set_org_choices,
+            label="Loading organisations",
+        )
 
     def _set_org_choices(self, orgs: list[OrganisationSummary]) -> None:
         current = self.org_combo.currentData()
@@ -393,7 +436,7 @@ class PeoplePage(QWidget):
         elif kind in ("interaction", "employment", "organisation"):
             self.model.clear_cache()
             if kind == "organisation":
-                self.ctx.read(org_service.list_organisations, on_done=self._set_org_choices)
+                self._load_org_choices()
 
     def save_state(self) -> None:
         save_header(self._settings, "people", self.table)

@@ -98,7 +98,7 @@ class PersonPage(QWidget):
         self.header = PageHeader()
         self.title_line = link_label("", self._on_link)
         self.title_line.setAccessibleName("Job and organisation")
-        self.header.body.addWidget(self.title_line)
+        self.header.meta_extra.addWidget(self.title_line)
         self.facts_line = link_label("", self._on_link)
         self.facts_line.setObjectName("PageSubtitle")
         self.facts_line.setAccessibleName("Availability and X account")

@@ -155,6 +155,10 @@ def style_sheet(c: Colours) -> str:
                       border-radius: 6px; }}
     QFrame#Warning QLabel {{ color: {c.danger}; font-weight: 600; }}
     QLabel#FieldError {{ color: {c.danger}; font-size: 8.5pt; }}
+    QLineEdit, QPlainTextEdit {{ border: 1px solid {c.border}; border-radius: 4px;
+                                 background: {c.base}; padding: 3px 5px; }}
+    QLineEdit:focus, QPlainTextEdit:focus {{ border: 1px solid {c.accent}; }}
+    QLineEdit:read-only {{ background: {c.alt_base}; }}
     QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border: 1px solid {c.danger}; }}
     QFrame#Card {{ background: {c.panel}; border: 1px solid {c.border}; border-radius: 8px; }}
     QLabel#EmptyTitle {{ font-size: 13pt; font-weight: 600; color: {c.muted}; }}

@@ -80,7 +80,8 @@ def clear_layout(layout: QLayout) -> None:
 
 
 class PageHeader(QFrame):
-    """The top band of a page: a title, a subtitle line and room for badges and buttons."""
+    """The top band of a page: a title (with a count or the like beside it) and buttons on
+    one line; then a line of badges and facts; then whatever the page adds to ``body``."""
 
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,14 +94,21 @@ class PageHeader(QFrame):
         self.title = plain_label(title, "PageTitle")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top.addWidget(self.title)
-        self.badges = QHBoxLayout()
-        self.badges.setSpacing(6)
-        top.addLayout(self.badges)
+        self.beside_title = QHBoxLayout()
+        top.addLayout(self.beside_title)
         top.addStretch(1)
         self.action_row = QHBoxLayout()
         self.action_row.setSpacing(6)
         top.addLayout(self.action_row)
         outer.addLayout(top)
+        self.meta_row = QHBoxLayout()
+        self.meta_row.setSpacing(6)
+        self.badges = QHBoxLayout()
+        self.badges.setSpacing(6)
+        self.meta_row.addLayout(self.badges)
+        self.meta_extra = QHBoxLayout()
+        self.meta_row.addLayout(self.meta_extra, 1)
+        outer.addLayout(self.meta_row)
         self.body = QVBoxLayout()
         self.body.setSpacing(4)
         outer.addLayout(self.body)

@@ -32,12 +32,21 @@ Progressed = Callable[[int, int, str], object]
 class Progress:
     """Handed to long work: report how far it has got, and notice when the user cancels."""
 
-    def __init__(self, report: Callable[[int, int, str], None]) -> None:
+    def __init__(
+        self,
+        report: Callable[[int, int, str], None],
+        partial: Callable[[object], None] = lambda _r: None,
+    ) -> None:
         self._report = report
+        self._partial = partial
         self._cancel = threading.Event()
 
     def report(self, done: int, total: int, text: str = "") -> None:
         self._report(done, total, text)
+
+    def partial(self, result: object) -> None:
+        """Hand over a first part of the result early (the first page of a long list)."""
+        self._partial(result)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -62,6 +71,7 @@ class Task:
     on_done: Done | None = None
     on_error: Failed | None = None
     on_progress: Progressed | None = None
+    on_partial: Done | None = None
     finished: bool = field(default=False)
 
     def cancel(self) -> None:
@@ -91,6 +101,7 @@ class TaskRunner(QObject):
     # Emitted from worker threads; connected to slots of this GUI-thread object, so queued.
     _finished = Signal(int, bool, object)
     _progressed = Signal(int, int, int, str)
+    _partial = Signal(int, object)
     #: How many tasks are running and the label of the newest, for the status bar.
     busy_changed = Signal(int, str)
 
@@ -107,6 +118,7 @@ class TaskRunner(QObject):
         self.default_error: Failed | None = None
         self._finished.connect(self._deliver)
         self._progressed.connect(self._deliver_progress)
+        self._partial.connect(self._deliver_partial)
 
     # -- starting work ---------------------------------------------------------------------
     def run(
@@ -131,9 +143,11 @@ class TaskRunner(QObject):
         write: bool = False,
         label: str = "",
         on_progress: Progressed | None = None,
+        on_partial: Done | None = None,
     ) -> Task:
-        """Like :meth:`run` for long work: ``fn(progress)`` reports and checks for cancel."""
-        return self._start(fn, on_done, on_error, write, label, on_progress)
+        """Like :meth:`run` for long work: ``fn(progress)`` reports, hands over partial
+        results and checks for cancel."""
+        return self._start(fn, on_done, on_error, write, label, on_progress, on_partial)
 
     def _start(
         self,
@@ -143,10 +157,20 @@ class TaskRunner(QObject):
         write: bool,
         label: str,
         on_progress: Progressed | None,
+        on_partial: Done | None = None,
     ) -> Task:
         task_id = next(self._ids)
-        progress = Progress(lambda d, t, s: self._progressed.emit(task_id, d, t, s))
-        task = Task(task_id, label, progress, on_done, on_error, on_progress)
+        if self.inline:
+            progress = Progress(
+                lambda d, t, s: self._deliver_progress(task_id, d, t, s),
+                lambda r: self._deliver_partial(task_id, r),
+            )
+        else:
+            progress = Progress(
+                lambda d, t, s: self._progressed.emit(task_id, d, t, s),
+                lambda r: self._partial.emit(task_id, r),
+            )
+        task = Task(task_id, label, progress, on_done, on_error, on_progress, on_partial)
         if self._closing:
             log.debug("Not starting %r: the window is closing", label)
             task.finished = True
@@ -194,6 +218,12 @@ class TaskRunner(QObject):
         task = self._tasks.get(task_id)
         if task is not None and task.on_progress is not None and not self._closing:
             task.on_progress(done, total, text)
+
+    @Slot(int, object)
+    def _deliver_partial(self, task_id: int, result: object) -> None:
+        task = self._tasks.get(task_id)
+        if task is not None and task.on_partial is not None and not self._closing:
+            task.on_partial(result)
 
     def _newest_label(self) -> str:
         return next((t.label for t in reversed(self._tasks.values()) if t.label), "")
