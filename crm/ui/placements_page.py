@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -43,6 +42,7 @@ from crm.ui.widgets import (
     FieldErrors,
     PageHeader,
     link_label,
+    on_ctrl_enter,
     plain_edit,
     plain_label,
     restore_header,
@@ -297,10 +297,7 @@ class PlacementPage(QWidget):
         self.errors = FieldErrors(general)
         self.errors.add("text", self.note_edit, general)
         bottom_layout.addWidget(general)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(keys), self.note_edit)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(self.add_note)
+        self._submit = on_ctrl_enter(self.note_edit, self.add_note)
         self.notes_view = QTextBrowser()
         self.notes_view.setObjectName("Timeline")
         self.notes_view.setAccessibleName("Placement notes")

@@ -33,7 +33,14 @@ from crm.services.views import PersonDetail
 from crm.ui.context import AppContext
 from crm.ui.dialogs import PersonPicker, date_or_none, handle_save_error
 from crm.ui.errors import ask
-from crm.ui.widgets import FieldErrors, add_field, line_edit, plain_edit, plain_label
+from crm.ui.widgets import (
+    FieldErrors,
+    add_field,
+    line_edit,
+    on_ctrl_enter,
+    plain_edit,
+    plain_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +165,7 @@ class QuickLogDialog(QDialog):
             if isinstance(each, QPushButton):
                 each.setAutoDefault(False)
         self.save_button.setDefault(True)
-        QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(self.accept)
-        QShortcut(QKeySequence("Ctrl+Enter"), self).activated.connect(self.accept)
+        self._submit = on_ctrl_enter(self.notes, self.accept)
 
         self.set_kind(InteractionKind.CALL)
         (self.picker or self.summary).setFocus()

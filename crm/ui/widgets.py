@@ -262,6 +262,30 @@ class EnterFilter(QObject):
         return False
 
 
+class CtrlEnterFilter(QObject):
+    """Ctrl+Enter in a multi-line field submits (plain Enter keeps making new lines)."""
+
+    submitted = Signal()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.submitted.emit()
+            return True
+        return False
+
+
+def on_ctrl_enter(edit: QWidget, callback: Callable[[], object]) -> CtrlEnterFilter:
+    handler = CtrlEnterFilter(edit)
+    handler.submitted.connect(callback)
+    edit.installEventFilter(handler)
+    return handler
+
+
 def make_table(name: str, accessible: str) -> QTableView:
     """A table view set up the same way everywhere: rows select, no grid, Enter opens."""
     view = QTableView()
