@@ -67,7 +67,7 @@ from crm.storage.search import documents_for
 log = logging.getLogger(__name__)
 
 # Bump whenever the generated data changes, so that cached databases are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 DEFAULT_SEED = 20261126
 WORK_DIR = Path(__file__).resolve().parent / "work"
@@ -858,12 +858,17 @@ def _fill(conn: Connection, size: int, seed: int) -> dict[str, int]:
 def _advance_sequences(conn: Connection) -> None:
     """Rows were written with explicit ids; PostgreSQL's sequences must start after them."""
     for table in Base.metadata.sorted_tables:
-        if "id" in table.c and table.c.id.autoincrement is True and table.name != "tweet":
+        if "id" not in table.c:
+            continue
+        sequence = conn.execute(
+            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}
+        ).scalar()
+        if sequence is not None:
             conn.execute(
                 text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f'coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
-                )
+                    f'SELECT setval(:s, coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
+                ),
+                {"s": sequence},
             )
 
 

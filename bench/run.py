@@ -1,0 +1,951 @@
+"""Run the benchmark: every figure of the performance issue, each beside its floor.
+
+    python -m bench.run --size 100000 [--backend sqlite|postgresql|all]
+
+For each backend it opens (or generates, then caches) the synthetic database, measures every
+figure with repeated runs, prints a table (median, p95, floor, ratio, target) and writes
+``bench/results/<date>-<backend>-<size>.json``. A figure's floor is the database doing the
+least work that could answer the same question, measured in the same run and interleaved
+with the figure itself, so that the ratio survives a noisy machine.
+
+The desktop app's figures run in child processes with Qt offscreen (see
+:mod:`bench.qt_probe`); start-up is timed from before the child process is created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench import generate, words
+from bench.stats import Figure, paired, render_table, timed_ms
+from crm.domain.values import search_words
+from crm.storage.db import Database
+from crm.storage.search import fts5_query, tsquery_text
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+#: (label, text): what a recruiter types, from the hard one-letter case to two words.
+QUERIES: list[tuple[str, str]] = [
+    ("1 letter", "s"),
+    ("2 letters", "sm"),
+    ("3 letters", "smi"),
+    ("surname", "smith"),
+    ("organisation word", "barnsley"),
+    ("two words", "john smith"),
+]
+
+CSV_ROWS_MAX = 100_000  # the import figure is about a 100,000-row file, whatever the size
+TWEETS_TO_STORE = 3_200  # what X serves of one account's timeline, in pages of 100
+
+
+@dataclass
+class Options:
+    size: int
+    seed: int
+    repeat: int
+    qt_repeat: int
+    startup_repeat: int
+    import_repeat: int
+    tweet_repeat: int
+    qt: bool
+    work_dir: Path
+    pg_url: str
+    rebuild: bool
+
+
+@dataclass
+class Run:
+    """One backend's run: the database, a raw connection for floors, and the figures so far."""
+
+    options: Options
+    backend: str
+    db: Database
+    heavy: int
+    generation: generate.GenerationInfo
+    raw: Any = None
+    figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def sqlite(self) -> bool:
+        return self.backend == "sqlite"
+
+    def add(self, figure: Figure) -> Figure:
+        self.figures.append(figure)
+        log.info("%s: %s", figure.label, figure.to_json()["summary"])
+        return figure
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """The floor's way in: SQL straight to the driver on a connection of its own."""
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def mark(self, sql: str) -> str:
+        """Driver placeholders: ``?`` for sqlite3, ``%s`` for psycopg."""
+        return sql if self.sqlite else sql.replace("?", "%s")
+
+
+# -- search --------------------------------------------------------------------------------------
+def raw_search(run: Run, text_query: str) -> Callable[[], Any]:
+    words_ = search_words(text_query)
+    if run.sqlite:
+        match = fts5_query(words_)
+        sql = (
+            "SELECT rowid FROM person_fts WHERE person_fts MATCH ? "
+            "ORDER BY bm25(person_fts) LIMIT 50"
+        )
+        return lambda: run.rows(sql, (match,))
+    query = tsquery_text(words_)
+    sql = (
+        "SELECT person_id FROM person_search WHERE vector @@ to_tsquery('simple', %s) "
+        "ORDER BY ts_rank(vector, to_tsquery('simple', %s)) DESC LIMIT 50"
+    )
+    return lambda: run.rows(sql, (query, query))
+
+
+def measure_search(run: Run) -> None:
+    from crm.services.people import search_people
+
+    floor_name = "raw FTS5 + bm25" if run.sqlite else "raw tsquery + ts_rank"
+    for label, text_query in QUERIES:
+        results: dict[str, int] = {}
+
+        def service(q: str = text_query, out: dict[str, int] = results) -> None:
+            out["rows"] = len(search_people(run.db, q))
+
+        samples, floors = paired(service, raw_search(run, text_query), run.options.repeat)
+        figure = Figure(
+            key=f"search.{label.replace(' ', '_')}",
+            label=f"search '{text_query}' ({label})",
+            samples=samples,
+            floor_label=floor_name,
+            floor_samples=floors,
+            stat="p95",
+            target=30.0 if run.sqlite else None,
+            target_ratio=2.0,
+            extra={"query": text_query, "rows": results.get("rows", 0)},
+        )
+        run.add(figure)
+
+
+# -- people list and person page, through the services ------------------------------------------
+def measure_people_list_data(run: Run) -> None:
+    from crm.services.people import person_summaries, search_people_id_list
+
+    counted: dict[str, int] = {}
+
+    def service() -> None:
+        ids = search_people_id_list(run.db, "")
+        person_summaries(run.db, ids[:100])
+        counted["ids"] = len(ids)
+
+    sql = "SELECT id FROM person ORDER BY sort_name, id"
+    samples, floors = paired(service, lambda: run.rows(sql), max(5, run.options.repeat // 3))
+    run.add(
+        Figure(
+            key="data.people_list",
+            label="people list: all ids + first 100 rows (services)",
+            samples=samples,
+            floor_label="raw ordered ids",
+            floor_samples=floors,
+            stat="median",
+            note="what the list's worker does; the Qt figure adds the window",
+            extra={"ids": counted.get("ids", 0)},
+        )
+    )
+
+
+def person_page_floor(run: Run) -> Callable[[], Any]:
+    account = run.rows(run.mark("SELECT x_account_id FROM person WHERE id = ?"), (run.heavy,))[0][0]
+    person = run.mark("SELECT * FROM person WHERE id = ?")
+    jobs = run.mark(
+        "SELECT e.*, o.name FROM employment e JOIN organisation o ON o.id = e.organisation_id "
+        "WHERE e.person_id = ?"
+    )
+    interactions = run.mark(
+        "SELECT i.* FROM interaction i JOIN interaction_person ip ON ip.interaction_id = i.id "
+        "WHERE ip.person_id = ? ORDER BY i.occurred_at DESC LIMIT 100"
+    )
+    tweets = run.mark("SELECT * FROM tweet WHERE account_id = ? ORDER BY created_at DESC LIMIT 100")
+    notes = run.mark(
+        "SELECT n.* FROM placement_note n JOIN placement p ON p.id = n.placement_id "
+        "WHERE p.candidate_id = ? OR p.client_contact_id = ? ORDER BY n.created_at DESC LIMIT 100"
+    )
+
+    def floor() -> None:
+        run.rows(person, (run.heavy,))
+        run.rows(jobs, (run.heavy,))
+        run.rows(interactions, (run.heavy,))
+        run.rows(tweets, (account,))
+        run.rows(notes, (run.heavy, run.heavy))
+
+    return floor
+
+
+def measure_person_page_data(run: Run) -> None:
+    from crm.services.people import get_person
+    from crm.services.timeline import person_timeline
+
+    counted: dict[str, int] = {}
+
+    def service() -> None:
+        get_person(run.db, run.heavy)
+        counted["entries"] = len(person_timeline(run.db, run.heavy))
+
+    samples, floors = paired(service, person_page_floor(run), max(5, run.options.repeat // 2))
+    run.add(
+        Figure(
+            key="data.person_page",
+            label="heavy person: details + first 100 timeline entries (services)",
+            samples=samples,
+            floor_label="raw person + newest rows",
+            floor_samples=floors,
+            stat="median",
+            note="500 interactions, 3,200 tweets, 50 placement notes",
+            extra={"entries": counted.get("entries", 0), "person_id": run.heavy},
+        )
+    )
+
+
+# -- storing tweets -----------------------------------------------------------------------------
+def _tweet_pages(account_x_id: int, first_id: int) -> list[Any]:
+    from crm.x.types import TweetPage, XTweet
+
+    rng = random.Random(7)
+    start = generate.NOW - timedelta(days=400)
+    tweets = []
+    for i in range(TWEETS_TO_STORE):
+        tweet_id = first_id + i * 17
+        text_ = words.TWEET_PHRASES[i % len(words.TWEET_PHRASES)] + " " + words.HASHTAGS[i % 11]
+        created = start + timedelta(minutes=180 * i)
+        tweets.append(
+            XTweet(
+                id=tweet_id,
+                author_id=account_x_id,
+                text=text_,
+                created_at=created,
+                conversation_id=tweet_id,
+                in_reply_to_user_id=None,
+                replied_to_id=None,
+                quoted_id=None,
+                retweeted_id=None,
+                mentioned_user_ids=(account_x_id + 7,) if i % 10 == 0 else (),
+                edit_history_ids=(tweet_id,),
+                metrics={"like_count": rng.randrange(50), "retweet_count": rng.randrange(5)},
+                raw={
+                    "id": str(tweet_id),
+                    "author_id": str(account_x_id),
+                    "text": text_,
+                    "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "edit_history_tweet_ids": [str(tweet_id)],
+                },
+            )
+        )
+    tweets.reverse()  # X sends the newest first
+    return [
+        TweetPage(
+            tweets=tuple(tweets[i : i + 100]),
+            result_count=len(tweets[i : i + 100]),
+            newest_id=tweets[i].id,
+            oldest_id=tweets[min(i + 99, len(tweets) - 1)].id,
+            next_token=f"page{i // 100 + 1}" if i + 100 < len(tweets) else None,
+        )
+        for i in range(0, len(tweets), 100)
+    ]
+
+
+def measure_tweet_store(run: Run) -> None:
+    try:
+        from crm.x.sync import store_tweet_pages
+    except ImportError as exc:
+        run.add(
+            Figure(
+                key="x.store_tweets",
+                label="store 3,200 tweets (32 API pages)",
+                status="pending",
+                note=f"crm.x.sync.store_tweet_pages is not available: {exc}",
+            )
+        )
+        return
+    x_user_id = 8_000_000_000 + run.options.size
+    with run.db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM x_account WHERE x_user_id = :u"), {"u": x_user_id})
+        now = generate.NOW
+        account_id = conn.execute(
+            text(
+                "INSERT INTO x_account (x_user_id, handle, verified, protected, status, watched, "
+                "version, created_at, updated_at) VALUES (:u, 'bench_store', :f, :f, 'ok', :f, 1, "
+                ":now, :now) RETURNING id"
+            ),
+            {"u": x_user_id, "f": False, "now": _db_time(run.sqlite, now)},
+        ).scalar_one()
+        newest = conn.execute(text("SELECT coalesce(max(id), 0) FROM tweet")).scalar_one()
+    pages = _tweet_pages(x_user_id, int(newest) + 1_000)
+    ids = [t.id for p in pages for t in p.tweets]
+    rows = [_raw_tweet_row(run, t, account_id) for p in pages for t in p.tweets]
+    columns = list(_RAW_TWEET_COLUMNS)
+    insert_sql = run.mark(
+        f"INSERT INTO tweet ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    )
+
+    def clean() -> None:
+        with run.db.engine.begin() as conn:
+            conn.execute(
+                text("DELETE FROM tweet_mention WHERE tweet_id >= :a AND tweet_id <= :b"),
+                {"a": min(ids), "b": max(ids)},
+            )
+            conn.execute(text("DELETE FROM tweet WHERE account_id = :a"), {"a": account_id})
+
+    stored: dict[str, int] = {}
+
+    def service() -> None:
+        # As the sync stores them: each page in its own transaction as it arrives.
+        new = 0
+        for page in pages:
+            new += store_tweet_pages(run.db, account_id, [page])
+        stored["new"] = new
+
+    def floor() -> None:
+        cursor = run.raw.cursor()
+        if run.sqlite:
+            cursor.execute("BEGIN")
+            cursor.executemany(insert_sql, rows)
+            run.raw.commit()
+        else:
+            with run.raw.transaction():
+                cursor.executemany(insert_sql, rows)
+        cursor.close()
+
+    samples: list[float] = []
+    floors: list[float] = []
+    try:
+        for i in range(run.options.tweet_repeat):
+            clean()
+            if i % 2:
+                floors.append(timed_ms(floor))
+                clean()
+                samples.append(timed_ms(service))
+            else:
+                samples.append(timed_ms(service))
+                clean()
+                floors.append(timed_ms(floor))
+    finally:
+        clean()
+        with run.db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM x_account WHERE id = :a"), {"a": account_id})
+    run.add(
+        Figure(
+            key="x.store_tweets",
+            label="store 3,200 tweets (32 API pages)",
+            samples=samples,
+            floor_label="raw executemany, one transaction",
+            floor_samples=floors,
+            stat="median",
+            target=500.0 if run.sqlite else None,
+            note="crm.x.sync.store_tweet_pages once per page, as the sync does",
+            extra={"new_tweets": stored.get("new", 0)},
+        )
+    )
+
+
+_RAW_TWEET_COLUMNS = (
+    "id",
+    "account_id",
+    "author_x_user_id",
+    "text",
+    "created_at",
+    "conversation_id",
+    "mentioned_user_ids",
+    "like_count",
+    "retweet_count",
+    "reply_count",
+    "quote_count",
+    "raw",
+    "fetched_at",
+)
+
+
+def _raw_tweet_row(run: Run, tweet: Any, account_id: int) -> tuple[Any, ...]:
+    return (
+        tweet.id,
+        account_id,
+        tweet.author_id,
+        tweet.text,
+        _db_time(run.sqlite, tweet.created_at),
+        tweet.conversation_id,
+        json.dumps(list(tweet.mentioned_user_ids)),
+        tweet.metrics.get("like_count", 0),
+        tweet.metrics.get("retweet_count", 0),
+        0,
+        0,
+        json.dumps(tweet.raw),
+        _db_time(run.sqlite, generate.NOW),
+    )
+
+
+def _db_time(sqlite: bool, moment: datetime) -> Any:
+    """A UTC time as the app stores it: SQLAlchemy's text format on SQLite, aware on PostgreSQL."""
+    if sqlite:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment
+
+
+# -- importing a CSV file -----------------------------------------------------------------------
+CSV_HEADER = [
+    "First name",
+    "Last name",
+    "Job title",
+    "Organisation",
+    "Email",
+    "Mobile",
+    "Location",
+    "Tags",
+    "Notes",
+]
+
+
+def people_csv(work_dir: Path, rows: int, seed: int) -> Path:
+    """A deterministic CSV of ``rows`` people, as a recruiter's export might look."""
+    path = work_dir / f"people-{rows}-s{seed}-g{generate.GENERATOR_VERSION}-c2.csv"
+    if path.exists():
+        return path
+    rng = random.Random(f"{seed}:csv")
+    world = generate.World(max(rows, 50), seed)
+    organisations = [row["name"] for row in world.organisations()]
+    partial = path.with_suffix(".partial")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with partial.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(CSV_HEADER)
+        for n in range(1, rows + 1):
+            first, last, _preferred = world.names[n]
+            org = organisations[int(len(organisations) * rng.random() ** 2)]
+            local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+            writer.writerow(
+                [
+                    first,
+                    last,
+                    words.JOB_TITLES[int(rng.random() * len(words.JOB_TITLES))],
+                    org,
+                    f"{local}.{n}@example.org",
+                    f"07400 {n % 1_000_000:06d}",
+                    words.PLACES[int(rng.random() * len(words.PLACES))],
+                    words.TAGS[int(rng.random() * len(words.TAGS))] if rng.random() < 0.3 else "",
+                    words.BODY_SENTENCES[int(rng.random() * len(words.BODY_SENTENCES))]
+                    if rng.random() < 0.2
+                    else "",
+                ]
+            )
+    partial.replace(path)
+    return path
+
+
+class _Scratch:
+    """Fresh empty databases for the import: copies of a migrated SQLite file, or a schema."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.template: Path | None = None
+        self.current: Database | None = None
+        if run.sqlite:
+            self.template = run.options.work_dir / f"empty-{os.getpid()}.sqlite3"
+            db = Database(f"sqlite:///{self.template}")
+            db.upgrade(backup=False)
+            db.dispose()
+
+    def fresh(self) -> Database:
+        self.drop()
+        if self.template is not None:
+            path = self.template.with_name(f"scratch-{os.getpid()}.sqlite3")
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+            shutil.copyfile(self.template, path)
+            self.current = Database(f"sqlite:///{path}")
+            return self.current
+        schema = f"bench_scratch_{os.getpid()}"
+        admin = create_engine(
+            make_url(self.run.options.pg_url).set(drivername="postgresql+psycopg")
+        )
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
+        self.current = Database(generate.postgres_url(self.run.options.pg_url, schema))
+        self.current.upgrade(backup=False)
+        return self.current
+
+    def drop(self) -> None:
+        if self.current is not None:
+            self.current.dispose()
+            self.current = None
+
+    def close(self) -> None:
+        self.drop()
+        if self.template is not None:
+            for path in self.template.parent.glob(f"*-{os.getpid()}.sqlite3*"):
+                path.unlink(missing_ok=True)
+        else:
+            admin = create_engine(
+                make_url(self.run.options.pg_url).set(drivername="postgresql+psycopg")
+            )
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "bench_scratch_{os.getpid()}" CASCADE'))
+            admin.dispose()
+
+
+def _raw_people_load(db: Database, csv_path: Path) -> None:
+    """The floor of an import: the people and their search rows, straight to the driver."""
+    with csv_path.open(newline="", encoding="utf-8") as source:
+        reader = csv.reader(source)
+        next(reader)
+        people = []
+        documents = []
+        now = _db_time(db.is_sqlite, generate.NOW)
+        for n, row in enumerate(reader, start=1):
+            first, last, title, org, email, _mobile, location, tags, notes = row
+            people.append((n, first, last, f"{last} {first}".lower(), title, location, now, now))
+            documents.append(
+                (n, f"{first} {last}".lower(), org.lower(), "", title.lower(), email, tags, notes)
+            )
+    person_sql = (
+        "INSERT INTO person (id, first_name, last_name, sort_name, job_title, location, "
+        "is_client_contact, is_candidate, consent_status, do_not_contact, day_rate_currency, "
+        "version, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, TRUE, FALSE, 'none', FALSE, 'GBP', 1, ?, ?)"
+    )
+    search_sql = (
+        "INSERT INTO person_search (person_id, name, organisation, past_organisations, title, "
+        "contact, tags, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if not db.is_sqlite:
+            person_sql = person_sql.replace("?", "%s")
+            search_sql = search_sql.replace("?", "%s")
+        cursor.executemany(person_sql, people)
+        cursor.executemany(search_sql, documents)
+        raw.commit()
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def measure_import(run: Run) -> None:
+    try:
+        from crm.services.imports import import_file
+    except ImportError as exc:
+        run.add(
+            Figure(
+                key="import.people_csv",
+                label="import a people CSV (one transaction)",
+                status="pending",
+                note=f"crm.services.imports.import_file is not available: {exc}",
+            )
+        )
+        return
+    rows = min(run.options.size, CSV_ROWS_MAX)
+    path = people_csv(run.options.work_dir, rows, run.options.seed)
+    scratch = _Scratch(run)
+    samples: list[float] = []
+    floors: list[float] = []
+    report: Any = None
+    try:
+        for i in range(run.options.import_repeat):
+            order = ("floor", "import") if i % 2 else ("import", "floor")
+            for what in order:
+                db = scratch.fresh()
+                if what == "import":
+                    started = time.perf_counter()
+                    report = import_file(db, path, "people")
+                    samples.append(time.perf_counter() - started)
+                else:
+                    started = time.perf_counter()
+                    _raw_people_load(db, path)
+                    floors.append(time.perf_counter() - started)
+    finally:
+        scratch.close()
+    extra: dict[str, Any] = {"rows": rows}
+    if report is not None:
+        extra.update(
+            created=report.created,
+            refused=report.refused,
+            organisations_created=report.organisations_created_count,
+        )
+    run.add(
+        Figure(
+            key="import.people_csv",
+            label=f"import a {rows:,}-row people CSV (one transaction)",
+            unit="s",
+            samples=samples,
+            floor_label="raw insert of people + search rows",
+            floor_samples=floors,
+            stat="median",
+            target=10.0 if run.sqlite and rows >= CSV_ROWS_MAX else None,
+            note="into an empty database; search index included",
+            extra=extra,
+        )
+    )
+
+
+# -- the desktop app (child processes, Qt offscreen) ---------------------------------------------
+def _child_env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        CRM_CONFIG_DIR=str(tmp / "config"),
+        CRM_DATA_DIR=str(tmp / "data"),
+        XDG_CONFIG_HOME=str(tmp / "xdg"),
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    env.pop("CRM_DATABASE_URL", None)
+    # An installed app keeps its compiled bytecode; start-up must not recompile every module.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _probe(args: list[str], env: dict[str, str], timeout: float = 1800) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.qt_probe", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    for line in reversed(result.stdout.splitlines()):
+        if line.startswith("{"):
+            payload: dict[str, Any] = json.loads(line)
+            return payload
+    raise RuntimeError(
+        f"qt_probe {args[0]} gave no result (exit {result.returncode}): "
+        + (result.stderr.strip().splitlines() or ["no output"])[-1]
+    )
+
+
+def _database_url(run: Run) -> str:
+    return run.db.url.render_as_string(hide_password=False)
+
+
+def measure_qt(run: Run, floors: dict[str, list[float]]) -> None:
+    try:
+        import PySide6  # noqa: F401
+
+        from crm.ui import main_window  # noqa: F401
+    except ImportError as exc:
+        for key, label in (
+            ("qt.keystroke", "keystroke to first rows"),
+            ("qt.people_list", "open the people list"),
+            ("qt.person_page", "heavy person page, first screen"),
+            ("qt.startup", "start to main window shown"),
+            ("qt.rss", "memory after scrolling the whole list"),
+        ):
+            run.add(Figure(key=key, label=label, status="pending", note=f"no desktop app: {exc}"))
+        return
+    url = _database_url(run)
+    with tempfile.TemporaryDirectory(prefix="crm-bench-") as tmp_name:
+        env = _child_env(Path(tmp_name))
+        queries = [q for _, q in QUERIES]
+        out = _probe(
+            ["interactive", url, str(run.heavy), json.dumps(queries), str(run.options.qt_repeat)],
+            env,
+        )
+        for label, text_query in QUERIES:
+            run.add(
+                Figure(
+                    key=f"qt.keystroke.{label.replace(' ', '_')}",
+                    label=f"keystroke '{text_query}' to first rows painted",
+                    samples=out["keystroke_ms"][text_query],
+                    floor_label="raw search",
+                    floor_samples=floors.get(f"search:{text_query}", []),
+                    stat="p95",
+                    target=50.0,
+                    note="all matching ids + first page + paint; typing pause excluded",
+                )
+            )
+        run.add(
+            Figure(
+                key="qt.people_list",
+                label=f"open the people list ({out['people_list_rows']:,} people)",
+                samples=out["people_list_ms"],
+                floor_label="raw ordered ids",
+                floor_samples=floors.get("people_list", []),
+                stat="median",
+                target=150.0,
+            )
+        )
+        run.add(
+            Figure(
+                key="qt.person_page",
+                label="heavy person page: first screen of timeline",
+                samples=out["person_page_ms"],
+                floor_label="raw person + newest rows",
+                floor_samples=floors.get("person_page", []),
+                stat="median",
+                target=50.0,
+                extra={"timeline_entries": out.get("timeline_entries")},
+            )
+        )
+        app_s: list[float] = []
+        bare_s: list[float] = []
+        bare_rss: list[float] = []
+        if run.options.startup_repeat > 1:
+            _probe(["startup", url], env)  # untimed: writes bytecode, warms the file cache
+        for i in range(run.options.startup_repeat):
+            for mode in ("bare", "app") if i % 2 else ("app", "bare"):
+                started = time.time()
+                shown = _probe(["bare"] if mode == "bare" else ["startup", url], env)
+                if shown.get("shown_at") is None:
+                    raise RuntimeError(f"{mode} window never painted")
+                seconds = float(shown["shown_at"]) - started
+                if mode == "bare":
+                    bare_s.append(seconds)
+                    bare_rss.append(float(shown["rss_mb"]))
+                else:
+                    app_s.append(seconds)
+        run.add(
+            Figure(
+                key="qt.startup",
+                label="process start to main window shown",
+                unit="s",
+                samples=app_s,
+                floor_label="bare PySide6 window",
+                floor_samples=bare_s,
+                stat="median",
+                target=0.8,
+                target_ratio=5.0,
+            )
+        )
+        memory = _probe(["rss", url], env)
+        run.add(
+            Figure(
+                key="qt.rss",
+                label="resident memory after scrolling the whole list",
+                unit="MB",
+                samples=[float(memory["rss_mb"])],
+                floor_label="bare PySide6 window",
+                floor_samples=bare_rss,
+                stat="median",
+                target=350.0,
+                extra={k: v for k, v in memory.items() if k != "rss_mb"},
+            )
+        )
+
+
+# -- the whole run ------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory_gb = None
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as info:
+            memory_gb = round(int(info.readline().split()[1]) / 1024 / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    import sqlite3
+
+    pyside_version: str | None
+    try:
+        from PySide6 import __version__ as pyside_version
+    except ImportError:
+        pyside_version = None
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "pyside6": pyside_version,
+        "commit": commit,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def open_backend(backend: str, options: Options) -> tuple[Database, generate.GenerationInfo]:
+    if backend == "sqlite":
+        return generate.sqlite_database(
+            options.size, options.seed, work_dir=options.work_dir, rebuild=options.rebuild
+        )
+    return generate.postgres_database(
+        options.size, options.seed, options.pg_url, rebuild=options.rebuild
+    )
+
+
+def run_backend(backend: str, options: Options) -> Run:
+    db, info = open_backend(backend, options)
+    run = Run(options, backend, db, info.heavy_person_id, info)
+    run.raw = db.engine.raw_connection().driver_connection
+    if backend == "postgresql":
+        run.raw.autocommit = True
+    try:
+        measure_search(run)
+        measure_people_list_data(run)
+        measure_person_page_data(run)
+        measure_tweet_store(run)
+        measure_import(run)
+        floors: dict[str, list[float]] = {}
+        for f in run.figures:
+            if f.key.startswith("search."):
+                floors[f"search:{f.extra['query']}"] = f.floor_samples
+            elif f.key == "data.people_list":
+                floors["people_list"] = f.floor_samples
+            elif f.key == "data.person_page":
+                floors["person_page"] = f.floor_samples
+        if options.qt and backend == "sqlite":
+            measure_qt(run, floors)
+    finally:
+        run.raw.close()
+        db.dispose()
+    return run
+
+
+def report(run: Run, started: datetime, argv: list[str]) -> dict[str, Any]:
+    met = [f.met() for f in run.figures]
+    return {
+        "schema": 1,
+        "date": started.strftime("%Y-%m-%d"),
+        "started_at": started.isoformat(timespec="seconds"),
+        "backend": run.backend,
+        "size": run.options.size,
+        "seed": run.options.seed,
+        "command": "python -m bench.run " + " ".join(argv),
+        "machine": machine(),
+        "database": {
+            "url": run.db.url.render_as_string(hide_password=True),
+            "generation": run.generation.to_json(),
+        },
+        "repeats": {
+            "search": run.options.repeat,
+            "qt": run.options.qt_repeat,
+            "startup": run.options.startup_repeat,
+            "import": run.options.import_repeat,
+            "tweets": run.options.tweet_repeat,
+        },
+        "figures": [f.to_json() for f in run.figures],
+        "totals": {
+            "met": met.count(True),
+            "missed": met.count(False),
+            "pending": sum(1 for f in run.figures if f.status == "pending"),
+        },
+    }
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, Options]:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description="Interim CRM performance benchmark."
+    )
+    parser.add_argument("--size", type=int, default=100_000, help="people (default 100,000)")
+    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql", "all"),
+        default="all",
+        help="all = SQLite, and PostgreSQL when its server answers (default)",
+    )
+    parser.add_argument("--repeat", type=int, default=30, help="runs of each search (30)")
+    parser.add_argument("--qt-repeat", type=int, default=15)
+    parser.add_argument("--startup-repeat", type=int, default=5)
+    parser.add_argument("--import-repeat", type=int, default=3)
+    parser.add_argument("--tweet-repeat", type=int, default=5)
+    parser.add_argument("--no-qt", action="store_true", help="skip the desktop app's figures")
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", generate.DEFAULT_PG_URL))
+    parser.add_argument("--work-dir", type=Path, default=generate.WORK_DIR)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON")
+    parser.add_argument("--rebuild", action="store_true", help="regenerate the database")
+    parser.add_argument("-q", "--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    options = Options(
+        size=args.size,
+        seed=args.seed,
+        repeat=max(1, args.repeat),
+        qt_repeat=max(1, args.qt_repeat),
+        startup_repeat=max(1, args.startup_repeat),
+        import_repeat=max(1, args.import_repeat),
+        tweet_repeat=max(1, args.tweet_repeat),
+        qt=not args.no_qt,
+        work_dir=args.work_dir,
+        pg_url=args.pg_url,
+        rebuild=args.rebuild,
+    )
+    return args, options
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, options = parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
+    written: list[Path] = []
+    for backend in backends:
+        if backend == "postgresql" and not generate.postgres_available(options.pg_url):
+            if args.backend == "postgresql":
+                sys.stderr.write(f"PostgreSQL does not answer at {options.pg_url}\n")
+                return 2
+            sys.stdout.write(f"\nPostgreSQL does not answer at {options.pg_url}: skipped.\n")
+            continue
+        started = datetime.now(UTC)
+        run = run_backend(backend, options)
+        data = report(run, started, argv)
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / f"{data['date']}-{backend}-{options.size}.json"
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+        gen = run.generation
+        sys.stdout.write(
+            f"\n{backend}, {options.size:,} people (seed {options.seed}); database "
+            + ("from cache" if gen.cached else "generated")
+            + f" (generation took {gen.seconds:.0f} s)\n\n"
+            + render_table(run.figures)
+            + "\n"
+            + f"\n{data['totals']['met']} met, {data['totals']['missed']} missed, "
+            f"{data['totals']['pending']} pending; written to {path}\n"
+        )
+    return 0 if written else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,151 @@
+"""The benchmark runs end to end at a tiny size and produces every figure.
+
+Only that it completes is checked here, never how fast: timings belong to ``make bench``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bench import generate, run
+from tests.conftest import PG_URL
+
+SIZE = 300
+
+EVERY_FIGURE = {
+    "search.1_letter",
+    "search.2_letters",
+    "search.3_letters",
+    "search.surname",
+    "search.organisation_word",
+    "search.two_words",
+    "data.people_list",
+    "data.person_page",
+    "x.store_tweets",
+    "import.people_csv",
+    "qt.keystroke.1_letter",
+    "qt.keystroke.2_letters",
+    "qt.keystroke.3_letters",
+    "qt.keystroke.surname",
+    "qt.keystroke.organisation_word",
+    "qt.keystroke.two_words",
+    "qt.people_list",
+    "qt.person_page",
+    "qt.startup",
+    "qt.rss",
+}
+
+QUICK = [
+    "--size",
+    str(SIZE),
+    "--repeat",
+    "2",
+    "--qt-repeat",
+    "1",
+    "--startup-repeat",
+    "1",
+    "--import-repeat",
+    "1",
+    "--tweet-repeat",
+    "1",
+    "-q",
+]
+
+
+def _results(out: Path) -> dict:
+    (path,) = out.glob("*.json")
+    data: dict = json.loads(path.read_text())
+    return data
+
+
+def test_benchmark_produces_every_figure(tmp_path: Path) -> None:
+    code = run.main(
+        [*QUICK, "--backend", "sqlite", "--work-dir", str(tmp_path / "w"), "--out", str(tmp_path)]
+    )
+
+    assert code == 0
+    data = _results(tmp_path)
+    figures = {f["key"]: f for f in data["figures"]}
+    assert set(figures) == EVERY_FIGURE
+    for key, figure in figures.items():
+        assert figure["status"] == "measured", (key, figure["note"])
+        assert figure["samples"] and all(s >= 0 for s in figure["samples"]), key
+        if figure["floor"] is not None:
+            assert figure["floor"]["samples"], key
+    assert figures["data.person_page"]["extra"]["entries"] == 100
+    assert figures["x.store_tweets"]["extra"]["new_tweets"] == 3_200
+    assert figures["import.people_csv"]["extra"]["created"] == SIZE
+    assert figures["qt.people_list"]["label"].startswith(f"open the people list ({SIZE}")
+    assert data["database"]["generation"]["rows"]["person"] == SIZE
+    assert data["machine"]["cores"]
+
+
+def _digest(path: Path) -> str:
+    con = sqlite3.connect(path)
+    digest = hashlib.sha256()
+    for table in ("person", "organisation", "employment", "interaction", "tweet", "person_search"):
+        for row in con.execute(f"SELECT * FROM {table} ORDER BY 1"):
+            digest.update(repr(row).encode())
+    con.close()
+    return digest.hexdigest()
+
+
+def test_generator_is_deterministic_and_consistent(tmp_path: Path) -> None:
+    first = generate.generate_sqlite(tmp_path / "a.sqlite3", 120, seed=5)
+    second = generate.generate_sqlite(tmp_path / "b.sqlite3", 120, seed=5)
+    generate.generate_sqlite(tmp_path / "c.sqlite3", 120, seed=6)
+
+    assert first.rows == second.rows
+    assert _digest(tmp_path / "a.sqlite3") == _digest(tmp_path / "b.sqlite3")
+    assert _digest(tmp_path / "a.sqlite3") != _digest(tmp_path / "c.sqlite3")
+    con = sqlite3.connect(tmp_path / "a.sqlite3")
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    heavy = first.heavy_person_id
+    assert con.execute(
+        "SELECT count(*) FROM interaction_person WHERE person_id = ?", (heavy,)
+    ).fetchone() == (500,)
+    assert con.execute(
+        "SELECT count(*) FROM tweet JOIN person p ON p.x_account_id = tweet.account_id "
+        "WHERE p.id = ?",
+        (heavy,),
+    ).fetchone() == (3_200,)
+    # The full-text index holds every person, and finds them as the app's search does.
+    assert con.execute("SELECT count(*) FROM person_fts").fetchone() == (120,)
+    (some_surname,) = con.execute("SELECT lower(last_name) FROM person LIMIT 1").fetchone()
+    assert (
+        con.execute(
+            "SELECT count(*) FROM person_fts WHERE person_fts MATCH ?", (f'"{some_surname}"*',)
+        ).fetchone()[0]
+        >= 1
+    )
+    con.close()
+
+
+@pytest.mark.postgres
+def test_benchmark_runs_on_postgresql(tmp_path: Path) -> None:
+    if not generate.postgres_available(PG_URL):
+        pytest.skip("no PostgreSQL server")
+    size = SIZE + 1  # its own schema, apart from any benchmark run by hand
+    args = [*QUICK, "--size", str(size), "--backend", "postgresql", "--no-qt"]
+    try:
+        code = run.main(
+            [*args, "--pg-url", PG_URL, "--work-dir", str(tmp_path / "w"), "--out", str(tmp_path)]
+        )
+        assert code == 0
+        data = _results(tmp_path)
+        figures = {f["key"]: f for f in data["figures"]}
+        assert {k for k in EVERY_FIGURE if not k.startswith("qt.")} == set(figures)
+        assert all(f["status"] == "measured" for f in figures.values())
+    finally:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS bench_{size} CASCADE"))
+        engine.dispose()
