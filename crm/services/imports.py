@@ -1,0 +1,2041 @@
+"""Importing people and organisations from CSV and vCard files: mapping, dry run, bulk load.
+
+The flow a user follows: :func:`preview_import` reads the start of a file, works out its
+encoding, delimiter and header, and guesses which column holds which field (for Outlook,
+Google Contacts, LinkedIn "Connections" and plain lists of organisations). The user corrects
+the mapping, then :func:`import_file` runs once as a dry run (everything is written and rolled
+back, so the report is exactly what a real run would do) and once for real.
+
+An import is one transaction: a refusal of some rows, a cancel, a crash or an error leaves
+the database as it was. Rows are streamed and written in batches with SQLAlchemy Core (a
+batch's lookups are a few ``IN`` queries, its writes a few ``executemany`` calls), so memory
+stays flat and 100,000 rows take seconds. Re-importing a file updates what it matched instead
+of adding duplicates: people match on email, X handle, or name plus organisation;
+organisations on ODS or GSS code, X handle, or name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, cast
+
+import email_validator
+import phonenumbers
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from crm import settings
+from crm.domain.dates import parse_date
+from crm.domain.enums import (
+    ClientStatus,
+    ConsentStatus,
+    LawfulBasis,
+    OrganisationType,
+    XAccountStatus,
+)
+from crm.domain.errors import Cancelled, ValidationError
+from crm.domain.values import (
+    XHandle,
+    fold,
+    limit_text,
+    normalise_email,
+    normalise_phone,
+    search_words,
+)
+from crm.services import csvfiles
+from crm.services.csvfiles import CsvFormat, CsvReader
+from crm.services.organisations import _clean as clean_organisation_field
+from crm.services.people import _clean as clean_person_field
+from crm.services.people import sort_name
+from crm.storage.db import Database
+from crm.storage.models import (
+    AuditEntry,
+    Employment,
+    Organisation,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    PersonSearch,
+    Tag,
+    XAccount,
+    organisation_tags,
+    person_tags,
+)
+from crm.storage.search import documents_for, refresh_people
+from crm.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+PEOPLE = "people"
+ORGANISATIONS = "organisations"
+KINDS = (PEOPLE, ORGANISATIONS)
+
+# Lists kept in a report are capped so that a wrongly mapped 100,000-row file cannot fill
+# memory with refusals; the counts are always exact.
+MAX_LISTED = 1000
+
+Progress = Callable[[int, float], None]
+"""Called after each batch with the rows read so far and the fraction of the file read."""
+
+CancelCheck = Callable[[], bool]
+"""Returns True when the user has asked to stop."""
+
+
+# -- the fields a file can fill -----------------------------------------------------------------
+@dataclass(frozen=True)
+class ImportField:
+    """A field of an imported record, with the column names that usually hold it.
+
+    ``aliases`` are header names reduced by :func:`header_key`, in order of preference: a
+    header matching an earlier alias wins over one matching a later alias.
+    """
+
+    name: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    help: str = ""
+
+
+PERSON_FIELDS: tuple[ImportField, ...] = (
+    ImportField("first_name", "First name", ("firstname", "givenname", "forename", "first")),
+    ImportField("last_name", "Last name", ("lastname", "familyname", "surname", "last")),
+    ImportField(
+        "full_name",
+        "Full name",
+        ("fullname", "name", "displayname", "contactname", "contact", "person"),
+        "split into first and last name when those are not mapped",
+    ),
+    ImportField("preferred_name", "Preferred name", ("preferredname", "knownas", "nickname")),
+    ImportField(
+        "job_title",
+        "Job title",
+        (
+            "jobtitle",
+            "position",
+            "role",
+            "organizationtitle",
+            "organization1title",
+            "organisationtitle",
+            "title",
+        ),
+    ),
+    ImportField(
+        "organisation",
+        "Organisation",
+        (
+            "organisation",
+            "organization",
+            "company",
+            "organisationname",
+            "organizationname",
+            "organization1name",
+            "companyname",
+            "employer",
+            "trust",
+            "council",
+        ),
+        "created if unknown, or the row refused (an import option)",
+    ),
+    ImportField(
+        "organisation_code",
+        "Organisation code (ODS or GSS)",
+        ("organisationcode", "organizationcode", "odscode", "gsscode", "orgcode"),
+    ),
+    ImportField(
+        "email",
+        "Email",
+        (
+            "email",
+            "emailaddress",
+            "email1value",
+            "email1",
+            "emailaddress1",
+            "workemail",
+            "businessemail",
+            "primaryemail",
+        ),
+        "several addresses in one cell may be separated by ; or :::",
+    ),
+    ImportField(
+        "email_2",
+        "Email 2",
+        ("email2address", "email2value", "email2", "emailaddress2", "personalemail", "homeemail"),
+    ),
+    ImportField("email_3", "Email 3", ("email3address", "email3value", "email3", "otheremail")),
+    ImportField(
+        "phone",
+        "Phone",
+        (
+            "phone",
+            "telephone",
+            "phonenumber",
+            "businessphone",
+            "workphone",
+            "phone1value",
+            "primaryphone",
+            "officephone",
+            "tel",
+        ),
+    ),
+    ImportField("mobile", "Mobile", ("mobile", "mobilephone", "mobilenumber", "cellphone", "cell")),
+    ImportField(
+        "phone_2", "Phone 2", ("phone2value", "homephone", "otherphone", "businessphone2", "phone2")
+    ),
+    ImportField(
+        "x_handle",
+        "X handle",
+        ("xhandle", "twitter", "twitterhandle", "twitterusername", "xusername", "x", "handle"),
+    ),
+    ImportField(
+        "linkedin_url",
+        "LinkedIn URL",
+        ("linkedin", "linkedinurl", "linkedinprofile", "url", "profileurl"),
+    ),
+    ImportField(
+        "location", "Location", ("location", "city", "town", "businesscity", "address1city")
+    ),
+    ImportField("notes", "Notes", ("notes", "note", "comments", "comment", "description")),
+    ImportField(
+        "tags",
+        "Tags",
+        ("tags", "tag", "labels", "categories", "groupmembership", "groups"),
+        "separated by ; or , or :::",
+    ),
+    ImportField(
+        "kind",
+        "Client or candidate",
+        ("kind", "contacttype", "persontype", "clientorcandidate", "type"),
+        "client, candidate or both",
+    ),
+    ImportField("available_from", "Available from", ("availablefrom", "available", "availability")),
+    ImportField("day_rate", "Day rate", ("dayrate", "dayrateexpectation", "dailyrate", "rate")),
+    ImportField("specialisms", "Specialisms", ("specialisms", "specialism", "expertise", "skills")),
+    ImportField("lawful_basis", "Lawful basis", ("lawfulbasis",)),
+    ImportField("consent_status", "Consent", ("consentstatus", "consent")),
+    ImportField("consent_date", "Consent date", ("consentdate",)),
+    ImportField("consent_source", "Consent source", ("consentsource",)),
+    ImportField(
+        "do_not_contact",
+        "Do not contact",
+        ("donotcontact", "dnc", "optout", "optedout"),
+        "yes or no; an import only ever sets it",
+    ),
+    ImportField("owner", "Owner", ("owner", "recruiter", "accountowner")),
+)
+
+ORGANISATION_FIELDS: tuple[ImportField, ...] = (
+    ImportField(
+        "name",
+        "Name",
+        (
+            "name",
+            "organisationname",
+            "organizationname",
+            "organisation",
+            "organization",
+            "orgname",
+            "companyname",
+            "company",
+            "trustname",
+            "trust",
+            "councilname",
+            "council",
+            "ladname",
+        ),
+    ),
+    ImportField(
+        "code",
+        "Code (ODS or GSS)",
+        ("code", "externalcode", "orgcode", "organisationcode"),
+        "a GSS code looks like E06000001; anything else is taken as an ODS code",
+    ),
+    ImportField("ods_code", "ODS code", ("odscode", "ods", "nhsodscode")),
+    ImportField("gss_code", "GSS code", ("gsscode", "gss", "onscode", "ladcode")),
+    ImportField("sector", "Sector", ("sector",)),
+    ImportField(
+        "org_type", "Type", ("organisationtype", "organizationtype", "orgtype", "type", "kind")
+    ),
+    ImportField("region", "Region", ("region", "nhsregion", "area")),
+    ImportField("website", "Website", ("website", "web", "webpage", "homepage", "url")),
+    ImportField(
+        "parent",
+        "Parent organisation",
+        ("parent", "parentorganisation", "parentorganization", "parentname", "parentcode"),
+        "a name or code already in the CRM or earlier in the file",
+    ),
+    ImportField("client_status", "Client status", ("clientstatus", "status")),
+    ImportField("owner", "Owner", ("owner", "accountowner")),
+    ImportField("notes", "Notes", ("notes", "note", "comments", "description")),
+    ImportField("tags", "Tags", ("tags", "tag", "labels", "categories")),
+    ImportField("x_handle", "X handle", ("xhandle", "twitter", "twitterhandle", "x", "handle")),
+)
+
+
+def fields_for(kind: str) -> tuple[ImportField, ...]:
+    return PERSON_FIELDS if _kind(kind) == PEOPLE else ORGANISATION_FIELDS
+
+
+def _kind(kind: str) -> str:
+    value = (kind or "").strip().lower()
+    aliases = {"person": PEOPLE, "organisation": ORGANISATIONS, "organizations": ORGANISATIONS}
+    value = aliases.get(value, value)
+    if value not in KINDS:
+        raise ValidationError(f"{kind!r} cannot be imported: choose people or organisations.")
+    return value
+
+
+_KEY_RE = re.compile(r"[^a-z0-9]")
+
+
+def header_key(text: str) -> str:
+    """A header name reduced for matching: ``"E-mail 1 - Value"`` becomes ``email1value``."""
+    return _KEY_RE.sub("", fold(text or ""))
+
+
+def guess_mapping(kind: str, header: Sequence[str]) -> dict[str, int]:
+    """Which column (0-based) holds which field, judged by the header names."""
+    keys = [header_key(h) for h in header]
+    taken: set[int] = set()
+    mapping: dict[str, int] = {}
+    for f in fields_for(kind):
+        for alias in f.aliases:
+            column = next((i for i, k in enumerate(keys) if k == alias and i not in taken), None)
+            if column is not None:
+                mapping[f.name] = column
+                taken.add(column)
+                break
+    # A full name is only useful when first and last names are not there.
+    if "full_name" in mapping and "first_name" in mapping and "last_name" in mapping:
+        del mapping["full_name"]
+    return mapping
+
+
+def is_known_header(kind: str) -> Callable[[str], bool]:
+    known = {a for f in fields_for(kind) for a in f.aliases}
+    return lambda cell: header_key(cell) in known
+
+
+def guess_source(kind: str, header: Sequence[str]) -> str:
+    """What produced the file, as far as its header tells: for the wizard's first page."""
+    keys = {header_key(h) for h in header}
+    if _kind(kind) == ORGANISATIONS:
+        if keys & {"odscode", "ods", "orgcode"}:
+            return "NHS organisations (ODS codes)"
+        if keys & {"gsscode", "ladcode", "onscode"}:
+            return "Councils (GSS codes)"
+        return "A list of organisations"
+    if "connectedon" in keys:
+        return "LinkedIn connections"
+    if "email1value" in keys or "givenname" in keys or "organization1name" in keys:
+        return "Google Contacts"
+    if "emailaddress" in keys and ("middlename" in keys or "email2address" in keys):
+        return "Outlook"
+    return "A spreadsheet of people"
+
+
+def resolve_mapping(
+    kind: str,
+    header: Sequence[str],
+    overrides: Mapping[str, str] | None = None,
+    *,
+    guess: bool = True,
+) -> dict[str, int]:
+    """The guessed mapping with the user's ``FIELD=COLUMN`` choices applied.
+
+    A COLUMN is a header name (any case) or a 1-based position; an empty COLUMN unmaps the
+    field. Raises ValidationError naming an unknown field or a column that is not there.
+    """
+    known = {f.name: f for f in fields_for(kind)}
+    mapping = guess_mapping(kind, header) if guess else {}
+    for name, column in (overrides or {}).items():
+        field_name = name.strip().lower().replace("-", "_").replace(" ", "_")
+        if field_name not in known:
+            raise ValidationError(
+                f"{name!r} is not a field you can import into {kind}; the fields are: "
+                + ", ".join(known)
+                + ".",
+                field="mapping",
+            )
+        text = (column or "").strip()
+        if not text:
+            mapping.pop(field_name, None)
+            continue
+        index = _column_index(header, text)
+        for other, i in list(mapping.items()):
+            if i == index and other != field_name:
+                del mapping[other]  # one column feeds one field
+        mapping[field_name] = index
+    return mapping
+
+
+def _column_index(header: Sequence[str], text: str) -> int:
+    lowered = [h.strip().lower() for h in header]
+    if text.lower() in lowered:
+        return lowered.index(text.lower())
+    keys = [header_key(h) for h in header]
+    if header_key(text) and header_key(text) in keys:
+        return keys.index(header_key(text))
+    if text.isdigit():
+        position = int(text)
+        if position < 1:
+            raise ValidationError("Column positions start at 1.", field="mapping")
+        return position - 1
+    raise ValidationError(
+        f"There is no column {text!r}; the columns are: "
+        + ", ".join(repr(h) for h in header[:30])
+        + ".",
+        field="mapping",
+    )
+
+
+# -- preview ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImportPreview:
+    """What the wizard's mapping page shows: the file's shape, first rows and a guess."""
+
+    path: str
+    kind: str
+    file_type: str  # "csv" or "vcard"
+    format: CsvFormat | None
+    header: list[str]
+    rows: list[list[str]]
+    mapping: dict[str, int]
+    source: str
+
+    @property
+    def width(self) -> int:
+        return max([len(self.header), *(len(r) for r in self.rows)])
+
+
+def is_vcard(path: Path) -> bool:
+    return Path(path).suffix.lower() in (".vcf", ".vcard")
+
+
+def preview_import(
+    path: str | Path,
+    kind: str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    has_header: bool | None = None,
+    rows: int = 20,
+) -> ImportPreview:
+    """Read the start of ``path`` and guess how to import it."""
+    path = Path(path)
+    kind = _kind(kind)
+    if is_vcard(path):
+        header = [f.label for f in fields_for(kind)]
+        names = [f.name for f in fields_for(kind)]
+        sample: list[list[str]] = []
+        with _VCardRows(path, kind, encoding) as cards:
+            for _, values in cards:
+                sample.append([values.get(n, "") for n in names])
+                if len(sample) >= rows:
+                    break
+        return ImportPreview(
+            str(path),
+            kind,
+            "vcard",
+            None,
+            header,
+            sample,
+            {n: i for i, n in enumerate(names)},
+            "vCard contacts",
+        )
+    fmt = csvfiles.detect_format(
+        path,
+        encoding=encoding,
+        delimiter=delimiter,
+        has_header=has_header,
+        is_header_name=is_known_header(kind),
+    )
+    header, sample = csvfiles.read_preview(path, fmt, rows)
+    mapping = guess_mapping(kind, header) if fmt.has_header else {}
+    source = guess_source(kind, header) if fmt.has_header else "A file without a header row"
+    return ImportPreview(str(path), kind, "csv", fmt, header, sample, mapping, source)
+
+
+# -- the report --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RowRefusal:
+    row: int
+    reason: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    row: int
+    action: str  # "create", "update" or "unchanged"
+    record_id: int
+    name: str
+    changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did (or, for a dry run, would do)."""
+
+    kind: str
+    file: str
+    dry_run: bool
+    committed: bool
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    refused: int
+    refusals: list[RowRefusal]
+    outcomes: list[RowOutcome]
+    organisations_created: list[str]
+    organisations_created_count: int
+    new_organisations: str
+    seconds: float
+    format: str
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to run an import.
+
+    ``all_or_nothing``: any refused row means nothing is imported (the default imports the
+    valid rows). ``new_organisations``: ``"create"`` makes an organisation named in a people
+    file that the CRM does not know yet; ``"refuse"`` refuses the row instead.
+    """
+
+    dry_run: bool = False
+    all_or_nothing: bool = False
+    new_organisations: str = "create"
+    batch_size: int = 2000
+
+
+class _Rollback(Exception):
+    """Raised inside the import's transaction to undo it (dry run, or all-or-nothing)."""
+
+
+@dataclass
+class _Tally:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: int = 0
+    refusals: list[RowRefusal] = field(default_factory=list)
+    outcomes: list[RowOutcome] = field(default_factory=list)
+    new_orgs: list[str] = field(default_factory=list)
+    new_org_count: int = 0
+
+    def refuse(self, row: int, reason: str, field_name: str | None = None) -> None:
+        self.refused += 1
+        if len(self.refusals) < MAX_LISTED:
+            self.refusals.append(RowRefusal(row, reason, field_name))
+
+    def outcome(
+        self, row: int, action: str, record_id: int, name: str, changes: Iterable[str] = ()
+    ) -> None:
+        if action == "create":
+            self.created += 1
+        elif action == "update":
+            self.updated += 1
+        else:
+            self.unchanged += 1
+        if len(self.outcomes) < MAX_LISTED:
+            self.outcomes.append(RowOutcome(row, action, record_id, name, tuple(changes)))
+
+    def organisation_created(self, name: str) -> None:
+        self.new_org_count += 1
+        if len(self.new_orgs) < MAX_LISTED:
+            self.new_orgs.append(name)
+
+
+# -- reading sources ------------------------------------------------------------------------------
+class _Source:
+    """Rows of a file as ``(row number, {field: text})``, with a progress fraction."""
+
+    def __enter__(self) -> _Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        raise NotImplementedError
+
+    @property
+    def fraction(self) -> float:
+        return 0.0
+
+    def describe(self) -> str:
+        return ""
+
+
+class _CsvSource(_Source):
+    def __init__(self, path: Path, fmt: CsvFormat, mapping: Mapping[str, int]) -> None:
+        self.reader = CsvReader(path, fmt)
+        self.mapping = dict(mapping)
+
+    def __enter__(self) -> _CsvSource:
+        self.reader.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.reader.__exit__(None, None, None)
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        items = list(self.mapping.items())
+        for row, cells in self.reader:
+            width = len(cells)
+            yield row, {name: cells[i] for name, i in items if i < width}
+
+    @property
+    def fraction(self) -> float:
+        return self.reader.fraction
+
+    def describe(self) -> str:
+        return self.reader.format.describe()
+
+
+class _VCardSource(_Source):
+    def __init__(self, path: Path, kind: str, encoding: str | None) -> None:
+        self.cards = _VCardRows(path, kind, encoding)
+
+    def __enter__(self) -> _VCardSource:
+        self.cards.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cards.__exit__()
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        return iter(self.cards)
+
+    @property
+    def fraction(self) -> float:
+        return self.cards.fraction
+
+    def describe(self) -> str:
+        return "vCard"
+
+
+class _VCardRows:
+    """The cards of a vCard 2.1/3.0/4.0 file as import rows, read one card at a time."""
+
+    def __init__(self, path: Path, kind: str, encoding: str | None) -> None:
+        self.path = Path(path)
+        self.kind = kind
+        self.encoding = encoding
+        self._text: Any = None
+        self._counted: csvfiles.CountedText | None = None
+
+    def __enter__(self) -> _VCardRows:
+        encoding = self.encoding
+        if not encoding:
+            with open(self.path, "rb") as fh:
+                encoding = csvfiles.detect_encoding(fh.read(csvfiles.SAMPLE_BYTES))
+        self._counted = csvfiles.CountedText(self.path, encoding)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._counted is not None:
+            self._counted.close()
+
+    @property
+    def fraction(self) -> float:
+        return self._counted.fraction if self._counted is not None else 0.0
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        from crm.services import vcards
+
+        assert self._counted is not None
+        yield from vcards.read_cards(self._counted.text, self.kind, self.path.name)
+
+
+def _open_source(
+    path: Path,
+    kind: str,
+    fmt: CsvFormat | None,
+    mapping: Mapping[str, int] | None,
+    encoding: str | None = None,
+) -> _Source:
+    if is_vcard(path):
+        return _VCardSource(path, kind, encoding or (fmt.encoding if fmt else None))
+    if fmt is None:
+        fmt = csvfiles.detect_format(path, encoding=encoding, is_header_name=is_known_header(kind))
+    if mapping is None:
+        if not fmt.has_header:
+            raise ValidationError(
+                "A file without a header row needs a mapping: say which column holds which "
+                "field (for example first_name=1 last_name=2 email=3).",
+                field="mapping",
+            )
+        header, _ = csvfiles.read_preview(path, fmt, 0)
+        mapping = guess_mapping(kind, header)
+    _check_mapping(kind, mapping)
+    return _CsvSource(path, fmt, mapping)
+
+
+def _check_mapping(kind: str, mapping: Mapping[str, int]) -> None:
+    if kind == PEOPLE:
+        has_name = ("first_name" in mapping and "last_name" in mapping) or "full_name" in mapping
+        if not has_name:
+            raise ValidationError(
+                "Map the first and last name columns (or a full name column) before importing.",
+                field="mapping",
+            )
+    elif "name" not in mapping:
+        raise ValidationError("Map the organisation name column before importing.", field="mapping")
+
+
+# -- running an import ----------------------------------------------------------------------------
+def import_file(
+    db: Database,
+    path: str | Path,
+    kind: str,
+    *,
+    mapping: Mapping[str, int] | None = None,
+    fmt: CsvFormat | None = None,
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+    cancel: CancelCheck | None = None,
+    encoding: str | None = None,
+) -> ImportReport:
+    """Import ``path`` into ``db`` in one transaction and say what happened.
+
+    ``mapping`` (field -> 0-based column) and ``fmt`` default to what :func:`preview_import`
+    would guess. With ``options.dry_run`` everything is done and then rolled back. If
+    ``cancel`` returns True the import stops, rolls back and raises
+    :class:`~crm.domain.errors.Cancelled`; any other exception rolls back too.
+    """
+    path = Path(path)
+    kind = _kind(kind)
+    options = options or ImportOptions()
+    if options.new_organisations not in ("create", "refuse"):
+        raise ValidationError("New organisations are either created or refused.")
+    started = time.perf_counter()
+    tally = _Tally()
+    source = _open_source(path, kind, fmt, mapping, encoding)
+    committed = False
+    try:
+        with db.session() as session, source:
+            job: _Job
+            if kind == PEOPLE:
+                job = _PeopleImport(session, tally, options, path.name)
+            else:
+                job = _OrganisationImport(session, tally, options, path.name)
+            job.start()
+            batch: list[tuple[int, dict[str, str]]] = []
+            for item in source:
+                batch.append(item)
+                if len(batch) >= options.batch_size:
+                    _check_cancel(cancel)
+                    job.process(batch)
+                    batch = []
+                    if progress is not None:
+                        progress(tally.rows, source.fraction)
+            _check_cancel(cancel)
+            if batch:
+                job.process(batch)
+            if progress is not None:
+                progress(tally.rows, 1.0)
+            job.finish()
+            if options.dry_run or (options.all_or_nothing and tally.refused):
+                raise _Rollback
+        committed = True
+    except _Rollback:
+        committed = False
+    seconds = time.perf_counter() - started
+    log.info(
+        "Import of %s (%s): %d rows, %d created, %d updated, %d refused in %.1f s%s",
+        path.name,
+        kind,
+        tally.rows,
+        tally.created,
+        tally.updated,
+        tally.refused,
+        seconds,
+        "" if committed else " (not committed)",
+    )
+    return ImportReport(
+        kind=kind,
+        file=str(path),
+        dry_run=options.dry_run,
+        committed=committed,
+        rows=tally.rows,
+        created=tally.created,
+        updated=tally.updated,
+        unchanged=tally.unchanged,
+        refused=tally.refused,
+        refusals=sorted(tally.refusals, key=lambda r: r.row),
+        outcomes=sorted(tally.outcomes, key=lambda o: o.row),
+        organisations_created=tally.new_orgs,
+        organisations_created_count=tally.new_org_count,
+        new_organisations=options.new_organisations,
+        seconds=seconds,
+        format=source.describe(),
+    )
+
+
+def _check_cancel(cancel: CancelCheck | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("Import cancelled; nothing was changed.")
+
+
+# -- cleaning cells ---------------------------------------------------------------------------
+_NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+_LIST_SPLIT = re.compile(r"\s*(?::::|;|,)\s*")
+_CONTACT_SPLIT = re.compile(r"\s*(?::::|;|,|\s/\s|\n)\s*")
+_PHONE_SPLIT = re.compile(r"\s*(?::::|;|\n)\s*")
+_GSS_RE = re.compile(r"^[A-Z]\d{8}$")
+_TRUE = {"yes", "y", "true", "1", "x", "t", "on", "✓", "✔"}
+_FALSE = {"no", "n", "false", "0", "f", "off", ""}
+
+
+def _cell(text: str) -> str:
+    value = text.strip()
+    # Undo our own export's formula neutralisation so a round trip changes nothing.
+    if value.startswith(_NEUTRALISED):
+        value = value[1:]
+    return value
+
+
+def _flag(value: str, label: str, field_name: str) -> bool:
+    key = value.strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValidationError(f"{label}: {value!r} is neither yes nor no.", field=field_name)
+
+
+def _choice_text(value: str) -> str:
+    return fold(value).strip().replace(" ", "_").replace("-", "_")
+
+
+def _tags(value: str) -> list[str]:
+    out = []
+    for raw in _LIST_SPLIT.split(value):
+        name = " ".join(raw.split())
+        # Google's own groups ("* myContacts", "* starred") say nothing about the person.
+        if name and not name.startswith("*"):
+            if len(name) > 60:
+                raise ValidationError(
+                    f"The tag {name[:20]!r}... is too long (60 characters at most).", field="tags"
+                )
+            out.append(name)
+    return out
+
+
+def _name_key(name: str) -> str:
+    return " ".join(search_words(name))
+
+
+def _code_kind(code: str) -> str:
+    return "gss_code" if _GSS_RE.match(code.upper()) else "ods_code"
+
+
+@dataclass(slots=True)
+class _PersonRow:
+    row: int
+    values: dict[str, Any]
+    emails: list[str]
+    phones: list[str]
+    handle: str | None
+    tags: list[str]
+    organisation: str | None
+    organisation_code: str | None
+    sort_name: str
+    org_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.values['first_name']} {self.values['last_name']}"
+
+    def keys(self) -> set[tuple[Any, ...]]:
+        keys: set[tuple[Any, ...]] = {("n", self.sort_name, self.org_id)}
+        keys.update(("e", e.lower()) for e in self.emails)
+        if self.handle:
+            keys.add(("h", self.handle.lower()))
+        return keys
+
+
+_PERSON_TEXT = (
+    "preferred_name",
+    "job_title",
+    "location",
+    "linkedin_url",
+    "notes",
+    "owner",
+    "specialisms",
+    "consent_source",
+)
+
+
+def _parse_person(row: int, raw: Mapping[str, str]) -> _PersonRow:
+    if "__refuse__" in raw:
+        raise ValidationError(raw["__refuse__"])
+    v = {k: _cell(x) for k, x in raw.items() if x and x.strip()}
+    first, last = v.get("first_name", ""), v.get("last_name", "")
+    if (not first or not last) and v.get("full_name"):
+        words = v["full_name"].split()
+        if not first and not last:
+            first, last = " ".join(words[:-1]) or words[0], words[-1] if len(words) > 1 else ""
+        elif not last and first and len(words) >= 2:
+            last = words[-1]
+        elif not first and last and len(words) >= 2:
+            first = " ".join(words[:-1])
+    if not first and not last:
+        raise ValidationError("There is no name in this row.", field="first_name")
+    if not last:
+        raise ValidationError(f"{first!r} has no last name.", field="last_name")
+    if not first:
+        raise ValidationError(f"{last!r} has no first name.", field="first_name")
+    values: dict[str, Any] = {
+        "first_name": clean_person_field("first_name", first),
+        "last_name": clean_person_field("last_name", last),
+    }
+    for name in _PERSON_TEXT:
+        if name in v:
+            values[name] = clean_person_field(name, v[name])
+    if "day_rate" in v:
+        values["day_rate_expectation"] = clean_person_field("day_rate_expectation", v["day_rate"])
+    for name, label in (("available_from", "Available from"), ("consent_date", "Consent date")):
+        if name in v:
+            try:
+                values[name] = parse_date(v[name], field=name)
+            except ValidationError as exc:
+                raise ValidationError(f"{label}: {exc}", field=name) from None
+    if "lawful_basis" in v:
+        values["lawful_basis"] = clean_person_field("lawful_basis", _choice_text(v["lawful_basis"]))
+    if "consent_status" in v:
+        values["consent_status"] = clean_person_field(
+            "consent_status", _choice_text(v["consent_status"])
+        )
+    if "kind" in v:
+        kind = fold(v["kind"])
+        client = "client" in kind or "both" in kind
+        candidate = "candidate" in kind or "interim" in kind or "both" in kind
+        if not (client or candidate):
+            raise ValidationError(
+                f"{v['kind']!r} is not a kind of person (client, candidate or both).", field="kind"
+            )
+        if client:
+            values["is_client_contact"] = True
+        if candidate:
+            values["is_candidate"] = True
+    if "do_not_contact" in v and _flag(v["do_not_contact"], "Do not contact", "do_not_contact"):
+        values["do_not_contact"] = True
+    emails: list[str] = []
+    for name in ("email", "email_2", "email_3"):
+        if name in v:
+            emails.extend(normalise_email_fast(p) for p in _CONTACT_SPLIT.split(v[name]) if p)
+    phones: list[str] = []
+    for name in ("phone", "mobile", "phone_2"):
+        if name in v:
+            phones.extend(normalise_phone_fast(p) for p in _PHONE_SPLIT.split(v[name]) if p)
+    handle = XHandle.parse(v["x_handle"]).value if "x_handle" in v else None
+    organisation = limit_text(v.get("organisation"), "Organisation", "organisation", 200) or None
+    code = v.get("organisation_code", "").upper() or None
+    if code is not None and (len(code) > 10 or not code.isalnum()):
+        raise ValidationError(f"{code!r} is not an ODS or GSS code.", field="organisation_code")
+    return _PersonRow(
+        row=row,
+        values=values,
+        emails=_unique(emails),
+        phones=_unique(phones),
+        handle=handle,
+        tags=_tags(v["tags"]) if "tags" in v else [],
+        organisation=organisation,
+        organisation_code=code,
+        sort_name=sort_name(values["first_name"], values["last_name"]),
+    )
+
+
+# Fast paths for the addresses and numbers nearly every row has. Each accepts only what the
+# full validators (email-validator, phonenumbers) would accept, returning the same normalised
+# text, and hands anything unusual to them: 100,000 rows would otherwise spend most of an
+# import inside those libraries. tests/services/test_imports.py checks they agree.
+_EMAIL_FAST = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$"
+)
+_SPECIAL_DOMAINS = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+_GB: Any = phonenumbers.PhoneMetadata.metadata_for_region("GB")
+_GB_GENERAL = re.compile(str(_GB.general_desc.national_number_pattern))
+_GB_TYPES = [
+    (re.compile(str(desc.national_number_pattern)), set(desc.possible_length))
+    for desc in (_GB.mobile, _GB.fixed_line)
+]
+
+
+def normalise_email_fast(text: str) -> str:
+    """Like :func:`crm.domain.values.normalise_email`, quicker for plain ASCII addresses."""
+    raw = text.strip()
+    match = _EMAIL_FAST.match(raw)
+    if match and len(raw) <= 254 and raw.index("@") <= 64:
+        domain = match.group(1).lower()
+        special = any(domain == d or domain.endswith("." + d) for d in _SPECIAL_DOMAINS)
+        if "--" not in domain and not special:
+            return raw[: raw.index("@") + 1] + domain
+    return normalise_email(raw)
+
+
+def normalise_phone_fast(text: str) -> str:
+    """Like :func:`crm.domain.values.normalise_phone`, quicker for ordinary UK numbers."""
+    raw = text.strip()
+    compact = raw.replace(" ", "").replace("-", "")
+    national = None
+    if compact.startswith("+44"):
+        national = compact[3:]
+    elif compact.startswith("0") and not compact.startswith("00"):
+        national = compact[1:]
+    if (
+        national
+        and national.isdigit()
+        and not national.startswith("0")
+        and _GB_GENERAL.fullmatch(national)
+    ):
+        for pattern, lengths in _GB_TYPES:
+            if len(national) in lengths and pattern.fullmatch(national):
+                return "+44" + national
+    return normalise_phone(raw)
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.lower() not in seen:
+            seen.add(item.lower())
+            out.append(item)
+    return out
+
+
+# -- shared lookups ------------------------------------------------------------------------------
+class _OrgIndex:
+    """Every organisation's id by folded name, by code and by X handle, kept in step."""
+
+    def __init__(self, session: Session) -> None:
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        self.by_code: dict[str, int] = {}
+        self.by_handle: dict[str, int] = {}
+        self.names: dict[int, str] = {}
+        self.codes: dict[int, dict[str, str | None]] = {}
+        rows = session.execute(
+            select(
+                Organisation.id,
+                Organisation.name,
+                Organisation.ods_code,
+                Organisation.gss_code,
+                XAccount.handle,
+            )
+            .outerjoin(XAccount, XAccount.id == Organisation.x_account_id)
+            .order_by(Organisation.id)
+        )
+        for org_id, name, ods, gss, handle in rows:
+            self.add(org_id, name, ods, gss, handle)
+
+    def add(
+        self,
+        org_id: int,
+        name: str,
+        ods: str | None = None,
+        gss: str | None = None,
+        handle: str | None = None,
+    ) -> None:
+        old = self.names.get(org_id)
+        if old is not None and _name_key(old) != _name_key(name):
+            self.by_name[_name_key(old)].remove(org_id)
+        ids = self.by_name[_name_key(name)]
+        if org_id not in ids:
+            ids.append(org_id)
+            ids.sort()
+        self.names[org_id] = name
+        codes = self.codes.setdefault(org_id, {"ods_code": None, "gss_code": None})
+        for kind, code in (("ods_code", ods), ("gss_code", gss)):
+            if code:
+                self.by_code[code.upper()] = org_id
+                codes[kind] = code.upper()
+        if handle:
+            self.by_handle[handle.lower()] = org_id
+
+    def by_name_one(self, name: str) -> int | None:
+        ids = self.by_name.get(_name_key(name), [])
+        return ids[0] if ids else None
+
+
+class _Tags:
+    """Tag ids by lower-case name, creating missing tags in bulk."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.ids = {
+            name.lower(): tag_id for tag_id, name in session.execute(select(Tag.id, Tag.name))
+        }
+
+    def ids_for(self, names: Iterable[str]) -> dict[str, int]:
+        wanted = {n.lower(): n for n in names}
+        missing = [{"name": n} for k, n in wanted.items() if k not in self.ids]
+        created = _insert_ids(self.session, Tag, missing)
+        for params, tag_id in zip(missing, created, strict=True):
+            self.ids[params["name"].lower()] = tag_id
+        return {k: self.ids[k] for k in wanted}
+
+
+def _audit_rows(
+    who: str, entity_type: str, action: str, items: Iterable[tuple[int | None, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    now = utcnow()
+    return [
+        {
+            "at": now,
+            "who": who,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "action": action,
+            "changes": changes,
+        }
+        for entity_id, changes in items
+    ]
+
+
+def _x_accounts_for(session: Session, handles: Iterable[str]) -> dict[str, int]:
+    """Ids of the X accounts with these handles, creating unverified ones that are missing."""
+    wanted = {h.lower(): h for h in handles}
+    if not wanted:
+        return {}
+    found = {
+        h: i
+        for i, h in session.execute(
+            select(XAccount.id, func.lower(XAccount.handle)).where(
+                func.lower(XAccount.handle).in_(list(wanted))
+            )
+        )
+    }
+    now = utcnow()
+    missing: list[dict[str, Any]] = [
+        {
+            "handle": wanted[k],
+            "status": XAccountStatus.UNVERIFIED.value,
+            "verified": False,
+            "protected": False,
+            "watched": False,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for k in wanted
+        if k not in found
+    ]
+    created = _insert_ids(session, XAccount, missing)
+    for params, account_id in zip(missing, created, strict=True):
+        found[params["handle"].lower()] = account_id
+    return found
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__) if hasattr(model, "__table__") else cast(Table, model)
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dictionaries with the same keys) in one executemany.
+
+    On SQLite the values go through each column type's own bind processor, as a Core
+    ``insert()`` would, and then straight to the driver: SQLAlchemy's per-row bookkeeping
+    in a Core executemany costs more than SQLite's insert itself. PostgreSQL takes the
+    ordinary Core path (psycopg batches it).
+    """
+    if not rows:
+        return
+    table = _table(model)
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(insert(table), rows)
+        return
+    connection = session.connection()
+    _fill_defaults(table, rows)
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    processors = []
+    for index, column in enumerate(columns):
+        process = table.c[column].type.bind_processor(connection.dialect)
+        if process is not None:
+            processors.append((index, process))
+    values = []
+    # A batch repeats the same timestamp (and audit note) object in every row: convert each
+    # distinct object once.
+    last_in: list[Any] = [None] * len(columns)
+    last_out: list[Any] = [None] * len(columns)
+    for row in rows:
+        value = [row[c] for c in columns]
+        for index, process in processors:
+            raw = value[index]
+            if raw is None:
+                continue
+            if raw is not last_in[index]:
+                last_in[index] = raw
+                last_out[index] = process(raw)
+            value[index] = last_out[index]
+        values.append(tuple(value))
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
+
+
+def _fill_defaults(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Add the columns' Python-side defaults (``GBP``, ``utcnow()``...) the rows leave out."""
+    missing: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.key in rows[0] or default is None or column.primary_key:
+            continue
+        arg = getattr(default, "arg", None)
+        if getattr(default, "is_scalar", False):
+            missing[column.key] = arg
+        elif getattr(default, "is_callable", False) and callable(arg):
+            missing[column.key] = arg(None)
+    if missing:
+        for row in rows:
+            row.update(missing)
+
+
+def _insert_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` and return their new ids in order."""
+    if not rows:
+        return []
+    table = _table(model)
+    if session.get_bind().dialect.name == "sqlite":
+        # An import takes SQLite's write lock with its first statement (see _Job.start), so
+        # no one else can take these ids; giving them explicitly saves RETURNING, which is
+        # several times slower through the driver.
+        start = int(session.scalar(select(func.max(table.c.id))) or 0) + 1
+        for offset, row in enumerate(rows):
+            row["id"] = start + offset
+        _insert(session, table, rows)
+        return list(range(start, start + len(rows)))
+    return list(
+        session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    )
+
+
+# The trigger that copies each new search document into SQLite's FTS5 index (made by the
+# migration). Fed one row at a time it costs three times what one INSERT ... SELECT of the
+# whole batch costs, which is most of a large import's time.
+_FTS_INSERT_TRIGGER = "person_search_ai"
+
+
+def _insert_search_documents(session: Session, docs: list[dict[str, Any]]) -> None:
+    """Insert new people's search documents and index them, quickly on SQLite.
+
+    The trigger is set aside inside the import's transaction and put back from its own SQL,
+    so a rollback restores it with everything else and other connections never see it gone.
+    """
+    if not docs:
+        return
+    if session.get_bind().dialect.name != "sqlite":
+        _insert(session, PersonSearch, docs)
+        return
+    conn = session.connection()
+    trigger = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (_FTS_INSERT_TRIGGER,)
+    ).scalar()
+    columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(person_fts)")]
+    if not trigger or not columns:
+        _insert(session, PersonSearch, docs)
+        return
+    conn.exec_driver_sql(f'DROP TRIGGER "{_FTS_INSERT_TRIGGER}"')
+    _insert(session, PersonSearch, docs)
+    names = ", ".join(f'"{c}"' for c in columns)
+    ids = ", ".join(str(int(d["person_id"])) for d in docs)
+    conn.exec_driver_sql(
+        f"INSERT INTO person_fts(rowid, {names}) "
+        f"SELECT person_id, {names} FROM person_search WHERE person_id IN ({ids})"
+    )
+    conn.exec_driver_sql(str(trigger))
+
+
+class _Job:
+    """What the people and organisation imports share: lookups, the summary audit entry."""
+
+    entity = ""
+
+    def __init__(self, session: Session, tally: _Tally, options: ImportOptions, file: str) -> None:
+        self.session = session
+        self.tally = tally
+        self.options = options
+        self.file = file
+        self.who = settings.current_user()
+        self.orgs = _OrgIndex(session)
+        self.tags = _Tags(session)
+        self.audit_id = 0
+        self.note = {"import": file}  # shared by the audit entries of created records
+
+    def start(self) -> None:
+        # Written first so that on SQLite the transaction holds the write lock throughout.
+        self.audit_id = _insert_ids(
+            self.session,
+            AuditEntry,
+            _audit_rows(self.who, "import", self.entity, [(None, {"file": self.file})]),
+        )[0]
+
+    def finish(self) -> None:
+        t = self.tally
+        summary = {
+            "file": self.file,
+            "rows": t.rows,
+            "created": t.created,
+            "updated": t.updated,
+            "unchanged": t.unchanged,
+            "refused": t.refused,
+            "organisations_created": t.new_org_count,
+        }
+        audit = _table(AuditEntry)
+        self.session.execute(
+            update(audit).where(audit.c.id == self.audit_id).values(changes=summary)
+        )
+
+    def process(self, batch: list[tuple[int, dict[str, str]]]) -> None:
+        raise NotImplementedError
+
+
+# -- people ----------------------------------------------------------------------------------------
+_PERSON_COLUMNS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "job_title",
+    "location",
+    "linkedin_url",
+    "notes",
+    "owner",
+    "specialisms",
+    "consent_source",
+    "day_rate_expectation",
+    "available_from",
+    "consent_date",
+    "lawful_basis",
+    "consent_status",
+    "is_client_contact",
+    "is_candidate",
+    "do_not_contact",
+)
+
+
+class _PeopleImport(_Job):
+    entity = "people"
+
+    def __init__(self, session: Session, tally: _Tally, options: ImportOptions, file: str) -> None:
+        super().__init__(session, tally, options, file)
+        self.today = date.today()
+
+    # Each batch: clean every row, settle organisations, then write in collision-free chunks.
+    def process(self, batch: list[tuple[int, dict[str, str]]]) -> None:
+        rows: list[_PersonRow] = []
+        for row_number, raw in batch:
+            self.tally.rows += 1
+            try:
+                rows.append(_parse_person(row_number, raw))
+            except ValidationError as exc:
+                self.tally.refuse(row_number, exc.message, exc.field)
+        rows = self._organisations(rows)
+        while rows:
+            rows = self._chunk(rows)
+
+    def _organisations(self, rows: list[_PersonRow]) -> list[_PersonRow]:
+        kept: list[_PersonRow] = []
+        to_create: dict[str, dict[str, Any]] = {}
+        waiting: list[tuple[_PersonRow, str]] = []
+        for r in rows:
+            if r.organisation is None and r.organisation_code is None:
+                kept.append(r)
+                continue
+            org_id = self.orgs.by_code.get(r.organisation_code) if r.organisation_code else None
+            if org_id is None and r.organisation:
+                org_id = self.orgs.by_name_one(r.organisation)
+            if org_id is not None:
+                r.org_id = org_id
+                kept.append(r)
+                continue
+            label = r.organisation or r.organisation_code or ""
+            if self.options.new_organisations == "refuse":
+                self.tally.refuse(
+                    r.row, f"{label!r} is not an organisation in the CRM.", "organisation"
+                )
+                continue
+            if not r.organisation:
+                self.tally.refuse(
+                    r.row,
+                    f"No organisation has the code {r.organisation_code}; give its name to "
+                    "create it.",
+                    "organisation_code",
+                )
+                continue
+            key = _name_key(r.organisation)
+            if key not in to_create:
+                params: dict[str, Any] = {
+                    "name": r.organisation,
+                    "ods_code": None,
+                    "gss_code": None,
+                }
+                code = r.organisation_code
+                if code and code not in self.orgs.by_code:
+                    params[_code_kind(code)] = code
+                to_create[key] = params
+            waiting.append((r, key))
+        if to_create:
+            now = utcnow()
+            params_list = [
+                {
+                    **p,
+                    "org_type": OrganisationType.OTHER.value,
+                    "client_status": ClientStatus.PROSPECT.value,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for p in to_create.values()
+            ]
+            created = _insert_ids(self.session, Organisation, params_list)
+            audit: list[tuple[int | None, dict[str, Any]]] = []
+            for params, org_id in zip(params_list, created, strict=True):
+                self.orgs.add(org_id, params["name"], params["ods_code"], params["gss_code"])
+                self.tally.organisation_created(params["name"])
+                audit.append((org_id, {"name": params["name"], "import": self.file}))
+            _insert(
+                self.session, AuditEntry, _audit_rows(self.who, "organisation", "create", audit)
+            )
+            for r, _key in waiting:
+                r.org_id = self.orgs.by_name_one(r.organisation or "")
+                kept.append(r)
+        kept.sort(key=lambda r: r.row)
+        return kept
+
+    def _chunk(self, rows: list[_PersonRow]) -> list[_PersonRow]:
+        """Write as many rows as share no email, handle, name or matched person; return the rest."""
+        c = self.session.connection()  # Core: lookups need no ORM result processing
+        emails = {e.lower() for r in rows for e in r.emails}
+        handles = {r.handle.lower() for r in rows if r.handle}
+        names = {r.sort_name for r in rows}
+        by_email: dict[str, int] = {}
+        if emails:
+            for pid, email in c.execute(
+                select(PersonEmail.person_id, func.lower(PersonEmail.email))
+                .where(func.lower(PersonEmail.email).in_(list(emails)))
+                .order_by(PersonEmail.person_id)
+            ):
+                by_email.setdefault(email, pid)
+        accounts: dict[str, tuple[int, int | None]] = {}
+        if handles:
+            for account_id, handle, pid in c.execute(
+                select(XAccount.id, func.lower(XAccount.handle), Person.id)
+                .outerjoin(Person, Person.x_account_id == XAccount.id)
+                .where(func.lower(XAccount.handle).in_(list(handles)))
+            ):
+                accounts[handle] = (account_id, pid)
+        by_name: dict[tuple[str, int | None], int] = {}
+        same_name = list(
+            c.execute(
+                select(Person.id, Person.sort_name)
+                .where(Person.sort_name.in_(list(names)))
+                .order_by(Person.id)
+            )
+        )
+        if same_name:
+            jobs: dict[int, set[int]] = defaultdict(set)
+            for pid, org_id in c.execute(
+                select(Employment.person_id, Employment.organisation_id).where(
+                    Employment.person_id.in_([p for p, _ in same_name]),
+                    Employment.end_date.is_(None),
+                )
+            ):
+                jobs[pid].add(org_id)
+            for pid, name in same_name:
+                orgs: set[int | None] = set(jobs.get(pid, ())) or {None}
+                for org in orgs:
+                    by_name.setdefault((name, org), pid)
+
+        used: set[tuple[Any, ...]] = set()
+        accepted: list[tuple[_PersonRow, int | None]] = []
+        leftover: list[_PersonRow] = []
+        for i, r in enumerate(rows):
+            try:
+                match = self._match(r, by_email, accounts, by_name)
+            except ValidationError as exc:
+                self.tally.refuse(r.row, exc.message, exc.field)
+                continue
+            keys = r.keys()
+            if match is not None:
+                keys.add(("p", match))
+            if keys & used:
+                leftover = rows[i:]
+                break
+            used |= keys
+            accepted.append((r, match))
+        self._write(accepted, accounts)
+        return leftover
+
+    @staticmethod
+    def _match(
+        r: _PersonRow,
+        by_email: Mapping[str, int],
+        accounts: Mapping[str, tuple[int, int | None]],
+        by_name: Mapping[tuple[str, int | None], int],
+    ) -> int | None:
+        email_ids = {by_email[e.lower()] for e in r.emails if e.lower() in by_email}
+        if len(email_ids) > 1:
+            raise ValidationError(
+                "The emails in this row belong to different people ("
+                + ", ".join(f"#{i}" for i in sorted(email_ids))
+                + "); merge them first.",
+                field="email",
+            )
+        email_match = next(iter(email_ids), None)
+        account = accounts.get(r.handle.lower()) if r.handle else None
+        handle_match = account[1] if account else None
+        if email_match and handle_match and email_match != handle_match:
+            raise ValidationError(
+                f"The email belongs to #{email_match} but @{r.handle} to #{handle_match}; "
+                "merge them first.",
+                field="x_handle",
+            )
+        match = email_match or handle_match or by_name.get((r.sort_name, r.org_id))
+        return match
+
+    def _write(
+        self,
+        accepted: list[tuple[_PersonRow, int | None]],
+        accounts: Mapping[str, tuple[int, int | None]],
+    ) -> None:
+        if not accepted:
+            return
+        outcomes: list[tuple[int, str, int, str, Any]] = []
+        s = self.session
+        c = s.connection()
+        now = utcnow()
+        matched = [m for _, m in accepted if m is not None]
+        current: dict[int, Any] = {}
+        emails: dict[int, set[str]] = defaultdict(set)
+        phones: dict[int, set[str]] = defaultdict(set)
+        tags: dict[int, set[int]] = defaultdict(set)
+        jobs: dict[int, list[Any]] = defaultdict(list)
+        if matched:
+            columns = [getattr(Person, c) for c in _PERSON_COLUMNS]
+            for row in c.execute(
+                select(Person.id, Person.x_account_id, *columns).where(Person.id.in_(matched))
+            ):
+                current[row.id] = row
+            for pid, email in c.execute(
+                select(PersonEmail.person_id, PersonEmail.email).where(
+                    PersonEmail.person_id.in_(matched)
+                )
+            ):
+                emails[pid].add(email.lower())
+            for pid, number in c.execute(
+                select(PersonPhone.person_id, PersonPhone.number).where(
+                    PersonPhone.person_id.in_(matched)
+                )
+            ):
+                phones[pid].add(number)
+            for pid, tag_id in c.execute(
+                select(person_tags.c.person_id, person_tags.c.tag_id).where(
+                    person_tags.c.person_id.in_(matched)
+                )
+            ):
+                tags[pid].add(tag_id)
+            for job in c.execute(
+                select(
+                    Employment.id,
+                    Employment.person_id,
+                    Employment.organisation_id,
+                    Employment.title,
+                    Employment.start_date,
+                ).where(Employment.person_id.in_(matched), Employment.end_date.is_(None))
+            ):
+                jobs[job.person_id].append(job)
+
+        # X accounts: new people get theirs; matched people only when they have none.
+        wanted_handles = [
+            r.handle
+            for r, m in accepted
+            if r.handle
+            and (m is None or current[m].x_account_id is None)
+            and accounts.get(r.handle.lower(), (0, None))[1] is None
+        ]
+        account_ids = _x_accounts_for(s, wanted_handles)
+        tag_ids = self.tags.ids_for(t for r, _ in accepted for t in r.tags)
+
+        new_rows = [r for r, m in accepted if m is None]
+        inserts = []
+        for r in new_rows:
+            params: dict[str, Any] = {
+                "first_name": None,
+                "last_name": None,
+                "preferred_name": None,
+                "job_title": None,
+                "location": None,
+                "linkedin_url": None,
+                "notes": None,
+                "owner": None,
+                "specialisms": None,
+                "consent_source": None,
+                "day_rate_expectation": None,
+                "available_from": None,
+                "consent_date": None,
+                "lawful_basis": LawfulBasis.LEGITIMATE_INTERESTS.value,
+                "consent_status": ConsentStatus.NONE.value,
+                "is_client_contact": False,
+                "is_candidate": False,
+                "do_not_contact": False,
+            }
+            params.update(r.values)
+            params["sort_name"] = r.sort_name
+            params["x_account_id"] = account_ids.get(r.handle.lower()) if r.handle else None
+            params["created_at"] = now
+            params["updated_at"] = now
+            params["version"] = 1
+            inserts.append(params)
+        new_ids = _insert_ids(s, Person, inserts)
+
+        email_rows: list[dict[str, Any]] = []
+        phone_rows: list[dict[str, Any]] = []
+        tag_rows: list[dict[str, Any]] = []
+        job_rows: list[dict[str, Any]] = []
+        job_ends: list[dict[str, Any]] = []
+        job_titles: list[dict[str, Any]] = []
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        audit_new: list[tuple[int, dict[str, Any]]] = []
+        audit_updated: list[tuple[int, dict[str, Any]]] = []
+
+        for r, pid in zip(new_rows, new_ids, strict=True):
+            email_rows.extend({"person_id": pid, "email": e, "label": None} for e in r.emails)
+            phone_rows.extend({"person_id": pid, "number": p, "label": None} for p in r.phones)
+            tag_rows.extend({"person_id": pid, "tag_id": tag_ids[t.lower()]} for t in r.tags)
+            if r.org_id is not None:
+                job_rows.append(self._job(pid, r))
+            audit_new.append((pid, self.note))
+            outcomes.append((r.row, "create", pid, r.name, ()))
+
+        for r, match in accepted:
+            if match is None:
+                continue
+            pid = match
+            cur = current[pid]
+            changed: dict[str, Any] = {}
+            for name, value in r.values.items():
+                if getattr(cur, name) != value:
+                    changed[name] = value
+            if r.handle and cur.x_account_id is None:
+                account = accounts.get(r.handle.lower())
+                account_id = account[0] if account else account_ids.get(r.handle.lower())
+                if account_id is not None:
+                    changed["x_account_id"] = account_id
+            if "first_name" in changed or "last_name" in changed:
+                changed["sort_name"] = r.sort_name
+            fields = [k for k in changed if k != "sort_name"]
+            new_emails = [e for e in r.emails if e.lower() not in emails[pid]]
+            new_phones = [p for p in r.phones if p not in phones[pid]]
+            new_tags = [t for t in r.tags if tag_ids[t.lower()] not in tags[pid]]
+            email_rows.extend({"person_id": pid, "email": e, "label": None} for e in new_emails)
+            phone_rows.extend({"person_id": pid, "number": p, "label": None} for p in new_phones)
+            tag_rows.extend({"person_id": pid, "tag_id": tag_ids[t.lower()]} for t in new_tags)
+            fields += ["emails"] * bool(new_emails) + ["phones"] * bool(new_phones)
+            fields += ["tags"] * bool(new_tags)
+            if r.org_id is not None:
+                here = [j for j in jobs[pid] if j.organisation_id == r.org_id]
+                title = r.values.get("job_title")
+                if not here:
+                    # They have moved: the file names their organisation now.
+                    for j in jobs[pid]:
+                        end = max(self.today, j.start_date or self.today)
+                        job_ends.append({"_id": j.id, "end_date": end, "updated_at": now})
+                    job_rows.append(self._job(pid, r))
+                    fields.append("organisation")
+                elif title and here[0].title != title:
+                    job_titles.append({"_id": here[0].id, "title": title, "updated_at": now})
+                    if "job_title" not in fields:
+                        fields.append("job_title")
+            if not fields:
+                outcomes.append((r.row, "unchanged", pid, r.name, ()))
+                continue
+            changed["updated_at"] = now
+            changed["_id"] = pid
+            updates[tuple(sorted(changed))].append(changed)
+            audit_updated.append((pid, {"import": self.file, "fields": fields}))
+            outcomes.append((r.row, "update", pid, r.name, fields))
+
+        table = cast(Table, Person.__table__)
+        for keys, params_list in updates.items():
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values(
+                    version=table.c.version + 1,
+                    **{k: bindparam(k) for k in keys if k != "_id"},
+                )
+            )
+            c.execute(stmt, params_list)
+        employment = cast(Table, Employment.__table__)
+        if job_ends:
+            c.execute(
+                update(employment)
+                .where(employment.c.id == bindparam("_id"))
+                .values(
+                    version=employment.c.version + 1,
+                    end_date=bindparam("end_date"),
+                    updated_at=bindparam("updated_at"),
+                ),
+                job_ends,
+            )
+        if job_titles:
+            c.execute(
+                update(employment)
+                .where(employment.c.id == bindparam("_id"))
+                .values(
+                    version=employment.c.version + 1,
+                    title=bindparam("title"),
+                    updated_at=bindparam("updated_at"),
+                ),
+                job_titles,
+            )
+        _insert(s, Employment, job_rows)
+        _insert(s, PersonEmail, email_rows)
+        _insert(s, PersonPhone, phone_rows)
+        _insert(s, person_tags, tag_rows)
+        audit_rows = _audit_rows(self.who, "person", "create", audit_new)
+        audit_rows += _audit_rows(self.who, "person", "update", audit_updated)
+        _insert(s, AuditEntry, audit_rows)
+        # The session hook only sees ORM objects: Core writes refresh search explicitly. New
+        # people have no document yet, so theirs are only inserted (what refresh_people
+        # would do after deleting nothing), through the quicker path.
+        _insert_search_documents(s, documents_for(s, new_ids))
+        refresh_people(s, [pid for pid, _ in audit_updated])
+        for outcome in sorted(outcomes):
+            self.tally.outcome(*outcome)
+
+    def _job(self, person_id: int, r: _PersonRow) -> dict[str, Any]:
+        now = utcnow()
+        return {
+            "person_id": person_id,
+            "organisation_id": r.org_id,
+            "title": r.values.get("job_title"),
+            "start_date": None,
+            "end_date": None,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
+# -- organisations ------------------------------------------------------------------------------
+_ORG_TEXT = (
+    "name",
+    "sector",
+    "org_type",
+    "region",
+    "website",
+    "ods_code",
+    "gss_code",
+    "client_status",
+    "owner",
+    "notes",
+)
+
+
+@dataclass(slots=True)
+class _OrganisationRow:
+    row: int
+    values: dict[str, Any]
+    tags: list[str]
+    handle: str | None
+    parent: str | None
+    parent_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.values["name"])
+
+    def keys(self) -> set[tuple[str, str]]:
+        keys = {("n", _name_key(self.name))}
+        for code in ("ods_code", "gss_code"):
+            if self.values.get(code):
+                keys.add(("c", self.values[code]))
+        if self.handle:
+            keys.add(("h", self.handle.lower()))
+        return keys
+
+
+def _parse_organisation(row: int, raw: Mapping[str, str]) -> _OrganisationRow:
+    if "__refuse__" in raw:
+        raise ValidationError(raw["__refuse__"])
+    v = {k: _cell(x) for k, x in raw.items() if x and x.strip()}
+    if "name" not in v:
+        raise ValidationError("There is no organisation name in this row.", field="name")
+    if "code" in v:
+        code = v.pop("code").upper()
+        v.setdefault(_code_kind(code), code)
+    values: dict[str, Any] = {}
+    for name in _ORG_TEXT:
+        if name in v:
+            value = v[name]
+            if name in ("sector", "org_type", "client_status"):
+                value = _org_choice(name, value)
+            values[name] = clean_organisation_field(name, value)
+    handle = XHandle.parse(v["x_handle"]).value if "x_handle" in v else None
+    parent = limit_text(v.get("parent"), "Parent organisation", "parent", 200) or None
+    return _OrganisationRow(row, values, _tags(v.get("tags", "")), handle, parent)
+
+
+_SECTOR_WORDS = {
+    "health": "health_social_care",
+    "nhs": "health_social_care",
+    "social care": "health_social_care",
+    "health and social care": "health_social_care",
+    "local government": "local_government",
+    "local authority": "local_government",
+    "council": "local_government",
+}
+
+
+def _org_choice(name: str, value: str) -> str:
+    """Accept what people write in a spreadsheet: labels, and common words for a sector."""
+    text = fold(value).strip().replace("&", "and")
+    if name == "sector" and text in _SECTOR_WORDS:
+        return _SECTOR_WORDS[text]
+    enum: Any = {
+        "sector": None,
+        "org_type": OrganisationType,
+        "client_status": ClientStatus,
+    }[name]
+    underscored = text.replace(" ", "_").replace("-", "_").replace("/", "_")
+    if enum is not None and underscored in {m.value for m in enum}:
+        return underscored
+    if name == "sector":
+        return underscored if underscored else value
+    return value
+
+
+class _OrganisationImport(_Job):
+    entity = "organisations"
+
+    def process(self, batch: list[tuple[int, dict[str, str]]]) -> None:
+        rows: list[_OrganisationRow] = []
+        for row_number, raw in batch:
+            self.tally.rows += 1
+            try:
+                rows.append(_parse_organisation(row_number, raw))
+            except ValidationError as exc:
+                self.tally.refuse(row_number, exc.message, exc.field)
+        while rows:
+            rows = self._chunk(rows)
+
+    def _match(self, r: _OrganisationRow) -> int | None:
+        by_code = {
+            self.orgs.by_code[r.values[c]]
+            for c in ("ods_code", "gss_code")
+            if r.values.get(c) and r.values[c] in self.orgs.by_code
+        }
+        if len(by_code) > 1:
+            raise ValidationError(
+                "The ODS and GSS codes in this row belong to different organisations.",
+                field="ods_code",
+            )
+        match = next(iter(by_code), None)
+        if match is None and r.handle:
+            match = self.orgs.by_handle.get(r.handle.lower())
+        if match is None:
+            match = self.orgs.by_name_one(r.name)
+        for code in ("ods_code", "gss_code"):
+            new = r.values.get(code)
+            if not new:
+                continue
+            owner = self.orgs.by_code.get(new)
+            if match is not None and owner is not None and owner != match:
+                raise ValidationError(
+                    f"{self.orgs.names[owner]} already has the code {new}.", field=code
+                )
+            held = self.orgs.codes.get(match, {}).get(code) if match is not None else None
+            if held and held != new:
+                label = "ODS" if code == "ods_code" else "GSS"
+                raise ValidationError(
+                    f"{self.orgs.names[match or 0]} has the {label} code {held}, "
+                    f"not {new}; correct one of them first.",
+                    field=code,
+                )
+        return match
+
+    def _chunk(self, rows: list[_OrganisationRow]) -> list[_OrganisationRow]:
+        used: set[tuple[Any, ...]] = set()
+        accepted: list[tuple[_OrganisationRow, int | None]] = []
+        leftover: list[_OrganisationRow] = []
+        for i, r in enumerate(rows):
+            keys: set[tuple[Any, ...]] = set(r.keys())
+            parent_key = None
+            if r.parent:
+                parent_key = ("n", _name_key(r.parent))
+                # A parent made earlier in this chunk must be written before we look it up.
+                if parent_key in used or ("c", r.parent.upper()) in used:
+                    leftover = rows[i:]
+                    break
+            try:
+                match = self._match(r)
+                if r.parent:
+                    parent_id = self.orgs.by_code.get(r.parent.upper()) or self.orgs.by_name_one(
+                        r.parent
+                    )
+                    if parent_id is None:
+                        raise ValidationError(
+                            f"The parent organisation {r.parent!r} is not in the CRM; import it "
+                            "first or put it earlier in the file.",
+                            field="parent",
+                        )
+                    if parent_id == match:
+                        raise ValidationError(
+                            "An organisation cannot be its own parent.", field="parent"
+                        )
+                    r.parent_id = parent_id
+            except ValidationError as exc:
+                self.tally.refuse(r.row, exc.message, exc.field)
+                continue
+            if match is not None:
+                keys.add(("p", match))
+            if keys & used:
+                leftover = rows[i:]
+                break
+            used |= keys
+            accepted.append((r, match))
+        self._write(accepted)
+        return leftover
+
+    def _write(self, accepted: list[tuple[_OrganisationRow, int | None]]) -> None:
+        if not accepted:
+            return
+        outcomes: list[tuple[int, str, int, str, Any]] = []
+        s = self.session
+        now = utcnow()
+        matched = [m for _, m in accepted if m is not None]
+        current: dict[int, Any] = {}
+        tags: dict[int, set[int]] = defaultdict(set)
+        if matched:
+            columns = [getattr(Organisation, c) for c in _ORG_TEXT]
+            for row in s.execute(
+                select(
+                    Organisation.id, Organisation.parent_id, Organisation.x_account_id, *columns
+                ).where(Organisation.id.in_(matched))
+            ):
+                current[row.id] = row
+            for oid, tag_id in s.execute(
+                select(organisation_tags.c.organisation_id, organisation_tags.c.tag_id).where(
+                    organisation_tags.c.organisation_id.in_(matched)
+                )
+            ):
+                tags[oid].add(tag_id)
+        handles = [
+            r.handle
+            for r, m in accepted
+            if r.handle and (m is None or current[m].x_account_id is None)
+        ]
+        account_ids = _x_accounts_for(s, handles)
+        # An account linked to another organisation stays there.
+        taken = set(
+            s.scalars(
+                select(Organisation.x_account_id).where(
+                    Organisation.x_account_id.in_(list(account_ids.values()))
+                )
+            )
+        )
+        tag_ids = self.tags.ids_for(t for r, _ in accepted for t in r.tags)
+
+        new_rows = [r for r, m in accepted if m is None]
+        inserts = []
+        for r in new_rows:
+            params: dict[str, Any] = dict.fromkeys(_ORG_TEXT)
+            params["org_type"] = OrganisationType.OTHER.value
+            params["client_status"] = ClientStatus.PROSPECT.value
+            params.update(r.values)
+            account = account_ids.get(r.handle.lower()) if r.handle else None
+            params["x_account_id"] = account if account not in taken else None
+            if account is not None:
+                taken.add(account)
+            params["parent_id"] = r.parent_id
+            params.update(created_at=now, updated_at=now, version=1)
+            inserts.append(params)
+        new_ids = _insert_ids(s, Organisation, inserts)
+        tag_rows: list[dict[str, Any]] = []
+        audit_new: list[tuple[int, dict[str, Any]]] = []
+        audit_updated: list[tuple[int, dict[str, Any]]] = []
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        renamed: list[int] = []
+        for r, oid in zip(new_rows, new_ids, strict=True):
+            self.orgs.add(oid, r.name, r.values.get("ods_code"), r.values.get("gss_code"), r.handle)
+            tag_rows.extend({"organisation_id": oid, "tag_id": tag_ids[t.lower()]} for t in r.tags)
+            audit_new.append((oid, {"name": r.name, "import": self.file}))
+            outcomes.append((r.row, "create", oid, r.name, ()))
+        for r, match in accepted:
+            if match is None:
+                continue
+            cur = current[match]
+            changed: dict[str, Any] = {
+                k: v for k, v in r.values.items() if v is not None and getattr(cur, k) != v
+            }
+            if r.parent_id is not None and cur.parent_id != r.parent_id:
+                changed["parent_id"] = r.parent_id
+            if r.handle and cur.x_account_id is None:
+                account = account_ids.get(r.handle.lower())
+                if account is not None and account not in taken:
+                    changed["x_account_id"] = account
+                    taken.add(account)
+            new_tags = [t for t in r.tags if tag_ids[t.lower()] not in tags[match]]
+            tag_rows.extend(
+                {"organisation_id": match, "tag_id": tag_ids[t.lower()]} for t in new_tags
+            )
+            fields = list(changed) + ["tags"] * bool(new_tags)
+            if not fields:
+                outcomes.append((r.row, "unchanged", match, r.name, ()))
+                continue
+            if "name" in changed:
+                renamed.append(match)
+            self.orgs.add(
+                match,
+                r.name,
+                r.values.get("ods_code"),
+                r.values.get("gss_code"),
+                r.handle if "x_account_id" in changed else None,
+            )
+            changed["updated_at"] = now
+            changed["_id"] = match
+            updates[tuple(sorted(changed))].append(changed)
+            audit_updated.append((match, {"import": self.file, "fields": fields}))
+            outcomes.append((r.row, "update", match, r.name, fields))
+        table = cast(Table, Organisation.__table__)
+        for keys, params_list in updates.items():
+            s.execute(
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values(
+                    version=table.c.version + 1,
+                    **{k: bindparam(k) for k in keys if k != "_id"},
+                ),
+                params_list,
+            )
+        _insert(s, organisation_tags, tag_rows)
+        audit_rows = _audit_rows(self.who, "organisation", "create", audit_new)
+        audit_rows += _audit_rows(self.who, "organisation", "update", audit_updated)
+        _insert(s, AuditEntry, audit_rows)
+        for outcome in sorted(outcomes):
+            self.tally.outcome(*outcome)
+        if renamed:
+            # People's search documents carry their organisation's name.
+            refresh_people(
+                s,
+                s.scalars(
+                    select(Employment.person_id).where(Employment.organisation_id.in_(renamed))
+                ),
+            )

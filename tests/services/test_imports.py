@@ -1,0 +1,679 @@
+"""Importing people and organisations: the files people have, refusals, one transaction,
+re-import without duplicates, and the search index kept in step."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, text
+
+from crm.domain.errors import Cancelled, ValidationError
+from crm.domain.values import normalise_email, normalise_phone
+from crm.services import csvfiles
+from crm.services.imports import (
+    ImportOptions,
+    guess_mapping,
+    import_file,
+    normalise_email_fast,
+    normalise_phone_fast,
+    preview_import,
+    resolve_mapping,
+)
+from crm.services.organisations import OrganisationInput, add_organisation, get_organisation
+from crm.services.people import PersonInput, add_person, get_person, search_people
+from crm.storage.db import Database
+from crm.storage.models import (
+    AuditEntry,
+    Employment,
+    Organisation,
+    Person,
+    PersonEmail,
+    PersonSearch,
+    XAccount,
+)
+from tests.fixtures import contacts
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def counts(db: Database) -> dict[str, int]:
+    """Rows in every table that an import writes to."""
+    tables = [
+        "person",
+        "person_email",
+        "person_phone",
+        "person_tag",
+        "tag",
+        "employment",
+        "organisation",
+        "organisation_tag",
+        "x_account",
+        "person_search",
+        "audit_entry",
+    ]
+    with db.read() as s:
+        return {t: int(s.scalar(text(f"SELECT count(*) FROM {t}")) or 0) for t in tables}
+
+
+def person_named(db: Database, first: str, last: str) -> Any:
+    with db.read() as s:
+        pid = s.scalar(
+            select(Person.id).where(Person.first_name == first, Person.last_name == last)
+        )
+    assert pid is not None, f"{first} {last} was not imported"
+    return get_person(db, pid)
+
+
+def people_csv(tmp_path: Path, rows: list[list[str]], header: list[str] | None = None) -> Path:
+    header = header or ["First name", "Last name", "Email", "Organisation", "Job title"]
+    return contacts.write(tmp_path / "people.csv", contacts.csv_text(header, rows))
+
+
+# -- reading the files people have --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_each_encoding_keeps_accents(db: Database, tmp_path: Path, encoding: str) -> None:
+    path = contacts.outlook(tmp_path / f"outlook-{encoding}.csv", encoding=encoding)
+    preview = preview_import(path, "people")
+    assert preview.format is not None
+    assert preview.source == "Outlook"
+    report = import_file(db, path, "people")
+    assert (report.created, report.refused) == (2, 0), report.refusals
+    amelie = person_named(db, "Amélie", "Laurent")
+    assert amelie.job_title == "Chief Executive"
+    assert amelie.emails == ["amelie.laurent@example.org", "amelie@example.net"]
+    assert amelie.phones == ["+441274228300", "+447812345678"]
+    assert amelie.location == "Saltaire"
+    assert amelie.tags == ["Board", "NHS"]
+    assert amelie.notes is not None and "interim CFO from April — call back" in amelie.notes
+    assert "\n" in amelie.notes  # the quoted newline survived
+    assert amelie.employments[0].organisation == "Bradford District Care NHS Foundation Trust"
+    sean = person_named(db, "Seán", "O'Connor")
+    assert sean.job_title == "Strategic Director, Growth & Development"
+
+
+def test_encodings_are_detected(tmp_path: Path) -> None:
+    text_ = "Name,Note\r\nZoë Renée,café — naïve\r\n"
+    for encoding, expected in [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("utf-16", "utf-16"),
+        ("cp1252", "cp1252"),
+    ]:
+        path = contacts.write(tmp_path / f"{encoding}.csv", text_, encoding)
+        assert csvfiles.detect_format(path).encoding == expected
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_each_delimiter(db: Database, tmp_path: Path, delimiter: str) -> None:
+    path = contacts.outlook(tmp_path / "outlook.csv", encoding="utf-8", delimiter=delimiter)
+    fmt = csvfiles.detect_format(path)
+    assert fmt.delimiter == delimiter
+    report = import_file(db, path, "people")
+    assert report.created == 2
+    assert person_named(db, "Seán", "O'Connor").phones == ["+441612345000", "+447911123456"]
+
+
+def test_semicolon_file_with_commas_inside_fields(tmp_path: Path) -> None:
+    # Excel in much of Europe saves with semicolons; commas inside names must not fool us.
+    rows = [["Smith, Jones & Co", "Leeds, West Yorkshire", "x"]] * 5
+    path = contacts.write(
+        tmp_path / "semi.csv", contacts.csv_text(["Name", "Region", "Notes"], rows, ";")
+    )
+    assert csvfiles.detect_format(path).delimiter == ";"
+
+
+def test_linkedin_connections_skip_the_notes(db: Database, tmp_path: Path) -> None:
+    path = contacts.linkedin(tmp_path / "Connections.csv")
+    preview = preview_import(path, "people")
+    assert preview.source == "LinkedIn connections"
+    assert preview.format is not None and preview.format.skip_records == 3
+    assert preview.header == contacts.LINKEDIN_HEADER
+    assert preview.mapping == {
+        "first_name": 0,
+        "last_name": 1,
+        "linkedin_url": 2,
+        "email": 3,
+        "organisation": 4,
+        "job_title": 5,
+    }
+    assert preview.rows[0][0] == "Siobhán"
+    report = import_file(db, path, "people")
+    assert (report.created, report.refused) == (3, 0)
+    # Row numbers count the notes, as a spreadsheet shows them: the header is row 4.
+    assert [o.row for o in report.outcomes] == [5, 6, 7]
+    assert sorted(report.organisations_created) == [
+        "Leeds City Council",
+        "Leeds Teaching Hospitals NHS Trust",
+        "St George's University Hospitals NHS Foundation Trust",
+    ]
+    zoe = person_named(db, "Zoë", "Renée-Smith")
+    assert zoe.emails == []
+    assert zoe.linkedin_url == "https://www.linkedin.com/in/zoe-renee-smith"
+
+
+def test_google_contacts(db: Database, tmp_path: Path) -> None:
+    path = contacts.google(tmp_path / "contacts.csv")
+    preview = preview_import(path, "people")
+    assert preview.source == "Google Contacts"
+    header = contacts.GOOGLE_HEADER
+    assert preview.mapping["email"] == header.index("E-mail 1 - Value")
+    assert preview.mapping["email_2"] == header.index("E-mail 2 - Value")
+    assert preview.mapping["organisation"] == header.index("Organization Name")
+    assert preview.mapping["job_title"] == header.index("Organization Title")
+    assert preview.mapping["tags"] == header.index("Labels")
+    report = import_file(db, path, "people")
+    assert report.created == 1
+    priya = person_named(db, "Priya", "Raman")
+    assert priya.emails == ["priya.raman@example.org", "priya@example.net"]
+    assert priya.phones == ["+447812345679"]
+    assert priya.tags == ["Candidates"]  # Google's own "* myContacts" group is dropped
+    assert priya.job_title == "Head of HR"
+
+
+def test_outlook_title_is_not_the_job_title() -> None:
+    mapping = guess_mapping("people", contacts.OUTLOOK_HEADER)
+    assert mapping["job_title"] == contacts.OUTLOOK_HEADER.index("Job Title")
+    assert contacts.OUTLOOK_HEADER.index("Title") not in mapping.values()
+    assert mapping["email"] == contacts.OUTLOOK_HEADER.index("E-mail Address")
+    assert mapping["email_2"] == contacts.OUTLOOK_HEADER.index("E-mail 2 Address")
+    assert mapping["mobile"] == contacts.OUTLOOK_HEADER.index("Mobile Phone")
+
+
+def test_headerless_file_mapped_by_position(db: Database, tmp_path: Path) -> None:
+    rows = [
+        ["Bloggs", "Jo", "jo.bloggs@example.org", "Wakefield Council"],
+        ["Nguyen", "Thi", "thi.nguyen@example.org", "Wakefield Council"],
+    ]
+    path = contacts.write(tmp_path / "plain.csv", contacts.csv_text(None, rows, "\t"))
+    preview = preview_import(path, "people")
+    assert preview.format is not None and not preview.format.has_header
+    assert preview.header == ["Column 1", "Column 2", "Column 3", "Column 4"]
+    assert preview.mapping == {}
+    with pytest.raises(ValidationError, match="needs a mapping"):
+        import_file(db, path, "people", fmt=preview.format)
+    mapping = resolve_mapping(
+        "people",
+        preview.header,
+        {"last_name": "1", "first_name": "2", "email": "3", "organisation": "4"},
+        guess=False,
+    )
+    report = import_file(db, path, "people", mapping=mapping, fmt=preview.format)
+    assert (report.created, report.refused) == (2, 0)
+    assert [o.row for o in report.outcomes] == [1, 2]
+    assert person_named(db, "Jo", "Bloggs").emails == ["jo.bloggs@example.org"]
+
+
+def test_mapping_by_header_name_and_errors() -> None:
+    header = ["Forename", "Family", "Work email"]
+    mapping = resolve_mapping("people", header, {"last_name": "family"})
+    assert mapping == {"first_name": 0, "last_name": 1, "email": 2}
+    assert resolve_mapping("people", header, {"email": ""}) == {"first_name": 0}
+    with pytest.raises(ValidationError, match="not a field"):
+        resolve_mapping("people", header, {"shoe_size": "1"})
+    with pytest.raises(ValidationError, match="no column 'Phone'"):
+        resolve_mapping("people", header, {"phone": "Phone"})
+
+
+def test_a_full_name_column_is_split(db: Database, tmp_path: Path) -> None:
+    path = people_csv(
+        tmp_path,
+        [["Mary Jane Watson", "mj@example.org"], ["Cher", "cher@example.org"]],
+        header=["Name", "Email"],
+    )
+    report = import_file(db, path, "people")
+    assert report.created == 1
+    assert person_named(db, "Mary Jane", "Watson").emails == ["mj@example.org"]
+    assert report.refusals[0].row == 3 and "no last name" in report.refusals[0].reason
+
+
+# -- broken rows, dry runs, one transaction ------------------------------------------------------
+
+BROKEN = [
+    ["Good", "Person", "good@example.org", "Known Trust", "Director", "01/04/2026"],
+    ["Bad", "Email", "bad@@example", "Known Trust", "Director", ""],
+    ["Unknown", "Organisation", "unknown@example.org", "Nowhere Council", "Director", ""],
+    ["X" * 101, "Overlong", "long@example.org", "Known Trust", "Director", ""],
+    ["Bad", "Date", "date@example.org", "Known Trust", "Director", "31/02/2026"],
+    ["Also", "Good", "also@example.org", "", "", "today"],
+]
+BROKEN_HEADER = ["First name", "Last name", "Email", "Organisation", "Job title", "Available from"]
+
+
+@pytest.fixture
+def broken_csv(tmp_path: Path) -> Path:
+    return contacts.write(tmp_path / "broken.csv", contacts.csv_text(BROKEN_HEADER, BROKEN))
+
+
+def test_broken_rows_are_refused_with_row_and_reason(any_db: Database, broken_csv: Path) -> None:
+    add_organisation(any_db, OrganisationInput(name="Known Trust"))
+    options = ImportOptions(new_organisations="refuse")
+    report = import_file(any_db, broken_csv, "people", options=options)
+    assert report.committed
+    assert (report.created, report.refused) == (2, 4)
+    reasons = {r.row: r for r in report.refusals}
+    assert set(reasons) == {3, 4, 5, 6}
+    assert "not a valid email address" in reasons[3].reason and reasons[3].field == "email"
+    assert "'Nowhere Council' is not an organisation" in reasons[4].reason
+    assert "too long" in reasons[5].reason and reasons[5].field == "first_name"
+    assert "Available from" in reasons[6].reason and "not a date" in reasons[6].reason
+    assert person_named(any_db, "Good", "Person").available_from is not None
+
+
+def test_unknown_organisations_are_created_and_reported(db: Database, broken_csv: Path) -> None:
+    add_organisation(db, OrganisationInput(name="Known Trust"))
+    report = import_file(db, broken_csv, "people")
+    assert report.new_organisations == "create"
+    assert report.organisations_created == ["Nowhere Council"]
+    assert report.created == 3
+    with db.read() as s:
+        audit = s.scalars(
+            select(AuditEntry.changes).where(
+                AuditEntry.entity_type == "organisation", AuditEntry.action == "create"
+            )
+        ).all()
+    assert [a["name"] for a in audit] == ["Known Trust", "Nowhere Council"]
+
+
+def test_all_or_nothing_imports_nothing_when_a_row_is_refused(
+    db: Database, broken_csv: Path
+) -> None:
+    before = counts(db)
+    report = import_file(db, broken_csv, "people", options=ImportOptions(all_or_nothing=True))
+    assert not report.committed
+    assert report.refused == 3 and report.created == 3
+    assert counts(db) == before
+
+
+def test_dry_run_reports_exactly_and_changes_nothing(any_db: Database, broken_csv: Path) -> None:
+    add_organisation(any_db, OrganisationInput(name="Known Trust"))
+    before = counts(any_db)
+    dry = import_file(any_db, broken_csv, "people", options=ImportOptions(dry_run=True))
+    assert dry.dry_run and not dry.committed
+    assert counts(any_db) == before
+    real = import_file(any_db, broken_csv, "people")
+    assert real.committed
+    for name in ("created", "updated", "unchanged", "refused", "organisations_created"):
+        assert getattr(dry, name) == getattr(real, name), name
+    assert [(r.row, r.reason) for r in dry.refusals] == [(r.row, r.reason) for r in real.refusals]
+
+
+def big_csv(path: Path, rows: int) -> Path:
+    lines = [
+        [f"First{n}", f"Last{n}", f"person{n}@example.org", f"Trust {n % 7}", "Director"]
+        for n in range(rows)
+    ]
+    return contacts.write(
+        path,
+        contacts.csv_text(["First name", "Last name", "Email", "Organisation", "Job title"], lines),
+    )
+
+
+def test_cancel_leaves_nothing(any_db: Database, tmp_path: Path) -> None:
+    path = big_csv(tmp_path / "many.csv", 300)
+    before = counts(any_db)
+    seen: list[int] = []
+
+    def progress(rows: int, fraction: float) -> None:
+        assert 0.0 <= fraction <= 1.0
+        seen.append(rows)
+
+    with pytest.raises(Cancelled):
+        import_file(
+            any_db,
+            path,
+            "people",
+            options=ImportOptions(batch_size=50),
+            progress=progress,
+            cancel=lambda: len(seen) >= 3,
+        )
+    assert seen == [50, 100, 150]
+    assert counts(any_db) == before
+
+
+def test_an_error_mid_import_leaves_nothing(db: Database, tmp_path: Path) -> None:
+    path = big_csv(tmp_path / "many.csv", 300)
+    before = counts(db)
+
+    def progress(rows: int, fraction: float) -> None:
+        if rows >= 200:
+            raise OSError("the disk is full")
+
+    with pytest.raises(OSError):
+        import_file(db, path, "people", options=ImportOptions(batch_size=50), progress=progress)
+    assert counts(db) == before
+    # The search trigger set aside during the batch is back: later adds are searchable.
+    add_person(db, PersonInput("Later", "Added"))
+    assert [p.name for p in search_people(db, "later added")] == ["Later Added"]
+
+
+def test_a_killed_process_mid_import_leaves_nothing(db: Database, tmp_path: Path) -> None:
+    path = big_csv(tmp_path / "many.csv", 400)
+    before = counts(db)
+    url = db.url.render_as_string(hide_password=False)
+    db.dispose()
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from crm.storage.db import Database
+        from crm.services.imports import ImportOptions, import_file
+
+        def progress(rows, fraction):
+            if rows >= 200:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        import_file(Database({url!r}), {str(path)!r}, "people",
+                    options=ImportOptions(batch_size=50), progress=progress)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == -9, result.stderr
+    assert counts(db) == before
+    with db.read() as s:
+        assert s.scalar(text("PRAGMA integrity_check")) == "ok"
+        trigger = s.scalar(text("SELECT count(*) FROM sqlite_master WHERE name='person_search_ai'"))
+    assert trigger == 1
+
+
+# -- matching: re-import without duplicates ---------------------------------------------------------
+
+
+def test_reimport_is_idempotent(any_db: Database, tmp_path: Path) -> None:
+    path = contacts.outlook(tmp_path / "outlook.csv")
+    first = import_file(any_db, path, "people")
+    assert first.created == 2
+    after_first = counts(any_db)
+    again = import_file(any_db, path, "people")
+    assert (again.created, again.updated, again.unchanged, again.refused) == (0, 0, 2, 0)
+    assert again.organisations_created == []
+    after_second = counts(any_db)
+    # Only the import's own summary line is added.
+    assert after_second.pop("audit_entry") == after_first.pop("audit_entry") + 1
+    assert after_second == after_first
+
+
+def test_reimport_updates_what_changed(db: Database, tmp_path: Path) -> None:
+    path = people_csv(
+        tmp_path, [["Jo", "Bloggs", "jo@example.org", "Leeds City Council", "Head of HR"]]
+    )
+    import_file(db, path, "people")
+    jo = person_named(db, "Jo", "Bloggs")
+    path = people_csv(
+        tmp_path,
+        [["Jo", "Bloggs", "JO@example.org", "Leeds City Council", "Director of People"]],
+    )
+    report = import_file(db, path, "people")
+    assert (report.created, report.updated) == (0, 1)
+    assert report.outcomes[0].changes == ("job_title",)
+    again = get_person(db, jo.id)
+    assert again.version == jo.version + 1
+    assert again.job_title == "Director of People"
+    assert [e.title for e in again.employments] == ["Director of People"]
+    assert [p.name for p in search_people(db, "director people")] == ["Jo Bloggs"]
+
+
+def test_a_person_who_moved_gets_a_new_current_job(db: Database, tmp_path: Path) -> None:
+    path = people_csv(tmp_path, [["Jo", "Bloggs", "jo@example.org", "York Council", "CEO"]])
+    import_file(db, path, "people")
+    path = people_csv(tmp_path, [["Jo", "Bloggs", "jo@example.org", "Hull Council", "CEO"]])
+    report = import_file(db, path, "people")
+    assert report.outcomes[0].changes == ("organisation",)
+    jo = person_named(db, "Jo", "Bloggs")
+    assert [(e.organisation, e.is_current) for e in jo.employments] == [
+        ("Hull Council", True),
+        ("York Council", False),
+    ]
+    assert [p.name for p in search_people(db, "hull")] == ["Jo Bloggs"]
+
+
+def test_matching_by_handle_and_by_name_at_organisation(db: Database, tmp_path: Path) -> None:
+    org = add_organisation(db, OrganisationInput(name="Sheffield Health and Social Care NHS FT"))
+    add_person(db, PersonInput("Anna", "Kowalska", organisation_id=org))
+    path = people_csv(
+        tmp_path,
+        [
+            ["Anna", "Kowalska", "", "Sheffield Health and Social Care NHS FT", "", "@annak"],
+            ["Anna", "Kowalska", "", "Rotherham Council", "", ""],
+            ["Tom", "Reid", "", "", "", "https://x.com/TomReid"],
+            ["Thomas", "Reid", "tom@example.org", "", "", "@tomreid"],
+        ],
+        header=["First name", "Last name", "Email", "Organisation", "Job title", "Twitter"],
+    )
+    report = import_file(db, path, "people")
+    actions = [(o.row, o.action) for o in report.outcomes]
+    # Row 2 matches by name at the same organisation; row 3 is a namesake elsewhere; row 5
+    # matches row 4 (made earlier in this file) by X handle, whatever the case.
+    assert actions == [(2, "update"), (3, "create"), (4, "create"), (5, "update")]
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Person)) == 3
+        handles = sorted(s.scalars(select(XAccount.handle)))
+    assert handles == ["TomReid", "annak"]
+    tom = person_named(db, "Thomas", "Reid")
+    assert tom.x_account is not None and tom.x_account.handle == "TomReid"
+    assert tom.emails == ["tom@example.org"]
+
+
+def test_two_rows_for_one_person_in_the_same_file(db: Database, tmp_path: Path) -> None:
+    path = people_csv(
+        tmp_path,
+        [
+            ["Jo", "Bloggs", "jo@example.org", "", ""],
+            ["Jo", "Bloggs", "jo@example.org", "", "Director"],
+        ],
+    )
+    report = import_file(db, path, "people")
+    assert [o.action for o in report.outcomes] == ["create", "update"]
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(PersonEmail)) == 1
+
+
+def test_emails_of_two_different_people_are_refused(db: Database, tmp_path: Path) -> None:
+    add_person(db, PersonInput("A", "One", emails=["a@example.org"]))
+    add_person(db, PersonInput("B", "Two", emails=["b@example.org"]))
+    path = people_csv(
+        tmp_path,
+        [["A", "One", "a@example.org; b@example.org", "", ""]],
+    )
+    report = import_file(db, path, "people")
+    assert report.refused == 1 and "different people" in report.refusals[0].reason
+
+
+def test_import_writes_audit_entries(db: Database, tmp_path: Path) -> None:
+    path = contacts.linkedin(tmp_path / "Connections.csv")
+    import_file(db, path, "people")
+    with db.read() as s:
+        entries = s.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        s.expunge_all()
+    summary = [e for e in entries if e.entity_type == "import"]
+    assert len(summary) == 1
+    assert summary[0].who == "Test Recruiter"
+    assert summary[0].changes["created"] == 3 and summary[0].changes["file"] == "Connections.csv"
+    people = [e for e in entries if e.entity_type == "person"]
+    assert [e.action for e in people] == ["create"] * 3
+    assert all(e.changes == {"import": "Connections.csv"} for e in people)
+
+
+def test_imported_people_are_searchable(any_db: Database, tmp_path: Path) -> None:
+    import_file(any_db, contacts.linkedin(tmp_path / "Connections.csv"), "people")
+    assert [p.name for p in search_people(any_db, "siobhan")] == ["Siobhán Ó Briain"]
+    assert [p.name for p in search_people(any_db, "st georges")] == ["Kwame Mensah"]
+    assert [p.name for p in search_people(any_db, "kwame.mensah@example")] == ["Kwame Mensah"]
+    with any_db.read() as s:
+        assert s.scalar(select(func.count()).select_from(PersonSearch)) == 3
+
+
+# -- organisations -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_organisations_list(any_db: Database, tmp_path: Path, delimiter: str) -> None:
+    path = contacts.organisations(tmp_path / "trusts.csv", delimiter=delimiter)
+    preview = preview_import(path, "organisations")
+    assert preview.source == "NHS organisations (ODS codes)"
+    assert set(preview.mapping) == {"name", "ods_code", "sector", "org_type", "region", "website"}
+    report = import_file(any_db, path, "organisations")
+    assert (report.created, report.refused) == (3, 0), report.refusals
+    with any_db.read() as s:
+        org_id = s.scalar(select(Organisation.id).where(Organisation.ods_code == "RR8"))
+    assert org_id is not None
+    leeds = get_organisation(any_db, org_id)
+    assert leeds.sector == "health_social_care"
+    assert leeds.org_type == "nhs_trust"
+    assert leeds.website == "https://www.leedsth.nhs.uk"
+    again = import_file(any_db, path, "organisations")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+
+
+def test_organisations_match_on_code_and_refuse_conflicts(db: Database, tmp_path: Path) -> None:
+    add_organisation(db, OrganisationInput(name="Leeds Teaching Hospitals", ods_code="RR8"))
+    add_organisation(db, OrganisationInput(name="Kirklees Council", gss_code="E08000034"))
+    rows = [
+        ["Leeds Teaching Hospitals NHS Trust", "RR8", "", ""],  # renamed, same code
+        ["Kirklees Council", "", "E08000035", ""],  # a different GSS code: refused
+        ["Calderdale Council", "E08000033", "", "Kirklees Council"],  # code column holds GSS
+        ["West Yorkshire ICB", "QWO", "", "NHS England"],  # unknown parent: refused
+        ["Bad Code Trust", "R R8!", "", ""],
+    ]
+    path = contacts.write(
+        tmp_path / "orgs.csv", contacts.csv_text(["Name", "Code", "GSS code", "Parent"], rows)
+    )
+    report = import_file(db, path, "organisations")
+    assert [(o.row, o.action) for o in report.outcomes] == [(2, "update"), (4, "create")]
+    assert {r.row for r in report.refusals} == {3, 5, 6}
+    reasons = {r.row: r.reason for r in report.refusals}
+    assert "has the GSS code E08000034, not E08000035" in reasons[3]
+    assert "'NHS England' is not in the CRM" in reasons[5]
+    with db.read() as s:
+        calderdale = s.scalars(
+            select(Organisation).where(Organisation.gss_code == "E08000033")
+        ).one()
+        assert calderdale.parent is not None and calderdale.parent.name == "Kirklees Council"
+        renamed = s.scalars(select(Organisation).where(Organisation.ods_code == "RR8")).one()
+        assert renamed.name == "Leeds Teaching Hospitals NHS Trust"
+
+
+def test_renaming_an_organisation_refreshes_its_peoples_search(
+    db: Database, tmp_path: Path
+) -> None:
+    org = add_organisation(db, OrganisationInput(name="Old Name Trust", ods_code="ABC"))
+    add_person(db, PersonInput("Jo", "Bloggs", organisation_id=org))
+    path = contacts.write(
+        tmp_path / "o.csv", contacts.csv_text(["Name", "ODS code"], [["Brand New Trust", "ABC"]])
+    )
+    import_file(db, path, "organisations")
+    assert [p.name for p in search_people(db, "brand new")] == ["Jo Bloggs"]
+
+
+# -- vCards --------------------------------------------------------------------------------------
+
+
+def test_vcard_3_and_4(any_db: Database, tmp_path: Path) -> None:
+    path = contacts.write(tmp_path / "contacts.vcf", contacts.VCARD_30 + contacts.VCARD_40)
+    preview = preview_import(path, "people")
+    assert preview.file_type == "vcard" and len(preview.rows) == 3
+    report = import_file(any_db, path, "people")
+    assert (report.created, report.refused) == (2, 1)
+    assert report.refusals[0].row == 3 and "organisation" in report.refusals[0].reason
+    chidi = person_named(any_db, "Chidi", "Okafor")
+    assert chidi.emails == ["chidi.okafor@example.org", "chidi@example.net"]
+    assert chidi.phones == ["+447712345680"]
+    assert chidi.job_title == "Director of Adult Social Services"
+    assert chidi.x_account is not None and chidi.x_account.handle == "chidiokafor"
+    assert chidi.linkedin_url == "https://www.linkedin.com/in/chidi-okafor"
+    assert chidi.location == "Birmingham"
+    assert chidi.tags == ["ADASS", "Local Government"]
+    assert chidi.notes == "Met at the ADASS spring seminar, keen on interim roles\nfrom June."
+    assert chidi.employments[0].organisation == "Birmingham City Council"
+    siobhan = person_named(any_db, "Siobhán", "Ó Briain")
+    assert siobhan.phones == ["+447400123457"]
+    again = import_file(any_db, path, "people")
+    assert (again.created, again.unchanged) == (0, 2)
+
+
+def test_vcard_organisations(db: Database, tmp_path: Path) -> None:
+    path = contacts.write(tmp_path / "orgs.vcf", contacts.VCARD_40)
+    report = import_file(db, path, "organisations")
+    assert report.created == 2
+    with db.read() as s:
+        names = sorted(s.scalars(select(Organisation.name)))
+    assert names == ["Leeds City Council", "Leeds Teaching Hospitals NHS Trust"]
+
+
+def test_not_a_vcard(db: Database, tmp_path: Path) -> None:
+    path = contacts.write(tmp_path / "x.vcf", "hello\n")
+    with pytest.raises(ValidationError, match="no vCards"):
+        import_file(db, path, "people")
+
+
+# -- the fast normalisers agree with the real ones ----------------------------------------------
+
+_ATEXT = st.text(alphabet=st.sampled_from("abcXYZ019._-+'%"), min_size=1, max_size=12).filter(
+    lambda s: not s.startswith(".") and not s.endswith(".") and ".." not in s
+)
+_DOMAIN = st.lists(
+    st.text(alphabet=st.sampled_from("abz09-"), min_size=1, max_size=8), min_size=1, max_size=3
+).map(".".join)
+_TLD = st.sampled_from(["uk", "org", "net", "COM", "nhs", "test", "local", "x", "co"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(local=_ATEXT, domain=_DOMAIN, tld=_TLD)
+def test_fast_email_agrees(local: str, domain: str, tld: str) -> None:
+    address = f"{local}@{domain}.{tld}"
+    try:
+        expected: str | None = normalise_email(address)
+    except ValidationError:
+        expected = None
+    try:
+        got: str | None = normalise_email_fast(address)
+    except ValidationError:
+        got = None
+    assert got == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    prefix=st.sampled_from(["0", "+44", "+44 ", "0044", "+1 ", ""]),
+    digits=st.text(alphabet="0123456789", min_size=8, max_size=11),
+    spaces=st.booleans(),
+)
+def test_fast_phone_agrees(prefix: str, digits: str, spaces: bool) -> None:
+    number = prefix + (digits[:4] + " " + digits[4:] if spaces else digits)
+    try:
+        expected: str | None = normalise_phone(number)
+    except ValidationError:
+        expected = None
+    try:
+        got: str | None = normalise_phone_fast(number)
+    except ValidationError:
+        got = None
+    assert got == expected
+
+
+def test_export_neutralisation_is_undone_on_import(db: Database, tmp_path: Path) -> None:
+    path = people_csv(tmp_path, [["'=Jo", "'-Bloggs", "", "", "'@home"]])
+    import_file(db, path, "people")
+    jo = person_named(db, "=Jo", "-Bloggs")
+    assert jo.job_title == "@home"
+
+
+def test_employment_rows_match_person_rows(db: Database, tmp_path: Path) -> None:
+    import_file(db, contacts.linkedin(tmp_path / "Connections.csv"), "people")
+    with db.read() as s:
+        jobs = s.execute(select(Employment.person_id, Employment.title)).all()
+    assert len(jobs) == 3 and all(title for _, title in jobs)
