@@ -1,0 +1,456 @@
+"""The X settings page: where the token comes from (never the token itself), your own
+account, the API URL, the watch list, the schedule, and this month's requests.
+
+Keyring and network work runs through the app's TaskRunner; the page only shows results.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm import settings
+from crm.domain.errors import CredentialsError
+from crm.services import xlink
+from crm.services.views import XAccountView
+from crm.ui import errors
+from crm.ui.context import AppContext
+from crm.ui.formatting import fmt_ago, fmt_count
+from crm.ui.widgets import make_table, plain_label
+from crm.ui.x_sync import XSyncRunner
+from crm.x import credentials
+from crm.x.sync import SyncSelection
+
+log = logging.getLogger(__name__)
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class WatchListModel(QAbstractTableModel):
+    """Linked X accounts with a checkable "Watched" column (Vorta-style ``set_rows``)."""
+
+    WATCHED, HANDLE, NAME, KIND, FOLLOWERS, STATUS, SYNCED = range(7)
+    HEADERS = ("Watched", "Handle", "Linked to", "Kind", "Followers", "Status", "Last synced")
+    ROW_ROLE = Qt.ItemDataRole.UserRole
+    SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+    #: (account id, watched): the user ticked or unticked a row; the page saves it.
+    watch_toggled = Signal(int, bool)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[xlink.LinkedAccount] = []
+
+    def set_rows(self, rows: list[xlink.LinkedAccount]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def update_account(self, view: XAccountView) -> None:
+        for row, item in enumerate(self._rows):
+            if item.account.id == view.id:
+                self._rows[row] = xlink.LinkedAccount(view, item.kind, item.record_id, item.name)
+                self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == self.WATCHED:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        item = self._rows[index.row()]
+        a = item.account
+        column = index.column()
+        if role == self.ROW_ROLE:
+            return item
+        if role == Qt.ItemDataRole.CheckStateRole and column == self.WATCHED:
+            return Qt.CheckState.Checked if a.watched else Qt.CheckState.Unchecked
+        if role == self.SORT_ROLE:
+            return (
+                a.watched,
+                a.handle.lower(),
+                item.name.lower(),
+                item.kind,
+                a.followers_count or 0,
+                a.status,
+                a.last_synced_at.timestamp() if a.last_synced_at else 0.0,
+            )[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.STATUS:
+            return a.status_detail
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if column == self.HANDLE:
+            return "@" + a.handle
+        if column == self.NAME:
+            return item.name
+        if column == self.KIND:
+            return {"person": "Person", "organisation": "Organisation", "own": "You"}[item.kind]
+        if column == self.FOLLOWERS:
+            return fmt_count(a.followers_count, "—")
+        if column == self.STATUS:
+            return a.status.replace("_", " ")
+        if column == self.SYNCED:
+            return fmt_ago(a.last_synced_at)
+        return None
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if (
+            not index.isValid()
+            or index.column() != self.WATCHED
+            or role != Qt.ItemDataRole.CheckStateRole
+        ):
+            return False
+        checked = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2, True)
+        item = self._rows[index.row()]
+        self.watch_toggled.emit(item.account.id, checked)
+        return True
+
+
+class XSettingsPage(QWidget):
+    """Everything about X in one page. Call :meth:`refresh` when it is shown."""
+
+    #: The schedule changed (minutes, 0 = off): the window reloads its XSyncScheduler.
+    schedule_changed = Signal(int)
+
+    def __init__(
+        self, ctx: AppContext, runner: XSyncRunner | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.sync_runner = runner
+        self.setObjectName("XSettingsPage")
+        self._build()
+        self.refresh()
+
+    # -- building ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        layout = QVBoxLayout(body)
+
+        # Credentials
+        box = QGroupBox("API credentials")
+        form = QVBoxLayout(box)
+        self.credential_status = plain_label("", wrap=True)
+        self.credential_status.setAccessibleName("Credentials status")
+        self.credential_warning = plain_label("", "Warning", wrap=True)
+        self.token_edit = QLineEdit()
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit.setPlaceholderText("Paste a new bearer token to replace the stored one")
+        self.token_edit.setAccessibleName("New bearer token")
+        # A pasted secret must not linger in the system's undo history or be dragged out.
+        self.token_edit.setDragEnabled(False)
+        self.save_token = QPushButton("Save in keyring")
+        self.this_run = QPushButton("Use for this run only")
+        self.this_run.setToolTip("Keep the token in memory until the app closes; never stored")
+        self.clear_token = QPushButton("Clear stored token")
+        row = QHBoxLayout()
+        for button in (self.save_token, self.this_run, self.clear_token):
+            row.addWidget(button)
+        row.addStretch(1)
+        form.addWidget(self.credential_status)
+        form.addWidget(self.credential_warning)
+        form.addWidget(self.token_edit)
+        form.addLayout(row)
+        self.save_token.clicked.connect(self._save_token)
+        self.this_run.clicked.connect(self._use_for_this_run)
+        self.clear_token.clicked.connect(self._clear_token)
+        self.token_edit.returnPressed.connect(self._save_token)
+        layout.addWidget(box)
+
+        # Own account and API URL
+        box = QGroupBox("Your account and the API")
+        grid = QFormLayout(box)
+        self.own_edit = QLineEdit()
+        self.own_edit.setPlaceholderText("@yourhandle")
+        self.own_edit.setAccessibleName("Your own X handle")
+        self.own_status = plain_label("", "Muted", wrap=True)
+        self.own_save = QPushButton("Set")
+        own_row = QHBoxLayout()
+        own_row.addWidget(self.own_edit, 1)
+        own_row.addWidget(self.own_save)
+        grid.addRow("Your X account", own_row)
+        grid.addRow("", self.own_status)
+        self.own_save.clicked.connect(self._save_own)
+        self.own_edit.returnPressed.connect(self._save_own)
+        self.url_edit = QLineEdit()
+        self.url_edit.setAccessibleName("X API URL")
+        self.url_note = plain_label("", "Muted", wrap=True)
+        self.url_save = QPushButton("Save")
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.url_edit, 1)
+        url_row.addWidget(self.url_save)
+        grid.addRow("API URL", url_row)
+        grid.addRow("", self.url_note)
+        self.url_save.clicked.connect(self._save_url)
+        self.url_edit.returnPressed.connect(self._save_url)
+        layout.addWidget(box)
+
+        # Watch list
+        box = QGroupBox("Watch list")
+        watch = QVBoxLayout(box)
+        watch.addWidget(
+            plain_label(
+                "Watched accounts sync together, by the schedule or with 'Sync watched now'. "
+                "Every sync costs X API reads.",
+                "Muted",
+                wrap=True,
+            )
+        )
+        self.model = WatchListModel(self)
+        self.model.watch_toggled.connect(self._toggle_watch)
+        self.table = make_table("XWatchList", "Linked X accounts")
+        self.table.setModel(self.model)
+        self.table.setMinimumHeight(180)
+        watch.addWidget(self.table)
+        self.sync_watched = QPushButton("Sync watched now…")
+        self.sync_watched.setEnabled(self.sync_runner is not None)
+        self.sync_watched.clicked.connect(self._sync_watched)
+        sync_row = QHBoxLayout()
+        sync_row.addWidget(self.sync_watched)
+        sync_row.addStretch(1)
+        watch.addLayout(sync_row)
+        layout.addWidget(box)
+
+        # Schedule and usage
+        box = QGroupBox("Schedule and usage")
+        grid = QFormLayout(box)
+        self.schedule = QSpinBox()
+        self.schedule.setRange(0, 7 * 24 * 60)
+        self.schedule.setSingleStep(15)
+        self.schedule.setSpecialValueText("Never (sync only when asked)")
+        self.schedule.setSuffix(" minutes")
+        self.schedule.setAccessibleName("Sync the watch list every")
+        self.schedule_save = QPushButton("Save")
+        schedule_row = QHBoxLayout()
+        schedule_row.addWidget(self.schedule, 1)
+        schedule_row.addWidget(self.schedule_save)
+        grid.addRow("Sync watch list every", schedule_row)
+        self.schedule_save.clicked.connect(self._save_schedule)
+        self.budget = QSpinBox()
+        self.budget.setRange(0, 10_000_000)
+        self.budget.setSingleStep(1000)
+        self.budget.setSpecialValueText("No budget")
+        self.budget.setAccessibleName("Monthly request budget")
+        self.budget_save = QPushButton("Save")
+        budget_row = QHBoxLayout()
+        budget_row.addWidget(self.budget, 1)
+        budget_row.addWidget(self.budget_save)
+        grid.addRow("Warn past (requests a month)", budget_row)
+        self.budget_save.clicked.connect(self._save_budget)
+        self.usage = plain_label("", wrap=True)
+        self.usage.setAccessibleName("Requests this month")
+        grid.addRow("This month", self.usage)
+        layout.addWidget(box)
+        layout.addStretch(1)
+
+    # -- loading ----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload everything the page shows (credentials status, accounts, usage)."""
+        self._show_status(credentials.status())
+        url_env = os.environ.get(str(settings.OPTIONS["x_api_url"].env or ""))
+        self.url_edit.setText(xlink.get_api_url())
+        self.url_edit.setReadOnly(bool(url_env))
+        self.url_save.setEnabled(not url_env)
+        self.url_note.setText(
+            "Set by the CRM_X_API_URL environment variable."
+            if url_env
+            else "A company proxy or a local test server can stand in for X."
+        )
+        self.schedule.setValue(xlink.get_schedule_minutes())
+        self.budget.setValue(int(settings.get("x_monthly_request_budget") or 0))
+        self.ctx.read(
+            xlink.linked_accounts, on_done=self.model.set_rows, label="Loading X accounts"
+        )
+        self.ctx.read(xlink.x_usage, on_done=self._show_usage, label="Loading X usage")
+        self.ctx.read(xlink.get_own_account, on_done=self._show_own, label="Loading X account")
+
+    def _show_status(self, status: credentials.CredentialStatus) -> None:
+        self.credential_status.setText(status.text)
+        warning = status.warning
+        self.credential_warning.setText(warning or "")
+        self.credential_warning.setVisible(bool(warning))
+        self.this_run.setVisible(not status.backend_usable)
+        self.save_token.setEnabled(status.backend_usable)
+        self.clear_token.setEnabled(status.source is not credentials.CredentialSource.NONE)
+
+    def _show_usage(self, usage: xlink.XUsageView) -> None:
+        self.usage.setText(usage.text)
+
+    def _show_own(self, view: XAccountView | None) -> None:
+        if view is None:
+            self.own_edit.setText("")
+            self.own_status.setText("Not set: mentions between you and contacts are not synced.")
+            return
+        self.own_edit.setText("@" + view.handle)
+        detail = f" ({view.status_detail})" if view.status_detail else ""
+        self.own_status.setText(f"@{view.handle}: {view.status.replace('_', ' ')}{detail}")
+
+    # -- credentials --------------------------------------------------------------------------
+    def _take_token(self) -> str:
+        token = self.token_edit.text()
+        self.token_edit.clear()  # the secret leaves the widget at once
+        return token
+
+    def _save_token(self) -> None:
+        token = self._take_token()
+        if not token.strip():
+            errors.status("Paste a bearer token first.")
+            return
+        self.ctx.runner.run(
+            lambda: credentials.set_bearer_token(token),
+            self._token_saved,
+            self._credentials_failed,
+            label="Saving the X token",
+        )
+
+    def _token_saved(self, status: credentials.CredentialStatus) -> None:
+        self._show_status(status)
+        self.ctx.message.emit("X token stored in the keyring.")
+
+    def _credentials_failed(self, exc: BaseException) -> None:
+        self._show_status(credentials.status())
+        errors.show_error(exc, self)
+
+    def _use_for_this_run(self) -> None:
+        token = self._take_token()
+        try:
+            credentials.use_for_this_run(token)
+        except CredentialsError as exc:
+            errors.show_error(exc, self)
+            return
+        self._show_status(credentials.status())
+        self.ctx.message.emit("X token held in memory until the app closes.")
+
+    def _clear_token(self) -> None:
+        def clear() -> None:
+            self.ctx.runner.run(
+                credentials.clear, self._show_status, self._credentials_failed, label="Clearing"
+            )
+
+        errors.ask(
+            self,
+            "Clear the X token",
+            "Delete the stored X token (and user-context keys) from the keyring?",
+            "Clear",
+            clear,
+            destructive=True,
+        )
+
+    # -- own account, URL, schedule, budget -------------------------------------------------------
+    def _save_own(self) -> None:
+        handle = self.own_edit.text().strip()
+        db = self.ctx.db
+
+        def work() -> XAccountView | None:
+            if not handle:
+                xlink.clear_own_account(db)
+                return None
+            from crm.x.sync import make_gateway
+
+            try:
+                gateway = make_gateway(db)
+            except CredentialsError:
+                gateway = None  # stored unverified; a sync verifies it
+            return xlink.set_own_account(db, handle, gateway)
+
+        self.ctx.runner.run(
+            work, self._show_own, lambda exc: errors.show_error(exc, self), write=True
+        )
+
+    def _save_url(self) -> None:
+        try:
+            stored = xlink.set_api_url(self.url_edit.text())
+        except Exception as exc:
+            errors.show_error(exc, self)
+            return
+        self.url_edit.setText(stored)
+        self.ctx.message.emit(f"X API URL: {stored}")
+
+    def _save_schedule(self) -> None:
+        minutes = self.schedule.value()
+        try:
+            xlink.set_schedule_minutes(minutes)
+        except Exception as exc:
+            errors.show_error(exc, self)
+            return
+        self.schedule_changed.emit(minutes)
+        self.ctx.message.emit(
+            f"The watch list syncs every {minutes} minutes." if minutes else "Schedule off."
+        )
+
+    def _save_budget(self) -> None:
+        settings.set("x_monthly_request_budget", self.budget.value())
+        self.ctx.read(xlink.x_usage, on_done=self._show_usage)
+
+    # -- watch list -----------------------------------------------------------------------------
+    def _toggle_watch(self, account_id: int, watched: bool) -> None:
+        self.ctx.write(
+            xlink.set_watched,
+            account_id,
+            watched,
+            on_done=self.model.update_account,
+            on_error=lambda exc: errors.show_error(exc, self),
+            label="Saving the watch list",
+        )
+
+    def _sync_watched(self) -> None:
+        if self.sync_runner is not None:
+            self.sync_runner.confirm_and_sync(SyncSelection(watched=True), self)
+
+
+class XSettingsDialog(QDialog):
+    """The settings page in a window of its own (Settings → X…)."""
+
+    def __init__(
+        self, ctx: AppContext, runner: XSyncRunner | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("X settings")
+        self.setObjectName("XSettingsDialog")
+        self.resize(720, 640)
+        layout = QVBoxLayout(self)
+        self.page = XSettingsPage(ctx, runner, self)
+        layout.addWidget(self.page)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
