@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -328,9 +329,13 @@ def deletion_impact(db: Database, person_id: int) -> dict[str, int]:
 
 
 # -- reading ------------------------------------------------------------------------------
-def _summaries(session: Session, ids: Sequence[int]) -> list[PersonSummary]:
-    if not ids:
-        return []
+_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+
+
+@cache
+def _summary_statement() -> Select[Any]:
+    """Rows of the people table for ``:ids``: built once, since building it costs more than
+    running it (the people list asks for a page of these on every search and scroll)."""
     current = (
         select(
             Employment.person_id,
@@ -344,17 +349,17 @@ def _summaries(session: Session, ids: Sequence[int]) -> list[PersonSummary]:
             .label("n"),
         )
         .join(Organisation, Organisation.id == Employment.organisation_id)
-        .where(Employment.end_date.is_(None), Employment.person_id.in_(ids))
+        .where(Employment.end_date.is_(None), Employment.person_id.in_(_IDS))
         .subquery()
     )
     last_contact = (
         select(interaction_people.c.person_id, func.max(Interaction.occurred_at).label("last_at"))
         .join(Interaction, Interaction.id == interaction_people.c.interaction_id)
-        .where(interaction_people.c.person_id.in_(ids))
+        .where(interaction_people.c.person_id.in_(_IDS))
         .group_by(interaction_people.c.person_id)
         .subquery()
     )
-    rows = session.execute(
+    return (
         select(
             Person.id,
             Person.first_name,
@@ -374,8 +379,14 @@ def _summaries(session: Session, ids: Sequence[int]) -> list[PersonSummary]:
         .outerjoin(current, and_(current.c.person_id == Person.id, current.c.n == 1))
         .outerjoin(XAccount, XAccount.id == Person.x_account_id)
         .outerjoin(last_contact, last_contact.c.person_id == Person.id)
-        .where(Person.id.in_(ids))
-    ).all()
+        .where(Person.id.in_(_IDS))
+    )
+
+
+def _summaries(session: Session, ids: Sequence[int]) -> list[PersonSummary]:
+    if not ids:
+        return []
+    rows = session.execute(_summary_statement(), {"ids": list(ids)}).all()
     to_utc = UTCDateTime().process_result_value
     dialect = session.get_bind().dialect
     by_id = {
