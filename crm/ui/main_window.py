@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
 
         sidebar = QWidget()
         sidebar.setObjectName("Sidebar")
-        sidebar.setFixedWidth(200)
+        sidebar.setFixedWidth(184)
         side = QVBoxLayout(sidebar)
         side.setContentsMargins(0, 0, 0, 8)
         side.setSpacing(4)
@@ -128,6 +128,8 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setObjectName("NavList")
         self.nav.setAccessibleName("Navigation")
+        # Focus would make the list pick a row by itself; Ctrl+1..3 reach these instead.
+        self.nav.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for i, (key, label) in enumerate(NAV):
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, key)

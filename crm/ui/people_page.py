@@ -122,7 +122,7 @@ class PeoplePage(QWidget):
             self.sector_combo.addItem(sector.label, sector.value)
         self.org_combo = QComboBox()
         self.org_combo.setAccessibleName("Organisation filter")
-        self.org_combo.setMinimumWidth(220)
+        self.org_combo.setMinimumWidth(180)
         self.org_combo.setMaxVisibleItems(20)
         self.org_combo.addItem("All organisations", None)
         self.tag_edit = QLineEdit()
@@ -130,11 +130,12 @@ class PeoplePage(QWidget):
         self.tag_edit.setAccessibleName("Tag filter")
         self.tag_edit.setClearButtonEnabled(True)
         self.tag_edit.setMaximumWidth(140)
+        self.tag_edit.setMinimumWidth(80)
         self.available_spin = QSpinBox()
         self.available_spin.setAccessibleName("Available within weeks")
         self.available_spin.setRange(0, 104)
-        self.available_spin.setSpecialValueText("Available: any time")
-        self.available_spin.setPrefix("Available within ")
+        self.available_spin.setSpecialValueText("Available any time")
+        self.available_spin.setPrefix("Within ")
         self.available_spin.setSuffix(" weeks")
         self.available_spin.setToolTip("Candidates available within this many weeks")
         self.clear_button = QPushButton("Clear filters")
@@ -148,6 +149,12 @@ class PeoplePage(QWidget):
             self.clear_button,
         ):
             filters.addWidget(w)
+        for combo in (self.kind_combo, self.sector_combo, self.org_combo):
+            # Long organisation names must not make the window wider than the screen.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(10)
         filters.addStretch(1)
         self.header.body.addLayout(filters)
         self.org_matches = link_label("", self._on_link)

@@ -157,7 +157,7 @@ class PersonPage(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumWidth(360)
+        scroll.setMinimumWidth(300)
         box = QWidget()
         box.setObjectName("DetailsForm")
         column = QVBoxLayout(box)

@@ -200,7 +200,8 @@ def apply(app: QApplication, dark: bool | None = None) -> Colours:
         dark = system_prefers_dark()
     c = DARK if dark else LIGHT
     _current = c
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
     if forced:
         # Only a forced look is requested from Qt: a request would stop it following the system.
         hints = app.styleHints()
@@ -211,7 +212,9 @@ def apply(app: QApplication, dark: bool | None = None) -> Colours:
     if font.pointSizeF() < 9.5:
         font.setPointSizeF(9.5)
     app.setFont(font)
-    app.setStyleSheet(style_sheet(c))
+    sheet = style_sheet(c)
+    if app.styleSheet() != sheet:  # restyling every widget is slow; skip when unchanged
+        app.setStyleSheet(sheet)
     return c
 
 

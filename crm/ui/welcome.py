@@ -53,7 +53,7 @@ class Choice(QFrame):
     def __init__(self, title: str, text: str, button: str, primary: bool = False) -> None:
         super().__init__()
         self.setObjectName("Card")
-        self.setMinimumWidth(260)
+        self.setMinimumWidth(220)
         self.setMaximumWidth(320)
         column = QVBoxLayout(self)
         column.setContentsMargins(20, 18, 20, 18)

@@ -7,9 +7,11 @@ has finished by the time the next line of a test runs.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -35,8 +37,30 @@ class Sample:
     people: list[int]
 
 
+@pytest.fixture(scope="session")
+def _sample_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Sample]:
+    """The sample agency, built once through the services; each test gets a copy."""
+    path = tmp_path_factory.mktemp("ui-sample") / "sample.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CRM_USER", "Test Recruiter")
+        built = _build_sample(db)
+    db.dispose()
+    return path, built
+
+
 @pytest.fixture
-def sample(db: Database) -> Sample:
+def sample(db: Database, _sample_template: tuple[Path, Sample]) -> Sample:
+    """A copy of the sample agency in this test's own database file."""
+    path, built = _sample_template
+    assert db.sqlite_path is not None
+    db.dispose()
+    shutil.copyfile(path, db.sqlite_path)
+    return built
+
+
+def _build_sample(db: Database) -> Sample:
     leeds = add_organisation(
         db,
         OrganisationInput(
@@ -150,7 +174,6 @@ def window(qtbot, db: Database, sample: Sample) -> Iterator:  # type: ignore[no-
     w.show()
     qtbot.waitExposed(w)
     yield w
-    w.close()
 
 
 @pytest.fixture
@@ -162,4 +185,3 @@ def empty_window(qtbot, db: Database) -> Iterator:  # type: ignore[no-untyped-de
     qtbot.addWidget(w)
     w.show()
     yield w
-    w.close()

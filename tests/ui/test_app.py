@@ -1,0 +1,154 @@
+"""The window as a whole: first run, shortcuts in menus, settings, status bar, screenshots."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage, QKeySequence
+
+from crm.services.people import count_people
+from crm.storage.db import Database
+from crm.ui.errors import CrashDialog, show_error
+from crm.ui.workers import TaskRunner
+from tests.ui.conftest import Sample
+
+
+def test_empty_database_shows_the_welcome_page(empty_window) -> None:  # type: ignore[no-untyped-def]
+    w = empty_window
+    assert w.stack.currentWidget() is w.welcome_page
+    assert not w.welcome_page.importer.button.isEnabled() or w.import_action.isEnabled()
+    w.welcome_page.empty.button.click()
+    assert w.stack.currentWidget() is w.people_page
+    assert w.people_page.stack.currentWidget() is w.people_page.empty
+    assert w.people_page.empty.title.text() == "No people yet"
+
+
+def test_sample_data_goes_into_a_separate_demo_database(
+    empty_window, db: Database, isolated_home: Path
+) -> None:  # type: ignore[no-untyped-def]
+    w = empty_window
+    w.welcome_page.demo.button.click()
+    assert w.ctx.is_demo
+    assert w.ctx.db is not db
+    assert str(w.ctx.db.sqlite_path).endswith("demo.sqlite3")
+    assert Path(w.ctx.db.sqlite_path).parent == isolated_home / "data"
+    assert count_people(w.ctx.db) > 100
+    assert count_people(db) == 0  # the real database is untouched
+    assert "sample data" in w.db_label.text()
+    assert w.stack.currentWidget() is w.people_page
+    assert w.people_page.model.rowCount() == count_people(w.ctx.db)
+
+
+def test_status_bar_names_the_database(window, db: Database) -> None:  # type: ignore[no-untyped-def]
+    assert window.db_label.text() == db.describe()
+    assert "SQLite" in window.db_label.text()
+
+
+def test_main_actions_show_their_shortcuts(window) -> None:  # type: ignore[no-untyped-def]
+    assert window.log_action.shortcut() == QKeySequence("Ctrl+L")
+    assert "Ctrl+L" in window.log_action.toolTip()
+    assert "Ctrl+K" in window.find_action.toolTip()
+    assert window.new_person_action.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
+    assert window.find_in_list_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Find)
+    assert window.back_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Back)
+    for action in window.actions():
+        if not action.shortcut().isEmpty():
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            assert keys in action.toolTip(), action.text()
+    for widget in (
+        window.search,
+        window.nav,
+        window.people_page.table,
+        window.person_page.timeline.browser,
+    ):
+        assert widget.accessibleName()
+
+
+def test_ctrl_k_focuses_search_from_anywhere(qtbot, window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    window.open_record("person", sample.tom)
+    window.find_action.trigger()
+    assert window.focusWidget() is window.search
+    qtbot.keyClicks(window.search, "okafor")
+    assert window.stack.currentWidget() is window.people_page
+
+
+def test_column_layout_and_geometry_persist(
+    qtbot, db: Database, sample: Sample, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from crm.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    first = MainWindow(db, runner=TaskRunner(inline=True), settings=settings)
+    qtbot.addWidget(first)
+    first.show()
+    first.people_page.table.setColumnWidth(0, 333)
+    first.open_record("person", sample.tom)
+    first.person_page.splitter.setSizes([500, 700])
+    sizes = first.person_page.splitter.sizes()
+    first.close()
+    assert settings.value("window/geometry") is not None
+    # (The offscreen screen is 800x600, so the restored geometry itself is clamped.)
+    second = MainWindow(db, runner=TaskRunner(inline=True), settings=settings)
+    qtbot.addWidget(second)
+    second.show()
+    assert second.people_page.table.columnWidth(0) == 333
+    assert settings.value("splitters/person") is not None
+    assert sizes[0] > 0
+
+
+def test_errors_have_one_place(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    from crm.domain.errors import Cancelled, NotFoundError
+
+    box = show_error(NotFoundError("There is no person with id 99."), window)
+    assert box is not None and box.isVisible() and "id 99" in box.text()
+    box.close()
+    assert show_error(Cancelled(), window) is None
+    assert "Cancelled" in window.statusBar().currentMessage()
+    crash = show_error(ZeroDivisionError("bug"), window)
+    assert isinstance(crash, CrashDialog)
+    assert "ZeroDivisionError" in crash.details.toPlainText()
+    crash.close()
+
+
+def test_screenshot_command_renders_views(db: Database, sample: Sample, tmp_path: Path) -> None:
+    from crm.cli import main
+
+    url = str(db.url)
+    out = tmp_path / "person.png"
+    view = f"person:{sample.priya}"
+    assert (
+        main(["--database", url, "screenshot", str(out), "--view", view, "--size", "1100x700"]) == 0
+    )
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1100, 700)
+    assert main(["--database", url, "screenshot", str(out), "--view", "person:nobody"]) == 1
+
+
+def test_screenshot_command_in_dark(db: Database, sample: Sample, tmp_path: Path) -> None:
+    # A process of its own: switching the whole app to dark would restyle every widget the
+    # other tests left behind.
+    dark = tmp_path / "dark.png"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crm.cli",
+            "--database",
+            str(db.url),
+            "screenshot",
+            str(dark),
+            "--dark",
+            "--view",
+            "placements",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    pixel = QImage(str(dark)).pixelColor(5, 300)
+    assert pixel.lightness() < 80  # the sidebar is dark
