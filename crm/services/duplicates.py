@@ -1,0 +1,907 @@
+"""Finding and merging duplicate people and organisations.
+
+Likely duplicates are pairs that share an identifier (an email address, a phone number, a
+LinkedIn profile, a website) or have similar names at the same organisation (rapidfuzz).
+The recruiter reviews a pair side by side, chooses field by field, and merges: everything
+attached to the other record moves to the survivor, the other is deleted, and audit entries
+on both say what happened. Both records' versions are checked, so a merge never overwrites
+an edit someone saved while the recruiter was choosing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlparse
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.domain.errors import NotFoundError, ValidationError
+from crm.domain.values import fold, format_phone, search_words
+from crm.services import audit
+from crm.services.people import sort_name
+from crm.storage.db import Database
+from crm.storage.models import (
+    Employment,
+    Interaction,
+    Organisation,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    Placement,
+    interaction_people,
+    organisation_tags,
+)
+from crm.storage.search import refresh_people
+from crm.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+PERSON = "person"
+ORGANISATION = "organisation"
+NAME_THRESHOLD = 85
+SURNAME_THRESHOLD = 80  # with the very same first name: Smith and Smyth
+ORGANISATION_THRESHOLD = 92
+MAX_PAIRS = 1000
+
+SURVIVOR = "survivor"
+OTHER = "other"
+BOTH = "both"
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    """Two records that are probably one: ``score`` is 100 for a shared identifier."""
+
+    kind: str
+    first_id: int
+    first_name: str
+    first_detail: str
+    second_id: int
+    second_name: str
+    second_detail: str
+    reasons: tuple[str, ...]
+    score: int
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """One line of the side-by-side review."""
+
+    field: str
+    label: str
+    survivor: str
+    other: str
+    default: str  # "survivor", "other" or "both"
+    can_combine: bool = False
+
+    @property
+    def differs(self) -> bool:
+        return self.survivor != self.other
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    kind: str
+    survivor_id: int
+    survivor_version: int
+    survivor_name: str
+    other_id: int
+    other_version: int
+    other_name: str
+    fields: list[FieldChoice]
+    moves: dict[str, int] = field(default_factory=dict)
+
+
+# -- finding people ------------------------------------------------------------------------------
+def _compact(text: str | None) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold(text or ""))
+
+
+def _first_names_alike(a: Iterable[str], b: Iterable[str]) -> int:
+    best = 0
+    for x in a:
+        for y in b:
+            if not x or not y:
+                continue
+            if x == y:
+                return 100
+            short, long_ = sorted((x, y), key=len)
+            if len(short) >= 3 and long_.startswith(short):
+                best = max(best, 90)  # Jon and Jonathan, Chris and Christopher
+            else:
+                best = max(best, int(fuzz.ratio(x, y)))
+    return best
+
+
+@dataclass
+class _Candidate:
+    id: int
+    name: str
+    firsts: tuple[str, ...]
+    last: str
+
+
+def _name_pairs(people: list[_Candidate], threshold: int) -> Iterable[tuple[int, int, int, str]]:
+    """Pairs of people (at one organisation) whose names are alike: same or near surname and
+    same or near first name."""
+    by_last: dict[str, list[_Candidate]] = defaultdict(list)
+    for p in people:
+        by_last[p.last].append(p)
+    lasts = list(by_last)
+    for i, last in enumerate(lasts):
+        group = by_last[last]
+        for a_index, a in enumerate(group):
+            for b in group[a_index + 1 :]:
+                score = _first_names_alike(a.firsts, b.firsts)
+                if score >= threshold:
+                    yield a.id, b.id, score, "similar names at the same organisation"
+        # Surnames spelt a little differently (Smith, Smyth) with the very same first name.
+        others = lasts[i + 1 :]
+        if not others or len(last) < 4:
+            continue
+        for other_last, last_score, _ in process.extract(
+            last, others, scorer=fuzz.ratio, score_cutoff=SURNAME_THRESHOLD, limit=None
+        ):
+            for a in group:
+                for b in by_last[other_last]:
+                    if _first_names_alike(a.firsts, b.firsts) == 100:
+                        yield a.id, b.id, int(last_score), "similar names at the same organisation"
+
+
+def find_duplicate_people(
+    db: Database, *, threshold: int = NAME_THRESHOLD, limit: int = MAX_PAIRS
+) -> list[DuplicatePair]:
+    """Likely duplicate people, most certain first."""
+    found: dict[tuple[int, int], tuple[int, set[str]]] = {}
+
+    def note(a: int, b: int, score: int, reason: str) -> None:
+        key = (min(a, b), max(a, b))
+        old_score, reasons = found.get(key, (0, set()))
+        reasons.add(reason)
+        found[key] = (max(old_score, score), reasons)
+
+    with db.read() as session:
+        for label, column, owner in (
+            ("same email", func.lower(PersonEmail.email), PersonEmail.person_id),
+            ("same phone", PersonPhone.number, PersonPhone.person_id),
+        ):
+            groups = _shared(session, column, owner)
+            for value, ids in groups:
+                shown = format_phone(value) if label == "same phone" else value
+                for a, b in _pairs(ids):
+                    note(a, b, 100, f"{label} {shown}")
+        linkedin = func.lower(func.rtrim(Person.linkedin_url, "/"))
+        for value, ids in _shared(session, linkedin, Person.id, Person.linkedin_url.is_not(None)):
+            for a, b in _pairs(ids):
+                note(a, b, 100, f"same LinkedIn profile {value}")
+        # Similar names among the people currently at each organisation.
+        rows = session.execute(
+            select(
+                Employment.organisation_id,
+                Person.id,
+                Person.first_name,
+                Person.preferred_name,
+                Person.last_name,
+            )
+            .join(Person, Person.id == Employment.person_id)
+            .where(Employment.end_date.is_(None))
+            .order_by(Employment.organisation_id, Person.id)
+        )
+        by_org: dict[int, dict[int, _Candidate]] = defaultdict(dict)
+        for org_id, pid, first, preferred, last in rows:
+            by_org[org_id][pid] = _Candidate(
+                pid,
+                f"{first} {last}",
+                tuple(x for x in (_compact(first), _compact(preferred)) if x),
+                _compact(last),
+            )
+        for people in by_org.values():
+            if len(people) < 2:
+                continue
+            for a, b, score, reason in _name_pairs(list(people.values()), threshold):
+                note(a, b, score, reason)
+        ordered = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+        details = _person_labels(session, {i for key, _ in ordered for i in key})
+    return [
+        DuplicatePair(
+            PERSON,
+            a,
+            details[a][0],
+            details[a][1],
+            b,
+            details[b][0],
+            details[b][1],
+            tuple(sorted(reasons)),
+            score,
+        )
+        for (a, b), (score, reasons) in ordered
+        if a in details and b in details
+    ]
+
+
+def _shared(
+    session: Session, column: Any, owner: Any, *conditions: Any
+) -> list[tuple[str, list[int]]]:
+    """Values of ``column`` held by more than one owner, with the owners."""
+    dupes = (
+        select(column.label("value"))
+        .where(*conditions)
+        .group_by(column)
+        .having(func.count(func.distinct(owner)) > 1)
+        .subquery()
+    )
+    rows = session.execute(
+        select(column, owner).where(column.in_(select(dupes.c.value))).order_by(owner)
+    )
+    groups: dict[str, list[int]] = defaultdict(list)
+    for value, owner_id in rows:
+        if owner_id not in groups[value]:
+            groups[value].append(owner_id)
+    return list(groups.items())
+
+
+def _pairs(ids: list[int]) -> Iterable[tuple[int, int]]:
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            yield a, b
+
+
+def _person_labels(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    labels: dict[int, tuple[str, str]] = {}
+    orgs: dict[int, str] = {}
+    for pid, name in session.execute(
+        select(Employment.person_id, Organisation.name)
+        .join(Organisation, Organisation.id == Employment.organisation_id)
+        .where(Employment.person_id.in_(ids), Employment.end_date.is_(None))
+        .order_by(Employment.id)
+    ):
+        orgs.setdefault(pid, name)
+    for pid, first, preferred, last, title in session.execute(
+        select(
+            Person.id, Person.first_name, Person.preferred_name, Person.last_name, Person.job_title
+        ).where(Person.id.in_(ids))
+    ):
+        detail = ", ".join(x for x in (title, orgs.get(pid)) if x)
+        labels[pid] = (f"{preferred or first} {last}", detail)
+    return labels
+
+
+# -- finding organisations ------------------------------------------------------------------------
+# Words that say what kind of body an organisation is rather than which one it is.
+_GENERIC = {"nhs", "trust", "foundation", "ft", "the", "ltd", "limited", "plc", "and", "of"}
+
+
+def _core_name(name: str) -> str:
+    return " ".join(w for w in search_words(name) if w not in _GENERIC)
+
+
+def _domain(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = urlparse(url if "://" in url else "https://" + url).hostname or ""
+    host = host.lower().removeprefix("www.")
+    return host or None
+
+
+def find_duplicate_organisations(
+    db: Database, *, threshold: int = ORGANISATION_THRESHOLD, limit: int = MAX_PAIRS
+) -> list[DuplicatePair]:
+    """Likely duplicate organisations: same website, same name apart from words like "NHS
+    Trust", or names spelt nearly the same."""
+    found: dict[tuple[int, int], tuple[int, set[str]]] = {}
+
+    def note(a: int, b: int, score: int, reason: str) -> None:
+        key = (min(a, b), max(a, b))
+        old_score, reasons = found.get(key, (0, set()))
+        reasons.add(reason)
+        found[key] = (max(old_score, score), reasons)
+
+    with db.read() as session:
+        rows = session.execute(
+            select(
+                Organisation.id,
+                Organisation.name,
+                Organisation.website,
+                Organisation.ods_code,
+                Organisation.gss_code,
+                Organisation.org_type,
+            ).order_by(Organisation.id)
+        ).all()
+    names = {r.id: r.name for r in rows}
+    detail = {
+        r.id: ", ".join(x for x in (r.ods_code or r.gss_code, r.org_type.replace("_", " ")) if x)
+        for r in rows
+    }
+    by_domain: dict[str, list[int]] = defaultdict(list)
+    by_core: dict[str, list[int]] = defaultdict(list)
+    for r in rows:
+        domain = _domain(r.website)
+        if domain:
+            by_domain[domain].append(r.id)
+        core = _core_name(r.name)
+        if core:
+            by_core[core].append(r.id)
+    for domain, ids in by_domain.items():
+        for a, b in _pairs(ids):
+            note(a, b, 100, f"same website {domain}")
+    for ids in by_core.values():
+        for a, b in _pairs(ids):
+            note(a, b, 100, "same name apart from words like NHS or Trust")
+    # Near spellings, compared within blocks that share the first word of the core name.
+    blocks: dict[str, list[str]] = defaultdict(list)
+    for core in by_core:
+        blocks[core.split()[0]].append(core)
+    for cores in blocks.values():
+        for i, core in enumerate(cores):
+            others = cores[i + 1 :]
+            if not others:
+                continue
+            for other, score, _ in process.extract(
+                core, others, scorer=fuzz.ratio, score_cutoff=threshold, limit=None
+            ):
+                for a in by_core[core]:
+                    for b in by_core[other]:
+                        note(a, b, int(score), "similar names")
+    ordered = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+    return [
+        DuplicatePair(
+            ORGANISATION,
+            a,
+            names[a],
+            detail[a],
+            b,
+            names[b],
+            detail[b],
+            tuple(sorted(reasons)),
+            score,
+        )
+        for (a, b), (score, reasons) in ordered
+    ]
+
+
+# -- reviewing and merging people -------------------------------------------------------------------
+_PERSON_FIELDS: list[tuple[str, str]] = [
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("preferred_name", "Preferred name"),
+    ("job_title", "Job title"),
+    ("location", "Location"),
+    ("linkedin_url", "LinkedIn"),
+    ("owner", "Owner"),
+    ("is_client_contact", "Client contact"),
+    ("is_candidate", "Candidate"),
+    ("do_not_contact", "Do not contact"),
+    ("lawful_basis", "Lawful basis"),
+    ("consent_status", "Consent"),
+    ("consent_date", "Consent date"),
+    ("consent_source", "Consent source"),
+    ("available_from", "Available from"),
+    ("day_rate_expectation", "Day rate"),
+    ("day_rate_currency", "Currency"),
+    ("specialisms", "Specialisms"),
+    ("candidate_sectors", "Sectors"),
+    ("willing_to_travel", "Willing to travel"),
+    ("ir35_preference", "IR35 preference"),
+    ("notes", "Notes"),
+    ("x_account_id", "X account"),
+]
+# Fields whose two values can be kept together: text is joined, flags are or-ed (so a
+# do-not-contact on either record stays on), sector lists are united.
+_PERSON_COMBINABLE = {
+    "notes",
+    "specialisms",
+    "candidate_sectors",
+    "is_client_contact",
+    "is_candidate",
+    "do_not_contact",
+}
+_FLAGS = {"is_client_contact", "is_candidate", "do_not_contact"}
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _load_person(session: Session, person_id: int) -> Person:
+    person = session.scalars(
+        select(Person)
+        .where(Person.id == person_id)
+        .options(
+            selectinload(Person.emails),
+            selectinload(Person.phones),
+            selectinload(Person.employments),
+            selectinload(Person.tags),
+            selectinload(Person.x_account),
+        )
+    ).first()
+    if person is None:
+        raise NotFoundError(f"There is no person with id {person_id}.")
+    return person
+
+
+def _default_choice(name: str, mine: Any, theirs: Any, combinable: set[str]) -> str:
+    if name in _FLAGS and name in combinable and mine != theirs:
+        return BOTH  # yes on either record stays yes: above all, do-not-contact
+    if name in combinable and mine and theirs and mine != theirs:
+        return BOTH
+    if mine in (None, "", False) and theirs not in (None, "", False):
+        return OTHER
+    return SURVIVOR
+
+
+def person_merge_preview(db: Database, survivor_id: int, other_id: int) -> MergePreview:
+    """Both people's fields side by side, with a sensible choice for each, and what moves."""
+    if survivor_id == other_id:
+        raise ValidationError("Choose two different people to merge.")
+    with db.read() as session:
+        survivor = _load_person(session, survivor_id)
+        other = _load_person(session, other_id)
+        fields = []
+        for name, label in _PERSON_FIELDS:
+            mine, theirs = getattr(survivor, name), getattr(other, name)
+            if name == "x_account_id":
+                mine = "@" + survivor.x_account.handle if survivor.x_account else None
+                theirs = "@" + other.x_account.handle if other.x_account else None
+            fields.append(
+                FieldChoice(
+                    name,
+                    label,
+                    _shown(mine),
+                    _shown(theirs),
+                    _default_choice(name, mine, theirs, _PERSON_COMBINABLE),
+                    name in _PERSON_COMBINABLE,
+                )
+            )
+        moves = {
+            "emails": len(
+                {e.email.lower() for e in other.emails} - {e.email.lower() for e in survivor.emails}
+            ),
+            "phones": len({p.number for p in other.phones} - {p.number for p in survivor.phones}),
+            "employments": len(other.employments),
+            "tags": len({t.id for t in other.tags} - {t.id for t in survivor.tags}),
+            "interactions": _count(
+                session,
+                select(func.count())
+                .select_from(interaction_people)
+                .where(interaction_people.c.person_id == other_id),
+            ),
+            "placements": _count(
+                session,
+                select(func.count())
+                .select_from(Placement)
+                .where(
+                    (Placement.candidate_id == other_id) | (Placement.client_contact_id == other_id)
+                ),
+            ),
+        }
+        return MergePreview(
+            PERSON,
+            survivor.id,
+            survivor.version,
+            survivor.display_name,
+            other.id,
+            other.version,
+            other.display_name,
+            fields,
+            moves,
+        )
+
+
+def _count(session: Session, stmt: Any) -> int:
+    return int(session.scalar(stmt) or 0)
+
+
+def _combine(name: str, mine: Any, theirs: Any) -> Any:
+    if name in _FLAGS:
+        return bool(mine) or bool(theirs)
+    if name == "candidate_sectors":
+        sectors = [s for s in f"{mine or ''},{theirs or ''}".split(",") if s]
+        return ",".join(dict.fromkeys(sectors)) or None
+    if not mine or not theirs or mine == theirs:
+        return mine or theirs
+    separator = "\n\n" if name == "notes" else "; "
+    return f"{mine}{separator}{theirs}"
+
+
+def _check_choices(choices: Mapping[str, str], known: Iterable[str], combinable: set[str]) -> None:
+    allowed = set(known)
+    for name, choice in choices.items():
+        if name not in allowed:
+            raise ValidationError(f"{name} is not a field that can be chosen in a merge.")
+        if choice not in (SURVIVOR, OTHER, BOTH):
+            raise ValidationError(
+                f"Keep the survivor's value, the other's, or both; not {choice!r}."
+            )
+        if choice == BOTH and name not in combinable:
+            raise ValidationError(f"Only one {name.replace('_', ' ')} can be kept.")
+
+
+def merge_people(
+    db: Database,
+    survivor_id: int,
+    other_id: int,
+    choices: Mapping[str, str] | None = None,
+    *,
+    survivor_version: int | None = None,
+    other_version: int | None = None,
+) -> int:
+    """Merge ``other_id`` into ``survivor_id``; returns the survivor's new version.
+
+    ``choices`` maps a field to ``"survivor"``, ``"other"`` or ``"both"``; fields left out
+    take :func:`person_merge_preview`'s default. Every email, phone, tag, job, interaction,
+    placement (as candidate or client contact) and the X link move to the survivor; the other
+    person is deleted. Versions given are checked against both records.
+    """
+    if survivor_id == other_id:
+        raise ValidationError("Choose two different people to merge.")
+    choices = dict(choices or {})
+    _check_choices(choices, (n for n, _ in _PERSON_FIELDS), _PERSON_COMBINABLE)
+    try:
+        with db.session() as session:
+            survivor = _load_person(session, survivor_id)
+            other = _load_person(session, other_id)
+            audit.check_version(
+                session,
+                "person",
+                survivor_id,
+                survivor.version,
+                survivor_version,
+                survivor.display_name,
+            )
+            audit.check_version(
+                session, "person", other_id, other.version, other_version, other.display_name
+            )
+            other_name = other.display_name
+            taken: list[str] = []
+            for name, _label in _PERSON_FIELDS:
+                if name == "x_account_id":
+                    continue
+                mine, theirs = getattr(survivor, name), getattr(other, name)
+                choice = choices.get(name) or _default_choice(
+                    name, mine, theirs, _PERSON_COMBINABLE
+                )
+                if choice == OTHER:
+                    value = theirs
+                elif choice == BOTH:
+                    value = _combine(name, mine, theirs)
+                else:
+                    continue
+                if value != mine:
+                    setattr(survivor, name, value)
+                    taken.append(name)
+            if not survivor.first_name or not survivor.last_name:
+                raise ValidationError("The merged person needs a first and a last name.")
+            survivor.sort_name = sort_name(survivor.first_name, survivor.last_name)
+            x_choice = choices.get("x_account_id") or _default_choice(
+                "x_account_id", survivor.x_account_id, other.x_account_id, set()
+            )
+            unlinked_account: int | None = None
+            if other.x_account_id is not None:
+                account = other.x_account_id
+                other.x_account_id = None
+                session.flush()  # the link is unique: free it before giving it away
+                if x_choice == OTHER:
+                    unlinked_account = survivor.x_account_id
+                    survivor.x_account_id = account
+                    taken.append("x_account_id")
+                else:
+                    unlinked_account = account
+            moved = _move_person_things(session, survivor, other)
+            survivor.updated_at = utcnow()
+            session.flush()
+            session.expire(other)
+            session.delete(other)
+            session.flush()
+            audit.record(
+                session,
+                "person",
+                survivor_id,
+                "merge",
+                {
+                    "merged_person_id": other_id,
+                    "merged_name": other_name,
+                    "fields_from_merged": taken,
+                    "moved": moved,
+                    "x_account_left_unlinked": unlinked_account,
+                },
+            )
+            audit.record(session, "person", other_id, "merged_into", {"survivor_id": survivor_id})
+            refresh_people(session, [survivor_id])
+            session.flush()
+            log.info("Merged person #%d into #%d", other_id, survivor_id)
+            return survivor.version
+    except StaleDataError:
+        with db.read() as session:
+            raise audit.conflict(session, "person", survivor_id, "This person") from None
+
+
+def _move_person_things(session: Session, survivor: Person, other: Person) -> dict[str, int]:
+    moved: dict[str, int] = {}
+    have = {e.email.lower() for e in survivor.emails}
+    emails = [e for e in other.emails if e.email.lower() not in have]
+    for email in emails:
+        email.person = survivor
+    moved["emails"] = len(emails)
+    numbers = {p.number for p in survivor.phones}
+    phones = [p for p in other.phones if p.number not in numbers]
+    for phone in phones:
+        phone.person = survivor
+    moved["phones"] = len(phones)
+    tags = [t for t in other.tags if t not in survivor.tags]
+    survivor.tags.extend(tags)
+    moved["tags"] = len(tags)
+    jobs = 0
+    for job in list(other.employments):
+        twin = next(
+            (
+                mine
+                for mine in survivor.employments
+                if mine.organisation_id == job.organisation_id
+                and (
+                    (mine.end_date is None and job.end_date is None)
+                    or (mine.start_date, mine.end_date) == (job.start_date, job.end_date)
+                )
+            ),
+            None,
+        )
+        if twin is not None:
+            # The same job recorded twice: keep one, with a title if either had one.
+            if not twin.title and job.title:
+                twin.title = job.title
+            continue
+        job.person = survivor
+        jobs += 1
+    moved["employments"] = jobs
+    session.flush()
+    # Interactions with both keep one link; the rest move. Core: no objects to load.
+    shared = select(interaction_people.c.interaction_id).where(
+        interaction_people.c.person_id == survivor.id
+    )
+    result = session.execute(
+        update(interaction_people)
+        .where(
+            interaction_people.c.person_id == other.id,
+            interaction_people.c.interaction_id.not_in(shared),
+        )
+        .values(person_id=survivor.id)
+    )
+    moved["interactions"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    session.execute(delete(interaction_people).where(interaction_people.c.person_id == other.id))
+    placements = 0
+    for column in (Placement.candidate_id, Placement.client_contact_id):
+        result = session.execute(
+            update(Placement)
+            .where(column == other.id)
+            .values({column.key: survivor.id, "version": Placement.version + 1})
+            .execution_options(synchronize_session=False)
+        )
+        placements += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    moved["placements"] = placements
+    return moved
+
+
+# -- reviewing and merging organisations ----------------------------------------------------------
+_ORGANISATION_FIELDS: list[tuple[str, str]] = [
+    ("name", "Name"),
+    ("sector", "Sector"),
+    ("org_type", "Type"),
+    ("region", "Region"),
+    ("website", "Website"),
+    ("ods_code", "ODS code"),
+    ("gss_code", "GSS code"),
+    ("parent_id", "Parent organisation"),
+    ("client_status", "Client status"),
+    ("owner", "Owner"),
+    ("notes", "Notes"),
+    ("x_account_id", "X account"),
+]
+_ORGANISATION_COMBINABLE = {"notes"}
+
+
+def _load_organisation(session: Session, organisation_id: int) -> Organisation:
+    org = session.scalars(
+        select(Organisation)
+        .where(Organisation.id == organisation_id)
+        .options(
+            selectinload(Organisation.tags),
+            selectinload(Organisation.x_account),
+            selectinload(Organisation.parent),
+        )
+    ).first()
+    if org is None:
+        raise NotFoundError(f"There is no organisation with id {organisation_id}.")
+    return org
+
+
+def organisation_merge_preview(db: Database, survivor_id: int, other_id: int) -> MergePreview:
+    if survivor_id == other_id:
+        raise ValidationError("Choose two different organisations to merge.")
+    with db.read() as session:
+        survivor = _load_organisation(session, survivor_id)
+        other = _load_organisation(session, other_id)
+        fields = []
+        for name, label in _ORGANISATION_FIELDS:
+            mine, theirs = getattr(survivor, name), getattr(other, name)
+            shown_mine, shown_theirs = _shown(mine), _shown(theirs)
+            if name == "parent_id":
+                shown_mine = survivor.parent.name if survivor.parent else ""
+                shown_theirs = other.parent.name if other.parent else ""
+            elif name == "x_account_id":
+                shown_mine = "@" + survivor.x_account.handle if survivor.x_account else ""
+                shown_theirs = "@" + other.x_account.handle if other.x_account else ""
+            fields.append(
+                FieldChoice(
+                    name,
+                    label,
+                    shown_mine,
+                    shown_theirs,
+                    _default_choice(name, mine, theirs, _ORGANISATION_COMBINABLE),
+                    name in _ORGANISATION_COMBINABLE,
+                )
+            )
+
+        def count(column: Any) -> int:
+            return _count(session, select(func.count()).where(column == other_id))
+
+        moves = {
+            "employments": count(Employment.organisation_id),
+            "placements": count(Placement.organisation_id),
+            "interactions": count(Interaction.organisation_id),
+            "child_organisations": count(Organisation.parent_id),
+            "tags": len({t.id for t in other.tags} - {t.id for t in survivor.tags}),
+        }
+        return MergePreview(
+            ORGANISATION,
+            survivor.id,
+            survivor.version,
+            survivor.name,
+            other.id,
+            other.version,
+            other.name,
+            fields,
+            moves,
+        )
+
+
+def merge_organisations(
+    db: Database,
+    survivor_id: int,
+    other_id: int,
+    choices: Mapping[str, str] | None = None,
+    *,
+    survivor_version: int | None = None,
+    other_version: int | None = None,
+) -> int:
+    """Merge organisation ``other_id`` into ``survivor_id``; returns the survivor's version.
+
+    Jobs, placements, interactions, child organisations, tags and the X link move to the
+    survivor; the other organisation is deleted.
+    """
+    if survivor_id == other_id:
+        raise ValidationError("Choose two different organisations to merge.")
+    choices = dict(choices or {})
+    _check_choices(choices, (n for n, _ in _ORGANISATION_FIELDS), _ORGANISATION_COMBINABLE)
+    try:
+        with db.session() as session:
+            survivor = _load_organisation(session, survivor_id)
+            other = _load_organisation(session, other_id)
+            audit.check_version(
+                session,
+                "organisation",
+                survivor_id,
+                survivor.version,
+                survivor_version,
+                survivor.name,
+            )
+            audit.check_version(
+                session, "organisation", other_id, other.version, other_version, other.name
+            )
+            other_name = other.name
+            values: dict[str, Any] = {}
+            for name, _label in _ORGANISATION_FIELDS:
+                mine, theirs = getattr(survivor, name), getattr(other, name)
+                choice = choices.get(name) or _default_choice(
+                    name, mine, theirs, _ORGANISATION_COMBINABLE
+                )
+                if choice == OTHER:
+                    values[name] = theirs
+                elif choice == BOTH:
+                    values[name] = _combine(name, mine, theirs)
+            if values.get("parent_id") in (survivor_id, other_id):
+                values["parent_id"] = None
+            # Codes and the X link are unique: take them off the other record first.
+            for name in ("ods_code", "gss_code", "x_account_id"):
+                if name in values:
+                    setattr(other, name, None)
+            session.flush()
+            taken = []
+            for name, value in values.items():
+                if getattr(survivor, name) != value:
+                    setattr(survivor, name, value)
+                    taken.append(name)
+            moved = _move_organisation_things(session, survivor, other)
+            survivor.updated_at = utcnow()
+            session.flush()
+            session.expire(other)
+            session.delete(other)
+            session.flush()
+            audit.record(
+                session,
+                "organisation",
+                survivor_id,
+                "merge",
+                {
+                    "merged_organisation_id": other_id,
+                    "merged_name": other_name,
+                    "fields_from_merged": taken,
+                    "moved": moved,
+                },
+            )
+            audit.record(
+                session, "organisation", other_id, "merged_into", {"survivor_id": survivor_id}
+            )
+            people = session.scalars(
+                select(Employment.person_id).where(Employment.organisation_id == survivor_id)
+            )
+            refresh_people(session, people)
+            session.flush()
+            return survivor.version
+    except StaleDataError:
+        with db.read() as session:
+            raise audit.conflict(
+                session, "organisation", survivor_id, "This organisation"
+            ) from None
+
+
+def _move_organisation_things(
+    session: Session, survivor: Organisation, other: Organisation
+) -> dict[str, int]:
+    moved: dict[str, int] = {}
+    for label, model, column in (
+        ("employments", Employment, Employment.organisation_id),
+        ("placements", Placement, Placement.organisation_id),
+        ("interactions", Interaction, Interaction.organisation_id),
+    ):
+        result = session.execute(
+            update(model)
+            .where(column == other.id)
+            .values({column.key: survivor.id, "version": model.version + 1})
+            .execution_options(synchronize_session=False)
+        )
+        moved[label] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = session.execute(
+        update(Organisation)
+        .where(Organisation.parent_id == other.id, Organisation.id != survivor.id)
+        .values(parent_id=survivor.id, version=Organisation.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    moved["child_organisations"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if survivor.parent_id == other.id:
+        survivor.parent_id = other.parent_id if other.parent_id != survivor.id else None
+    tags = [t for t in other.tags if t not in survivor.tags]
+    survivor.tags.extend(tags)
+    moved["tags"] = len(tags)
+    session.execute(
+        delete(organisation_tags).where(organisation_tags.c.organisation_id == other.id)
+    )
+    return moved
