@@ -35,6 +35,9 @@ from crm.ui.quick_log import QuickLogDialog, open_quick_log
 from crm.ui.welcome import WelcomePage
 from crm.ui.widgets import plain_label
 from crm.ui.workers import TaskRunner
+from crm.ui.x_settings import XSettingsDialog
+from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus
+from crm.x.sync import SyncSelection
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,8 @@ class MainWindow(QMainWindow):
         self._history: list[tuple[str, int]] = []
         self._future: list[tuple[str, int]] = []
         self._current: tuple[str, int] = ("people", 0)
+        self.x_sync = XSyncRunner(self.ctx, self)
+        self.x_scheduler = XSyncScheduler(self.x_sync, self)
         self._build()
         self._build_menus()
         self._build_status()
@@ -212,6 +217,8 @@ class MainWindow(QMainWindow):
 
         self.people_page.new_button.clicked.connect(self.new_person)
         self.person_page.quick_log_requested.connect(self.quick_log)
+        self.person_page.sync_requested.connect(self.sync_current)
+        self.organisation_page.sync_requested.connect(self.sync_current)
         self.welcome_page.start_empty.connect(self.show_people)
         self.welcome_page.demo_opened.connect(self._demo_opened)
         self.back_button.clicked.connect(self.go_back)
@@ -300,6 +307,31 @@ class MainWindow(QMainWindow):
         self.back_button.setToolTip(self.back_action.toolTip())
         self.forward_button.setToolTip(self.forward_action.toolTip())
 
+        x_menu = bar.addMenu("&X")
+        self.sync_current_action = self._action(
+            x_menu,
+            "Sync &this record",
+            self.sync_current,
+            "Ctrl+Shift+Y",
+            "Fetch new tweets and follower counts for the person or organisation shown",
+        )
+        self.sync_watched_action = self._action(
+            x_menu,
+            "Sync &watched accounts…",
+            self.sync_watched,
+            "Ctrl+Shift+W",
+            "Fetch new tweets for every watched account (asks first, with the request count)",
+        )
+        self.cancel_sync_action = self._action(
+            x_menu, "&Cancel sync", self.x_sync.cancel, None, "Stop the X sync in progress"
+        )
+        self.cancel_sync_action.setEnabled(False)
+        self.x_sync.running_changed.connect(self.cancel_sync_action.setEnabled)
+        x_menu.addSeparator()
+        self._action(
+            x_menu, "X &settings…", self.x_settings, None, "Token, own account, watch list"
+        )
+
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
 
@@ -317,6 +349,8 @@ class MainWindow(QMainWindow):
         self.db_label = QLabel("")
         self.db_label.setAccessibleName("Open database")
         self.db_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.x_status = XSyncStatus(self.x_sync)
+        status.addPermanentWidget(self.x_status)
         status.addPermanentWidget(self.busy_label)
         status.addPermanentWidget(self.db_label)
         self.runner.busy_changed.connect(self._busy_changed)
@@ -514,6 +548,28 @@ class MainWindow(QMainWindow):
             org = self.organisation_page.organisation_id
         open_dialog(PlacementDialog(self.ctx, None, self, candidate=candidate, organisation_id=org))
 
+    # -- X ------------------------------------------------------------------------------------------
+    def sync_current(self) -> None:
+        page = self.stack.currentWidget()
+        if page is self.person_page and self.person_page.person_id is not None:
+            selection = SyncSelection(person_ids=(self.person_page.person_id,))
+        elif page is self.organisation_page and self.organisation_page.organisation_id is not None:
+            selection = SyncSelection(organisation_ids=(self.organisation_page.organisation_id,))
+        else:
+            self.show_message("Open a person or an organisation to sync their X account.")
+            return
+        self.x_sync.confirm_and_sync(selection, self)
+
+    def sync_watched(self) -> None:
+        self.x_sync.confirm_and_sync(SyncSelection(watched=True), self)
+
+    def x_settings(self) -> XSettingsDialog:
+        dialog = XSettingsDialog(self.ctx, self.x_sync, self)
+        dialog.page.schedule_changed.connect(lambda _m: self.x_scheduler.reload())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def import_contacts(self) -> None:
         self.show_message("Import is not available yet.")
 
@@ -548,6 +604,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
         self.show_message("Finishing background work…")
+        self.x_scheduler.timer.stop()
+        self.x_sync.cancel()
         self.runner.shutdown()
         errors.set_status_sink(None)
         event.accept()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -25,6 +25,7 @@ from crm.domain.enums import ClientStatus, Sector
 from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.services import placements as placement_service
+from crm.services import xlink
 from crm.services.timeline import organisation_timeline
 from crm.services.views import (
     OrganisationDetail,
@@ -56,6 +57,7 @@ from crm.ui.widgets import (
     restore_header,
     save_header,
 )
+from crm.ui.x_chart import FollowerChart
 
 log = logging.getLogger(__name__)
 
@@ -371,6 +373,8 @@ class XStats(QWidget):
 class OrganisationPage(QWidget):
     """One organisation: header, X stats, and tabs for its people, placements and activity."""
 
+    sync_requested = Signal()
+
     def __init__(
         self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
     ) -> None:
@@ -389,8 +393,14 @@ class OrganisationPage(QWidget):
         self.x_line = link_label("", self._on_link)
         self.header.body.addWidget(self.x_line)
         self.stats = XStats()
+        self.chart = FollowerChart()
+        self.chart.setFixedHeight(130)
+        self.chart.setMinimumWidth(280)
+        stats_row = QHBoxLayout()
+        stats_row.addWidget(self.stats, 0, Qt.AlignmentFlag.AlignTop)
+        stats_row.addWidget(self.chart, 1)
         self.header.body.addSpacing(4)
-        self.header.body.addWidget(self.stats)
+        self.header.body.addLayout(stats_row)
         edit = QPushButton("Edit…")
         edit.setAccessibleName("Edit organisation")
         edit.clicked.connect(self.edit)
@@ -532,9 +542,20 @@ class OrganisationPage(QWidget):
         if d.x_account is not None:
             handle = esc(d.x_account.handle)
             name = esc(d.x_account.display_name or "")
-            self.x_line.setText(f'<a href="https://x.com/{handle}">@{handle}</a> {name}')
+            self.x_line.setText(
+                f'<a href="https://x.com/{handle}">@{handle}</a> {name}'
+                ' · <a href="crm:sync">sync now</a>'
+            )
         self.x_line.setVisible(d.x_account is not None)
         self.stats.show_account(d.x_account)
+        self.chart.setVisible(d.x_account is not None)
+        if d.x_account is not None:
+            self.ctx.read(
+                xlink.follower_history,
+                d.x_account.id,
+                on_done=self.chart.set_snapshots,
+                label="Loading follower history",
+            )
         self.notes.setText(d.notes or "No notes.")
 
     def _open_from(self, view: QTableView, kind: str) -> None:
@@ -556,6 +577,9 @@ class OrganisationPage(QWidget):
             self.ctx.open(kind, entity_id)
 
     def _on_link(self, href: str) -> None:
+        if href == "crm:sync":
+            self.sync_requested.emit()
+            return
         if href.startswith("crm:"):
             parts = href.split(":")
             if len(parts) == 3 and parts[2].isdigit():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -26,6 +26,7 @@ from crm.domain.enums import IR35Preference, LawfulBasis
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.values import XHandle, format_phone
 from crm.services import people as people_service
+from crm.services import xlink
 from crm.services.timeline import person_timeline
 from crm.services.views import EmploymentView, PersonDetail
 from crm.storage.db import Database
@@ -60,17 +61,18 @@ from crm.ui.widgets import (
     plain_edit,
     plain_label,
 )
+from crm.ui.x_chart import FollowerChart
 
 log = logging.getLogger(__name__)
 
-#: The X engineer's service for linking handles; the field is read-only until it exists.
-HAS_XLINK = importlib.util.find_spec("crm.services.xlink") is not None
-
 
 def link_x_handle(db: Database, person_id: int, handle: str) -> None:
-    """Link (or with an empty handle, unlink) a person's X account through crm.services.xlink."""
-    module = importlib.import_module("crm.services.xlink")
-    module.link_x_account(db, person_id=person_id, handle=handle)
+    """Link (or, with an empty handle, unlink) a person's X account. Stored unverified: the
+    next sync looks it up, so saving needs no network."""
+    if handle:
+        xlink.link_x_account(db, person_id=person_id, handle=handle)
+    else:
+        xlink.unlink_x_account(db, person_id=person_id)
 
 
 class PersonPage(QWidget):
@@ -78,6 +80,7 @@ class PersonPage(QWidget):
 
     loaded = Signal(int)
     quick_log_requested = Signal()
+    sync_requested = Signal()
 
     def __init__(
         self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
@@ -141,6 +144,7 @@ class PersonPage(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(16, 12, 16, 8)
         self.timeline = TimelineView(self.ctx, person_timeline)
+        self.timeline.tweet_logging = True
         self.timeline.link_activated.connect(self._timeline_link)
         right_layout.addWidget(self.timeline)
         self.splitter.addWidget(right)
@@ -208,10 +212,8 @@ class PersonPage(QWidget):
         add("phones", "Phones", line_edit())
         add("location", "Location", line_edit())
         add("linkedin_url", "LinkedIn", line_edit())
-        x_edit = line_edit(placeholder="@handle")
-        if not HAS_XLINK:
-            x_edit.setReadOnly(True)
-            x_edit.setToolTip("Link X accounts with `crm x link` for now")
+        x_edit = line_edit(placeholder="@handle or x.com/handle")
+        x_edit.setToolTip("Link their X account; the next sync checks it with X")
         add("x_handle", "X handle", x_edit)
         add("tags", "Tags", line_edit(placeholder="comma between tags"))
         kinds = QWidget()
@@ -247,6 +249,12 @@ class PersonPage(QWidget):
         form.addRow("", dnc)
         self.fields["do_not_contact"] = dnc
         column.addLayout(form)
+
+        self.followers_title = plain_label("X followers", "SectionTitle")
+        self.followers_chart = FollowerChart()
+        self.followers_chart.setMaximumHeight(190)
+        column.addWidget(self.followers_title)
+        column.addWidget(self.followers_chart)
 
         column.addWidget(plain_label("Notes", "SectionTitle"))
         notes = plain_edit("", 110)
@@ -362,6 +370,7 @@ class PersonPage(QWidget):
             facts.append(
                 "synced " + esc(fmt_ago(x.last_synced_at)) if x.last_synced_at else "not synced yet"
             )
+            facts.append('<a href="crm:sync">sync now</a>')
             if x.status not in ("ok", "unverified"):
                 facts.append(f"<span style='color:red'>{esc(label_of(x.status))}</span>")
         self.facts_line.setText(" · ".join(facts))
@@ -379,6 +388,24 @@ class PersonPage(QWidget):
         self.warning.setVisible(p.do_not_contact)
         self._fill_form(p)
         self._fill_jobs(p.employments)
+        self._show_followers(p)
+
+    def _show_followers(self, p: PersonDetail) -> None:
+        has_account = p.x_account is not None
+        self.followers_title.setVisible(has_account)
+        self.followers_chart.setVisible(has_account)
+        if p.x_account is None:
+            self.followers_chart.clear()
+            return
+        generation = self._generation
+
+        def show(points: list[tuple[datetime, int]]) -> None:
+            if generation == self._generation:
+                self.followers_chart.set_snapshots(points)
+
+        self.ctx.read(
+            xlink.follower_history, p.x_account.id, on_done=show, label="Loading follower history"
+        )
 
     def _fill_form(self, p: PersonDetail) -> None:
         self.errors.clear()
@@ -609,6 +636,9 @@ class PersonPage(QWidget):
 
     # -- links and changes ----------------------------------------------------------------------
     def _on_link(self, href: str) -> None:
+        if href == "crm:sync":
+            self.sync_requested.emit()
+            return
         if href.startswith("crm:"):
             parts = href.split(":")
             if len(parts) == 3 and parts[2].isdigit():
@@ -619,8 +649,23 @@ class PersonPage(QWidget):
     def _timeline_link(self, kind: str, entity_id: int) -> None:
         if kind == "interaction":
             self.edit_interaction(entity_id)
+        elif kind == "logtweet":
+            self.log_tweet(entity_id)
         else:
             self.ctx.open(kind, entity_id)
+
+    def log_tweet(self, tweet_id: int) -> None:
+        """Keep a tweet in the record as a logged interaction with this person."""
+        if self.detail is None:
+            return
+        self.ctx.write(
+            xlink.log_tweet_as_interaction,
+            tweet_id,
+            self.detail.id,
+            on_done=lambda new_id: self.ctx.notify("interaction", int(new_id)),
+            on_error=lambda e: show_error(e, self),
+            label="Logging tweet",
+        )
 
     def edit_interaction(self, interaction_id: int) -> None:
         from crm.services.interactions import get_interaction

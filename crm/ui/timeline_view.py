@@ -88,7 +88,7 @@ def _day_heading(day: datetime) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
 
-def entry_html(entry: TimelineEntry) -> str:
+def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
     """One entry as HTML; every data string is escaped here."""
     c = theme.colours()
     when = local(entry.at)
@@ -119,6 +119,8 @@ def entry_html(entry: TimelineEntry) -> str:
         url = str(entry.extra.get("url") or "")
         if is_web_url(url):
             meta.append(f'<a href="{esc(url)}">Open on X</a>')
+        if tweet_logging:
+            meta.append(f'<a href="crm:logtweet:{entry.ref_id}">Log as interaction</a>')
     if entry.placement_id is not None:
         meta.append(f'<a href="crm:placement:{entry.placement_id}">Open placement</a>')
     text = linkify(entry.text)
@@ -142,7 +144,9 @@ def entry_html(entry: TimelineEntry) -> str:
     )
 
 
-def timeline_html(entries: list[TimelineEntry], more: bool, empty_text: str) -> str:
+def timeline_html(
+    entries: list[TimelineEntry], more: bool, empty_text: str, tweet_logging: bool = False
+) -> str:
     c = theme.colours()
     parts = [f"<div style='color:{c.text}'>"]
     if not entries:
@@ -158,7 +162,7 @@ def timeline_html(entries: list[TimelineEntry], more: bool, empty_text: str) -> 
                 f"<p style='color:{c.muted}; font-weight:600; margin-top:6px;"
                 f" margin-bottom:8px'>{esc(_day_heading(when))}</p>"
             )
-        parts.append(entry_html(entry))
+        parts.append(entry_html(entry, tweet_logging))
     if more:
         parts.append("<p align='center'><a href='crm:more'>Load older entries</a></p>")
     parts.append("</div>")
@@ -184,6 +188,8 @@ class TimelineView(QWidget):
         self._more = False
         self._generation = 0
         self.empty_text = "Nothing here yet. Log a call with Ctrl+L."
+        #: Offer "Log as interaction" under tweets (the person page does).
+        self.tweet_logging = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -280,13 +286,17 @@ class TimelineView(QWidget):
         self._entries = (self._entries + entries) if append else list(entries)
         self._more = len(entries) >= self.PAGE
         scroll = self.browser.verticalScrollBar().value() if append else 0
-        self.browser.setHtml(timeline_html(self._entries, self._more, self.empty_text))
+        self.browser.setHtml(
+            timeline_html(self._entries, self._more, self.empty_text, self.tweet_logging)
+        )
         self.browser.verticalScrollBar().setValue(scroll)
         self.loaded.emit(len(self._entries))
 
     def rerender(self) -> None:
         """Paint again (after a light/dark switch)."""
-        self.browser.setHtml(timeline_html(self._entries, self._more, self.empty_text))
+        self.browser.setHtml(
+            timeline_html(self._entries, self._more, self.empty_text, self.tweet_logging)
+        )
 
     def _on_anchor(self, url: QUrl) -> None:
         href = url.toString()

@@ -152,3 +152,17 @@ def test_screenshot_command_in_dark(db: Database, sample: Sample, tmp_path: Path
     assert result.returncode == 0, result.stderr
     pixel = QImage(str(dark)).pixelColor(5, 300)
     assert pixel.lightness() < 80  # the sidebar is dark
+
+
+def test_x_menu_is_wired(window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    from crm.ui.x_settings import XSettingsDialog
+
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus == ["File", "Edit", "View", "X", "Help"]
+    dialog = window.x_settings()
+    assert isinstance(dialog, XSettingsDialog) and dialog.isVisible()
+    dialog.close()
+    window.show_people()
+    window.sync_current()  # nothing open to sync: says so, does nothing
+    assert "Open a person" in window.statusBar().currentMessage()
+    assert not window.x_status.isVisible()

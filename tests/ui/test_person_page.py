@@ -167,3 +167,46 @@ def test_candidate_on_a_placement_cannot_be_deleted(window, sample: Sample) -> N
     )
     assert "placement" in box.text()
     box.close()
+
+
+def test_linking_an_x_handle_from_the_details_form(window, sample: Sample, db: Database) -> None:  # type: ignore[no-untyped-def]
+    page = open_person(window, sample.tom)
+    page.fields["x_handle"].setText("https://x.com/TomPatelYork")
+    page.save()
+    detail = get_person(db, sample.tom)
+    assert detail.x_account is not None and detail.x_account.handle == "TomPatelYork"
+    assert detail.x_account.status == "unverified"  # the next sync checks it with X
+    assert "@TomPatelYork" in page.facts_line.text()
+    assert page.followers_chart.isVisibleTo(window)
+    page.fields["x_handle"].setText("")
+    page.save()
+    assert get_person(db, sample.tom).x_account is None
+
+
+def test_a_tweet_can_be_logged_as_an_interaction(window, sample: Sample, db: Database) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from crm.services.interactions import interactions_for
+    from crm.services.xlink import link_x_account
+    from crm.storage.models import Tweet, XAccount
+
+    account = link_x_account(db, person_id=sample.tom, handle="TomPatelYork")
+    with db.session() as s:
+        s.get(XAccount, account.id).x_user_id = 4242  # type: ignore[union-attr]
+        s.add(
+            Tweet(
+                id=1_700_000_000_000_000_001,
+                account_id=account.id,
+                author_x_user_id=4242,
+                text="Great #NHS board today <script>alert(1)</script>",
+                created_at=datetime.now(UTC),
+            )
+        )
+    page = open_person(window, sample.tom)
+    tweet = next(e for e in page.timeline.entries if e.kind == "tweet")
+    assert "<script>alert(1)</script>" in page.timeline.browser.toPlainText()
+    assert f"crm:logtweet:{tweet.ref_id}" in page.timeline.browser.toHtml()
+    page._timeline_link("logtweet", tweet.ref_id)
+    logged = interactions_for(db, person_id=sample.tom)
+    assert len(logged) == 1 and "Great #NHS board" in logged[0].summary
+    assert any(e.kind == "interaction" for e in page.timeline.entries)
