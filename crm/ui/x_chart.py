@@ -76,7 +76,7 @@ class FollowerChart(QWidget):
 
         chart_page = QWidget()
         chart_layout = QVBoxLayout(chart_page)
-        chart_layout.setContentsMargins(0, 0, 0, 0)
+        chart_layout.setContentsMargins(4, 0, 4, 0)
         chart_layout.addWidget(self.view, 1)
         chart_layout.addWidget(self.summary)
         self.stack = QStackedLayout(self)
@@ -114,6 +114,7 @@ class FollowerChart(QWidget):
         high = max(n for _, n in self._points)
         pad = max(1.0, (high - low) * 0.1)
         self.y_axis.setRange(max(0.0, low - pad), high + pad)
+        self.y_axis.applyNiceNumbers()  # round ticks (8,000, not 7,913)
         self.stack.setCurrentIndex(1)
         text = f"{fmt_count(last)} followers on {local(last_at):%d %b %Y}"
         if len(self._points) > 1:

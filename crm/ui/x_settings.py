@@ -35,7 +35,7 @@ from crm.ui.formatting import fmt_ago, fmt_count
 from crm.ui.widgets import make_table, plain_label
 from crm.ui.x_sync import XSyncRunner
 from crm.x import credentials
-from crm.x.sync import SyncSelection
+from crm.x.sync import SyncSelection, optional_gateway
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ class XSettingsPage(QWidget):
         self.model.watch_toggled.connect(self._toggle_watch)
         self.table = make_table("XWatchList", "Linked X accounts")
         self.table.setModel(self.model)
-        self.table.setMinimumHeight(180)
+        self.table.setMinimumHeight(240)
         watch.addWidget(self.table)
         self.sync_watched = QPushButton("Sync watched now…")
         self.sync_watched.setEnabled(self.sync_runner is not None)
@@ -305,8 +305,11 @@ class XSettingsPage(QWidget):
         self.ctx.read(xlink.get_own_account, on_done=self._show_own, label="Loading X account")
 
     def _show_status(self, status: credentials.CredentialStatus) -> None:
-        self.credential_status.setText(status.text)
         warning = status.warning
+        text = status.text
+        if warning:
+            text = text.replace(warning, "").strip()  # the warning has its own, louder label
+        self.credential_status.setText(text)
         self.credential_warning.setText(warning or "")
         self.credential_warning.setVisible(bool(warning))
         self.this_run.setVisible(not status.backend_usable)
@@ -385,13 +388,8 @@ class XSettingsPage(QWidget):
             if not handle:
                 xlink.clear_own_account(db)
                 return None
-            from crm.x.sync import make_gateway
-
-            try:
-                gateway = make_gateway(db)
-            except CredentialsError:
-                gateway = None  # stored unverified; a sync verifies it
-            return xlink.set_own_account(db, handle, gateway)
+            # Without a token the handle is stored unverified; a sync verifies it.
+            return xlink.set_own_account(db, handle, optional_gateway(db))
 
         self.ctx.runner.run(
             work, self._show_own, lambda exc: errors.show_error(exc, self), write=True

@@ -148,6 +148,17 @@ def make_gateway(
     return XGateway(token, url, timeout, on_request=lambda: record_request(db), **options)
 
 
+def optional_gateway(db: Database) -> XGateway | None:
+    """A gateway when a token is at hand, else None: for linking, which without one stores
+    the handle unverified (a later sync verifies it). Never raises for a missing token or
+    an unusable keyring."""
+    try:
+        return make_gateway(db)
+    except CredentialsError as exc:
+        log.info("Linking without looking up the handle: %s", exc.message)
+        return None
+
+
 # --------------------------------------------------------------------------- own account
 
 
