@@ -227,6 +227,9 @@ class ConflictDialog(QDialog):
             self.table.setItem(row, 1, QTableWidgetItem(text))
         if not changes:
             self.table.hide()
+        self.table.setFixedHeight(
+            self.table.horizontalHeader().sizeHint().height() + 30 * max(len(changes), 1) + 4
+        )
         layout.addWidget(self.table)
         layout.addWidget(
             plain_label(
@@ -429,6 +432,7 @@ class FormDialog(QDialog):
         )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setToolTip("Save (Enter)")
+        self.save_button.setObjectName("Primary")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.extra_buttons = QHBoxLayout()

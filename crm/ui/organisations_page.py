@@ -393,14 +393,9 @@ class OrganisationPage(QWidget):
         self.x_line = link_label("", self._on_link)
         self.header.body.addWidget(self.x_line)
         self.stats = XStats()
-        self.chart = FollowerChart()
-        self.chart.setFixedHeight(130)
-        self.chart.setMinimumWidth(280)
-        stats_row = QHBoxLayout()
-        stats_row.addWidget(self.stats, 0, Qt.AlignmentFlag.AlignTop)
-        stats_row.addWidget(self.chart, 1)
         self.header.body.addSpacing(4)
-        self.header.body.addLayout(stats_row)
+        self.header.body.addWidget(self.stats)
+        self.chart = FollowerChart()
         edit = QPushButton("Edit…")
         edit.setAccessibleName("Edit organisation")
         edit.clicked.connect(self.edit)
@@ -462,6 +457,11 @@ class OrganisationPage(QWidget):
         self.tabs.addTab(self.placements_table, "Placements")
         self.tabs.addTab(activity, "Activity")
         self.tabs.addTab(notes_box, "Notes")
+        chart_box = QWidget()
+        chart_layout = QVBoxLayout(chart_box)
+        chart_layout.setContentsMargins(24, 16, 24, 16)
+        chart_layout.addWidget(self.chart)
+        self.x_tab = self.tabs.addTab(chart_box, "X followers")
         layout.addWidget(self.tabs, 1)
         ctx.changed.connect(self._on_changed)
 
@@ -548,7 +548,7 @@ class OrganisationPage(QWidget):
             )
         self.x_line.setVisible(d.x_account is not None)
         self.stats.show_account(d.x_account)
-        self.chart.setVisible(d.x_account is not None)
+        self.tabs.setTabVisible(self.x_tab, d.x_account is not None)
         if d.x_account is not None:
             self.ctx.read(
                 xlink.follower_history,

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMenu,
     QPushButton,
     QScrollArea,
@@ -433,6 +434,9 @@ class PersonPage(QWidget):
         f["lawful_basis"].setCurrentIndex(max(f["lawful_basis"].findData(p.lawful_basis), 0))
         f["do_not_contact"].setChecked(p.do_not_contact)
         f["notes"].setPlainText(p.notes or "")
+        for widget in f.values():
+            if isinstance(widget, QLineEdit):
+                widget.setCursorPosition(0)  # show the start of long values
         self.meta_line.setText(
             f"Added {fmt_date(p.created_at.date())} · last changed {fmt_ago(p.updated_at)}"
             + (f" · owner {p.owner}" if p.owner else "")

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -218,10 +218,11 @@ def notes_html(detail: PlacementDetail) -> str:
     parts = []
     for note in sorted(detail.notes, key=lambda n: n.created_at, reverse=True):
         parts.append(
-            "<div style='margin-bottom:12px'>"
-            f"<div style='color:{c.muted}; font-size:8.5pt'>{esc(note.author or 'unknown')} · "
-            f"{esc(fmt_datetime(note.created_at))}</div>"
-            f"<div style='color:{c.text}'>{linkify(note.text)}</div></div>"
+            "<table width='100%' cellspacing='0' cellpadding='0' style='margin-bottom:14px'>"
+            f"<tr><td style='color:{c.muted}; font-size:8.5pt'>"
+            f"{esc(note.author or 'unknown')} · {esc(fmt_datetime(note.created_at))}</td></tr>"
+            f"<tr><td style='color:{c.text}; padding-top:2px'>{linkify(note.text)}</td></tr>"
+            "</table>"
         )
     return "".join(parts)
 
@@ -259,58 +260,48 @@ class PlacementPage(QWidget):
             self.header.action_row.addWidget(b)
         layout.addWidget(self.header)
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter = splitter
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(24, 12, 24, 8)
-        top_layout.addWidget(plain_label("Extensions", "SectionTitle"))
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(24, 12, 24, 12)
+        column.setSpacing(8)
+        column.addWidget(plain_label("Extensions", "SectionTitle"))
         self.extensions_model: RecordTableModel[ExtensionView] = RecordTableModel(
             extension_columns(), parent=self
         )
         self.extensions_table, _ = record_table(
             "ExtensionsTable", "Extensions", self.extensions_model, self
         )
-        self.extensions_empty = plain_label("Not extended.", "Muted")
-        top_layout.addWidget(self.extensions_table)
-        top_layout.addWidget(self.extensions_empty)
-        splitter.addWidget(top)
-
-        bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(24, 8, 24, 12)
-        bottom_layout.addWidget(plain_label("Notes", "SectionTitle"))
+        self.extensions_empty = plain_label(
+            "Not extended. Extend… records a new end date, rate and reason.", "Muted"
+        )
+        column.addWidget(self.extensions_table)
+        column.addWidget(self.extensions_empty)
+        column.addSpacing(6)
+        column.addWidget(plain_label("Notes", "SectionTitle"))
         add_row = QHBoxLayout()
         self.note_edit = plain_edit("", 54)
         self.note_edit.setPlaceholderText("Add a note… (Ctrl+Enter saves)")
         self.note_edit.setAccessibleName("New note")
-        self.note_edit.setMaximumHeight(80)
+        self.note_edit.setMaximumHeight(72)
         self.add_note_button = QPushButton("Add note")
         self.add_note_button.setToolTip("Add the note (Ctrl+Enter)")
         self.add_note_button.clicked.connect(self.add_note)
         add_row.addWidget(self.note_edit, 1)
         add_row.addWidget(self.add_note_button, 0, Qt.AlignmentFlag.AlignTop)
-        bottom_layout.addLayout(add_row)
-        from PySide6.QtWidgets import QLabel
-
+        column.addLayout(add_row)
         general = QLabel()
         self.errors = FieldErrors(general)
         self.errors.add("text", self.note_edit, general)
-        bottom_layout.addWidget(general)
+        column.addWidget(general)
         self._submit = on_ctrl_enter(self.note_edit, self.add_note)
         self.notes_view = QTextBrowser()
         self.notes_view.setObjectName("Timeline")
         self.notes_view.setAccessibleName("Placement notes")
         self.notes_view.setOpenLinks(False)
         self.notes_view.anchorClicked.connect(lambda url: open_web_link(url.toString()))
-        bottom_layout.addWidget(self.notes_view, 1)
-        splitter.addWidget(bottom)
-        splitter.setSizes([220, 480])
-        if settings is not None:
-            state = settings.value("splitters/placement")
-            if state is not None:
-                splitter.restoreState(state)
-        layout.addWidget(splitter, 1)
+        self.notes_view.document().setDocumentMargin(10)
+        column.addWidget(self.notes_view, 1)
+        layout.addWidget(body, 1)
         ctx.changed.connect(self._on_changed)
 
     @property
@@ -358,6 +349,11 @@ class PlacementPage(QWidget):
             facts.append(esc(d.ir35))
         self.facts.setText(" · ".join(facts))
         self.extensions_model.set_rows(d.extensions)
+        # Tall enough for every extension (there are few), so the notes get the rest.
+        rows = len(d.extensions)
+        self.extensions_table.setFixedHeight(
+            self.extensions_table.horizontalHeader().sizeHint().height() + 28 * rows + 4
+        )
         self.extensions_table.setVisible(bool(d.extensions))
         self.extensions_empty.setVisible(not d.extensions)
         self.extend_button.setEnabled(d.status not in ("proposed", "cancelled"))
@@ -419,5 +415,4 @@ class PlacementPage(QWidget):
             self.open(entity_id)
 
     def save_state(self) -> None:
-        if self._settings is not None:
-            self._settings.setValue("splitters/placement", self.splitter.saveState())
+        pass

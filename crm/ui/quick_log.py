@@ -63,7 +63,7 @@ class QuickLogDialog(QDialog):
         self.person = person
         self.setObjectName("QuickLog")
         self.setWindowTitle("Log an interaction")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(780)
         outer = QVBoxLayout(self)
         outer.setSpacing(10)
 
@@ -139,6 +139,7 @@ class QuickLogDialog(QDialog):
             hint="now, yesterday 14:00, 26/11/2026 09:30",
         )
         self.notes = plain_edit("", 90)
+        self.notes.setMaximumHeight(130)
         self.notes.setPlaceholderText("Notes (optional)")
         add_field(form, self.errors, "body", "&Notes", self.notes)
         self.follow_up = line_edit()

@@ -116,7 +116,7 @@ class WelcomePage(QWidget):
             "Start empty",
         )
         for card in (self.demo, self.importer, self.empty):
-            row.addWidget(card)
+            row.addWidget(card, 1)  # equal widths
         row.addStretch(1)
         outer.addLayout(row)
         outer.addSpacing(18)

@@ -221,11 +221,14 @@ def add_field(
     error = QLabel()
     column.addWidget(error)
     if hint:
-        column.addWidget(plain_label(hint, "Muted"))
+        # An empty line edit shows the hint inside; one with a value shows it underneath.
+        if isinstance(widget, QLineEdit) and not widget.text():
+            if not widget.placeholderText():
+                widget.setPlaceholderText(hint)
+        else:
+            column.addWidget(plain_label(hint, "Muted"))
     errors.add(name, widget, error)
     widget.setAccessibleName(label.replace("&", ""))
-    if isinstance(widget, QLineEdit) and hint and not widget.placeholderText():
-        widget.setPlaceholderText(hint)
     form.addRow(label, box)
     return box
 
