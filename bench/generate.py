@@ -767,14 +767,15 @@ class _Loader:
 
 @contextmanager
 def _deferred_indexes(conn: Connection, tables: Iterable[str]) -> Iterator[None]:
-    """On SQLite, build the big tables' indexes and full-text indexes once, after loading.
+    """Build the loaded tables' indexes (and SQLite's full-text indexes) once, after loading.
 
     Creating an index over loaded rows is several times faster than keeping it up to date
-    row by row. Only secondary indexes and the triggers that feed FTS5 tables are set
-    aside; the schema's own SQL puts them back, so the result is the migrated schema.
+    row by row. Only secondary indexes (and on SQLite the triggers that feed FTS5 tables)
+    are set aside; the schema's own SQL puts them back, so the result is the migrated schema.
     """
-    if conn.dialect.name != "sqlite":
-        yield
+    if conn.dialect.name == "postgresql":
+        with _deferred_postgres_indexes(conn, list(tables)):
+            yield
         return
     fts = [
         name
@@ -804,6 +805,28 @@ def _deferred_indexes(conn: Connection, tables: Iterable[str]) -> Iterator[None]
     for name in sorted(fed):
         conn.exec_driver_sql(f'INSERT INTO "{name}"("{name}") VALUES (\'rebuild\')')
     log.info("indexes and full-text indexes built in %.1f s", time.perf_counter() - started)
+
+
+@contextmanager
+def _deferred_postgres_indexes(conn: Connection, tables: list[str]) -> Iterator[None]:
+    # Indexes that back a constraint (primary keys, unique) stay: foreign keys need them.
+    saved = conn.execute(
+        text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+            "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:tables) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+            "WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))"
+            "::regclass)"
+        ),
+        {"tables": tables},
+    ).all()
+    for name, _sql in saved:
+        conn.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    started = time.perf_counter()
+    for _name, sql in saved:
+        conn.execute(text(sql))
+    log.info("indexes built in %.1f s", time.perf_counter() - started)
 
 
 def _fill(conn: Connection, size: int, seed: int) -> dict[str, int]:
