@@ -105,6 +105,8 @@ class PeopleTableModel(QAbstractTableModel):
     """People by id, rows loaded lazily a page at a time through ``loader``."""
 
     PAGE = 100
+    #: Rows kept in memory; a long scroll through 100,000 people forgets the far ones.
+    CACHE_LIMIT = 10_000
     #: (column key, ascending): the view asked to sort; the page fetches sorted ids.
     sort_requested = Signal(str, bool)
 
@@ -130,6 +132,10 @@ class PeopleTableModel(QAbstractTableModel):
         if not keep_cache and len(self._cache) > 20_000:
             self._cache.clear()  # a long session should not keep every row it ever saw
         self.endResetModel()
+
+    @property
+    def cached_rows(self) -> int:
+        return len(self._cache)
 
     def prime(self, rows: Sequence[PersonSummary]) -> None:
         """Put rows already loaded (by a worker) into the cache."""
@@ -200,6 +206,10 @@ class PeopleTableModel(QAbstractTableModel):
         finally:
             self._loading = False
         self.pages_loaded += 1
+        if len(self._cache) > self.CACHE_LIMIT:
+            # Keep the neighbourhood of where the user is; scrolling back reloads the rest.
+            near = set(self._ids[max(0, start - 5 * self.PAGE) : start + 6 * self.PAGE])
+            self._cache = {i: r for i, r in self._cache.items() if i in near}
         for r in rows:
             self._cache[r.id] = r
 

@@ -129,3 +129,41 @@ def test_people_model_loads_pages_lazily(qtmodeltester, db, sample: Sample) -> N
     qtmodeltester.check(model)
     model.set_ids([])
     qtmodeltester.check(model)
+
+
+def test_first_page_arrives_before_the_whole_list(qtbot, db, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    from crm.ui.main_window import MainWindow
+    from crm.ui.workers import TaskRunner
+
+    window = MainWindow(db, runner=TaskRunner(inline=True), settings=None)
+    qtbot.addWidget(window)
+    page = window.people_page
+    page.model.PAGE = 3  # the sample has 8 people: three first, then all
+    seen: list[tuple[str, int, int]] = []
+    page.first_rows_ready.connect(lambda n: seen.append(("first", n, page.model.rowCount())))
+    page.results_ready.connect(lambda n: seen.append(("all", n, page.model.rowCount())))
+    page.refresh()
+    assert seen == [("first", 3, 3), ("all", 8, 8)]
+    assert page.count_label.text() == "8 people"
+    seen.clear()
+    assert window.set_search_text_now("") == 8
+    assert page.first_rows_ms <= page.last_search_ms
+
+
+def test_people_cache_stays_bounded_while_scrolling() -> None:
+    from crm.services.views import PersonSummary
+
+    def loader(ids):  # type: ignore[no-untyped-def]
+        return [
+            PersonSummary(i, f"Person {i}", None, None, None, False, True, None, None, None, None)
+            for i in ids
+        ]
+
+    model = PeopleTableModel(loader)
+    model.PAGE = 10
+    model.CACHE_LIMIT = 50
+    model.set_ids(list(range(1, 1001)))
+    for row in range(1000):
+        assert model.summary(row) is not None
+        assert model.cached_rows <= model.CACHE_LIMIT + 11 * model.PAGE
+    assert model.summary(0) is not None and model.summary(0).name == "Person 1"  # reloads
