@@ -1335,6 +1335,7 @@ class _PeopleImport(_Job):
     def __init__(self, session: Session, tally: _Tally, options: ImportOptions, file: str) -> None:
         super().__init__(session, tally, options, file)
         self.today = date.today()
+        self.org_accounts: dict[str, str] = {}  # handle -> organisation it is linked to
 
     # Each batch: clean every row, settle organisations, then write in collision-free chunks.
     def process(self, batch: list[tuple[int, dict[str, str]]]) -> None:
@@ -1434,12 +1435,15 @@ class _PeopleImport(_Job):
                 by_email.setdefault(email, pid)
         accounts: dict[str, tuple[int, int | None]] = {}
         if handles:
-            for account_id, handle, pid in c.execute(
-                select(XAccount.id, func.lower(XAccount.handle), Person.id)
+            for account_id, handle, pid, org_name in c.execute(
+                select(XAccount.id, func.lower(XAccount.handle), Person.id, Organisation.name)
                 .outerjoin(Person, Person.x_account_id == XAccount.id)
+                .outerjoin(Organisation, Organisation.x_account_id == XAccount.id)
                 .where(func.lower(XAccount.handle).in_(list(handles)))
             ):
                 accounts[handle] = (account_id, pid)
+                if org_name is not None:
+                    self.org_accounts[handle] = org_name
         by_name: dict[tuple[str, int | None], int] = {}
         same_name = list(
             c.execute(
@@ -1467,7 +1471,7 @@ class _PeopleImport(_Job):
         leftover: list[_PersonRow] = []
         for i, r in enumerate(rows):
             try:
-                match = self._match(r, by_email, accounts, by_name)
+                match = self._match(r, by_email, accounts, by_name, self.org_accounts)
             except ValidationError as exc:
                 self.tally.refuse(r.row, exc.message, exc.field)
                 continue
@@ -1488,6 +1492,7 @@ class _PeopleImport(_Job):
         by_email: Mapping[str, int],
         accounts: Mapping[str, tuple[int, int | None]],
         by_name: Mapping[tuple[str, int | None], int],
+        org_accounts: Mapping[str, str],
     ) -> int | None:
         email_ids = {by_email[e.lower()] for e in r.emails if e.lower() in by_email}
         if len(email_ids) > 1:
@@ -1498,6 +1503,13 @@ class _PeopleImport(_Job):
                 field="email",
             )
         email_match = next(iter(email_ids), None)
+        if r.handle and r.handle.lower() in org_accounts:
+            # As when linking by hand: one account, one record.
+            raise ValidationError(
+                f"@{r.handle} is already linked to {org_accounts[r.handle.lower()]}; "
+                "unlink it there first.",
+                field="x_handle",
+            )
         account = accounts.get(r.handle.lower()) if r.handle else None
         handle_match = account[1] if account else None
         if email_match and handle_match and email_match != handle_match:
@@ -1871,6 +1883,27 @@ class _OrganisationImport(_Job):
                 )
         return match
 
+    def _check_handle(self, r: _OrganisationRow, match: int | None) -> None:
+        if not r.handle:
+            return
+        owner = self.orgs.by_handle.get(r.handle.lower())
+        if owner is not None and owner != match:
+            raise ValidationError(
+                f"@{r.handle} is already linked to {self.orgs.names[owner]}; unlink it there "
+                "first.",
+                field="x_handle",
+            )
+        person = self.session.execute(
+            select(Person.first_name, Person.last_name)
+            .join(XAccount, XAccount.id == Person.x_account_id)
+            .where(func.lower(XAccount.handle) == r.handle.lower())
+        ).first()
+        if person is not None:
+            raise ValidationError(
+                f"@{r.handle} is already linked to {person[0]} {person[1]}; unlink it there first.",
+                field="x_handle",
+            )
+
     def _chunk(self, rows: list[_OrganisationRow]) -> list[_OrganisationRow]:
         used: set[tuple[Any, ...]] = set()
         accepted: list[tuple[_OrganisationRow, int | None]] = []
@@ -1886,6 +1919,7 @@ class _OrganisationImport(_Job):
                     break
             try:
                 match = self._match(r)
+                self._check_handle(r, match)
                 if r.parent:
                     parent_id = self.orgs.by_code.get(r.parent.upper()) or self.orgs.by_name_one(
                         r.parent

@@ -677,3 +677,29 @@ def test_employment_rows_match_person_rows(db: Database, tmp_path: Path) -> None
     with db.read() as s:
         jobs = s.execute(select(Employment.person_id, Employment.title)).all()
     assert len(jobs) == 3 and all(title for _, title in jobs)
+
+
+def test_an_x_account_belongs_to_one_record(db: Database, tmp_path: Path) -> None:
+    from crm.services.xlink import link_x_account
+
+    org = add_organisation(db, OrganisationInput(name="NHS Confed"))
+    link_x_account(db, organisation_id=org, handle="nhsconfed")
+    person = add_person(db, PersonInput("Jo", "Bloggs"))
+    link_x_account(db, person_id=person, handle="jobloggs")
+    path = people_csv(
+        tmp_path,
+        [["Sam", "Patel", "", "", "", "@NHSConfed"]],
+        header=["First name", "Last name", "Email", "Organisation", "Job title", "Twitter"],
+    )
+    report = import_file(db, path, "people")
+    assert report.refusals[0].reason == (
+        "@NHSConfed is already linked to NHS Confed; unlink it there first."
+    )
+    path = contacts.write(
+        tmp_path / "orgs.csv",
+        contacts.csv_text(["Name", "Twitter"], [["Jo's Consultancy", "jobloggs"]]),
+    )
+    report = import_file(db, path, "organisations")
+    assert report.refusals[0].reason == (
+        "@jobloggs is already linked to Jo Bloggs; unlink it there first."
+    )
