@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QTableView,
     QTabWidget,
@@ -104,8 +105,8 @@ def organisation_columns() -> list[Column[OrganisationSummary]]:
 
 def people_columns(current: bool) -> list[Column[PersonSummary]]:
     return [
-        Column("Name", lambda p: p.name + ("  ⛔" if p.do_not_contact else ""), width=200),
-        Column("Title", lambda p: p.job_title or "", width=240),
+        Column("Name", lambda p: p.name + ("  ⛔" if p.do_not_contact else ""), width=170),
+        Column("Title", lambda p: p.job_title or "", width=210),
         Column(
             "Kind",
             lambda p: " · ".join(
@@ -113,21 +114,21 @@ def people_columns(current: bool) -> list[Column[PersonSummary]]:
                 for t, on in (("Client", p.is_client_contact), ("Candidate", p.is_candidate))
                 if on
             ),
-            width=140,
+            width=80,
         ),
-        Column("X", lambda p: f"@{p.x_handle}" if p.x_handle else "", width=140, muted=True),
         Column(
             "Followers",
             lambda p: fmt_count(p.followers),
             sort=lambda p: p.followers,
             align=Qt.AlignmentFlag.AlignRight,
-            width=90,
+            width=80,
+            tooltip=lambda p: f"@{p.x_handle}" if p.x_handle else "No X account linked",
         ),
         Column(
             "Last contact",
             lambda p: fmt_ago(p.last_interaction_at, empty=""),
             sort=lambda p: p.last_interaction_at,
-            width=110,
+            width=100,
             muted=True,
         ),
     ]
@@ -438,6 +439,7 @@ class OrganisationPage(QWidget):
             ),
         ]
         self.timeline = TimelineView(ctx, organisation_timeline)
+        self.timeline.title.setText("Activity")
         self.timeline.empty_text = "No interactions, tweets or placements here yet."
         self.timeline.link_activated.connect(self._timeline_link)
         activity = QWidget()
@@ -455,14 +457,26 @@ class OrganisationPage(QWidget):
         self.tabs.addTab(self.current_table, "People now")
         self.tabs.addTab(self.former_table, "Formerly")
         self.tabs.addTab(self.placements_table, "Placements")
-        self.tabs.addTab(activity, "Activity")
         self.tabs.addTab(notes_box, "Notes")
         chart_box = QWidget()
         chart_layout = QVBoxLayout(chart_box)
         chart_layout.setContentsMargins(24, 16, 24, 16)
         chart_layout.addWidget(self.chart)
         self.x_tab = self.tabs.addTab(chart_box, "X followers")
-        layout.addWidget(self.tabs, 1)
+        # Who is there on the left, what happened there on the right (like the person page).
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("OrganisationSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(activity)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([820, 460])
+        if settings is not None:
+            state = settings.value("splitters/organisation")
+            if state is not None:
+                self.splitter.restoreState(state)
+        layout.addWidget(self.splitter, 1)
         ctx.changed.connect(self._on_changed)
 
     @property
@@ -616,4 +630,5 @@ class OrganisationPage(QWidget):
             self.open(self.detail.id)
 
     def save_state(self) -> None:
-        pass
+        if self._settings is not None:
+            self._settings.setValue("splitters/organisation", self.splitter.saveState())
