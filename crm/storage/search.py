@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Executable,
     Select,
     and_,
     bindparam,
@@ -251,6 +252,22 @@ def tsquery_text(words: Sequence[str]) -> str:
 _BM25 = "bm25(person_fts, 10.0, 100.0, 4.0, 3.0, 3.0, 2.0, 1.0)"
 
 
+def _ids(session: Session, stmt: Executable, params: dict[str, Any] | None = None) -> list[int]:
+    """The first column of every row, straight from the driver's cursor.
+
+    The people list asks for every matching id (all 100,000 for an empty search), and
+    SQLAlchemy's per-row result handling costs more than SQLite takes to produce the rows:
+    100,000 ids take ~28 ms of CPU this way against ~64 ms through ``Session.scalars``.
+    """
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()  # what Session.execute would do first
+    result = session.connection().execute(stmt, params or {})
+    try:
+        return [row[0] for row in result.cursor.fetchall()]
+    finally:
+        result.close()
+
+
 def search_people_ids(
     session: Session,
     text_query: str,
@@ -263,7 +280,7 @@ def search_people_ids(
     words = search_words(text_query)
     if not words:
         stmt = _apply_filters(select(Person.id), f).order_by(Person.sort_name, Person.id)
-        return list(session.scalars(stmt.limit(limit).offset(offset)))
+        return _ids(session, stmt.limit(limit).offset(offset))
     dialect = session.get_bind().dialect.name
     if len(words) == 1 and len(words[0]) <= SHORT_PREFIX:
         return _short_prefix(session, words[0], f, limit, offset)
@@ -288,7 +305,7 @@ def _short_prefix(
         .where(Person.sort_name >= prefix, Person.sort_name < upper)
         .order_by(Person.sort_name, Person.id)
     )
-    ids = list(session.scalars(_apply_filters(by_surname, f).limit(wanted)))
+    ids = _ids(session, _apply_filters(by_surname, f).limit(wanted))
     if len(ids) < wanted:
         first = func.lower(Person.first_name)
         by_first_name = (
@@ -297,7 +314,7 @@ def _short_prefix(
             .order_by(first, Person.sort_name, Person.id)
         )
         seen = set(ids)
-        for pid in session.scalars(_apply_filters(by_first_name, f).limit(wanted)):
+        for pid in _ids(session, _apply_filters(by_first_name, f).limit(wanted)):
             if pid not in seen:
                 ids.append(pid)
     return ids[offset : offset + limit]
@@ -323,7 +340,7 @@ def _fts5(
     match = fts5_query(words)
     if f == PeopleFilter():
         params = {"match": match, "last": limit + offset - 1, "limit": limit, "offset": offset}
-        return list(session.scalars(_FTS5_BEST, params))
+        return _ids(session, _FTS5_BEST, params)
     hits = (
         select(literal_column("person_fts.rowid").label("pid"), literal_column(_BM25).label("rank"))
         .select_from(text("person_fts"))
@@ -331,7 +348,7 @@ def _fts5(
     ).subquery()
     stmt = select(Person.id).join(hits, hits.c.pid == Person.id)
     stmt = _apply_filters(stmt, f).order_by(hits.c.rank, Person.sort_name)
-    return list(session.scalars(stmt.limit(limit).offset(offset)))
+    return _ids(session, stmt.limit(limit).offset(offset))
 
 
 def _tsquery(
@@ -346,7 +363,7 @@ def _tsquery(
         .where(vector.op("@@")(query))
     )
     stmt = _apply_filters(stmt, f).order_by(rank.desc(), Person.sort_name)
-    ids = list(session.scalars(stmt.limit(limit).offset(offset)))
+    ids = _ids(session, stmt.limit(limit).offset(offset))
     if ids or offset:
         return ids
     # Nothing starts with these words: fall back to substrings (pg_trgm keeps this indexed).
@@ -357,7 +374,7 @@ def _tsquery(
         .join(PersonSearch, PersonSearch.person_id == Person.id)
         .where(and_(*conditions))
     )
-    return list(session.scalars(_apply_filters(stmt, f).order_by(Person.sort_name).limit(limit)))
+    return _ids(session, _apply_filters(stmt, f).order_by(Person.sort_name).limit(limit))
 
 
 def search_interaction_ids(session: Session, text_query: str, limit: int = 50) -> list[int]:
