@@ -141,17 +141,17 @@ def measure_search(run: Run) -> None:
         def service(q: str = text_query, out: dict[str, int] = results) -> None:
             out["rows"] = len(search_people(run.db, q))
 
-        samples, floors = paired(service, raw_search(run, text_query), run.options.repeat)
+        timing = paired(service, raw_search(run, text_query), run.options.repeat)
         figure = Figure(
             key=f"search.{label.replace(' ', '_')}",
             label=f"search '{text_query}' ({label})",
-            samples=samples,
+            samples=timing.samples,
             floor_label=floor_name,
-            floor_samples=floors,
+            floor_samples=timing.floors,
             stat="p95",
             target=30.0 if run.sqlite else None,
             target_ratio=2.0,
-            extra={"query": text_query, "rows": results.get("rows", 0)},
+            extra={"query": text_query, "rows": results.get("rows", 0), **timing.cpu_extra()},
         )
         run.add(figure)
 
@@ -168,17 +168,17 @@ def measure_people_list_data(run: Run) -> None:
         counted["ids"] = len(ids)
 
     sql = "SELECT id FROM person ORDER BY sort_name, id"
-    samples, floors = paired(service, lambda: run.rows(sql), max(5, run.options.repeat // 3))
+    timing = paired(service, lambda: run.rows(sql), max(5, run.options.repeat // 3))
     run.add(
         Figure(
             key="data.people_list",
             label="people list: all ids + first 100 rows (services)",
-            samples=samples,
+            samples=timing.samples,
             floor_label="raw ordered ids",
-            floor_samples=floors,
+            floor_samples=timing.floors,
             stat="median",
             note="what the list's worker does; the Qt figure adds the window",
-            extra={"ids": counted.get("ids", 0)},
+            extra={"ids": counted.get("ids", 0), **timing.cpu_extra()},
         )
     )
 
@@ -220,17 +220,21 @@ def measure_person_page_data(run: Run) -> None:
         get_person(run.db, run.heavy)
         counted["entries"] = len(person_timeline(run.db, run.heavy))
 
-    samples, floors = paired(service, person_page_floor(run), max(5, run.options.repeat // 2))
+    timing = paired(service, person_page_floor(run), max(5, run.options.repeat // 2))
     run.add(
         Figure(
             key="data.person_page",
             label="heavy person: details + first 100 timeline entries (services)",
-            samples=samples,
+            samples=timing.samples,
             floor_label="raw person + newest rows",
-            floor_samples=floors,
+            floor_samples=timing.floors,
             stat="median",
             note="500 interactions, 3,200 tweets, 50 placement notes",
-            extra={"entries": counted.get("entries", 0), "person_id": run.heavy},
+            extra={
+                "entries": counted.get("entries", 0),
+                "person_id": run.heavy,
+                **timing.cpu_extra(),
+            },
         )
     )
 

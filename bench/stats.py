@@ -30,31 +30,53 @@ def summary(samples: list[float]) -> dict[str, float | int]:
     }
 
 
-def timed_ms(fn: Callable[[], Any]) -> float:
+def timed_ms(fn: Callable[[], Any], cpu: list[float] | None = None) -> float:
+    """Wall-clock milliseconds of ``fn()``; its CPU milliseconds on this thread go to ``cpu``."""
+    started_cpu = time.thread_time()
     started = time.perf_counter()
     fn()
-    return (time.perf_counter() - started) * 1000
+    elapsed = (time.perf_counter() - started) * 1000
+    if cpu is not None:
+        cpu.append((time.thread_time() - started_cpu) * 1000)
+    return elapsed
 
 
-def paired(
-    fn: Callable[[], Any], floor: Callable[[], Any], repeat: int, warmup: int = 2
-) -> tuple[list[float], list[float]]:
+@dataclass
+class Paired:
+    """Wall-clock samples of a figure and its floor, and the CPU time each spent in-process."""
+
+    samples: list[float] = field(default_factory=list)
+    floors: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    floor_cpu: list[float] = field(default_factory=list)
+
+    def cpu_extra(self) -> dict[str, float]:
+        """Median CPU milliseconds: steadier than wall time on a busy machine (in-process only:
+        a PostgreSQL server's own CPU is not counted)."""
+        if not self.cpu:
+            return {}
+        return {
+            "cpu_median_ms": round(statistics.median(self.cpu), 3),
+            "floor_cpu_median_ms": round(statistics.median(self.floor_cpu), 3),
+        }
+
+
+def paired(fn: Callable[[], Any], floor: Callable[[], Any], repeat: int, warmup: int = 2) -> Paired:
     """Time ``fn`` and its ``floor`` alternately, so both see the same machine noise."""
     for _ in range(warmup):
         fn()
         floor()
     gc.collect()
-    samples: list[float] = []
-    floors: list[float] = []
+    out = Paired()
     for i in range(repeat):
         # Alternate which goes first: neither always gets the warmer cache.
         if i % 2:
-            floors.append(timed_ms(floor))
-            samples.append(timed_ms(fn))
+            out.floors.append(timed_ms(floor, out.floor_cpu))
+            out.samples.append(timed_ms(fn, out.cpu))
         else:
-            samples.append(timed_ms(fn))
-            floors.append(timed_ms(floor))
-    return samples, floors
+            out.samples.append(timed_ms(fn, out.cpu))
+            out.floors.append(timed_ms(floor, out.floor_cpu))
+    return out
 
 
 @dataclass
@@ -172,12 +194,12 @@ def format_value(value: float | None, unit: str) -> str:
 
 def render_table(figures: list[Figure]) -> str:
     """A plain-text table: figure, median, p95, floor, ratio, target, verdict."""
-    head = ("figure", "median", "p95", "floor", "ratio", "target", "")
+    head = ("figure", "median", "p95", "floor", "ratio", "cpu ratio", "target", "")
     rows: list[tuple[str, ...]] = [head]
     for f in figures:
         s = summary(f.samples)
         if f.status != "measured":
-            rows.append((f.label, f.status, "", "", "", f.target_text(), f.note[:60]))
+            rows.append((f.label, f.status, "", "", "", "", f.target_text(), f.note[:60]))
             continue
         verdict = {True: "met", False: "MISSED", None: ""}[f.met()]
         floor = format_value(f.floor_value(), f.unit) if f.floor_label else ""
@@ -189,6 +211,7 @@ def render_table(figures: list[Figure]) -> str:
                 format_value(_as_float(s.get("p95")), f.unit),
                 floor,
                 f"{ratio:.2f}×" if ratio is not None else "",
+                _cpu_ratio(f),
                 f.target_text(),
                 verdict,
             )
@@ -200,6 +223,13 @@ def render_table(figures: list[Figure]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _cpu_ratio(f: Figure) -> str:
+    cpu, floor = f.extra.get("cpu_median_ms"), f.extra.get("floor_cpu_median_ms")
+    if not cpu or not floor:
+        return ""
+    return f"{cpu / floor:.2f}×"
 
 
 def _as_float(value: float | int | None) -> float | None:
