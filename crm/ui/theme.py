@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,9 @@ def palette_for(c: Colours) -> QPalette:
         QPalette.ColorRole.LinkVisited: c.link,
         QPalette.ColorRole.Light: c.base,
         QPalette.ColorRole.Midlight: c.border,
-        QPalette.ColorRole.Mid: c.border,
-        QPalette.ColorRole.Dark: c.border,
+        # Fusion draws check boxes and frames with these; in the dark they need more contrast.
+        QPalette.ColorRole.Mid: "#6b7380" if c.dark else c.border,
+        QPalette.ColorRole.Dark: "#6b7380" if c.dark else "#b9c0c8",
         QPalette.ColorRole.Shadow: "#000000",
     }
     for role, value in roles.items():
@@ -192,6 +193,44 @@ def style_sheet(c: Colours) -> str:
     """
 
 
+class CrmStyle(QProxyStyle):
+    """Fusion, with check boxes drawn in our colours: Fusion derives their outline from the
+    window colour, which all but vanishes on a dark window."""
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        if element != QStyle.PrimitiveElement.PE_IndicatorCheckBox:
+            super().drawPrimitive(element, option, painter, widget)
+            return
+        c = colours()
+        state = option.state
+        on = bool(state & QStyle.StateFlag.State_On)
+        enabled = bool(state & QStyle.StateFlag.State_Enabled)
+        rect = QRectF(option.rect).adjusted(1.5, 1.5, -1.5, -1.5)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(c.accent if on else c.muted), 1.2))
+        painter.setBrush(QColor(c.accent if on and enabled else c.base))
+        painter.drawRoundedRect(rect, 3, 3)
+        if on:
+            tick = QPainterPath(QPointF(rect.left() + rect.width() * 0.22, rect.center().y()))
+            tick.lineTo(
+                QPointF(rect.left() + rect.width() * 0.42, rect.bottom() - rect.height() * 0.25)
+            )
+            tick.lineTo(
+                QPointF(rect.right() - rect.width() * 0.2, rect.top() + rect.height() * 0.27)
+            )
+            painter.setPen(QPen(QColor(c.accent_text), 1.8))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(tick)
+        painter.restore()
+
+
 def apply(app: QApplication, dark: bool | None = None) -> Colours:
     """Use the light or dark look (None: follow the system) and return its colours."""
     global _current
@@ -200,8 +239,8 @@ def apply(app: QApplication, dark: bool | None = None) -> Colours:
         dark = system_prefers_dark()
     c = DARK if dark else LIGHT
     _current = c
-    if app.style().name().lower() != "fusion":
-        app.setStyle("Fusion")
+    if not isinstance(app.style(), CrmStyle):
+        app.setStyle(CrmStyle("Fusion"))
     if forced:
         # Only a forced look is requested from Qt: a request would stop it following the system.
         hints = app.styleHints()

@@ -53,14 +53,13 @@ class Choice(QFrame):
     def __init__(self, title: str, text: str, button: str, primary: bool = False) -> None:
         super().__init__()
         self.setObjectName("Card")
-        self.setMinimumWidth(220)
-        self.setMaximumWidth(320)
+        self.setFixedWidth(264)
         column = QVBoxLayout(self)
         column.setContentsMargins(20, 18, 20, 18)
         column.setSpacing(10)
-        column.addWidget(plain_label(title, "SectionTitle"))
+        column.addWidget(plain_label(title, "SectionTitle", wrap=True))
         body = plain_label(text, "Muted", wrap=True)
-        body.setMinimumHeight(64)
+        body.setMinimumHeight(96)
         body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         column.addWidget(body, 1)
         self.button = QPushButton(button)
@@ -80,7 +79,7 @@ class WelcomePage(QWidget):
         self.ctx = ctx
         self._progress_dialog: QProgressDialog | None = None
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(48, 48, 48, 48)
+        outer.setContentsMargins(32, 48, 32, 48)
         outer.addStretch(1)
         title = plain_label("Welcome to Interim CRM", "PageTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -116,7 +115,7 @@ class WelcomePage(QWidget):
             "Start empty",
         )
         for card in (self.demo, self.importer, self.empty):
-            row.addWidget(card, 1)  # equal widths
+            row.addWidget(card)
         row.addStretch(1)
         outer.addLayout(row)
         outer.addSpacing(18)
