@@ -228,6 +228,7 @@ class PersonPage(QWidget):
         form.addRow("Kind", kinds)
 
         section("Candidate")
+        first_candidate_row = form.rowCount() - 1
         add("available_from", "Available from", line_edit(placeholder="dd/mm/yyyy"))
         add("day_rate_expectation", "Day rate", line_edit(placeholder="£ per day"))
         add("specialisms", "Specialisms", line_edit())
@@ -238,6 +239,15 @@ class PersonPage(QWidget):
                 f"{p.value.capitalize()} IR35" if p.value != "either" else "Either", p.value
             )
         add("ir35_preference", "IR35", ir35)
+        candidate_rows = range(first_candidate_row, form.rowCount())
+
+        def show_candidate_rows(on: bool) -> None:
+            # Client contacts don't need availability and rates in their way.
+            for row in candidate_rows:
+                form.setRowVisible(row, on)
+
+        self.fields["is_candidate"].toggled.connect(show_candidate_rows)
+        show_candidate_rows(False)
 
         section("Privacy")
         basis = QComboBox()
