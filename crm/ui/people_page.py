@@ -60,6 +60,16 @@ def sorted_people_ids(
     return [r.id for r in ordered], ordered
 
 
+class PopupComboBox(QComboBox):
+    """A combo box that says when its list is about to open (to fill it on demand)."""
+
+    popup_opening = Signal()
+
+    def showPopup(self) -> None:
+        self.popup_opening.emit()
+        super().showPopup()
+
+
 class PeoplePage(QWidget):
     """Search results and filters; Enter opens the selected person."""
 
@@ -81,6 +91,7 @@ class PeoplePage(QWidget):
         self._generation = 0
         self._sort: tuple[str, bool] | None = None
         self._org_choices: list[OrganisationSummary] = []
+        self._orgs_loaded = False
         self.last_search_ms = 0.0
         self.first_rows_ms = 0.0
         self._shown_first = -1  # the search generation whose first page is on screen
@@ -123,7 +134,8 @@ class PeoplePage(QWidget):
         self.sector_combo.addItem("All sectors", None)
         for sector in Sector:
             self.sector_combo.addItem(sector.label, sector.value)
-        self.org_combo = QComboBox()
+        self.org_combo = PopupComboBox()
+        self.org_combo.popup_opening.connect(self._org_popup_opening)
         self.org_combo.setAccessibleName("Organisation filter")
         self.org_combo.setMinimumWidth(180)
         self.org_combo.setMaxVisibleItems(20)
@@ -216,7 +228,7 @@ class PeoplePage(QWidget):
         self.refresh()
 
     def set_organisation_filter(self, organisation_id: int | None) -> None:
-        if self.org_combo.count() <= 1:  # the choices have not arrived yet
+        if not self._org_choices:  # the choices have not arrived yet
             self._set_org_choices(org_service.list_organisations(self.ctx.db))
         i = self.org_combo.findData(organisation_id)
         if i >= 0:
@@ -386,16 +398,26 @@ class PeoplePage(QWidget):
     # -- loading the organisation choices ----------------------------------------------------
     def reload(self) -> None:
         self.model.set_loader(self._load_rows)
+        self._orgs_loaded = False
         self.refresh()
-        # The organisation filter's choices can wait until the list has painted.
-        QTimer.singleShot(0, self._load_org_choices)
 
     def _load_org_choices(self) -> None:
+        # Listing organisations counts everyone at each (seconds on a big team database), so
+        # the filter's choices load in the background, the first time the list is opened.
+        self._orgs_loaded = True
+        if self.org_combo.count() <= 1:
+            self.org_combo.addItem("Loading organisations…", -1)
+            item = self.org_combo.model().item(1)  # type: ignore[attr-defined]
+            item.setEnabled(False)
         self.ctx.read(
             org_service.list_organisations,
             on_done=self._set_org_choices,
             label="Loading organisations",
         )
+
+    def _org_popup_opening(self) -> None:
+        if not self._orgs_loaded:
+            self._load_org_choices()
 
     def _set_org_choices(self, orgs: list[OrganisationSummary]) -> None:
         current = self.org_combo.currentData()
@@ -408,6 +430,10 @@ class PeoplePage(QWidget):
         self.org_combo.setCurrentIndex(max(i, 0))
         self.org_combo.blockSignals(False)
         self._org_choices = orgs
+        self._orgs_loaded = True
+        if self.org_combo.view().isVisible():  # re-open to fit the arrived list
+            self.org_combo.hidePopup()
+            self.org_combo.showPopup()
 
     # -- opening -----------------------------------------------------------------------------
     def current_person_id(self) -> int | None:
@@ -451,7 +477,7 @@ class PeoplePage(QWidget):
             self.refresh()
         elif kind in ("interaction", "employment", "organisation"):
             self.model.clear_cache()
-            if kind == "organisation":
+            if kind == "organisation" and self._orgs_loaded:
                 self._load_org_choices()
 
     def save_state(self) -> None:

@@ -167,3 +167,12 @@ def test_people_cache_stays_bounded_while_scrolling() -> None:
         assert model.summary(row) is not None
         assert model.cached_rows <= model.CACHE_LIMIT + 11 * model.PAGE
     assert model.summary(0) is not None and model.summary(0).name == "Person 1"  # reloads
+
+
+def test_organisation_choices_load_when_the_filter_opens(window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    combo = window.people_page.org_combo
+    assert combo.count() == 1  # nothing loaded at start-up: listing organisations is costly
+    combo.showPopup()
+    assert combo.count() == 4
+    assert combo.findData(sample.clarion) > 0
+    combo.hidePopup()
