@@ -1,0 +1,208 @@
+"""Export dialog: people, organisations or interactions (all, or the list on screen) to CSV,
+vCard or JSON, written on a worker thread with a progress bar."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QDir, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.domain.errors import Cancelled
+from crm.services import exports
+from crm.services.exports import ExportResult
+from crm.storage.db import Database
+from crm.ui.errors import show_error
+from crm.ui.widgets import plain_label
+from crm.ui.workers import Progress, Task, TaskRunner
+
+log = logging.getLogger(__name__)
+
+KINDS = [("People", "people"), ("Organisations", "organisations"), ("Interactions", "interactions")]
+# (label, format, vCard version, extension)
+FORMATS = [
+    ("CSV for Excel or LibreOffice", "csv", "3.0", ".csv"),
+    ("vCard 3.0 (address books)", "vcard", "3.0", ".vcf"),
+    ("vCard 4.0", "vcard", "4.0", ".vcf"),
+    ("JSON", "json", "3.0", ".json"),
+]
+
+
+class ExportDialog(QDialog):
+    """``ExportDialog(db, parent=None, *, kind="people", ids=None, runner=None)``.
+
+    With ``ids`` (the records of the list on screen, in its order) the dialog offers to
+    export just those. Emits :attr:`exported` with the :class:`ExportResult`.
+    """
+
+    exported = Signal(object)
+
+    def __init__(
+        self,
+        db: Database,
+        parent: QWidget | None = None,
+        *,
+        kind: str = "people",
+        ids: Sequence[int] | None = None,
+        runner: TaskRunner | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.ids = list(ids) if ids is not None else None
+        self.runner = runner or TaskRunner(self)
+        self.task: Task | None = None
+        self.result_: ExportResult | None = None
+        self.setObjectName("ExportDialog")
+        self.setWindowTitle("Export")
+        self.resize(560, 240)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.kind_combo = QComboBox()
+        for label, value in KINDS:
+            self.kind_combo.addItem(label, value)
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
+        self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        form.addRow("Export", self.kind_combo)
+        self.only_shown = QCheckBox()
+        if self.ids is not None:
+            self.only_shown.setText(f"Only the {len(self.ids):,} in the list on screen")
+            self.only_shown.setChecked(True)
+            self.kind_combo.setEnabled(False)  # the ids are of this kind
+            form.addRow("", self.only_shown)
+        self.format_combo = QComboBox()
+        for label, fmt, version, suffix in FORMATS:
+            self.format_combo.addItem(label, (fmt, version, suffix))
+        self.format_combo.currentIndexChanged.connect(self._format_changed)
+        form.addRow("Format", self.format_combo)
+        self.path_edit = QLineEdit(str(Path(QDir.homePath()) / f"{kind}.csv"))
+        self.path_edit.setObjectName("ExportPath")
+        self.path_edit.setAccessibleName("File to write")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(browse)
+        form.addRow("File", row)
+        layout.addLayout(form)
+        self.note = plain_label(
+            "CSV files open in Excel with accents intact; cells that a spreadsheet would run "
+            "as formulas start with an apostrophe.",
+            wrap=True,
+        )
+        layout.addWidget(self.note)
+        self.bar = QProgressBar()
+        self.bar.setVisible(False)
+        layout.addWidget(self.bar)
+        self.status = plain_label("", "ExportStatus", wrap=True)
+        layout.addWidget(self.status)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.export_button = self.buttons.addButton(
+            "Export", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.export_button.setObjectName("ExportButton")
+        self.export_button.setDefault(True)
+        self.buttons.accepted.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self._kind_changed()
+
+    def kind(self) -> str:
+        return str(self.kind_combo.currentData())
+
+    def _kind_changed(self) -> None:
+        # Interactions have no vCard form.
+        interactions = self.kind() == "interactions"
+        for index in range(self.format_combo.count()):
+            fmt = self.format_combo.itemData(index)[0]
+            item = self.format_combo.model().item(index)  # type: ignore[attr-defined]
+            item.setEnabled(not (interactions and fmt == "vcard"))
+        if interactions and self.format_combo.currentData()[0] == "vcard":
+            self.format_combo.setCurrentIndex(0)
+        self._format_changed()
+
+    def _format_changed(self) -> None:
+        suffix = self.format_combo.currentData()[2]
+        path = Path(self.path_edit.text().strip() or f"{self.kind()}{suffix}")
+        stem = (
+            path.stem
+            if path.stem not in ("people", "organisations", "interactions")
+            else self.kind()
+        )
+        self.path_edit.setText(str(path.with_name(stem + suffix)))
+
+    def _browse(self) -> None:
+        suffix = self.format_combo.currentData()[2]
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export to", self.path_edit.text(), f"*{suffix}"
+        )
+        if name:
+            self.path_edit.setText(name if name.endswith(suffix) else name + suffix)
+
+    def start(self) -> None:
+        if self.task is not None:
+            return
+        fmt, version, _suffix = self.format_combo.currentData()
+        db, kind, path = self.db, self.kind(), Path(self.path_edit.text().strip())
+        ids = self.ids if self.ids is not None and self.only_shown.isChecked() else None
+
+        def work(progress: Progress) -> ExportResult:
+            return exports.export(
+                db,
+                kind,
+                path,
+                ids=ids,
+                fmt=fmt,
+                vcard_version=version,
+                progress=lambda done, total: progress.report(done, max(total, 1), ""),
+                cancel=lambda: progress.cancelled,
+            )
+
+        self.bar.setVisible(True)
+        self.bar.setValue(0)
+        self.export_button.setEnabled(False)
+        self.status.setText("Exporting…")
+        self.task = self.runner.run_with_progress(
+            work, self._done, self._failed, label="Exporting", on_progress=self._progress
+        )
+
+    def _progress(self, done: int, total: int, _text: str) -> None:
+        self.bar.setMaximum(total)
+        self.bar.setValue(done)
+
+    def _done(self, result: ExportResult) -> None:
+        self.task = None
+        self.result_ = result
+        self.bar.setValue(self.bar.maximum())
+        self.export_button.setEnabled(True)
+        self.status.setText(f"Wrote {result.count:,} {result.kind} to {result.path}.")
+        self.exported.emit(result)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.task = None
+        self.export_button.setEnabled(True)
+        self.bar.setVisible(False)
+        if isinstance(exc, Cancelled):
+            self.status.setText("Stopped: no file was written.")
+            return
+        self.status.setText("")
+        show_error(exc, self)
+
+    def reject(self) -> None:
+        if self.task is not None and not self.task.finished:
+            self.task.cancel()
+        super().reject()
