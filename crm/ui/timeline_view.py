@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QCoreApplication, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QTextCursor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -142,15 +142,21 @@ def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
 
 
 def timeline_html(
-    entries: list[TimelineEntry], more: bool, empty_text: str, tweet_logging: bool = False
+    entries: list[TimelineEntry],
+    more: bool,
+    empty_text: str,
+    tweet_logging: bool = False,
+    after: TimelineEntry | None = None,
 ) -> str:
+    """The entries as HTML; ``after`` is the entry already shown before them (so a day's
+    heading is not repeated when a timeline is painted in two parts)."""
     c = theme.colours()
     parts: list[str] = []
-    if not entries:
+    if not entries and after is None:
         parts.append(
             f"<p style='color:{c.muted}; margin-top:24px' align='center'>{esc(empty_text)}</p>"
         )
-    day = None
+    day = local(after.at).date() if after is not None else None
     for entry in entries:
         when = local(entry.at)
         if when.date() != day:
@@ -173,6 +179,8 @@ class TimelineView(QWidget):
     loaded = Signal(int)
 
     PAGE = 100
+    #: Entries painted at once; the rest of the page follows a moment later.
+    FIRST_PAINT = 25
 
     def __init__(self, ctx: AppContext, fetch: Fetch, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -282,11 +290,28 @@ class TimelineView(QWidget):
         self._entries = (self._entries + entries) if append else list(entries)
         self._more = len(entries) >= self.PAGE
         scroll = self.browser.verticalScrollBar().value() if append else 0
+        first = self._entries if append else self._entries[: self.FIRST_PAINT]
+        rest = [] if append else self._entries[self.FIRST_PAINT :]
         self.browser.setHtml(
-            timeline_html(self._entries, self._more, self.empty_text, self.tweet_logging)
+            timeline_html(first, self._more and not rest, self.empty_text, self.tweet_logging)
         )
         self.browser.verticalScrollBar().setValue(scroll)
         self.loaded.emit(len(self._entries))
+        if rest:
+            # The first screen is painted; the rest follows once the window has drawn it.
+            QTimer.singleShot(0, lambda: self._append(generation, first[-1], rest))
+
+    def _append(self, generation: int, after: TimelineEntry, rest: list[TimelineEntry]) -> None:
+        if generation != self._generation:
+            return
+        html = timeline_html(rest, self._more, self.empty_text, self.tweet_logging, after)
+        cursor = QTextCursor(self.browser.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertHtml(html)
+
+    def finish_painting(self) -> None:
+        """Paint any entries still waiting (tests and screenshots want the whole page)."""
+        QCoreApplication.processEvents()
 
     def rerender(self) -> None:
         """Paint again (after a light/dark switch)."""

@@ -210,3 +210,29 @@ def test_a_tweet_can_be_logged_as_an_interaction(window, sample: Sample, db: Dat
     logged = interactions_for(db, person_id=sample.tom)
     assert len(logged) == 1 and "Great #NHS board" in logged[0].summary
     assert any(e.kind == "interaction" for e in page.timeline.entries)
+
+
+def test_long_timeline_paints_the_first_screen_then_the_rest(
+    qtbot, window, sample: Sample, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    for i in range(40):
+        log_interaction(
+            db,
+            InteractionInput(
+                person_ids=[sample.ewan],
+                summary=f"Call number {i}",
+                occurred_at=now - timedelta(hours=i),
+            ),
+        )
+    page = open_person(window, sample.ewan)
+    assert len(page.timeline.entries) == 40
+    first = page.timeline.browser.toPlainText()
+    assert "Call number 0" in first and "Call number 39" not in first
+    qtbot.waitUntil(lambda: "Call number 39" in page.timeline.browser.toPlainText(), timeout=2000)
+    text = page.timeline.browser.toPlainText()
+    assert (
+        text.index("Call number 24") < text.index("Call number 25") < text.index("Call number 39")
+    )
