@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,11 +28,15 @@ from crm.storage.db import Database
 from crm.ui import errors
 from crm.ui.context import AppContext
 from crm.ui.dialogs import OrganisationDialog, PersonDialog, PlacementDialog, open_dialog
+from crm.ui.duplicates import DuplicatesDialog
+from crm.ui.export_dialog import ExportDialog
+from crm.ui.import_wizard import ImportWizard
 from crm.ui.organisations_page import OrganisationPage, OrganisationsPage
 from crm.ui.people_page import PeoplePage
 from crm.ui.person_page import PersonPage
 from crm.ui.placements_page import PlacementPage, PlacementsPage
 from crm.ui.quick_log import QuickLogDialog, open_quick_log
+from crm.ui.retention import RetentionReview
 from crm.ui.welcome import WelcomePage
 from crm.ui.widgets import plain_label
 from crm.ui.workers import TaskRunner
@@ -221,6 +226,8 @@ class MainWindow(QMainWindow):
         self.organisation_page.sync_requested.connect(self.sync_current)
         self.welcome_page.start_empty.connect(self.show_people)
         self.welcome_page.demo_opened.connect(self._demo_opened)
+        self.welcome_page.import_requested.connect(self.import_contacts)
+        self.welcome_page.set_import_available(True)
         self.back_button.clicked.connect(self.go_back)
         self.forward_button.clicked.connect(self.go_forward)
         self.log_button.clicked.connect(self.quick_log)
@@ -262,9 +269,19 @@ class MainWindow(QMainWindow):
         )
         file.addSeparator()
         self.import_action = self._action(
-            file, "&Import contacts…", self.import_contacts, None, "Import contacts from a file"
+            file,
+            "&Import contacts…",
+            self.import_contacts,
+            "Ctrl+Shift+I",
+            "Import people or organisations from a CSV or vCard file",
         )
-        self.import_action.setEnabled(False)
+        self.export_action = self._action(
+            file,
+            "&Export…",
+            self.export,
+            "Ctrl+Shift+E",
+            "Export people, organisations or interactions (or the list on screen)",
+        )
         self.sample_action = self._action(
             file,
             "Explore &sample data…",
@@ -306,6 +323,22 @@ class MainWindow(QMainWindow):
         self._action(view, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
         self.back_button.setToolTip(self.back_action.toolTip())
         self.forward_button.setToolTip(self.forward_action.toolTip())
+
+        data = bar.addMenu("&Data")
+        self.duplicates_action = self._action(
+            data, "Find duplicate &people…", lambda: self.find_duplicates("person")
+        )
+        self._action(
+            data, "Find duplicate &organisations…", lambda: self.find_duplicates("organisation")
+        )
+        data.addSeparator()
+        self.retention_action = self._action(
+            data,
+            "&Retention review…",
+            self.retention_review,
+            None,
+            "People with no interaction for a long time: keep or erase (UK GDPR)",
+        )
 
         x_menu = bar.addMenu("&X")
         self.sync_current_action = self._action(
@@ -570,8 +603,64 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def import_contacts(self) -> None:
-        self.show_message("Import is not available yet.")
+    # -- data: import, export, duplicates, retention -----------------------------------------------
+    def import_contacts(self) -> ImportWizard:
+        kind = (
+            "organisations" if self.stack.currentWidget() is self.organisations_page else "people"
+        )
+        wizard = ImportWizard(self.ctx.db, self, kind=kind, runner=self.runner)
+        wizard.imported.connect(self._imported)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.open()
+        return wizard
+
+    def _imported(self, _report: object) -> None:
+        self.ctx.notify("organisation", 0)
+        self.ctx.notify("person", 0)
+        if self.stack.currentWidget() is self.welcome_page:
+            self.show_people()
+
+    def export(self) -> ExportDialog:
+        page = self.stack.currentWidget()
+        kind, ids = "people", None
+        if page is self.people_page:
+            ids = self.people_page.model.ids
+        elif page is self.organisations_page:
+            kind = "organisations"
+            ids = [o.id for o in self.organisations_page.model.rows]
+        dialog = ExportDialog(self.ctx.db, self, kind=kind, ids=ids, runner=self.runner)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def find_duplicates(self, kind: str) -> DuplicatesDialog:
+        dialog = DuplicatesDialog(self.ctx.db, self, kind=kind, runner=self.runner)
+        dialog.merged.connect(lambda k, survivor, _gone: self._merged(k, survivor))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _merged(self, kind: str, survivor: int) -> None:
+        self.ctx.notify(kind, survivor)
+        if kind == "person":
+            self.people_page.refresh()
+
+    def _erased(self, ids: list[int]) -> None:
+        for person_id in ids:
+            self.ctx.notify("person", person_id)
+
+    def retention_review(self) -> QDialog:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Retention review")
+        dialog.resize(900, 600)
+        layout = QVBoxLayout(dialog)
+        review = RetentionReview(self.ctx.db, dialog, runner=self.runner)
+        review.open_person.connect(lambda person_id: self.ctx.open("person", person_id))
+        review.erased.connect(self._erased)
+        layout.addWidget(review)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()  # not modal: the recruiter opens people from it while reviewing
+        return dialog
 
     def open_sample_data(self) -> None:
         self.show_welcome()

@@ -51,6 +51,7 @@ from crm.ui.formatting import (
     fmt_money,
     label_of,
 )
+from crm.ui.gdpr import ErasureDialog, SubjectAccessDialog
 from crm.ui.timeline_view import TimelineView, open_web_link
 from crm.ui.widgets import (
     FieldErrors,
@@ -130,6 +131,9 @@ class PersonPage(QWidget):
         menu = QMenu(self.more_button)
         menu.addAction("Add job…", self.add_job)
         menu.addAction("New placement for this candidate…", self.new_placement)
+        menu.addSeparator()
+        menu.addAction("Subject access export (UK GDPR)…", self.subject_access)
+        menu.addAction("Erase everything about them (UK GDPR)…", self.erase)
         menu.addSeparator()
         menu.addAction("Delete person…", self.delete)
         self.more_button.setMenu(menu)
@@ -640,6 +644,25 @@ class PersonPage(QWidget):
                     organisation_id=None,
                 )
             )
+
+    def subject_access(self) -> None:
+        if self.detail is not None:
+            dialog = SubjectAccessDialog(self.ctx.db, self.detail.id, self, runner=self.ctx.runner)
+            open_dialog(dialog)
+
+    def erase(self) -> None:
+        if self.detail is None:
+            return
+        person_id = self.detail.id
+        dialog = ErasureDialog(self.ctx.db, person_id, self, runner=self.ctx.runner)
+
+        def erased(_id: int) -> None:
+            self.detail = None
+            self.ctx.open("people", 0)
+            self.ctx.notify("person", person_id)
+
+        dialog.erased.connect(erased)
+        open_dialog(dialog)
 
     def delete(self) -> None:
         if self.detail is None:

@@ -19,7 +19,7 @@ from tests.ui.conftest import Sample
 def test_empty_database_shows_the_welcome_page(empty_window) -> None:  # type: ignore[no-untyped-def]
     w = empty_window
     assert w.stack.currentWidget() is w.welcome_page
-    assert not w.welcome_page.importer.button.isEnabled() or w.import_action.isEnabled()
+    assert w.welcome_page.importer.button.isEnabled() and w.import_action.isEnabled()
     w.welcome_page.empty.button.click()
     assert w.stack.currentWidget() is w.people_page
     assert w.people_page.stack.currentWidget() is w.people_page.empty
@@ -158,7 +158,7 @@ def test_x_menu_is_wired(window, sample: Sample) -> None:  # type: ignore[no-unt
     from crm.ui.x_settings import XSettingsDialog
 
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "View", "X", "Help"]
+    assert menus == ["File", "Edit", "View", "Data", "X", "Help"]
     dialog = window.x_settings()
     assert isinstance(dialog, XSettingsDialog) and dialog.isVisible()
     dialog.close()
@@ -166,3 +166,31 @@ def test_x_menu_is_wired(window, sample: Sample) -> None:  # type: ignore[no-unt
     window.sync_current()  # nothing open to sync: says so, does nothing
     assert "Open a person" in window.statusBar().currentMessage()
     assert not window.x_status.isVisible()
+
+
+def test_data_dialogs_open_from_the_menus(window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    from crm.ui.duplicates import DuplicatesDialog
+    from crm.ui.export_dialog import ExportDialog
+    from crm.ui.gdpr import ErasureDialog, SubjectAccessDialog
+    from crm.ui.import_wizard import ImportWizard
+
+    wizard = window.import_contacts()
+    assert isinstance(wizard, ImportWizard) and wizard.isVisible()
+    wizard.reject()
+    window.set_search_text_now("patel")
+    export = window.export()
+    assert isinstance(export, ExportDialog) and export.ids == window.people_page.model.ids
+    export.reject()
+    duplicates = window.find_duplicates("person")
+    assert isinstance(duplicates, DuplicatesDialog)
+    duplicates.reject()
+    review = window.retention_review()
+    assert review.isVisible()
+    review.close()
+    window.open_record("person", sample.tom)
+    window.person_page.subject_access()
+    assert window.person_page.findChild(SubjectAccessDialog) is not None
+    window.person_page.erase()
+    erasure = window.person_page.findChild(ErasureDialog)
+    assert erasure is not None and erasure.isVisible()
+    erasure.reject()
