@@ -16,6 +16,7 @@ organisations on ODS or GSS code, X handle, or name.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -28,7 +29,7 @@ from typing import Any, cast
 
 import email_validator
 import phonenumbers
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import JSON, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from crm import settings
@@ -1148,17 +1149,21 @@ def _table(model: Any) -> Table:
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dictionaries with the same keys) in one executemany.
+    """Insert ``rows`` (dictionaries with the same keys) in one go.
 
     On SQLite the values go through each column type's own bind processor, as a Core
-    ``insert()`` would, and then straight to the driver: SQLAlchemy's per-row bookkeeping
-    in a Core executemany costs more than SQLite's insert itself. PostgreSQL takes the
-    ordinary Core path (psycopg batches it).
+    ``insert()`` would, and then straight to the driver's executemany: SQLAlchemy's per-row
+    bookkeeping in a Core executemany costs more than SQLite's insert itself. On PostgreSQL
+    the rows are streamed with COPY, which is what PostgreSQL offers for bulk loads.
     """
     if not rows:
         return
     table = _table(model)
-    if session.get_bind().dialect.name != "sqlite":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        _copy(session, table, rows)
+        return
+    if dialect != "sqlite":
         session.execute(insert(table), rows)
         return
     connection = session.connection()
@@ -1174,6 +1179,18 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
         data.append(values if process is None else _processed(values, process))
     values = list(zip(*data, strict=True))
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
+
+
+def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    _fill_defaults(table, rows)
+    columns = list(rows[0])
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
 
 
 def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
@@ -1224,6 +1241,24 @@ def _insert_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> lis
             row["id"] = start + offset
         _insert(session, table, rows)
         return list(range(start, start + len(rows)))
+    if session.get_bind().dialect.name == "postgresql":
+        # Take the ids from the table's sequence first (safe alongside other writers), then
+        # COPY the rows with them.
+        sequence = session.scalar(
+            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+        )
+        if sequence:
+            ids = [
+                int(i)
+                for i in session.scalars(
+                    text("SELECT nextval(:sequence) FROM generate_series(1, :n)"),
+                    {"sequence": sequence, "n": len(rows)},
+                )
+            ]
+            for row, new_id in zip(rows, ids, strict=True):
+                row["id"] = new_id
+            _insert(session, table, rows)
+            return ids
     return list(
         session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     )
