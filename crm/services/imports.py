@@ -970,7 +970,8 @@ _EMAIL_FAST = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$"
 )
-_SPECIAL_DOMAINS = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_DOMAINS = frozenset(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_SUFFIXES = tuple("." + d for d in email_validator.SPECIAL_USE_DOMAIN_NAMES)
 _GB: Any = phonenumbers.PhoneMetadata.metadata_for_region("GB")
 _GB_GENERAL = re.compile(str(_GB.general_desc.national_number_pattern))
 _GB_TYPES = [
@@ -985,7 +986,7 @@ def normalise_email_fast(text: str) -> str:
     match = _EMAIL_FAST.match(raw)
     if match and len(raw) <= 254 and raw.index("@") <= 64:
         domain = match.group(1).lower()
-        special = any(domain == d or domain.endswith("." + d) for d in _SPECIAL_DOMAINS)
+        special = domain in _SPECIAL_DOMAINS or domain.endswith(_SPECIAL_SUFFIXES)
         if "--" not in domain and not special:
             return raw[: raw.index("@") + 1] + domain
     return normalise_email(raw)
