@@ -37,9 +37,25 @@ def make_application(argv: list[str] | None = None, *, dark: bool | None = None)
     return app
 
 
+def warn_about_known_binding_bugs() -> None:
+    """PySide6 6.12.0 on CPython 3.11 releases None/True/False once too often on ordinary
+    calls (harmless from 3.12, where they are immortal): a long session would end in
+    "Fatal Python error: none_dealloc". Say so in the log rather than crash mysteriously."""
+    import PySide6
+
+    if sys.version_info < (3, 12) and PySide6.__version__.startswith("6.12."):
+        log.warning(
+            "PySide6 %s on Python %d.%d has a reference-counting bug that can crash long "
+            "sessions; use Python 3.12+ or PySide6 6.11",
+            PySide6.__version__,
+            *sys.version_info[:2],
+        )
+
+
 def run(database_url: str | None = None) -> int:
     """Open the main window on the chosen database; returns the exit code."""
     app = make_application()
+    warn_about_known_binding_bugs()
     errors.install_excepthook()
     try:
         db = open_database(database_url)

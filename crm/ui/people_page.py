@@ -278,7 +278,6 @@ class PeoplePage(QWidget):
             label="Searching people",
             on_partial=lambda result: self._got_first_page(generation, result, started),
         )
-        self._find_organisations(text)
 
     def search_now(self, text: str) -> int:
         """Search synchronously on this thread (benchmark hook): the first page, shown, then
@@ -325,6 +324,8 @@ class PeoplePage(QWidget):
             self.first_rows_ms = self.last_search_ms
             self.first_rows_ready.emit(len(ids))
         self.results_ready.emit(len(ids))
+        # Matching organisations come after the people, so they never slow the first rows.
+        self._find_organisations(self._text)
 
     def _show_ids(self, ids: list[int], *, partial: bool = False) -> None:
         selected = self.current_person_id()
