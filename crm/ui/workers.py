@@ -245,6 +245,8 @@ class TaskRunner(QObject):
         ok = self._reads.waitForDone(timeout_ms) and ok
         if not ok:
             log.warning("Some background work did not finish within %d ms", timeout_ms)
+        else:
+            self._tasks.clear()  # finished; their results go nowhere once closing
         return ok
 
     def wait(self, timeout_ms: int = 30_000) -> bool:

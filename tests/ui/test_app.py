@@ -194,3 +194,22 @@ def test_data_dialogs_open_from_the_menus(window, sample: Sample) -> None:  # ty
     erasure = window.person_page.findChild(ErasureDialog)
     assert erasure is not None and erasure.isVisible()
     erasure.reject()
+
+
+def test_closing_waits_for_background_work(qtbot, db: Database, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from crm.services.interactions import InteractionInput, interactions_for, log_interaction
+    from crm.ui.main_window import MainWindow
+
+    window = MainWindow(db, settings=None)  # real worker threads
+    qtbot.addWidget(window)
+
+    def slow_save() -> int:
+        time.sleep(0.3)
+        return log_interaction(db, InteractionInput(person_ids=[sample.tom], summary="Late save"))
+
+    window.runner.run(slow_save, write=True, label="Saving")
+    window.close()  # returns only when the save is done
+    assert [i.summary for i in interactions_for(db, person_id=sample.tom)] == ["Late save"]
+    assert window.runner.busy == 0
