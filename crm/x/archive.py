@@ -37,6 +37,8 @@ from crm.x.types import XTweet
 log = logging.getLogger(__name__)
 
 DM_REF = "x:dm:{}:{}"  # conversation id, UTC day
+# tweets.js of a prolific account runs to a few hundred MB; refuse what could only be a zip bomb.
+MAX_FILE_BYTES = 2_000_000_000
 
 _YTD = re.compile(r"\A\s*window\.YTD\.(\w+)\.part(\d+)\s*=\s*")
 _TWEET_FILES = re.compile(r"^tweets?(?:-part\d+)?\.js$")
@@ -118,6 +120,16 @@ class _ArchiveFiles:
     def read(self, name: str) -> list[Any]:
         """The array a ``window.YTD.<name>.partN = [...]`` file assigns."""
         where = self._names[name]
+        size = (
+            self._zip.getinfo(where).file_size
+            if self._zip is not None
+            else Path(where).stat().st_size
+        )
+        if size > MAX_FILE_BYTES:
+            raise ValidationError(
+                f"{name} in the archive is {size // 1_000_000:,} MB; the CRM reads files of "
+                f"up to {MAX_FILE_BYTES // 1_000_000:,} MB."
+            )
         try:
             raw = self._zip.read(where) if self._zip is not None else Path(where).read_bytes()
         except (OSError, zipfile.BadZipFile, KeyError) as exc:

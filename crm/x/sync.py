@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crm import settings
@@ -30,6 +31,7 @@ from crm.domain.errors import (
     Cancelled,
     CredentialsError,
     CrmError,
+    DatabaseError,
     RateLimitedError,
     XApiError,
 )
@@ -106,12 +108,19 @@ def record_request(db: Database) -> None:
     (retries included, as X bills them).
     """
     table: Table = XUsage.__table__  # type: ignore[assignment]
-    with db.session() as session:
-        stmt = _insert(session, table).values(month=current_month(), requests=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.month], set_={"requests": table.c.requests + 1}
-        )
-        session.execute(stmt)
+    try:
+        with db.session() as session:
+            stmt = _insert(session, table).values(month=current_month(), requests=1)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[table.c.month], set_={"requests": table.c.requests + 1}
+            )
+            session.execute(stmt)
+    except SQLAlchemyError as exc:
+        # Raised before the request is sent: no read goes uncounted.
+        raise DatabaseError(
+            f"Could not count the X API request in the database ({type(exc).__name__}); "
+            "nothing was sent."
+        ) from None
 
 
 def requests_in_month(db: Database, month: str | None = None) -> int:
@@ -552,7 +561,7 @@ class SyncReport:
 
 def _is_fatal(exc: BaseException) -> bool:
     """Failures that every further request would hit too: stop rather than spend more."""
-    if isinstance(exc, (Cancelled, CredentialsError, RateLimitedError)):
+    if isinstance(exc, (Cancelled, CredentialsError, RateLimitedError, DatabaseError)):
         return True
     return isinstance(exc, XApiError) and exc.reason == "client-not-enrolled"
 

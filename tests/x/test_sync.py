@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from crm import settings
 from crm.domain.errors import CredentialsError
@@ -556,3 +556,20 @@ def test_plan_counts_one_page_for_an_account_already_synced(
     settings.set("x_monthly_request_budget", 10)
     assert plan_sync(any_db, only(jane)).over_budget
     assert "over the monthly budget" in plan_sync(any_db, only(jane)).describe()
+
+
+def test_a_request_that_cannot_be_counted_is_not_sent(db: Database, fake_x: FakeXServer) -> None:
+    jane = linked(db, fake_x, "JaneOkaforCEO")
+    plan = plan_sync(db, only(jane))
+    with db.session() as s:  # the counter cannot be written (as if the database were locked)
+        for event in ("INSERT", "UPDATE"):
+            s.execute(
+                text(
+                    f"CREATE TRIGGER refuse_{event.lower()} BEFORE {event} ON x_usage "
+                    "BEGIN SELECT RAISE(ABORT, 'database is locked'); END"
+                )
+            )
+    fake_x.clear_requests()
+    report = run_sync(db, gw(db, fake_x), plan)
+    assert report.error is not None and "Could not count the X API request" in report.error
+    assert fake_x.requests == []
