@@ -330,7 +330,19 @@ _FTS5_BEST = text(
     "SELECT person.id FROM hits JOIN person ON person.id = hits.pid "
     "WHERE hits.rank <= coalesce("
     "(SELECT rank FROM hits ORDER BY rank LIMIT 1 OFFSET :last), 1e308) "
-    "ORDER BY hits.rank, person.sort_name LIMIT :limit OFFSET :offset"
+    "ORDER BY hits.rank, person.sort_name, person.id LIMIT :limit OFFSET :offset"
+)
+
+# The same on PostgreSQL; it also keeps the planner from a parallel plan that costs more to
+# start than the whole query ("smith" on 100,000 people: ~13 ms -> ~6 ms).
+_TSQUERY_BEST = text(
+    "WITH hits AS MATERIALIZED ("
+    "SELECT person_id AS pid, ts_rank(vector, to_tsquery('simple', :query)) AS rank "
+    "FROM person_search WHERE vector @@ to_tsquery('simple', :query)) "
+    "SELECT person.id FROM hits JOIN person ON person.id = hits.pid "
+    "WHERE hits.rank >= coalesce("
+    "(SELECT rank FROM hits ORDER BY rank DESC LIMIT 1 OFFSET :last), '-Infinity') "
+    "ORDER BY hits.rank DESC, person.sort_name, person.id LIMIT :limit OFFSET :offset"
 )
 
 
@@ -347,23 +359,32 @@ def _fts5(
         .where(text("person_fts MATCH :match").bindparams(bindparam("match", match)))
     ).subquery()
     stmt = select(Person.id).join(hits, hits.c.pid == Person.id)
-    stmt = _apply_filters(stmt, f).order_by(hits.c.rank, Person.sort_name)
+    stmt = _apply_filters(stmt, f).order_by(hits.c.rank, Person.sort_name, Person.id)
     return _ids(session, stmt.limit(limit).offset(offset))
 
 
 def _tsquery(
     session: Session, words: Sequence[str], f: PeopleFilter, limit: int, offset: int
 ) -> list[int]:
-    query = func.to_tsquery("simple", tsquery_text(words))
-    vector: ColumnElement[Any] = literal_column("person_search.vector")
-    rank = func.ts_rank(vector, query)
-    stmt = (
-        select(Person.id)
-        .join(PersonSearch, PersonSearch.person_id == Person.id)
-        .where(vector.op("@@")(query))
-    )
-    stmt = _apply_filters(stmt, f).order_by(rank.desc(), Person.sort_name)
-    ids = _ids(session, stmt.limit(limit).offset(offset))
+    if f == PeopleFilter():
+        params = {
+            "query": tsquery_text(words),
+            "last": limit + offset - 1,
+            "limit": limit,
+            "offset": offset,
+        }
+        ids = _ids(session, _TSQUERY_BEST, params)
+    else:
+        query = func.to_tsquery("simple", tsquery_text(words))
+        vector: ColumnElement[Any] = literal_column("person_search.vector")
+        rank = func.ts_rank(vector, query)
+        stmt = (
+            select(Person.id)
+            .join(PersonSearch, PersonSearch.person_id == Person.id)
+            .where(vector.op("@@")(query))
+        )
+        stmt = _apply_filters(stmt, f).order_by(rank.desc(), Person.sort_name, Person.id)
+        ids = _ids(session, stmt.limit(limit).offset(offset))
     if ids or offset:
         return ids
     # Nothing starts with these words: fall back to substrings (pg_trgm keeps this indexed).
