@@ -20,6 +20,7 @@ APPLICATION = "Interim CRM"
 
 def make_application(argv: list[str] | None = None, *, dark: bool | None = None) -> QApplication:
     """The QApplication with our names, UK locale and look (reused if one exists)."""
+    pin_singletons()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(argv if argv is not None else sys.argv[:1])
@@ -37,25 +38,32 @@ def make_application(argv: list[str] | None = None, *, dark: bool | None = None)
     return app
 
 
-def warn_about_known_binding_bugs() -> None:
-    """PySide6 6.12.0 on CPython 3.11 releases None/True/False once too often on ordinary
-    calls (harmless from 3.12, where they are immortal): a long session would end in
-    "Fatal Python error: none_dealloc". Say so in the log rather than crash mysteriously."""
+_pinned = False
+
+
+def pin_singletons() -> None:
+    """Work around PySide6 6.12.0 on CPython 3.11: it releases ``None``, ``True`` and
+    ``False`` once too often (``Signal.emit()`` returns ``True`` without a reference; calls of
+    void methods return ``None`` without one), so a long session ends in "Fatal Python error:
+    none_dealloc". CPython 3.12 made these objects immortal; this gives them the same
+    effectively endless reference count. Nothing is done on other versions."""
+    global _pinned
     import PySide6
 
-    if sys.version_info < (3, 12) and PySide6.__version__.startswith("6.12."):
-        log.warning(
-            "PySide6 %s on Python %d.%d has a reference-counting bug that can crash long "
-            "sessions; use Python 3.12+ or PySide6 6.11",
-            PySide6.__version__,
-            *sys.version_info[:2],
-        )
+    if _pinned or sys.version_info >= (3, 12) or not PySide6.__version__.startswith("6.12."):
+        return
+    import ctypes
+
+    for value in (None, True, False):
+        # ob_refcnt is the first field of every object in CPython 3.11's release builds.
+        ctypes.c_ssize_t.from_address(id(value)).value += 1 << 40
+    _pinned = True
+    log.info("Pinned None/True/False against PySide6 %s's reference counting", PySide6.__version__)
 
 
 def run(database_url: str | None = None) -> int:
     """Open the main window on the chosen database; returns the exit code."""
     app = make_application()
-    warn_about_known_binding_bugs()
     errors.install_excepthook()
     try:
         db = open_database(database_url)

@@ -22,6 +22,10 @@ from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_employment, add_person
 from crm.services.placements import PlacementInput, add_note, add_placement
 from crm.storage.db import Database
+from crm.ui.app import pin_singletons
+
+# The app does this at start-up; tests build windows without it (see pin_singletons).
+pin_singletons()
 
 
 @dataclass
