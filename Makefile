@@ -47,9 +47,10 @@ bench: syslibs venv
 
 screenshots: venv
 	CRM_DATA_DIR=$$(mktemp -d) bash -c '$(BIN)/crm demo >/dev/null && \
-		for v in people person:1 org:1 placements; do \
+		for v in people person:230 org:2 placements; do \
 			$(BIN)/crm screenshot docs/screenshots/$${v%%:*}.png --view $$v; done && \
-		$(BIN)/crm screenshot docs/screenshots/people-dark.png --view people --dark'
+		$(BIN)/crm screenshot docs/screenshots/people-dark.png --view people --dark && \
+		$(BIN)/crm screenshot docs/screenshots/person-dark.png --view person:230 --dark'
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

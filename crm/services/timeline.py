@@ -27,6 +27,7 @@ from crm.storage.models import (
     interaction_people,
 )
 
+_ONE_WAY_KINDS = frozenset({"call", "video_call", "email", "tweet", "dm"})
 ALL_KINDS = frozenset({"interaction", "tweet", "placement", "placement_note"})
 
 
@@ -111,7 +112,9 @@ def _interaction_entry(i: Interaction) -> TimelineEntry:
         label = InteractionKind(i.kind).label
     except ValueError:
         label = i.kind
-    arrow = {"in": " from", "out": " to"}.get(i.direction or "", " with")
+    # Calls, emails and messages go one way; meetings, events, chats and notes are "with".
+    one_way = i.kind in _ONE_WAY_KINDS
+    arrow = {"in": " from", "out": " to"}.get(i.direction or "", " with") if one_way else " with"
     names = ", ".join(p.display_name for p in i.people)
     return TimelineEntry(
         kind="interaction",
