@@ -257,20 +257,16 @@ def list_organisations(
 ) -> list[OrganisationSummary]:
     """Organisations by name; ``text`` keeps those with every word in their name or codes."""
     with db.read() as session:
-        people = (
-            select(
-                Employment.organisation_id,
-                func.count(func.distinct(Employment.person_id)).label("n"),
-            )
-            .where(Employment.end_date.is_(None))
-            .group_by(Employment.organisation_id)
-            .subquery()
-        )
-        stmt = (
-            select(Organisation, people.c.n, XAccount.handle, XAccount.followers_count)
-            .outerjoin(people, people.c.organisation_id == Organisation.id)
-            .outerjoin(XAccount, XAccount.id == Organisation.x_account_id)
-        )
+        stmt = select(
+            Organisation.id,
+            Organisation.name,
+            Organisation.sector,
+            Organisation.org_type,
+            Organisation.region,
+            Organisation.client_status,
+            XAccount.handle,
+            XAccount.followers_count,
+        ).outerjoin(XAccount, XAccount.id == Organisation.x_account_id)
         for word in search_words(text):
             pattern = f"%{word}%"
             stmt = stmt.where(
@@ -284,20 +280,36 @@ def list_organisations(
             stmt = stmt.where(Organisation.sector == sector)
         if client_status:
             stmt = stmt.where(Organisation.client_status == client_status)
-        rows = session.execute(stmt.order_by(func.lower(Organisation.name)).limit(limit)).all()
+        found = session.execute(stmt.order_by(func.lower(Organisation.name)).limit(limit)).all()
+        # Count people only for the organisations listed, through the (organisation, end)
+        # index, rather than aggregating every job in the database first.
+        counts: dict[int, int] = {}
+        ids = [row.id for row in found]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            counts.update(
+                (org_id, n)
+                for org_id, n in session.execute(
+                    select(
+                        Employment.organisation_id, func.count(func.distinct(Employment.person_id))
+                    )
+                    .where(Employment.organisation_id.in_(chunk), Employment.end_date.is_(None))
+                    .group_by(Employment.organisation_id)
+                )
+            )
         return [
             OrganisationSummary(
-                id=o.id,
-                name=o.name,
-                sector=o.sector,
-                org_type=o.org_type,
-                region=o.region,
-                client_status=o.client_status,
-                people_count=n or 0,
-                x_handle=handle,
-                followers=followers,
+                id=row.id,
+                name=row.name,
+                sector=row.sector,
+                org_type=row.org_type,
+                region=row.region,
+                client_status=row.client_status,
+                people_count=counts.get(row.id, 0),
+                x_handle=row.handle,
+                followers=row.followers_count,
             )
-            for o, n, handle, followers in rows
+            for row in found
         ]
 
 
