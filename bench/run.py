@@ -75,6 +75,7 @@ class Options:
     work_dir: Path
     pg_url: str
     rebuild: bool
+    only: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -860,6 +861,8 @@ def run_backend(backend: str, options: Options) -> Run:
             ("x.store_tweets", measure_tweet_store),
             ("import.people_csv", measure_import),
         ):
+            if options.only and key.split(".")[-1] not in options.only:
+                continue
             try:
                 measure(run)
             except Exception as exc:  # one broken figure must not hide the others
@@ -873,7 +876,7 @@ def run_backend(backend: str, options: Options) -> Run:
                 floors["people_list"] = f.floor_samples
             elif f.key == "data.person_page":
                 floors["person_page"] = f.floor_samples
-        if options.qt and backend == "sqlite":
+        if options.qt and backend == "sqlite" and (not options.only or "qt" in options.only):
             measure_qt(run, floors)
     finally:
         run.raw.close()
@@ -934,6 +937,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, Options]:
     parser.add_argument("--work-dir", type=Path, default=generate.WORK_DIR)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON")
     parser.add_argument("--rebuild", action="store_true", help="regenerate the database")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated parts to run: search, people_list, person_page, store_tweets, "
+        "people_csv, qt (results go to a -partial file)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true")
     args = parser.parse_args(argv)
     options = Options(
@@ -948,6 +957,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, Options]:
         work_dir=args.work_dir,
         pg_url=args.pg_url,
         rebuild=args.rebuild,
+        only=frozenset(p.strip() for p in args.only.split(",") if p.strip()),
     )
     return args, options
 
@@ -975,7 +985,8 @@ def main(argv: list[str] | None = None) -> int:
         run = run_backend(backend, options)
         data = report(run, started, argv)
         args.out.mkdir(parents=True, exist_ok=True)
-        path = args.out / f"{data['date']}-{backend}-{options.size}.json"
+        partial = "-partial" if options.only else ""
+        path = args.out / f"{data['date']}-{backend}-{options.size}{partial}.json"
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         written.append(path)
         failed += sum(1 for f in run.figures if f.status == "failed")
