@@ -1317,6 +1317,10 @@ class _Job:
         self.audit_id = 0
         self.cache_size: int | None = None
         self.note = {"import": file}  # shared by the audit entries of created records
+        # Records this import has already written. When a file holds one record twice with
+        # different values, the first row wins and later rows only fill gaps; otherwise
+        # importing the file again would flip the values back and forth.
+        self.touched: set[int] = set()
 
     def start(self) -> None:
         if self.session.get_bind().dialect.name == "sqlite":
@@ -1355,6 +1359,8 @@ class _Job:
 
 
 # -- people ----------------------------------------------------------------------------------------
+_EMPTY = (None, "", False)
+
 _PERSON_COLUMNS = (
     "first_name",
     "last_name",
@@ -1688,9 +1694,11 @@ class _PeopleImport(_Job):
                 continue
             pid = match
             cur = current[pid]
+            again = pid in self.touched
             changed: dict[str, Any] = {}
             for name, value in r.values.items():
-                if getattr(cur, name) != value:
+                old = getattr(cur, name)
+                if old != value and not (again and old not in _EMPTY):
                     changed[name] = value
             if r.handle and cur.x_account_id is None:
                 account = accounts.get(r.handle.lower())
@@ -1708,7 +1716,7 @@ class _PeopleImport(_Job):
             tag_rows.extend({"person_id": pid, "tag_id": tag_ids[t.lower()]} for t in new_tags)
             fields += ["emails"] * bool(new_emails) + ["phones"] * bool(new_phones)
             fields += ["tags"] * bool(new_tags)
-            if r.org_id is not None:
+            if r.org_id is not None and not again:
                 here = [j for j in jobs[pid] if j.organisation_id == r.org_id]
                 title = r.values.get("job_title")
                 if not here:
@@ -1777,6 +1785,8 @@ class _PeopleImport(_Job):
         # would do after deleting nothing), through the quicker path.
         _insert_search_documents(s, documents_for(s, new_ids))
         refresh_people(s, [pid for pid, _ in audit_updated])
+        self.touched.update(new_ids)
+        self.touched.update(m for _, m in accepted if m is not None)
         for outcome in sorted(outcomes):
             self.tally.outcome(*outcome)
 
@@ -2064,10 +2074,15 @@ class _OrganisationImport(_Job):
             if match is None:
                 continue
             cur = current[match]
+            again = match in self.touched
             changed: dict[str, Any] = {
-                k: v for k, v in r.values.items() if v is not None and getattr(cur, k) != v
+                k: v
+                for k, v in r.values.items()
+                if v is not None
+                and getattr(cur, k) != v
+                and not (again and getattr(cur, k) not in _EMPTY)
             }
-            if r.parent_id is not None and cur.parent_id != r.parent_id:
+            if r.parent_id is not None and cur.parent_id != r.parent_id and not again:
                 changed["parent_id"] = r.parent_id
             if r.handle and cur.x_account_id is None:
                 account = account_ids.get(r.handle.lower())
@@ -2111,6 +2126,8 @@ class _OrganisationImport(_Job):
         audit_rows = _audit_rows(self.who, "organisation", "create", audit_new)
         audit_rows += _audit_rows(self.who, "organisation", "update", audit_updated)
         _insert(s, AuditEntry, audit_rows)
+        self.touched.update(new_ids)
+        self.touched.update(m for _, m in accepted if m is not None)
         for outcome in sorted(outcomes):
             self.tally.outcome(*outcome)
         if renamed:

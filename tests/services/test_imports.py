@@ -463,9 +463,11 @@ def test_matching_by_handle_and_by_name_at_organisation(db: Database, tmp_path: 
         assert s.scalar(select(func.count()).select_from(Person)) == 3
         handles = sorted(s.scalars(select(XAccount.handle)))
     assert handles == ["TomReid", "annak"]
-    tom = person_named(db, "Thomas", "Reid")
+    # Row 5 is the person row 4 made: it only fills gaps (the email), the name stays.
+    tom = person_named(db, "Tom", "Reid")
     assert tom.x_account is not None and tom.x_account.handle == "TomReid"
     assert tom.emails == ["tom@example.org"]
+    assert report.outcomes[3].changes == ("emails",)
 
 
 def test_two_rows_for_one_person_in_the_same_file(db: Database, tmp_path: Path) -> None:
@@ -703,3 +705,25 @@ def test_an_x_account_belongs_to_one_record(db: Database, tmp_path: Path) -> Non
     assert report.refusals[0].reason == (
         "@jobloggs is already linked to Jo Bloggs; unlink it there first."
     )
+
+
+def test_one_person_twice_in_a_file_stays_idempotent(db: Database, tmp_path: Path) -> None:
+    # Same name at the same organisation: one person (matched by name and organisation).
+    path = people_csv(
+        tmp_path,
+        [
+            ["Jo", "Bloggs", "jo@trust.nhs.uk", "York Council", "Director"],
+            ["Jo", "Bloggs", "jo.bloggs@nhs.net", "York Council", "Chief Executive"],
+        ],
+    )
+    first = import_file(db, path, "people")
+    assert [(o.action, o.changes) for o in first.outcomes] == [
+        ("create", ()),
+        ("update", ("emails",)),
+    ]
+    jo = person_named(db, "Jo", "Bloggs")
+    assert jo.job_title == "Director"  # the first row wins; later rows only fill gaps
+    assert jo.emails == ["jo@trust.nhs.uk", "jo.bloggs@nhs.net"]
+    again = import_file(db, path, "people")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert get_person(db, jo.id).version == jo.version
