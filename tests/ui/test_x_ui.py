@@ -5,7 +5,6 @@ the token)."""
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -30,26 +29,6 @@ from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus, fmt_countdow
 from crm.x import credentials
 from crm.x.sync import SyncPlan, SyncReport, SyncSelection, make_gateway
 from tests.x.fake_x_server import FakeXServer, Fault
-
-
-def _pin_bools() -> None:
-    """Work around a PySide6 6.12.0 bug until it is fixed app-wide (reported to the lead).
-
-    ``SignalInstance.emit()`` returns ``True`` without a new reference, so every emit from
-    Python drops one reference to ``True``. On Python 3.11, where ``True`` is not immortal,
-    the process aborts with "bool_dealloc" after about 10,000 emits; the sync's progress and
-    countdown signals push a whole UI test run past that. Python 3.12 makes ``True`` and
-    ``False`` immortal; this does the same here.
-    """
-    if sys.version_info >= (3, 12):
-        return
-    import ctypes
-
-    for value in (True, False):
-        ctypes.c_ssize_t.from_address(id(value)).value += 1 << 40
-
-
-_pin_bools()
 
 
 @pytest.fixture
