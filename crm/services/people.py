@@ -386,7 +386,11 @@ def _summary_statement() -> Select[Any]:
 def _summaries(session: Session, ids: Sequence[int]) -> list[PersonSummary]:
     if not ids:
         return []
-    rows = session.execute(_summary_statement(), {"ids": list(ids)}).all()
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    # A Core statement on the session's connection skips the ORM's per-execution work
+    # (~0.7 ms a page); the rows are plain tuples either way.
+    rows = session.connection().execute(_summary_statement(), {"ids": list(ids)}).all()
     to_utc = UTCDateTime().process_result_value
     dialect = session.get_bind().dialect
     by_id = {
