@@ -26,7 +26,7 @@ def _load(paths: list[Path]) -> list[dict[str, Any]]:
 
 def _verdict(figure: dict[str, Any]) -> str:
     if figure["status"] != "measured":
-        return figure["status"]
+        return str(figure["status"])
     verdicts: dict[bool | None, str] = {True: "met", False: "**missed**", None: ""}
     return verdicts[figure["met"]]
 
