@@ -38,24 +38,6 @@ def _rss_mb() -> tuple[float, float]:
     return round(current, 1), round(peak, 1)
 
 
-def _survive_refcount_bug() -> None:
-    """Give None, True and False a million spare references.
-
-    PySide6 6.12 on CPython 3.11 drops a reference to None (or True/False) each time a
-    Python ``QRunnable.run`` returns or a signal is emitted from another thread, so after a
-    few thousand background tasks the interpreter aborts with "none_dealloc" (CPython 3.12+
-    makes these objects immortal). The app needs its own fix; the benchmark only needs to
-    finish its measurements, so it tops the counts up once instead.
-    """
-    import ctypes
-
-    incref = ctypes.pythonapi.Py_IncRef
-    incref.argtypes = [ctypes.py_object]
-    for obj in (None, True, False):
-        for _ in range(1_000_000):
-            incref(obj)
-
-
 def _emit(payload: dict[str, Any]) -> None:
     sys.stdout.write("\n" + json.dumps(payload) + "\n")
     sys.stdout.flush()
@@ -216,7 +198,6 @@ class _App:
 
 
 def interactive(url: str, heavy: int, queries: list[str], repeat: int) -> None:
-    _survive_refcount_bug()
     started = time.perf_counter()
     probe = _App(url)
     out: dict[str, Any] = {"window_ready_ms": (time.perf_counter() - started) * 1000}
@@ -248,7 +229,6 @@ def interactive(url: str, heavy: int, queries: list[str], repeat: int) -> None:
 
 def rss(url: str) -> None:
     """Open the people list, scroll it end to end a screen at a time, then report memory."""
-    _survive_refcount_bug()
     probe = _App(url)
     before, _ = _rss_mb()
     table = probe.page.table
