@@ -52,8 +52,8 @@ from crm.domain.values import (
 )
 from crm.services import csvfiles
 from crm.services.csvfiles import CsvFormat, CsvReader
-from crm.services.organisations import _clean as clean_organisation_field
-from crm.services.people import _clean as clean_person_field
+from crm.services.organisations import clean_field as clean_organisation_field
+from crm.services.people import clean_field as clean_person_field
 from crm.services.people import sort_name
 from crm.storage.db import Database
 from crm.storage.models import (

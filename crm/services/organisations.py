@@ -51,7 +51,7 @@ def _choice(value: Any, enum: Any, field_name: str, label: str) -> str | None:
     raise ValidationError(f"{value!r} is not a {label} (one of: {allowed}).", field=field_name)
 
 
-def _clean(name: str, value: Any) -> Any:
+def clean_field(name: str, value: Any) -> Any:
     if name == "name":
         return require_text(value, "Organisation name", "name", 200)
     if name == "sector":
@@ -112,8 +112,8 @@ def _check_codes_free(session: Any, values: Mapping[str, Any], own_id: int | Non
 
 
 def add_organisation(db: Database, data: OrganisationInput) -> int:
-    values = {name: _clean(name, getattr(data, name)) for name in _FIELDS}
-    tags = _clean("tags", data.tags)
+    values = {name: clean_field(name, getattr(data, name)) for name in _FIELDS}
+    tags = clean_field("tags", data.tags)
     with db.session() as session:
         if values["parent_id"] is not None:
             load(session, Organisation, values["parent_id"], "parent organisation")
@@ -131,7 +131,7 @@ def add_organisation(db: Database, data: OrganisationInput) -> int:
 def update_organisation(
     db: Database, organisation_id: int, changes: Mapping[str, Any], expected_version: int | None
 ) -> int:
-    cleaned = {name: _clean(name, value) for name, value in changes.items()}
+    cleaned = {name: clean_field(name, value) for name, value in changes.items()}
     try:
         with db.session() as session:
             org = load(session, Organisation, organisation_id, "organisation")

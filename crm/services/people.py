@@ -88,7 +88,7 @@ def sort_name(first: str, last: str) -> str:
     return fold(f"{last} {first}").strip()
 
 
-def _clean(field_name: str, value: Any) -> Any:
+def clean_field(field_name: str, value: Any) -> Any:
     """Validate and normalise one editable field; raises ValidationError naming the field."""
     if field_name in ("first_name", "last_name"):
         label = "First name" if field_name == "first_name" else "Last name"
@@ -163,7 +163,7 @@ def _set_contacts(person: Person, emails: list[str] | None, phones: list[str] | 
 def add_person(db: Database, data: PersonInput) -> int:
     """Create a person (and their current employment); returns the new id."""
     values = {
-        name: _clean(name, getattr(data, name))
+        name: clean_field(name, getattr(data, name))
         for name in (
             "first_name",
             "last_name",
@@ -219,7 +219,7 @@ def update_person(
     ``expected_version`` is the version the user started editing; if someone saved since,
     a ConflictError names them and nothing is written.
     """
-    cleaned = {name: _clean(name, value) for name, value in changes.items()}
+    cleaned = {name: clean_field(name, value) for name, value in changes.items()}
     try:
         with db.session() as session:
             person = load(session, Person, person_id, "person")
