@@ -850,7 +850,10 @@ def open_backend(backend: str, options: Options) -> tuple[Database, generate.Gen
 def run_backend(backend: str, options: Options) -> Run:
     db, info = open_backend(backend, options)
     run = Run(options, backend, db, info.heavy_person_id, info)
-    run.raw = db.engine.raw_connection().driver_connection
+    # Keep the pool's wrapper: dropping it would hand this connection back to the pool,
+    # and the services would then share the floor's connection and its page cache.
+    pooled = db.engine.raw_connection()
+    run.raw = pooled.driver_connection
     if backend == "postgresql":
         run.raw.autocommit = True
     try:
@@ -879,7 +882,7 @@ def run_backend(backend: str, options: Options) -> Run:
         if options.qt and backend == "sqlite" and (not options.only or "qt" in options.only):
             measure_qt(run, floors)
     finally:
-        run.raw.close()
+        pooled.close()
         db.dispose()
     return run
 
