@@ -101,3 +101,9 @@ def test_unsupported_url_is_a_clear_error() -> None:
         Database("mysql://localhost/crm")
     with pytest.raises(DatabaseError, match="not a database URL"):
         Database("::nonsense::")
+
+
+def test_head_revision_constant_matches_the_scripts() -> None:
+    from crm.storage.migrations import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION
