@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm import settings
 from crm.domain.errors import ConflictError
 from crm.storage.models import AuditEntry
+
+if TYPE_CHECKING:
+    from crm.storage.db import Database
 
 
 def _plain(value: Any) -> Any:
@@ -86,3 +92,19 @@ def conflict(session: Session, entity_type: str, entity_id: int, label: str) -> 
         changed_at=when,
         changes=dict(entry.changes) if entry else {},
     )
+
+
+@contextmanager
+def versioned_edit(db: Database, entity_type: str, entity_id: int, label: str) -> Iterator[Session]:
+    """The one transaction of an edit to a versioned record (a ``db.session()``).
+
+    :func:`check_version` refuses an edit begun on an older version; should another save land
+    between that check and this commit, the row's version no longer matches, SQLAlchemy
+    raises StaleDataError, and it becomes the same ConflictError naming who saved.
+    """
+    try:
+        with db.session() as session:
+            yield session
+    except StaleDataError:
+        with db.read() as session:
+            raise conflict(session, entity_type, entity_id, label) from None

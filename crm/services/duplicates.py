@@ -23,7 +23,6 @@ from urllib.parse import urlparse
 from rapidfuzz import fuzz, process
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.values import fold, format_phone, search_words
@@ -556,83 +555,77 @@ def merge_people(
         raise ValidationError("Choose two different people to merge.")
     choices = dict(choices or {})
     _check_choices(choices, (n for n, _ in _PERSON_FIELDS), _PERSON_COMBINABLE)
-    try:
-        with db.session() as session:
-            survivor = _load_person(session, survivor_id)
-            other = _load_person(session, other_id)
-            audit.check_version(
-                session,
-                "person",
-                survivor_id,
-                survivor.version,
-                survivor_version,
-                survivor.display_name,
-            )
-            audit.check_version(
-                session, "person", other_id, other.version, other_version, other.display_name
-            )
-            other_name = other.display_name
-            taken: list[str] = []
-            for name, _label in _PERSON_FIELDS:
-                if name == "x_account_id":
-                    continue
-                mine, theirs = getattr(survivor, name), getattr(other, name)
-                choice = choices.get(name) or _default_choice(
-                    name, mine, theirs, _PERSON_COMBINABLE
-                )
-                if choice == OTHER:
-                    value = theirs
-                elif choice == BOTH:
-                    value = _combine(name, mine, theirs)
-                else:
-                    continue
-                if value != mine:
-                    setattr(survivor, name, value)
-                    taken.append(name)
-            if not survivor.first_name or not survivor.last_name:
-                raise ValidationError("The merged person needs a first and a last name.")
-            survivor.sort_name = sort_name(survivor.first_name, survivor.last_name)
-            x_choice = choices.get("x_account_id") or _default_choice(
-                "x_account_id", survivor.x_account_id, other.x_account_id, set()
-            )
-            unlinked_account: int | None = None
-            if other.x_account_id is not None:
-                account = other.x_account_id
-                other.x_account_id = None
-                session.flush()  # the link is unique: free it before giving it away
-                if x_choice == OTHER:
-                    unlinked_account = survivor.x_account_id
-                    survivor.x_account_id = account
-                    taken.append("x_account_id")
-                else:
-                    unlinked_account = account
-            moved = _move_person_things(session, survivor, other)
-            survivor.updated_at = utcnow()
-            session.flush()
-            session.expire(other)
-            session.delete(other)
-            session.flush()
-            audit.record(
-                session,
-                "person",
-                survivor_id,
-                "merge",
-                {
-                    "merged_person_id": other_id,
-                    "merged_name": other_name,
-                    "fields_from_merged": taken,
-                    "moved": moved,
-                    "x_account_left_unlinked": unlinked_account,
-                },
-            )
-            audit.record(session, "person", other_id, "merged_into", {"survivor_id": survivor_id})
-            refresh_people(session, [survivor_id])
-            session.flush()
-            log.info("Merged person #%d into #%d", other_id, survivor_id)
-            return survivor.version
-    except StaleDataError:
-        with db.read() as session:
-            raise audit.conflict(session, "person", survivor_id, "This person") from None
+    with audit.versioned_edit(db, "person", survivor_id, "This person") as session:
+        survivor = _load_person(session, survivor_id)
+        other = _load_person(session, other_id)
+        audit.check_version(
+            session,
+            "person",
+            survivor_id,
+            survivor.version,
+            survivor_version,
+            survivor.display_name,
+        )
+        audit.check_version(
+            session, "person", other_id, other.version, other_version, other.display_name
+        )
+        other_name = other.display_name
+        taken: list[str] = []
+        for name, _label in _PERSON_FIELDS:
+            if name == "x_account_id":
+                continue
+            mine, theirs = getattr(survivor, name), getattr(other, name)
+            choice = choices.get(name) or _default_choice(name, mine, theirs, _PERSON_COMBINABLE)
+            if choice == OTHER:
+                value = theirs
+            elif choice == BOTH:
+                value = _combine(name, mine, theirs)
+            else:
+                continue
+            if value != mine:
+                setattr(survivor, name, value)
+                taken.append(name)
+        if not survivor.first_name or not survivor.last_name:
+            raise ValidationError("The merged person needs a first and a last name.")
+        survivor.sort_name = sort_name(survivor.first_name, survivor.last_name)
+        x_choice = choices.get("x_account_id") or _default_choice(
+            "x_account_id", survivor.x_account_id, other.x_account_id, set()
+        )
+        unlinked_account: int | None = None
+        if other.x_account_id is not None:
+            account = other.x_account_id
+            other.x_account_id = None
+            session.flush()  # the link is unique: free it before giving it away
+            if x_choice == OTHER:
+                unlinked_account = survivor.x_account_id
+                survivor.x_account_id = account
+                taken.append("x_account_id")
+            else:
+                unlinked_account = account
+        moved = _move_person_things(session, survivor, other)
+        survivor.updated_at = utcnow()
+        session.flush()
+        session.expire(other)
+        session.delete(other)
+        session.flush()
+        audit.record(
+            session,
+            "person",
+            survivor_id,
+            "merge",
+            {
+                "merged_person_id": other_id,
+                "merged_name": other_name,
+                "fields_from_merged": taken,
+                "moved": moved,
+                "x_account_left_unlinked": unlinked_account,
+            },
+        )
+        audit.record(session, "person", other_id, "merged_into", {"survivor_id": survivor_id})
+        refresh_people(session, [survivor_id])
+        session.flush()
+        log.info("Merged person #%d into #%d", other_id, survivor_id)
+        return survivor.version
 
 
 def _move_person_things(session: Session, survivor: Person, other: Person) -> dict[str, int]:
@@ -801,76 +794,68 @@ def merge_organisations(
         raise ValidationError("Choose two different organisations to merge.")
     choices = dict(choices or {})
     _check_choices(choices, (n for n, _ in _ORGANISATION_FIELDS), _ORGANISATION_COMBINABLE)
-    try:
-        with db.session() as session:
-            survivor = _load_organisation(session, survivor_id)
-            other = _load_organisation(session, other_id)
-            audit.check_version(
-                session,
-                "organisation",
-                survivor_id,
-                survivor.version,
-                survivor_version,
-                survivor.name,
+    with audit.versioned_edit(db, "organisation", survivor_id, "This organisation") as session:
+        survivor = _load_organisation(session, survivor_id)
+        other = _load_organisation(session, other_id)
+        audit.check_version(
+            session,
+            "organisation",
+            survivor_id,
+            survivor.version,
+            survivor_version,
+            survivor.name,
+        )
+        audit.check_version(
+            session, "organisation", other_id, other.version, other_version, other.name
+        )
+        other_name = other.name
+        values: dict[str, Any] = {}
+        for name, _label in _ORGANISATION_FIELDS:
+            mine, theirs = getattr(survivor, name), getattr(other, name)
+            choice = choices.get(name) or _default_choice(
+                name, mine, theirs, _ORGANISATION_COMBINABLE
             )
-            audit.check_version(
-                session, "organisation", other_id, other.version, other_version, other.name
-            )
-            other_name = other.name
-            values: dict[str, Any] = {}
-            for name, _label in _ORGANISATION_FIELDS:
-                mine, theirs = getattr(survivor, name), getattr(other, name)
-                choice = choices.get(name) or _default_choice(
-                    name, mine, theirs, _ORGANISATION_COMBINABLE
-                )
-                if choice == OTHER:
-                    values[name] = theirs
-                elif choice == BOTH:
-                    values[name] = _combine(name, mine, theirs)
-            if values.get("parent_id") in (survivor_id, other_id):
-                values["parent_id"] = None
-            # Codes and the X link are unique: take them off the other record first.
-            for name in ("ods_code", "gss_code", "x_account_id"):
-                if name in values:
-                    setattr(other, name, None)
-            session.flush()
-            taken = []
-            for name, value in values.items():
-                if getattr(survivor, name) != value:
-                    setattr(survivor, name, value)
-                    taken.append(name)
-            moved = _move_organisation_things(session, survivor, other)
-            survivor.updated_at = utcnow()
-            session.flush()
-            session.expire(other)
-            session.delete(other)
-            session.flush()
-            audit.record(
-                session,
-                "organisation",
-                survivor_id,
-                "merge",
-                {
-                    "merged_organisation_id": other_id,
-                    "merged_name": other_name,
-                    "fields_from_merged": taken,
-                    "moved": moved,
-                },
-            )
-            audit.record(
-                session, "organisation", other_id, "merged_into", {"survivor_id": survivor_id}
-            )
-            people = session.scalars(
-                select(Employment.person_id).where(Employment.organisation_id == survivor_id)
-            )
-            refresh_people(session, people)
-            session.flush()
-            return survivor.version
-    except StaleDataError:
-        with db.read() as session:
-            raise audit.conflict(
-                session, "organisation", survivor_id, "This organisation"
-            ) from None
+            if choice == OTHER:
+                values[name] = theirs
+            elif choice == BOTH:
+                values[name] = _combine(name, mine, theirs)
+        if values.get("parent_id") in (survivor_id, other_id):
+            values["parent_id"] = None
+        # Codes and the X link are unique: take them off the other record first.
+        for name in ("ods_code", "gss_code", "x_account_id"):
+            if name in values:
+                setattr(other, name, None)
+        session.flush()
+        taken = []
+        for name, value in values.items():
+            if getattr(survivor, name) != value:
+                setattr(survivor, name, value)
+                taken.append(name)
+        moved = _move_organisation_things(session, survivor, other)
+        survivor.updated_at = utcnow()
+        session.flush()
+        session.expire(other)
+        session.delete(other)
+        session.flush()
+        audit.record(
+            session,
+            "organisation",
+            survivor_id,
+            "merge",
+            {
+                "merged_organisation_id": other_id,
+                "merged_name": other_name,
+                "fields_from_merged": taken,
+                "moved": moved,
+            },
+        )
+        audit.record(session, "organisation", other_id, "merged_into", {"survivor_id": survivor_id})
+        people = session.scalars(
+            select(Employment.person_id).where(Employment.organisation_id == survivor_id)
+        )
+        refresh_people(session, people)
+        session.flush()
+        return survivor.version
 
 
 def _move_organisation_things(

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import settings
 from crm.domain.enums import Direction, InteractionKind
@@ -141,45 +140,39 @@ def update_interaction(
     unknown = set(changes) - _EDITABLE
     if unknown:
         raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on an interaction.")
-    try:
-        with db.session() as session:
-            interaction = load(session, Interaction, interaction_id, "interaction")
-            audit.check_version(
-                session,
-                "interaction",
-                interaction_id,
-                interaction.version,
-                expected_version,
-                "This interaction",
-            )
-            for name, value in changes.items():
-                if name == "summary":
-                    value = require_text(value, "Summary", "summary", 500)
-                elif name == "body":
-                    value = limit_text(value, "Notes", "body", 1_000_000) or None
-                elif name == "kind":
-                    value = _kind(value)
-                elif name == "direction":
-                    value = _direction(value)
-                elif name == "occurred_at":
-                    value = _when(value)
-                elif name == "person_ids":
-                    if not value:
-                        raise ValidationError(
-                            "An interaction needs at least one person.", field="people"
-                        )
-                    interaction.people = [load(session, Person, p, "person") for p in value]
-                    continue
-                setattr(interaction, name, value)
-            interaction.updated_at = utcnow()
-            audit.record(session, "interaction", interaction_id, "update", dict(changes))
-            session.flush()
-            return interaction.version
-    except StaleDataError:
-        with db.read() as session:
-            raise audit.conflict(
-                session, "interaction", interaction_id, "This interaction"
-            ) from None
+    with audit.versioned_edit(db, "interaction", interaction_id, "This interaction") as session:
+        interaction = load(session, Interaction, interaction_id, "interaction")
+        audit.check_version(
+            session,
+            "interaction",
+            interaction_id,
+            interaction.version,
+            expected_version,
+            "This interaction",
+        )
+        for name, value in changes.items():
+            if name == "summary":
+                value = require_text(value, "Summary", "summary", 500)
+            elif name == "body":
+                value = limit_text(value, "Notes", "body", 1_000_000) or None
+            elif name == "kind":
+                value = _kind(value)
+            elif name == "direction":
+                value = _direction(value)
+            elif name == "occurred_at":
+                value = _when(value)
+            elif name == "person_ids":
+                if not value:
+                    raise ValidationError(
+                        "An interaction needs at least one person.", field="people"
+                    )
+                interaction.people = [load(session, Person, p, "person") for p in value]
+                continue
+            setattr(interaction, name, value)
+        interaction.updated_at = utcnow()
+        audit.record(session, "interaction", interaction_id, "update", dict(changes))
+        session.flush()
+        return interaction.version
 
 
 def delete_interaction(db: Database, interaction_id: int) -> None:

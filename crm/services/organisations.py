@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm.domain.enums import ClientStatus, OrganisationType, Sector
 from crm.domain.errors import AmbiguousError, NotFoundError, ValidationError
@@ -132,41 +131,33 @@ def update_organisation(
     db: Database, organisation_id: int, changes: Mapping[str, Any], expected_version: int | None
 ) -> int:
     cleaned = {name: clean_field(name, value) for name, value in changes.items()}
-    try:
-        with db.session() as session:
-            org = load(session, Organisation, organisation_id, "organisation")
-            audit.check_version(
-                session, "organisation", organisation_id, org.version, expected_version, org.name
-            )
-            _check_codes_free(session, cleaned, org.id)
-            diff: dict[str, Any] = {}
-            for name, value in cleaned.items():
-                if name == "tags":
-                    new_tags = tags_named(session, value)
-                    if [t.name for t in org.tags] != [t.name for t in new_tags]:
-                        org.tags = new_tags
-                        diff[name] = [t.name for t in new_tags]
-                    continue
-                if name == "parent_id" and value is not None:
-                    if value == org.id:
-                        raise ValidationError(
-                            "An organisation cannot be its own parent.", field=name
-                        )
-                    load(session, Organisation, value, "parent organisation")
-                if getattr(org, name) != value:
-                    setattr(org, name, value)
-                    diff[name] = value
-            if not diff:
-                return org.version
-            org.updated_at = utcnow()
-            audit.record(session, "organisation", org.id, "update", diff)
-            session.flush()
+    with audit.versioned_edit(db, "organisation", organisation_id, "This organisation") as session:
+        org = load(session, Organisation, organisation_id, "organisation")
+        audit.check_version(
+            session, "organisation", organisation_id, org.version, expected_version, org.name
+        )
+        _check_codes_free(session, cleaned, org.id)
+        diff: dict[str, Any] = {}
+        for name, value in cleaned.items():
+            if name == "tags":
+                new_tags = tags_named(session, value)
+                if [t.name for t in org.tags] != [t.name for t in new_tags]:
+                    org.tags = new_tags
+                    diff[name] = [t.name for t in new_tags]
+                continue
+            if name == "parent_id" and value is not None:
+                if value == org.id:
+                    raise ValidationError("An organisation cannot be its own parent.", field=name)
+                load(session, Organisation, value, "parent organisation")
+            if getattr(org, name) != value:
+                setattr(org, name, value)
+                diff[name] = value
+        if not diff:
             return org.version
-    except StaleDataError:
-        with db.read() as session:
-            raise audit.conflict(
-                session, "organisation", organisation_id, "This organisation"
-            ) from None
+        org.updated_at = utcnow()
+        audit.record(session, "organisation", org.id, "update", diff)
+        session.flush()
+        return org.version
 
 
 def deletion_impact(db: Database, organisation_id: int) -> dict[str, int]:

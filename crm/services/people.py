@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm.domain.enums import ConsentStatus, IR35Preference, LawfulBasis, Sector
 from crm.domain.errors import AmbiguousError, NotFoundError, ValidationError
@@ -220,43 +219,39 @@ def update_person(
     a ConflictError names them and nothing is written.
     """
     cleaned = {name: clean_field(name, value) for name, value in changes.items()}
-    try:
-        with db.session() as session:
-            person = load(session, Person, person_id, "person")
-            audit.check_version(
-                session, "person", person_id, person.version, expected_version, person.display_name
-            )
-            diff: dict[str, Any] = {}
-            for name, value in cleaned.items():
-                if name == "emails":
-                    old = [e.email for e in person.emails]
-                    if old != value:
-                        _set_contacts(person, value, None)
-                        diff[name] = value
-                elif name == "phones":
-                    old = [p.number for p in person.phones]
-                    if old != value:
-                        _set_contacts(person, None, value)
-                        diff[name] = value
-                elif name == "tags":
-                    new_tags = tags_named(session, value)
-                    if [t.name for t in person.tags] != [t.name for t in new_tags]:
-                        person.tags = new_tags
-                        diff[name] = [t.name for t in new_tags]
-                elif getattr(person, name) != value:
-                    setattr(person, name, value)
+    with audit.versioned_edit(db, "person", person_id, "This person") as session:
+        person = load(session, Person, person_id, "person")
+        audit.check_version(
+            session, "person", person_id, person.version, expected_version, person.display_name
+        )
+        diff: dict[str, Any] = {}
+        for name, value in cleaned.items():
+            if name == "emails":
+                old = [e.email for e in person.emails]
+                if old != value:
+                    _set_contacts(person, value, None)
                     diff[name] = value
-            if not diff:
-                return person.version
-            person.sort_name = sort_name(person.first_name, person.last_name)
-            # Touching the row makes even a collection-only change bump the version.
-            person.updated_at = utcnow()
-            audit.record(session, "person", person.id, "update", diff)
-            session.flush()
+            elif name == "phones":
+                old = [p.number for p in person.phones]
+                if old != value:
+                    _set_contacts(person, None, value)
+                    diff[name] = value
+            elif name == "tags":
+                new_tags = tags_named(session, value)
+                if [t.name for t in person.tags] != [t.name for t in new_tags]:
+                    person.tags = new_tags
+                    diff[name] = [t.name for t in new_tags]
+            elif getattr(person, name) != value:
+                setattr(person, name, value)
+                diff[name] = value
+        if not diff:
             return person.version
-    except StaleDataError:
-        with db.read() as session:
-            raise audit.conflict(session, "person", person_id, "This person") from None
+        person.sort_name = sort_name(person.first_name, person.last_name)
+        # Touching the row makes even a collection-only change bump the version.
+        person.updated_at = utcnow()
+        audit.record(session, "person", person.id, "update", diff)
+        session.flush()
+        return person.version
 
 
 def delete_person(db: Database, person_id: int, expected_version: int | None = None) -> None:
@@ -645,33 +640,29 @@ def update_employment(
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on a job.")
-    try:
-        with db.session() as session:
-            employment = load(session, Employment, employment_id, "job")
-            audit.check_version(
-                session,
-                "employment",
-                employment_id,
-                employment.version,
-                expected_version,
-                "This job",
-            )
-            if "title" in changes:
-                employment.title = limit_text(changes["title"], "Title", "title", 200) or None
-            if "organisation_id" in changes:
-                load(session, Organisation, changes["organisation_id"], "organisation")
-                employment.organisation_id = changes["organisation_id"]
-            if "start_date" in changes:
-                employment.start_date = changes["start_date"]
-            if "end_date" in changes:
-                employment.end_date = changes["end_date"]
-            check_date_range(employment.start_date, employment.end_date, "job")
-            session.flush()
-            audit.record(session, "employment", employment_id, "update", dict(changes))
-            return employment.version
-    except StaleDataError:
-        with db.read() as session:
-            raise audit.conflict(session, "employment", employment_id, "This job") from None
+    with audit.versioned_edit(db, "employment", employment_id, "This job") as session:
+        employment = load(session, Employment, employment_id, "job")
+        audit.check_version(
+            session,
+            "employment",
+            employment_id,
+            employment.version,
+            expected_version,
+            "This job",
+        )
+        if "title" in changes:
+            employment.title = limit_text(changes["title"], "Title", "title", 200) or None
+        if "organisation_id" in changes:
+            load(session, Organisation, changes["organisation_id"], "organisation")
+            employment.organisation_id = changes["organisation_id"]
+        if "start_date" in changes:
+            employment.start_date = changes["start_date"]
+        if "end_date" in changes:
+            employment.end_date = changes["end_date"]
+        check_date_range(employment.start_date, employment.end_date, "job")
+        session.flush()
+        audit.record(session, "employment", employment_id, "update", dict(changes))
+        return employment.version
 
 
 def end_employment(db: Database, employment_id: int, end_date: date) -> None:

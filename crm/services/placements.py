@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import settings
 from crm.domain.enums import IR35Determination, PlacementStatus
@@ -131,39 +130,35 @@ def update_placement(
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on a placement.")
-    try:
-        with db.session() as session:
-            placement = load(session, Placement, placement_id, "placement")
-            audit.check_version(
-                session,
-                "placement",
-                placement_id,
-                placement.version,
-                expected_version,
-                "This placement",
-            )
-            for name, value in changes.items():
-                if name == "role":
-                    value = require_text(value, "Role", "role", 200)
-                elif name == "status":
-                    value = _status(value)
-                elif name == "day_rate":
-                    value = None if value in (None, "") else parse_day_rate(value)
-                elif name == "currency":
-                    value = _currency(value)
-                elif name == "ir35":
-                    value = _ir35(value)
-                elif name == "client_contact_id" and value is not None:
-                    load(session, Person, value, "client contact")
-                setattr(placement, name, value)
-            check_date_range(placement.start_date, placement.end_date)
-            placement.updated_at = utcnow()
-            audit.record(session, "placement", placement_id, "update", dict(changes))
-            session.flush()
-            return placement.version
-    except StaleDataError:
-        with db.read() as session:
-            raise audit.conflict(session, "placement", placement_id, "This placement") from None
+    with audit.versioned_edit(db, "placement", placement_id, "This placement") as session:
+        placement = load(session, Placement, placement_id, "placement")
+        audit.check_version(
+            session,
+            "placement",
+            placement_id,
+            placement.version,
+            expected_version,
+            "This placement",
+        )
+        for name, value in changes.items():
+            if name == "role":
+                value = require_text(value, "Role", "role", 200)
+            elif name == "status":
+                value = _status(value)
+            elif name == "day_rate":
+                value = None if value in (None, "") else parse_day_rate(value)
+            elif name == "currency":
+                value = _currency(value)
+            elif name == "ir35":
+                value = _ir35(value)
+            elif name == "client_contact_id" and value is not None:
+                load(session, Person, value, "client contact")
+            setattr(placement, name, value)
+        check_date_range(placement.start_date, placement.end_date)
+        placement.updated_at = utcnow()
+        audit.record(session, "placement", placement_id, "update", dict(changes))
+        session.flush()
+        return placement.version
 
 
 def extend_placement(

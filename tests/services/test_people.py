@@ -154,6 +154,25 @@ def test_two_sessions_stale_row_on_postgresql(pg_db: Database) -> None:
     assert get_person(pg_db, pid).job_title == "Analyst"
 
 
+def test_a_save_that_loses_the_race_is_a_conflict_and_writes_nothing(db: Database) -> None:
+    """A StaleDataError at commit (another save landed after the version check) becomes the
+    same ConflictError as a stale version, and the transaction is rolled back."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from crm.services import audit
+
+    pid = add_person(db, PersonInput("Ada", "Lovelace"))
+    with (
+        pytest.raises(ConflictError, match="This person was changed by"),
+        audit.versioned_edit(db, "person", pid, "This person") as s,
+    ):
+        person = s.get(Person, pid)
+        assert person is not None
+        person.job_title = "Engineer"
+        raise StaleDataError("UPDATE matched 0 rows")
+    assert get_person(db, pid).job_title is None
+
+
 def test_people_at_and_moving_on(any_db: Database) -> None:
     from datetime import date
 
