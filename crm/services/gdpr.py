@@ -625,7 +625,7 @@ def erase_person(
     db: Database, person_id: int, *, expected_version: int | None = None
 ) -> ErasureReport:
     """Erase a person and every personal detail held about them (see the module docstring)."""
-    with db.session() as session:
+    with audit.versioned_edit(db, "person", person_id, "This person") as session:
         _secure_delete(session, True)
         report = _erase(session, person_id, expected_version)
         _purge_indexes(session)

@@ -183,7 +183,7 @@ def delete_organisation(
     db: Database, organisation_id: int, expected_version: int | None = None
 ) -> None:
     """Delete an organisation and the job records there; refused while placements point at it."""
-    with db.session() as session:
+    with audit.versioned_edit(db, "organisation", organisation_id, "This organisation") as session:
         org = load(session, Organisation, organisation_id, "organisation")
         audit.check_version(
             session, "organisation", organisation_id, org.version, expected_version, org.name

@@ -260,7 +260,7 @@ def delete_person(db: Database, person_id: int, expected_version: int | None = N
     Interactions stay for the other people in them; interactions with only this person go too.
     A person who is a placement's candidate cannot be deleted (delete the placements first).
     """
-    with db.session() as session:
+    with audit.versioned_edit(db, "person", person_id, "This person") as session:
         person = load(session, Person, person_id, "person")
         audit.check_version(
             session, "person", person_id, person.version, expected_version, person.display_name

@@ -173,6 +173,23 @@ def test_a_save_that_loses_the_race_is_a_conflict_and_writes_nothing(db: Databas
     assert get_person(db, pid).job_title is None
 
 
+def test_a_delete_that_loses_the_race_is_a_conflict_on_postgresql(pg_db: Database) -> None:
+    """A versioned DELETE after another save committed matches no row: a ConflictError."""
+    from crm.services import audit
+
+    pid = add_person(pg_db, PersonInput("Ada", "Lovelace"))
+    with (
+        pytest.raises(ConflictError, match="This person was changed by"),
+        audit.versioned_edit(pg_db, "person", pid, "This person") as s,
+    ):
+        person = s.get(Person, pid)
+        assert person is not None
+        update_person(pg_db, pid, {"job_title": "Analyst"}, None)
+        s.delete(person)
+        s.flush()
+    assert get_person(pg_db, pid).job_title == "Analyst"
+
+
 def test_people_at_and_moving_on(any_db: Database) -> None:
     from datetime import date
 
