@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.values import fold, format_phone, search_words
 from crm.services import audit
+from crm.services.common import load_person
 from crm.services.people import sort_name
 from crm.storage.db import Database
 from crm.storage.models import (
@@ -421,23 +422,6 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _load_person(session: Session, person_id: int) -> Person:
-    person = session.scalars(
-        select(Person)
-        .where(Person.id == person_id)
-        .options(
-            selectinload(Person.emails),
-            selectinload(Person.phones),
-            selectinload(Person.employments),
-            selectinload(Person.tags),
-            selectinload(Person.x_account),
-        )
-    ).first()
-    if person is None:
-        raise NotFoundError(f"There is no person with id {person_id}.")
-    return person
-
-
 def _default_choice(name: str, mine: Any, theirs: Any, combinable: set[str]) -> str:
     if name in _FLAGS and name in combinable and mine != theirs:
         return BOTH  # yes on either record stays yes: above all, do-not-contact
@@ -453,8 +437,8 @@ def person_merge_preview(db: Database, survivor_id: int, other_id: int) -> Merge
     if survivor_id == other_id:
         raise ValidationError("Choose two different people to merge.")
     with db.read() as session:
-        survivor = _load_person(session, survivor_id)
-        other = _load_person(session, other_id)
+        survivor = load_person(session, survivor_id)
+        other = load_person(session, other_id)
         fields = []
         for name, label in _PERSON_FIELDS:
             mine, theirs = getattr(survivor, name), getattr(other, name)
@@ -556,8 +540,8 @@ def merge_people(
     choices = dict(choices or {})
     _check_choices(choices, (n for n, _ in _PERSON_FIELDS), _PERSON_COMBINABLE)
     with audit.versioned_edit(db, "person", survivor_id, "This person") as session:
-        survivor = _load_person(session, survivor_id)
-        other = _load_person(session, other_id)
+        survivor = load_person(session, survivor_id)
+        other = load_person(session, other_id)
         audit.check_version(
             session,
             "person",

@@ -32,10 +32,10 @@ from sqlalchemy import Text, cast, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from crm import settings
-from crm.domain.errors import NotFoundError, ValidationError
+from crm.domain.errors import ValidationError
 from crm.domain.values import fold, format_phone
 from crm.services import audit
-from crm.services.common import load
+from crm.services.common import load, load_person
 from crm.storage.db import Database
 from crm.storage.models import (
     AuditEntry,
@@ -185,7 +185,7 @@ def _columns(obj: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
 def subject_access_data(db: Database, person_id: int) -> dict[str, Any]:
     """Everything held about a person, as plain JSON-ready data."""
     with db.read() as session:
-        person = _load(session, person_id)
+        person = load_person(session, person_id)
         terms = _terms(person)
         redactor = _Redactor(terms)
         data: dict[str, Any] = {
@@ -261,23 +261,6 @@ def subject_access_data(db: Database, person_id: int) -> dict[str, Any]:
         ]
     result: dict[str, Any] = _plain(data)
     return result
-
-
-def _load(session: Session, person_id: int) -> Person:
-    person = session.scalars(
-        select(Person)
-        .where(Person.id == person_id)
-        .options(
-            selectinload(Person.emails),
-            selectinload(Person.phones),
-            selectinload(Person.tags),
-            selectinload(Person.x_account),
-            selectinload(Person.employments).selectinload(Employment.organisation),
-        )
-    ).first()
-    if person is None:
-        raise NotFoundError(f"There is no person with id {person_id}.")
-    return person
 
 
 def _tweet(t: Tweet) -> dict[str, Any]:
@@ -584,7 +567,7 @@ def _tweet_ids(session: Session, person: Person, account_deleted: bool) -> list[
 
 def erasure_impact(db: Database, person_id: int) -> ErasureImpact:
     with db.read() as session:
-        person = _load(session, person_id)
+        person = load_person(session, person_id)
         linked = select(interaction_people.c.interaction_id).where(
             interaction_people.c.person_id == person_id
         )
@@ -678,7 +661,7 @@ def _checkpoint(db: Database) -> None:
 
 
 def _erase(session: Session, person_id: int, expected_version: int | None) -> ErasureReport:
-    person = _load(session, person_id)
+    person = load_person(session, person_id)
     audit.check_version(
         session, "person", person_id, person.version, expected_version, person.display_name
     )

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from crm.domain.enums import ConsentStatus, IR35Preference, LawfulBasis, Sector
 from crm.domain.errors import AmbiguousError, NotFoundError, ValidationError
@@ -25,7 +25,7 @@ from crm.domain.values import (
     require_text,
 )
 from crm.services import audit
-from crm.services.common import load, tags_named, x_view
+from crm.services.common import load, load_person, tags_named, x_view
 from crm.services.views import EmploymentView, PersonDetail, PersonSummary
 from crm.storage.db import Database
 from crm.storage.models import (
@@ -460,19 +460,7 @@ def people_at(db: Database, organisation_id: int, current: bool = True) -> list[
 
 def get_person(db: Database, person_id: int) -> PersonDetail:
     with db.read() as session:
-        person = session.scalars(
-            select(Person)
-            .where(Person.id == person_id)
-            .options(
-                selectinload(Person.emails),
-                selectinload(Person.phones),
-                selectinload(Person.tags),
-                selectinload(Person.x_account),
-                selectinload(Person.employments).selectinload(Employment.organisation),
-            )
-        ).first()
-        if person is None:
-            raise NotFoundError(f"There is no person with id {person_id}.")
+        person = load_person(session, person_id)
         employments = sorted(
             person.employments,
             key=lambda e: (e.end_date is not None, -(e.start_date or date.min).toordinal()),
