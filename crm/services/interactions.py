@@ -266,5 +266,10 @@ def follow_ups_due(db: Database, until: date, limit: int = 200) -> list[Interact
 
 
 def mark_follow_up_done(db: Database, interaction_ids: Sequence[int]) -> None:
-    for interaction_id in interaction_ids:
-        update_interaction(db, interaction_id, {"follow_up_done": True}, None)
+    """Tick off follow-ups: one transaction, so an unknown id leaves every one as it was."""
+    with db.session() as session:
+        for interaction_id in dict.fromkeys(interaction_ids):
+            interaction = load(session, Interaction, interaction_id, "interaction")
+            interaction.follow_up_done = True
+            interaction.updated_at = utcnow()
+            audit.record(session, "interaction", interaction_id, "update", {"follow_up_done": True})

@@ -13,6 +13,7 @@ from crm.services.interactions import (
     follow_ups_due,
     interactions_for,
     log_interaction,
+    mark_follow_up_done,
     update_interaction,
 )
 from crm.services.organisations import (
@@ -122,6 +123,20 @@ def test_log_interaction_defaults_and_do_not_contact(
     with pytest.raises(NotFoundError):
         log_interaction(any_db, InteractionInput([999], "x"))
     assert len(interactions_for(any_db, person_id=world["contact"])) == 3
+
+
+def test_marking_follow_ups_done_is_all_or_nothing(any_db: Database, world: dict[str, int]) -> None:
+    due = [
+        log_interaction(
+            any_db, InteractionInput([world["contact"]], f"Call {n}", follow_up_due=date.today())
+        )
+        for n in range(2)
+    ]
+    with pytest.raises(NotFoundError):
+        mark_follow_up_done(any_db, [due[0], 999])
+    assert [i.id for i in follow_ups_due(any_db, date.today())] == due
+    mark_follow_up_done(any_db, due)
+    assert follow_ups_due(any_db, date.today()) == []
 
 
 def test_interaction_edit_conflict(any_db: Database, world: dict[str, int]) -> None:
