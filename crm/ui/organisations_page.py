@@ -47,7 +47,7 @@ from crm.ui.formatting import (
     label_of,
 )
 from crm.ui.models import Column, IdRole, RecordTableModel, SortRole
-from crm.ui.timeline_view import TimelineView, open_web_link
+from crm.ui.timeline_view import TimelineView, follow_link
 from crm.ui.widgets import (
     EmptyState,
     EnterFilter,
@@ -594,12 +594,7 @@ class OrganisationPage(QWidget):
         if href == "crm:sync":
             self.sync_requested.emit()
             return
-        if href.startswith("crm:"):
-            parts = href.split(":")
-            if len(parts) == 3 and parts[2].isdigit():
-                self.ctx.open(parts[1], int(parts[2]))
-            return
-        open_web_link(href)
+        follow_link(href, self.ctx.open)
 
     def edit(self) -> None:
         if self.detail is not None:

@@ -30,6 +30,7 @@ from crm.storage.search import PeopleFilter
 from crm.ui.context import AppContext
 from crm.ui.formatting import esc
 from crm.ui.models import PEOPLE_COLUMNS, IdRole, PeopleTableModel, person_sort_key
+from crm.ui.timeline_view import crm_link
 from crm.ui.widgets import (
     EmptyState,
     EnterFilter,
@@ -468,9 +469,9 @@ class PeoplePage(QWidget):
         self.table.selectRow(max(0, min(rows - 1, row + delta)))
 
     def _on_link(self, href: str) -> None:
-        parts = href.split(":")
-        if len(parts) == 3 and parts[0] == "crm" and parts[2].isdigit():
-            self.ctx.open(parts[1], int(parts[2]))
+        target = crm_link(href)  # the organisation matches hold only our own links
+        if target is not None:
+            self.ctx.open(*target)
 
     def _on_changed(self, kind: str, entity_id: int) -> None:
         if kind == "person":

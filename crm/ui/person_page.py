@@ -52,7 +52,7 @@ from crm.ui.formatting import (
     label_of,
 )
 from crm.ui.gdpr import ErasureDialog, SubjectAccessDialog
-from crm.ui.timeline_view import TimelineView, open_web_link
+from crm.ui.timeline_view import TimelineView, follow_link
 from crm.ui.widgets import (
     FieldErrors,
     PageHeader,
@@ -676,12 +676,7 @@ class PersonPage(QWidget):
         if href == "crm:sync":
             self.sync_requested.emit()
             return
-        if href.startswith("crm:"):
-            parts = href.split(":")
-            if len(parts) == 3 and parts[2].isdigit():
-                self.ctx.open(parts[1], int(parts[2]))
-            return
-        open_web_link(href)
+        follow_link(href, self.ctx.open)
 
     def _timeline_link(self, kind: str, entity_id: int) -> None:
         if kind == "interaction":

@@ -36,7 +36,7 @@ from crm.ui.dialogs import (
 from crm.ui.formatting import esc, fmt_date, fmt_datetime, fmt_money, label_of, linkify
 from crm.ui.models import Column, RecordTableModel
 from crm.ui.organisations_page import open_on_enter, placement_columns, record_table, selected_id
-from crm.ui.timeline_view import open_web_link
+from crm.ui.timeline_view import follow_link, open_web_link
 from crm.ui.widgets import (
     EmptyState,
     FieldErrors,
@@ -403,12 +403,7 @@ class PlacementPage(QWidget):
             )
 
     def _on_link(self, href: str) -> None:
-        if href.startswith("crm:"):
-            parts = href.split(":")
-            if len(parts) == 3 and parts[2].isdigit():
-                self.ctx.open(parts[1], int(parts[2]))
-            return
-        open_web_link(href)
+        follow_link(href, self.ctx.open)
 
     def _on_changed(self, kind: str, entity_id: int) -> None:
         if self.detail is not None and kind == "placement" and entity_id == self.detail.id:

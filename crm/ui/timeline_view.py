@@ -65,6 +65,25 @@ def open_web_link(href: str) -> bool:
     return False
 
 
+def crm_link(href: str) -> tuple[str, int] | None:
+    """``("person", 12)`` for our own link ``crm:person:12``; None for anything else."""
+    parts = href.split(":")
+    if len(parts) == 3 and parts[0] == "crm" and parts[2].isdigit():
+        return parts[1], int(parts[2])
+    return None
+
+
+def follow_link(href: str, open_record: Callable[[str, int], object]) -> None:
+    """What a click on a link in our rich text does: ``open_record(kind, id)`` for a
+    ``crm:kind:id`` link, the browser for an http(s) one; other links are refused."""
+    if href.startswith("crm:"):
+        target = crm_link(href)
+        if target is not None:
+            open_record(*target)
+        return
+    open_web_link(href)
+
+
 def _colour_for(entry: TimelineEntry) -> str:
     c = theme.colours()
     if entry.kind == "tweet":
@@ -324,12 +343,7 @@ class TimelineView(QWidget):
         if href == "crm:more":
             self.load_more()
             return
-        if href.startswith("crm:"):
-            parts = href.split(":")
-            if len(parts) == 3 and parts[2].isdigit():
-                self.link_activated.emit(parts[1], int(parts[2]))
-            return
-        open_web_link(href)
+        follow_link(href, self.link_activated.emit)
 
 
 def plain_text_of(view: TimelineView) -> str:
@@ -337,4 +351,12 @@ def plain_text_of(view: TimelineView) -> str:
     return view.browser.toPlainText()
 
 
-__all__ = ["FILTERS", "TimelineView", "entry_html", "open_web_link", "plain_text_of"]
+__all__ = [
+    "FILTERS",
+    "TimelineView",
+    "crm_link",
+    "entry_html",
+    "follow_link",
+    "open_web_link",
+    "plain_text_of",
+]

@@ -55,3 +55,15 @@ def test_uk_formats() -> None:
     assert fmt_ago(None) == "never"
     assert label_of("health_social_care") == "Health & Social Care"
     assert label_of("nhs_trust") == "NHS trust"
+
+
+def test_follow_link_opens_our_records_and_refuses_other_schemes() -> None:
+    from crm.ui.timeline_view import crm_link, follow_link
+
+    opened: list[tuple[str, int]] = []
+    follow_link("crm:person:12", lambda kind, i: opened.append((kind, i)))
+    follow_link("crm:person:x", lambda kind, i: opened.append((kind, i)))
+    follow_link("javascript:alert(1)", lambda kind, i: opened.append((kind, i)))
+    assert opened == [("person", 12)]
+    assert crm_link("crm:organisation:3") == ("organisation", 3)
+    assert crm_link("https://x.com/someone") is None
