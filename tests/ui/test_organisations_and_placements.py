@@ -199,3 +199,19 @@ def test_delete_organisation_with_placements_is_refused_with_a_reason(
     window.organisation_page.delete()
     box = next(w for w in window.findChildren(QMessageBox) if w.isVisible())
     assert "placement" in box.text()
+
+
+def test_organisation_picker_loads_off_the_gui_thread(qtbot, db: Database, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    from crm.ui.context import AppContext
+    from crm.ui.dialogs import OrganisationPicker
+    from crm.ui.workers import TaskRunner
+
+    runner = TaskRunner()  # a real pool, not the tests' inline one
+    picker = OrganisationPicker(AppContext(db, runner), sample.york, optional=False)
+    qtbot.addWidget(picker)
+    # Until the list arrives, the organisation it was given still stands.
+    assert picker.organisation_id() == sample.york
+    qtbot.waitUntil(lambda: picker.count() > 0)
+    assert picker.currentText() == "City of York Council"
+    assert picker.organisation_id() == sample.york
+    runner.shutdown()
