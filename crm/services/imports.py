@@ -69,7 +69,7 @@ from crm.storage.models import (
     organisation_tags,
     person_tags,
 )
-from crm.storage.search import documents_for, refresh_people
+from crm.storage.search import person_document, refresh_people
 from crm.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -1077,13 +1077,15 @@ class _OrgIndex:
 
 
 class _Tags:
-    """Tag ids by lower-case name, creating missing tags in bulk."""
+    """Tag ids by lower-case name, creating missing tags in bulk; names by id as stored."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.ids = {
-            name.lower(): tag_id for tag_id, name in session.execute(select(Tag.id, Tag.name))
-        }
+        self.ids: dict[str, int] = {}
+        self.names: dict[int, str] = {}
+        for tag_id, name in session.execute(select(Tag.id, Tag.name)):
+            self.ids[name.lower()] = tag_id
+            self.names[tag_id] = name
 
     def ids_for(self, names: Iterable[str]) -> dict[str, int]:
         wanted = {n.lower(): n for n in names}
@@ -1091,6 +1093,7 @@ class _Tags:
         created = _insert_ids(self.session, Tag, missing)
         for params, tag_id in zip(missing, created, strict=True):
             self.ids[params["name"].lower()] = tag_id
+            self.names[tag_id] = params["name"]
         return {k: self.ids[k] for k in wanted}
 
 
@@ -1679,8 +1682,10 @@ class _PeopleImport(_Job):
         updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         audit_new: list[tuple[int, dict[str, Any]]] = []
         audit_updated: list[tuple[int, dict[str, Any]]] = []
+        docs: list[dict[str, Any]] = []
 
-        for r, pid in zip(new_rows, new_ids, strict=True):
+        for r, pid, params in zip(new_rows, new_ids, inserts, strict=True):
+            docs.append(self._document(pid, r, params, tag_ids))
             email_rows.extend({"person_id": pid, "email": e, "label": None} for e in r.emails)
             phone_rows.extend({"person_id": pid, "number": p, "label": None} for p in r.phones)
             tag_rows.extend({"person_id": pid, "tag_id": tag_ids[t.lower()]} for t in r.tags)
@@ -1782,13 +1787,44 @@ class _PeopleImport(_Job):
         _insert(s, AuditEntry, audit_rows)
         # The session hook only sees ORM objects: Core writes refresh search explicitly. New
         # people have no document yet, so theirs are only inserted (what refresh_people
-        # would do after deleting nothing), through the quicker path.
-        _insert_search_documents(s, documents_for(s, new_ids))
+        # would do after deleting nothing), through the quicker path, and built from the
+        # values just written rather than read back.
+        _insert_search_documents(s, docs)
         refresh_people(s, [pid for pid, _ in audit_updated])
         self.touched.update(new_ids)
         self.touched.update(m for _, m in accepted if m is not None)
         for outcome in sorted(outcomes):
             self.tally.outcome(*outcome)
+
+    def _document(
+        self, person_id: int, r: _PersonRow, params: Mapping[str, Any], tag_ids: Mapping[str, int]
+    ) -> dict[str, Any]:
+        """A new person's search document, as documents_for would read it back.
+
+        The handle is the file's spelling, not the stored account's; handles are ASCII and
+        matched case-insensitively, so the two fold alike. Tags come in id order, as
+        person_tag's primary key returns them.
+        """
+        v = r.values
+        tag_list = sorted({tag_ids[t.lower()] for t in r.tags})
+        return person_document(
+            person_id,
+            first_name=v["first_name"],
+            last_name=v["last_name"],
+            preferred_name=v.get("preferred_name"),
+            job_title=v.get("job_title"),
+            notes=v.get("notes"),
+            specialisms=v.get("specialisms"),
+            location=v.get("location"),
+            handle=r.handle if params["x_account_id"] is not None else None,
+            employments=(
+                [(self.orgs.names[r.org_id], v.get("job_title"), True)]
+                if r.org_id is not None
+                else ()
+            ),
+            emails=r.emails,
+            tags=[self.tags.names[t] for t in tag_list],
+        )
 
     def _job(self, person_id: int, r: _PersonRow) -> dict[str, Any]:
         now = utcnow()

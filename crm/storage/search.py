@@ -109,6 +109,50 @@ def _join(parts: Iterable[str | None]) -> str:
     return " ".join(fold(p) for p in parts if p)
 
 
+def person_document(
+    person_id: int,
+    *,
+    first_name: str | None,
+    last_name: str | None,
+    preferred_name: str | None = None,
+    job_title: str | None = None,
+    notes: str | None = None,
+    specialisms: str | None = None,
+    location: str | None = None,
+    handle: str | None = None,
+    employments: Iterable[tuple[str, str | None, bool]] = (),
+    emails: Iterable[str] = (),
+    tags: Iterable[str] = (),
+) -> dict[str, Any]:
+    """One person's search document (a ``person_search`` row) from their values.
+
+    ``employments`` are ``(organisation name, job title, current)``. This is the one place
+    that says what a document holds: :func:`documents_for` reads the values from the
+    database, a bulk import passes the ones it is about to write.
+    """
+    doc: dict[str, Any] = {
+        "person_id": person_id,
+        "name": _join([first_name, last_name, preferred_name]),
+        "organisation": "",
+        "past_organisations": "",
+        "title": _join([job_title]),
+        "contact": _join([handle, "@" + handle if handle else None]),
+        "tags": "",
+        "notes": _join([notes, specialisms, location]),
+    }
+    for name, title, current in employments:
+        key = "organisation" if current else "past_organisations"
+        doc[key] = (doc[key] + " " + fold(name)).strip()
+        if title:
+            doc["title"] = (doc["title"] + " " + fold(title)).strip()
+    for email in emails:
+        # The whole address and its parts: "jo.bloggs@nhs.net" finds by "bloggs" and "nhs".
+        doc["contact"] += " " + fold(email) + " " + fold(email.replace("@", " ").replace(".", " "))
+    for tag in tags:
+        doc["tags"] += " " + fold(tag)
+    return doc
+
+
 def documents_for(session: Session, person_ids: Sequence[int]) -> list[dict[str, Any]]:
     """The search documents of ``person_ids`` (those that still exist), computed in bulk."""
     if not person_ids:
@@ -129,44 +173,45 @@ def documents_for(session: Session, person_ids: Sequence[int]) -> list[dict[str,
         .outerjoin(XAccount, XAccount.id == Person.x_account_id)
         .where(Person.id.in_(ids))
     ).all()
-    docs: dict[int, dict[str, Any]] = {}
-    for row in people:
-        docs[row.id] = {
-            "person_id": row.id,
-            "name": _join([row.first_name, row.last_name, row.preferred_name]),
-            "organisation": "",
-            "past_organisations": "",
-            "title": _join([row.job_title]),
-            "contact": _join([row.handle, "@" + row.handle if row.handle else None]),
-            "tags": "",
-            "notes": _join([row.notes, row.specialisms, row.location]),
-        }
-    if not docs:
+    if not people:
         return []
+    found = [row.id for row in people]
+    jobs: dict[int, list[tuple[str, str | None, bool]]] = {}
     for person_id, name, title, end in session.execute(
         select(Employment.person_id, Organisation.name, Employment.title, Employment.end_date)
         .join(Organisation, Organisation.id == Employment.organisation_id)
-        .where(Employment.person_id.in_(docs))
+        .where(Employment.person_id.in_(found))
     ):
-        key = "organisation" if end is None else "past_organisations"
-        doc = docs[person_id]
-        doc[key] = (doc[key] + " " + fold(name)).strip()
-        if title:
-            doc["title"] = (doc["title"] + " " + fold(title)).strip()
+        jobs.setdefault(person_id, []).append((name, title, end is None))
+    emails: dict[int, list[str]] = {}
     for person_id, email in session.execute(
-        select(PersonEmail.person_id, PersonEmail.email).where(PersonEmail.person_id.in_(docs))
+        select(PersonEmail.person_id, PersonEmail.email).where(PersonEmail.person_id.in_(found))
     ):
-        # The whole address and its parts: "jo.bloggs@nhs.net" finds by "bloggs" and "nhs".
-        docs[person_id]["contact"] += (
-            " " + fold(email) + " " + fold(email.replace("@", " ").replace(".", " "))
-        )
+        emails.setdefault(person_id, []).append(email)
+    tags: dict[int, list[str]] = {}
     for person_id, tag in session.execute(
         select(person_tags.c.person_id, Tag.name)
         .join(Tag, Tag.id == person_tags.c.tag_id)
-        .where(person_tags.c.person_id.in_(docs))
+        .where(person_tags.c.person_id.in_(found))
     ):
-        docs[person_id]["tags"] += " " + fold(tag)
-    return list(docs.values())
+        tags.setdefault(person_id, []).append(tag)
+    return [
+        person_document(
+            row.id,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            preferred_name=row.preferred_name,
+            job_title=row.job_title,
+            notes=row.notes,
+            specialisms=row.specialisms,
+            location=row.location,
+            handle=row.handle,
+            employments=jobs.get(row.id, ()),
+            emails=emails.get(row.id, ()),
+            tags=tags.get(row.id, ()),
+        )
+        for row in people
+    ]
 
 
 def refresh_people(session: Session, person_ids: Iterable[int]) -> None:

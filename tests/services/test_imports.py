@@ -727,3 +727,96 @@ def test_one_person_twice_in_a_file_stays_idempotent(db: Database, tmp_path: Pat
     again = import_file(db, path, "people")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     assert get_person(db, jo.id).version == jo.version
+
+
+def test_imported_search_documents_are_what_documents_for_reads_back(
+    any_db: Database, tmp_path: Path
+) -> None:
+    # New people's documents are built from the rows the import writes; they must be the
+    # documents the database would give, and the FTS index must hold them.
+    from crm.services.xlink import link_x_account
+    from crm.storage.search import documents_for
+
+    org = add_organisation(any_db, OrganisationInput(name="St George's Hospital"))
+    add_person(any_db, PersonInput("Old", "Timer", tags=["Interim", "NHS"]))
+    link_x_account(any_db, organisation_id=org, handle="stgeorges")
+    other = add_person(any_db, PersonInput("Al", "Ready"))
+    link_x_account(any_db, person_id=other, handle="Already")
+    with any_db.session() as s:
+        s.execute(text("UPDATE x_account SET handle = 'FreeAcct' WHERE handle = 'Already'"))
+        s.execute(text("UPDATE person SET x_account_id = NULL"))
+    header = [
+        "First name",
+        "Last name",
+        "Preferred name",
+        "Email",
+        "Email 2",
+        "Organisation",
+        "Job title",
+        "Twitter",
+        "Tags",
+        "Notes",
+        "Specialisms",
+        "Location",
+    ]
+    rows = [
+        [
+            "Siobhán",
+            "Ó Briain",
+            "Shiv",
+            "S.OBriain@Example.ORG",
+            "",
+            "St George's Hospital",
+            "Director of Nursing",
+            "@freeacct",
+            "interim; Board-level",
+            "Met at NHS Confed",
+            "Nursing, Quality",
+            "Tooting",
+        ],
+        [
+            "Kwame",
+            "Mensah",
+            "",
+            "kwame@example.org; k.mensah@nhs.net",
+            "km@home.example.com",
+            "Brand New Trust",
+            "",
+            "kmensah",
+            "nhs",
+            "",
+            "",
+            "",
+        ],
+        ["Zoë", "D'Arcy", "", "", "", "", "Straße Lead", "", "Interim;INTERIM2", "", "", "Ealing"],
+        ["Plain", "Person", "", "", "", "", "", "", "", "", "", ""],
+    ]
+    report = import_file(any_db, people_csv(tmp_path, rows, header), "people")
+    assert (report.created, report.refused) == (4, 0), report.refusals
+    with any_db.read() as s:
+        ids = [o.record_id for o in report.outcomes]
+        stored = {
+            row.person_id: {c: getattr(row, c) for c in row._fields}
+            for row in s.execute(
+                select(
+                    PersonSearch.person_id,
+                    PersonSearch.name,
+                    PersonSearch.organisation,
+                    PersonSearch.past_organisations,
+                    PersonSearch.title,
+                    PersonSearch.contact,
+                    PersonSearch.tags,
+                    PersonSearch.notes,
+                ).where(PersonSearch.person_id.in_(ids))
+            )
+        }
+        expected = {d["person_id"]: d for d in documents_for(s, ids)}
+        if any_db.is_sqlite:
+            s.execute(
+                text("INSERT INTO person_fts(person_fts, rank) VALUES ('integrity-check', 1)")
+            )
+    assert stored == expected
+    assert [p.name for p in search_people(any_db, "freeacct")] == ["Shiv Ó Briain"]
+    assert [p.name for p in search_people(any_db, "board level")] == ["Shiv Ó Briain"]
+    assert [p.name for p in search_people(any_db, "brand new")] == ["Kwame Mensah"]
+    assert [p.name for p in search_people(any_db, "strasse")] == ["Zoë D'Arcy"]
