@@ -110,6 +110,20 @@ def _check_codes_free(session: Any, values: Mapping[str, Any], own_id: int | Non
             raise ValidationError(f"{other.name} already has the {label} {code}.", field=column.key)
 
 
+def _refuse_parent_loop(session: Any, org: Organisation, parent: Organisation) -> None:
+    """Refuse a parent that is already below ``org`` (A under B under A)."""
+    seen = {org.id}
+    current: Organisation | None = parent
+    while current is not None and current.parent_id is not None:
+        if current.parent_id in seen:
+            raise ValidationError(
+                f"{parent.name} is already part of {org.name}; it cannot also be its parent.",
+                field="parent_id",
+            )
+        seen.add(current.id)
+        current = session.get(Organisation, current.parent_id)
+
+
 def add_organisation(db: Database, data: OrganisationInput) -> int:
     values = {name: clean_field(name, getattr(data, name)) for name in _FIELDS}
     tags = clean_field("tags", data.tags)
@@ -148,7 +162,8 @@ def update_organisation(
             if name == "parent_id" and value is not None:
                 if value == org.id:
                     raise ValidationError("An organisation cannot be its own parent.", field=name)
-                load(session, Organisation, value, "parent organisation")
+                parent = load(session, Organisation, value, "parent organisation")
+                _refuse_parent_loop(session, org, parent)
             if getattr(org, name) != value:
                 setattr(org, name, value)
                 diff[name] = value

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from crm import settings
-from crm.domain.errors import DatabaseError
+from crm.domain.errors import CrmError, DatabaseError, ValidationError
 from crm.storage import search
 from crm.storage.migrations import HEAD_REVISION
 
@@ -124,8 +124,11 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            known = self._known_error(exc)
+            if known is not None:
+                raise known from None
             raise
         finally:
             session.close()
@@ -136,9 +139,28 @@ class Database:
         session = self._sessions()
         try:
             yield session
+        except (OperationalError, IntegrityError) as exc:
+            known = self._known_error(exc)
+            raise (known or exc) from None
         finally:
             session.rollback()
             session.close()
+
+    def _known_error(self, exc: BaseException) -> CrmError | None:
+        """Database trouble a user can act on (locked, gone, disk full, a rule broken by a
+        simultaneous save) as a clear error instead of a crash report."""
+        if isinstance(exc, IntegrityError):
+            log.info("Refused by a database constraint: %s", exc.orig)
+            return ValidationError(
+                "That clashes with a record saved at the same moment (the same name or code "
+                "twice, or a record that no longer exists). Nothing was saved; try again."
+            )
+        if isinstance(exc, OperationalError):
+            detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            return DatabaseError(
+                f"{self.describe()} could not complete the change: {detail}. Nothing was saved."
+            )
+        return None
 
     # -- schema --------------------------------------------------------------------
     def current_revision(self) -> str | None:

@@ -82,6 +82,13 @@ def test_organisation_conflict_and_delete_rules(any_db: Database, world: dict[st
         update_organisation(any_db, world["org"], {"region": "Wales"}, version)
     with pytest.raises(ValidationError, match="own parent"):
         update_organisation(any_db, world["org"], {"parent_id": world["org"]}, None)
+    child = add_organisation(
+        any_db, OrganisationInput("Kingsford Children's Services", parent_id=world["org"])
+    )
+    grandchild = add_organisation(any_db, OrganisationInput("Kingsford Fostering", parent_id=child))
+    with pytest.raises(ValidationError, match="cannot also be its parent"):
+        update_organisation(any_db, world["org"], {"parent_id": grandchild}, None)
+    assert get_organisation(any_db, world["org"]).parent_id is None
     add_placement(any_db, PlacementInput(world["interim"], world["org"], "Interim S151 Officer"))
     with pytest.raises(ValidationError, match="placement"):
         delete_organisation(any_db, world["org"])

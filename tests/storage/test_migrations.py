@@ -107,3 +107,16 @@ def test_head_revision_constant_matches_the_scripts() -> None:
     from crm.storage.migrations import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION
+
+
+def test_database_trouble_is_a_clear_error_and_nothing_is_saved(db: Database) -> None:
+    from crm.domain.errors import ValidationError
+    from crm.services.people import count_people
+    from crm.storage.models import Person, Tag
+
+    with pytest.raises(ValidationError, match="Nothing was saved"), db.session() as session:
+        session.add(Person(first_name="A", last_name="B", sort_name="b a"))
+        session.add_all([Tag(name="Same"), Tag(name="same")])  # unique case-insensitively
+    assert count_people(db) == 0
+    with pytest.raises(DatabaseError, match="no such table"), db.read() as session:
+        session.execute(text("SELECT * FROM no_such_table"))
