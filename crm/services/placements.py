@@ -82,7 +82,9 @@ def add_placement(db: Database, data: PlacementInput) -> int:
         if data.client_contact_id is not None:
             load(session, Person, data.client_contact_id, "client contact")
         if not candidate.is_candidate:
+            # Placing someone makes them a candidate; say so on their own record too.
             candidate.is_candidate = True
+            audit.record(session, "person", candidate.id, "update", {"is_candidate": True})
         placement = Placement(
             candidate_id=candidate.id,
             organisation_id=org.id,
