@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -802,14 +803,6 @@ _TRUE = {"yes", "y", "true", "1", "x", "t", "on", "✓", "✔"}
 _FALSE = {"no", "n", "false", "0", "f", "off", ""}
 
 
-def _cell(text: str) -> str:
-    value = text.strip()
-    # Undo our own export's formula neutralisation so a round trip changes nothing.
-    if value.startswith(_NEUTRALISED):
-        value = value[1:]
-    return value
-
-
 def _flag(value: str, label: str, field_name: str) -> bool:
     key = value.strip().lower()
     if key in _TRUE:
@@ -882,10 +875,23 @@ _PERSON_TEXT = (
 )
 
 
+def _cells(raw: Mapping[str, str]) -> dict[str, str]:
+    """The non-blank cells of a row, stripped."""
+    v: dict[str, str] = {}
+    for k, x in raw.items():
+        if not x:
+            continue
+        value = x.strip()
+        if value:
+            # Undo our own export's formula neutralisation so a round trip changes nothing.
+            v[k] = value[1:] if value[0] == "'" and value.startswith(_NEUTRALISED) else value
+    return v
+
+
 def _parse_person(row: int, raw: Mapping[str, str]) -> _PersonRow:
     if "__refuse__" in raw:
         raise ValidationError(raw["__refuse__"])
-    v = {k: _cell(x) for k, x in raw.items() if x and x.strip()}
+    v = _cells(raw)
     first, last = v.get("first_name", ""), v.get("last_name", "")
     if (not first or not last) and v.get("full_name"):
         words = v["full_name"].split()
@@ -1180,7 +1186,7 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     for column in columns:
         values = [row[column] for row in rows]
         process = table.c[column].type.bind_processor(connection.dialect)
-        data.append(values if process is None else _processed(values, process))
+        data.append(values if process is None else _processed(values, process, sqlite=True))
     values = list(zip(*data, strict=True))
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
 
@@ -1197,9 +1203,16 @@ def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
             copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
 
 
-def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+def _processed(
+    values: list[Any], process: Callable[[Any], Any], *, sqlite: bool = False
+) -> list[Any]:
     """``values`` through a bind processor; a batch repeats the same timestamp (and audit
-    note) object in every row, so each distinct object is converted once."""
+    note) object in every row, so each distinct object is converted once.
+
+    On SQLite a value the driver would adapt itself (a datetime, with the sqlite3 module's
+    own adapter) is adapted here, with that same adapter, so that it too is done once per
+    object instead of once per row.
+    """
     out: list[Any] = []
     last_in: Any = None
     last_out: Any = None
@@ -1210,6 +1223,10 @@ def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
             out.append(last_out)
         else:
             last_in, last_out = value, process(value)
+            if sqlite:
+                adapt = sqlite3.adapters.get((type(last_out), sqlite3.PrepareProtocol))
+                if adapt is not None:
+                    last_out = adapt(last_out)
             out.append(last_out)
     return out
 
@@ -1690,7 +1707,7 @@ class _PeopleImport(_Job):
             phone_rows.extend({"person_id": pid, "number": p, "label": None} for p in r.phones)
             tag_rows.extend({"person_id": pid, "tag_id": tag_ids[t.lower()]} for t in r.tags)
             if r.org_id is not None:
-                job_rows.append(self._job(pid, r))
+                job_rows.append(self._job(pid, r, now))
             audit_new.append((pid, self.note))
             outcomes.append((r.row, "create", pid, r.name, ()))
 
@@ -1729,7 +1746,7 @@ class _PeopleImport(_Job):
                     for j in jobs[pid]:
                         end = max(self.today, j.start_date or self.today)
                         job_ends.append({"_id": j.id, "end_date": end, "updated_at": now})
-                    job_rows.append(self._job(pid, r))
+                    job_rows.append(self._job(pid, r, now))
                     fields.append("organisation")
                 elif title and here[0].title != title:
                     job_titles.append({"_id": here[0].id, "title": title, "updated_at": now})
@@ -1826,8 +1843,8 @@ class _PeopleImport(_Job):
             tags=[self.tags.names[t] for t in tag_list],
         )
 
-    def _job(self, person_id: int, r: _PersonRow) -> dict[str, Any]:
-        now = utcnow()
+    def _job(self, person_id: int, r: _PersonRow, now: datetime) -> dict[str, Any]:
+        # One timestamp per batch, as for the people: each distinct object is converted once.
         return {
             "person_id": person_id,
             "organisation_id": r.org_id,
@@ -1881,7 +1898,7 @@ class _OrganisationRow:
 def _parse_organisation(row: int, raw: Mapping[str, str]) -> _OrganisationRow:
     if "__refuse__" in raw:
         raise ValidationError(raw["__refuse__"])
-    v = {k: _cell(x) for k, x in raw.items() if x and x.strip()}
+    v = _cells(raw)
     if "name" not in v:
         raise ValidationError("There is no organisation name in this row.", field="name")
     if "code" in v:

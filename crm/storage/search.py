@@ -106,7 +106,9 @@ def _refresh_before_commit(session: Session) -> None:
 
 
 def _join(parts: Iterable[str | None]) -> str:
-    return " ".join(fold(p) for p in parts if p)
+    # fold() works character by character (a space starts no combining sequence), so folding
+    # the joined text equals joining the folded parts, at one call instead of several.
+    return fold(" ".join([p for p in parts if p]))
 
 
 def person_document(
@@ -147,7 +149,7 @@ def person_document(
             doc["title"] = (doc["title"] + " " + fold(title)).strip()
     for email in emails:
         # The whole address and its parts: "jo.bloggs@nhs.net" finds by "bloggs" and "nhs".
-        doc["contact"] += " " + fold(email) + " " + fold(email.replace("@", " ").replace(".", " "))
+        doc["contact"] += " " + fold(email + " " + email.replace("@", " ").replace(".", " "))
     for tag in tags:
         doc["tags"] += " " + fold(tag)
     return doc

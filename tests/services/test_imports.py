@@ -820,3 +820,21 @@ def test_imported_search_documents_are_what_documents_for_reads_back(
     assert [p.name for p in search_people(any_db, "board level")] == ["Shiv Ó Briain"]
     assert [p.name for p in search_people(any_db, "brand new")] == ["Kwame Mensah"]
     assert [p.name for p in search_people(any_db, "strasse")] == ["Zoë D'Arcy"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.dictionaries(
+        st.sampled_from(["first_name", "last_name", "email", "notes"]),
+        st.text(alphabet=st.sampled_from("ab '=+-@\t\r\n"), max_size=6),
+    )
+)
+def test_cells_are_stripped_and_neutralisation_undone(cells: dict[str, str]) -> None:
+    from crm.services.imports import _NEUTRALISED, _cells
+
+    expected = {}
+    for key, text_value in cells.items():
+        value = text_value.strip()
+        if value:
+            expected[key] = value[1:] if value.startswith(_NEUTRALISED) else value
+    assert _cells(cells) == expected

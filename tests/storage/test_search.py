@@ -215,3 +215,26 @@ def test_interactions_are_searchable(trust: tuple[Database, int]) -> None:
         "Discussed winter pressures"
     ]
     assert search_interactions(db, "nothing-like-this") == []
+
+
+# -- documents --------------------------------------------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.one_of(st.none(), st.text()), max_size=4))
+def test_a_document_field_folds_like_its_parts_one_by_one(parts: list[str | None]) -> None:
+    # person_document folds a field's joined parts at once; that must equal folding each part.
+    from crm.domain.values import fold
+    from crm.storage.search import _join
+
+    assert _join(parts) == " ".join(fold(p) for p in parts if p)
+
+
+@settings(max_examples=200, deadline=None)
+@given(email=st.text(min_size=1))
+def test_an_email_in_a_document_folds_like_its_parts(email: str) -> None:
+    from crm.domain.values import fold
+    from crm.storage.search import person_document
+
+    doc = person_document(1, first_name="A", last_name="B", emails=[email])
+    assert doc["contact"] == (
+        " " + fold(email) + " " + fold(email.replace("@", " ").replace(".", " "))
+    )
