@@ -16,6 +16,7 @@ organisations on ODS or GSS code, X handle, or name.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -842,7 +843,9 @@ def _tags(value: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
 def _name_key(name: str) -> str:
+    # Cached: a people file names the same few thousand organisations on every row.
     return " ".join(search_words(name))
 
 
@@ -1002,12 +1005,20 @@ def normalise_email_fast(text: str) -> str:
     """Like :func:`crm.domain.values.normalise_email`, quicker for plain ASCII addresses."""
     raw = text.strip()
     match = _EMAIL_FAST.match(raw)
-    if match and len(raw) <= 254 and raw.index("@") <= 64:
-        domain = match.group(1).lower()
-        special = domain in _SPECIAL_DOMAINS or domain.endswith(_SPECIAL_SUFFIXES)
-        if "--" not in domain and not special:
-            return raw[: raw.index("@") + 1] + domain
+    if match and len(raw) <= 254:
+        at = match.start(1) - 1
+        if at <= 64 and _plain_domain(match.group(1)):
+            return raw[: at + 1] + match.group(1).lower()
     return normalise_email(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_domain(domain: str) -> bool:
+    """A domain the fast path may take: no ``--`` and not special-use (cached: few domains
+    recur across a file's addresses)."""
+    domain = domain.lower()
+    special = domain in _SPECIAL_DOMAINS or domain.endswith(_SPECIAL_SUFFIXES)
+    return "--" not in domain and not special
 
 
 def normalise_phone_fast(text: str) -> str:
@@ -1430,6 +1441,29 @@ _PERSON_COLUMNS = (
 )
 
 
+# What a new person's row holds before the file's values go in.
+_NEW_PERSON: dict[str, Any] = {
+    "first_name": None,
+    "last_name": None,
+    "preferred_name": None,
+    "job_title": None,
+    "location": None,
+    "linkedin_url": None,
+    "notes": None,
+    "owner": None,
+    "specialisms": None,
+    "consent_source": None,
+    "day_rate_expectation": None,
+    "available_from": None,
+    "consent_date": None,
+    "lawful_basis": LawfulBasis.LEGITIMATE_INTERESTS.value,
+    "consent_status": ConsentStatus.NONE.value,
+    "is_client_contact": False,
+    "is_candidate": False,
+    "do_not_contact": False,
+}
+
+
 class _PeopleImport(_Job):
     entity = "people"
 
@@ -1689,26 +1723,7 @@ class _PeopleImport(_Job):
         new_rows = [r for r, m in accepted if m is None]
         inserts = []
         for r in new_rows:
-            params: dict[str, Any] = {
-                "first_name": None,
-                "last_name": None,
-                "preferred_name": None,
-                "job_title": None,
-                "location": None,
-                "linkedin_url": None,
-                "notes": None,
-                "owner": None,
-                "specialisms": None,
-                "consent_source": None,
-                "day_rate_expectation": None,
-                "available_from": None,
-                "consent_date": None,
-                "lawful_basis": LawfulBasis.LEGITIMATE_INTERESTS.value,
-                "consent_status": ConsentStatus.NONE.value,
-                "is_client_contact": False,
-                "is_candidate": False,
-                "do_not_contact": False,
-            }
+            params = _NEW_PERSON.copy()
             params.update(r.values)
             params["sort_name"] = r.sort_name
             params["x_account_id"] = account_ids.get(r.handle.lower()) if r.handle else None
