@@ -831,6 +831,7 @@ def _choice_text(value: str) -> str:
 
 def _tags(value: str) -> list[str]:
     out = []
+    seen: set[str] = set()
     for raw in _LIST_SPLIT.split(value):
         name = " ".join(raw.split())
         # Google's own groups ("* myContacts", "* starred") say nothing about the person.
@@ -839,7 +840,10 @@ def _tags(value: str) -> list[str]:
                 raise ValidationError(
                     f"The tag {name[:20]!r}... is too long (60 characters at most).", field="tags"
                 )
-            out.append(name)
+            # Tags are one per name whatever the case: "NED; ned" is one tag.
+            if name.casefold() not in seen:
+                seen.add(name.casefold())
+                out.append(name)
     return out
 
 

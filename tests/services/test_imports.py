@@ -37,6 +37,7 @@ from crm.storage.models import (
     Person,
     PersonEmail,
     PersonSearch,
+    Tag,
     XAccount,
 )
 from tests.fixtures import contacts
@@ -838,3 +839,14 @@ def test_cells_are_stripped_and_neutralisation_undone(cells: dict[str, str]) -> 
         if value:
             expected[key] = value[1:] if value.startswith(_NEUTRALISED) else value
     assert _cells(cells) == expected
+
+
+def test_repeated_tags_in_one_cell_are_one_tag(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "tags.csv"
+    path.write_text("First Name,Last Name,Tags\nAda,Lovelace,NED; ned;Board\n", encoding="utf-8")
+    import_file(db, path, "people")
+    [person] = search_people(db, "lovelace")
+    with db.read() as s:
+        names = sorted(s.scalars(select(Tag.name)))
+    assert names == ["Board", "NED"]
+    assert person.name == "Ada Lovelace"
