@@ -44,20 +44,23 @@ def run_table(run: dict[str, Any]) -> str:
         f"{machine['commit']}, load average at start {machine['load_average'][0]}; "
         f"database generated in {run['database']['generation']['seconds']:.0f} s",
         "",
-        "| figure | median | p95 | floor | ratio | CPU ratio | target | |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| figure | median | p95 | first run | floor | ratio | CPU ratio | target | |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for f in run["figures"]:
         unit = f["unit"]
         s = f["summary"]
         if f["status"] != "measured":
-            lines.append(f"| {f['label']} | | | | | | {f['target_text']} | {f['status']} |")
+            lines.append(f"| {f['label']} | | | | | | | {f['target_text']} | {f['status']} |")
             continue
         floor = format_value(f["floor"]["value"], unit) if f["floor"] else ""
         ratio = f"{f['ratio']:.2f}×" if f["ratio"] is not None else ""
+        first_ms = (f.get("extra") or {}).get("first_ms")
+        first = format_value(first_ms, unit) if first_ms is not None else ""
         lines.append(
             f"| {f['label']} | {format_value(s.get('median'), unit)} | "
-            f"{format_value(s.get('p95'), unit)} | {floor} | {ratio} | {_cpu_ratio(f)} | "
+            f"{format_value(s.get('p95'), unit)} | {first} | {floor} | {ratio} | "
+            f"{_cpu_ratio(f)} | "
             f"{f['target_text']} | {_verdict(f)} |"
         )
     return "\n".join(lines)

@@ -717,6 +717,7 @@ def _qt_interactive(
                 stat="p95",
                 target=50.0,
                 note="all matching ids + first page + paint; typing pause excluded",
+                extra={"first_ms": round(out["keystroke_first_ms"][text_query], 3)},
             )
         )
     run.add(
@@ -728,6 +729,7 @@ def _qt_interactive(
             floor_samples=floors.get("people_list", []),
             stat="median",
             target=150.0,
+            extra={"first_ms": round(out["people_list_first_ms"], 3)},
         )
     )
     run.add(
@@ -739,7 +741,10 @@ def _qt_interactive(
             floor_samples=floors.get("person_page", []),
             stat="median",
             target=50.0,
-            extra={"timeline_entries": out.get("timeline_entries")},
+            extra={
+                "timeline_entries": out.get("timeline_entries"),
+                "first_ms": round(out["person_page_first_ms"], 3),
+            },
         )
     )
 
