@@ -115,11 +115,11 @@ def record_request(db: Database) -> None:
                 index_elements=[table.c.month], set_={"requests": table.c.requests + 1}
             )
             session.execute(stmt)
-    except SQLAlchemyError as exc:
-        # Raised before the request is sent: no read goes uncounted.
+    except (SQLAlchemyError, CrmError) as exc:
+        # Raised before the request is sent: no read goes uncounted. (Database.session turns
+        # most driver errors into CrmErrors already.)
         raise DatabaseError(
-            f"Could not count the X API request in the database ({type(exc).__name__}); "
-            "nothing was sent."
+            f"Could not count the X API request in the database ({exc}); nothing was sent."
         ) from None
 
 
