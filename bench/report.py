@@ -21,7 +21,7 @@ from bench.stats import format_value
 
 def _load(paths: list[Path]) -> list[dict[str, Any]]:
     runs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
-    return sorted(runs, key=lambda r: (r["backend"], r["size"]))
+    return sorted(runs, key=lambda r: (r["backend"] != "sqlite", r["size"]))
 
 
 def _verdict(figure: dict[str, Any]) -> str:
@@ -74,7 +74,7 @@ def growth_table(runs: list[dict[str, Any]]) -> str:
     for run in runs:
         for f in run["figures"]:
             rows[f["key"]][run["size"]] = f
-            labels.setdefault(f["key"], f["label"].split(" (")[0])
+            labels[f["key"]] = f["label"].split(" (")[0]  # the largest size's label wins
     head = "| figure (stat) | " + " | ".join(f"{n:,}" for n in sizes) + " |"
     lines = [head, "| --- |" + " ---: |" * len(sizes)]
     for key, by_size in rows.items():
