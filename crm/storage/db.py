@@ -60,6 +60,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 16 MB instead of SQLite's 2 MB: a search's ranking and its page of rows otherwise
+    # evict each other (measured in bench: single-word search 3.6-4.3x -> ~3x its floor).
+    cursor.execute("PRAGMA cache_size=-16384")
     cursor.close()
 
 
