@@ -33,7 +33,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, create_engine, event, text
+from sqlalchemy import JSON, Connection, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -1008,7 +1008,10 @@ def postgres_database(
     with db.engine.begin() as conn:
         rows = _fill(conn, size, seed)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+        # Only this schema's tables: a bare VACUUM would walk every schema of the shared
+        # database (other benchmarks' millions of rows) and take minutes.
+        for table in inspect(conn).get_table_names():
+            conn.execute(text(f'VACUUM ANALYZE "{table}"'))
     info = GenerationInfo(
         backend="postgresql",
         size=size,
