@@ -89,7 +89,9 @@ interaction_people = Table(
     "interaction_person",
     Base.metadata,
     Column("interaction_id", ForeignKey("interaction.id", ondelete="CASCADE"), primary_key=True),
-    Column("person_id", ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("person_id", ForeignKey("person.id", ondelete="CASCADE"), primary_key=True),
+    # A person's interactions straight from the index, without visiting the link rows.
+    Index("ix_interaction_person_person", "person_id", "interaction_id"),
 )
 
 
@@ -250,7 +252,8 @@ class Person(Versioned, Base):
         ),
         Index("ix_person_sort_name", "sort_name"),
         Index("ix_person_last_name", func.lower(Column("last_name"))),
-        Index("ix_person_first_name", func.lower(Column("first_name"))),
+        # First names in the order one- and two-letter searches show them.
+        Index("ix_person_first_name_sort", func.lower(Column("first_name")), "sort_name", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
@@ -283,6 +286,9 @@ class Person(Versioned, Base):
     x_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("x_account.id", ondelete="SET NULL"), unique=True
     )
+    # The newest occurred_at of the person's interactions. Kept by database triggers on
+    # interaction_person and interaction (migration 0004), never written by the program.
+    last_interaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     x_account: Mapped[XAccount | None] = relationship()
     emails: Mapped[list[PersonEmail]] = relationship(

@@ -18,19 +18,25 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Executable,
+    Float,
+    Integer,
     Select,
     and_,
     bindparam,
+    column,
     delete,
     event,
     exists,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -369,28 +375,87 @@ def _short_prefix(
 
 # Without filters only the best ``limit + offset`` ranks can be shown, so only those hits (and
 # any that tie with the last of them) are joined to person for the tie-break by name: ranking
-# stays inside the FTS index instead of visiting every matching person's row. Same order as
-# the general query below; on 100,000 people "smith" goes from ~9 ms to ~2 ms.
-_FTS5_BEST = text(
-    "WITH hits AS MATERIALIZED ("
-    f"SELECT rowid AS pid, {_BM25} AS rank FROM person_fts WHERE person_fts MATCH :match) "
-    "SELECT person.id FROM hits JOIN person ON person.id = hits.pid "
-    "WHERE hits.rank <= coalesce("
-    "(SELECT rank FROM hits ORDER BY rank LIMIT 1 OFFSET :last), 1e308) "
-    "ORDER BY hits.rank, person.sort_name, person.id LIMIT :limit OFFSET :offset"
-)
+# stays inside the full-text index instead of visiting every matching person's row ("smith" on
+# 100,000 people: ~9 ms -> ~2 ms). The page is a CTE with the shown ids and their position, so
+# the people table's rows can be read in the same statement (see best_page). On PostgreSQL it
+# also keeps the planner from a parallel plan that costs more to start than the whole query.
+def _hits(dialect: str) -> CTE:
+    if dialect == "sqlite":
+        query = (
+            f"SELECT rowid AS pid, {_BM25} AS rank FROM person_fts WHERE person_fts MATCH :match"
+        )
+    else:
+        # ts_rank: higher is better; negated so that both dialects rank ascending.
+        query = (
+            "SELECT person_id AS pid, -ts_rank(vector, to_tsquery('simple', :match)) AS rank "
+            "FROM person_search WHERE vector @@ to_tsquery('simple', :match)"
+        )
+    return (
+        text(query)
+        .columns(column("pid", Integer), column("rank", Float))
+        .cte("hits")
+        .prefix_with("MATERIALIZED")
+    )
 
-# The same on PostgreSQL; it also keeps the planner from a parallel plan that costs more to
-# start than the whole query ("smith" on 100,000 people: ~13 ms -> ~6 ms).
-_TSQUERY_BEST = text(
-    "WITH hits AS MATERIALIZED ("
-    "SELECT person_id AS pid, ts_rank(vector, to_tsquery('simple', :query)) AS rank "
-    "FROM person_search WHERE vector @@ to_tsquery('simple', :query)) "
-    "SELECT person.id FROM hits JOIN person ON person.id = hits.pid "
-    "WHERE hits.rank >= coalesce("
-    "(SELECT rank FROM hits ORDER BY rank DESC LIMIT 1 OFFSET :last), '-Infinity') "
-    "ORDER BY hits.rank DESC, person.sort_name, person.id LIMIT :limit OFFSET :offset"
-)
+
+@cache
+def _best_page(dialect: str) -> CTE:
+    hits = _hits(dialect)
+    last_shown = (
+        select(hits.c.rank)
+        .order_by(hits.c.rank)
+        .limit(1)
+        .offset(bindparam("last"))
+        .scalar_subquery()
+    )
+    order = (hits.c.rank, Person.sort_name, Person.id)
+    return (
+        select(Person.id.label("pid"), func.row_number().over(order_by=order).label("pos"))
+        .join_from(hits, Person, Person.id == hits.c.pid)
+        .where(hits.c.rank <= func.coalesce(last_shown, literal(1e308)))
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .cte("page")
+        .prefix_with("MATERIALIZED")
+    )
+
+
+@dataclass(frozen=True)
+class RankedPage:
+    """One page of full-text hits, best first, as a CTE with columns ``pid`` and ``pos``
+    (join it and order by ``pos``); execute with ``params``."""
+
+    page: CTE
+    params: dict[str, Any]
+
+
+def best_page(
+    session: Session,
+    text_query: str,
+    filters: PeopleFilter | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> RankedPage | None:
+    """The page of ranked hits as a CTE, when the text is ranked by the full-text index alone
+    (no filters; words longer than :data:`SHORT_PREFIX`). ``None`` means: use
+    :func:`search_people_ids`. Same people in the same order either way."""
+    words = search_words(text_query)
+    if (filters or PeopleFilter()) != PeopleFilter() or not words:
+        return None
+    if len(words) == 1 and len(words[0]) <= SHORT_PREFIX:
+        return None
+    dialect = session.get_bind().dialect.name
+    match = fts5_query(words) if dialect == "sqlite" else tsquery_text(words)
+    return RankedPage(_best_page(dialect), _page_params(match, limit, offset))
+
+
+def _page_params(match: str, limit: int, offset: int) -> dict[str, Any]:
+    return {"match": match, "last": limit + offset - 1, "limit": limit, "offset": offset}
+
+
+def _ranked_ids(session: Session, page: RankedPage) -> list[int]:
+    return _ids(session, select(page.page.c.pid).order_by(page.page.c.pos), page.params)
 
 
 def _fts5(
@@ -398,8 +463,9 @@ def _fts5(
 ) -> list[int]:
     match = fts5_query(words)
     if f == PeopleFilter():
-        params = {"match": match, "last": limit + offset - 1, "limit": limit, "offset": offset}
-        return _ids(session, _FTS5_BEST, params)
+        return _ranked_ids(
+            session, RankedPage(_best_page("sqlite"), _page_params(match, limit, offset))
+        )
     hits = (
         select(literal_column("person_fts.rowid").label("pid"), literal_column(_BM25).label("rank"))
         .select_from(text("person_fts"))
@@ -414,13 +480,10 @@ def _tsquery(
     session: Session, words: Sequence[str], f: PeopleFilter, limit: int, offset: int
 ) -> list[int]:
     if f == PeopleFilter():
-        params = {
-            "query": tsquery_text(words),
-            "last": limit + offset - 1,
-            "limit": limit,
-            "offset": offset,
-        }
-        ids = _ids(session, _TSQUERY_BEST, params)
+        page = RankedPage(
+            _best_page("postgresql"), _page_params(tsquery_text(words), limit, offset)
+        )
+        ids = _ranked_ids(session, page)
     else:
         query = func.to_tsquery("simple", tsquery_text(words))
         vector: ColumnElement[Any] = literal_column("person_search.vector")
