@@ -826,15 +826,7 @@ def retention_review(
         raise ValidationError("The retention period is at least one month.")
     cutoff = (now or datetime.now(UTC)) - timedelta(days=round(months * 30.44))
     with db.read() as session:
-        last_contact = (
-            select(
-                interaction_people.c.person_id.label("pid"),
-                func.max(Interaction.occurred_at).label("last_at"),
-            )
-            .join(Interaction, Interaction.id == interaction_people.c.interaction_id)
-            .group_by(interaction_people.c.person_id)
-            .subquery()
-        )
+        last_at = Person.last_interaction_at  # kept by the database (migration 0004)
         last_review = (
             select(AuditEntry.entity_id.label("pid"), func.max(AuditEntry.at).label("reviewed"))
             .where(AuditEntry.entity_type == "person", AuditEntry.action == RENEWED)
@@ -858,19 +850,18 @@ def retention_review(
                 Person.lawful_basis,
                 Person.consent_status,
                 Person.do_not_contact,
-                last_contact.c.last_at,
+                last_at.label("last_at"),
                 last_review.c.reviewed,
                 current.c.org,
             )
-            .outerjoin(last_contact, last_contact.c.pid == Person.id)
             .outerjoin(last_review, last_review.c.pid == Person.id)
             .outerjoin(current, current.c.pid == Person.id)
             .where(
                 Person.created_at < cutoff,
-                or_(last_contact.c.last_at.is_(None), last_contact.c.last_at < cutoff),
+                or_(last_at.is_(None), last_at < cutoff),
                 or_(last_review.c.reviewed.is_(None), last_review.c.reviewed < cutoff),
             )
-            .order_by(last_contact.c.last_at.is_not(None), last_contact.c.last_at, Person.sort_name)
+            .order_by(last_at.is_not(None), last_at, Person.sort_name)
             .limit(limit)
         ).all()
     return [
