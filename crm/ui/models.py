@@ -10,9 +10,10 @@ and a role that returns the underlying record.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
@@ -26,7 +27,7 @@ from PySide6.QtGui import QColor
 
 from crm.services.views import PersonSummary
 from crm.ui import theme
-from crm.ui.formatting import fmt_ago, fmt_count, fmt_date
+from crm.ui.formatting import fmt_ago, fmt_count, fmt_date, fmt_datetime
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,108 @@ def person_sort_key(column: str) -> Callable[[PersonSummary], Any]:
     return key
 
 
+#: Roles as plain ints: Qt passes ints, and comparing them is much cheaper than enum members.
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole.value
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole.value
+_ID = int(IdRole)
+_SORT = int(SortRole)
+_RECORD = int(RecordRole)
+#: The roles the people model answers; a paint asks for about a dozen per cell.
+_PEOPLE_ROLES = frozenset(
+    {_DISPLAY, _TOOLTIP, _ALIGNMENT, _FOREGROUND, _ACCESSIBLE, _ID, _SORT, _RECORD}
+)
+_PEOPLE_ALIGN = tuple(int(c.align | Qt.AlignmentFlag.AlignVCenter) for c in PEOPLE_COLUMNS)
+_PEOPLE_TITLES = tuple(c.title for c in PEOPLE_COLUMNS)
+_LAST_CONTACT = [c.key for c in PEOPLE_COLUMNS].index("last_interaction_at")
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+#: "5 min ago" goes stale: a row whose last contact was this recent is reformatted when shown
+#: again after ``_RECHECK_SECONDS`` (older contacts show a date, which does not change).
+_RELATIVE_FOR = timedelta(days=15)
+_RECHECK_SECONDS = 15.0
+_NEVER = float("inf")
+
+#: One QColor per colour string: the theme's colours are read at paint time (it can switch
+#: between light and dark), but parsing "#rrggbb" again for every cell is wasted work.
+_COLOURS: dict[str, QColor] = {}
+
+
+def _colour(tone: str) -> QColor:
+    value: str = getattr(theme.colours(), tone)
+    colour = _COLOURS.get(value)
+    if colour is None:
+        colour = _COLOURS[value] = QColor(value)
+    return colour
+
+
+def _person_text(p: PersonSummary, key: str) -> str:
+    """What a people column shows for a person."""
+    if key == "name":
+        return p.name + ("  ⛔" if p.do_not_contact else "")
+    if key == "job_title":
+        return p.job_title or ""
+    if key == "organisation":
+        return p.organisation or ""
+    if key == "kind":
+        return kind_label(p)
+    if key == "x_handle":
+        return f"@{p.x_handle}" if p.x_handle else ""
+    if key == "followers":
+        return fmt_count(p.followers)
+    if key == "last_interaction_at":
+        return fmt_ago(p.last_interaction_at, empty="")
+    if key == "available_from":
+        return fmt_date(p.available_from) if p.is_candidate else ""
+    return ""
+
+
+def _person_tooltip(p: PersonSummary, key: str, text: str) -> str | None:
+    """A people column's tooltip for a person, given the cell's ``text``."""
+    if key == "name" and p.do_not_contact:
+        return f"{p.name} asked not to be contacted"
+    if key == "last_interaction_at" and p.last_interaction_at:
+        return fmt_datetime(p.last_interaction_at)
+    return text or None
+
+
+def _person_tone(p: PersonSummary, key: str) -> str | None:
+    """The theme colour (a :class:`crm.ui.theme.Colours` field) a cell's text is in."""
+    if key == "name" and p.do_not_contact:
+        return "danger"
+    if key == "kind":
+        return "candidate" if p.is_candidate else "client"
+    if key in ("last_interaction_at", "followers", "x_handle"):
+        return "muted"
+    return None
+
+
+class _Cells:
+    """A person's row as the table shows it, formatted once (a paint asks ~100 times a row)."""
+
+    __slots__ = ("person", "recheck_at", "text", "tone", "tooltip")
+
+    def __init__(self, p: PersonSummary) -> None:
+        self.person = p
+        self.text = tuple(_person_text(p, c.key) for c in PEOPLE_COLUMNS)
+        self.tooltip = tuple(
+            _person_tooltip(p, c.key, text)
+            for c, text in zip(PEOPLE_COLUMNS, self.text, strict=True)
+        )
+        self.tone = tuple(_person_tone(p, c.key) for c in PEOPLE_COLUMNS)
+        last = p.last_interaction_at
+        recent = last is not None and datetime.now(UTC) - last < _RELATIVE_FOR
+        self.recheck_at = time.monotonic() + _RECHECK_SECONDS if recent else _NEVER
+
+
 class PeopleTableModel(QAbstractTableModel):
-    """People by id, rows loaded lazily a page at a time through ``loader``."""
+    """People by id, rows loaded lazily a page at a time through ``loader``.
+
+    A row's cells are formatted the first time it is shown and kept beside the loaded row
+    (``_cells``), so repainting asks dictionaries, not the formatting code; whatever drops a
+    loaded row drops its cells too.
+    """
 
     PAGE = 100
     #: Rows kept in memory; a long scroll through 100,000 people forgets the far ones.
@@ -117,6 +218,7 @@ class PeopleTableModel(QAbstractTableModel):
         self._loader = loader
         self._ids: list[int] = []
         self._cache: dict[int, PersonSummary] = {}
+        self._cells: dict[int, _Cells] = {}
         self._loading = False
         self.pages_loaded = 0
 
@@ -130,8 +232,23 @@ class PeopleTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._ids = list(ids)
         if not keep_cache and len(self._cache) > 20_000:
-            self._cache.clear()  # a long session should not keep every row it ever saw
+            # A long session should not keep every row it ever saw.
+            self._cache.clear()
+            self._cells.clear()
         self.endResetModel()
+
+    def extend_ids(self, ids: Sequence[int]) -> bool:
+        """Show ``ids`` if they start with the ids shown now, by appending the rest: no reset,
+        so the view keeps its selection and scroll position and repaints nothing it shows.
+        False (and nothing changed) if they do not start that way."""
+        n = len(self._ids)
+        if len(ids) < n or list(ids[:n]) != self._ids:
+            return False
+        if len(ids) > n:
+            self.beginInsertRows(QModelIndex(), n, len(ids) - 1)
+            self._ids.extend(ids[n:])
+            self.endInsertRows()
+        return True
 
     @property
     def cached_rows(self) -> int:
@@ -139,11 +256,15 @@ class PeopleTableModel(QAbstractTableModel):
 
     def prime(self, rows: Sequence[PersonSummary]) -> None:
         """Put rows already loaded (by a worker) into the cache."""
+        cells = self._cells
         for row in rows:
             self._cache[row.id] = row
+            if cells:
+                cells.pop(row.id, None)  # the row may have changed: format it again
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._cells.clear()
         if self._ids:
             self.dataChanged.emit(
                 self.index(0, 0), self.index(len(self._ids) - 1, len(PEOPLE_COLUMNS) - 1)
@@ -152,6 +273,7 @@ class PeopleTableModel(QAbstractTableModel):
     def forget(self, person_id: int) -> None:
         """A person changed: reload their row the next time it is shown."""
         self._cache.pop(person_id, None)
+        self._cells.pop(person_id, None)
         try:
             row = self._ids.index(person_id)
         except ValueError:
@@ -166,6 +288,7 @@ class PeopleTableModel(QAbstractTableModel):
         self.beginRemoveRows(QModelIndex(), row, row)
         del self._ids[row]
         self._cache.pop(person_id, None)
+        self._cells.pop(person_id, None)
         self.endRemoveRows()
 
     @property
@@ -210,8 +333,20 @@ class PeopleTableModel(QAbstractTableModel):
             # Keep the neighbourhood of where the user is; scrolling back reloads the rest.
             near = set(self._ids[max(0, start - 5 * self.PAGE) : start + 6 * self.PAGE])
             self._cache = {i: r for i, r in self._cache.items() if i in near}
-        for r in rows:
-            self._cache[r.id] = r
+            self._cells = {i: c for i, c in self._cells.items() if i in near}
+        self.prime(rows)
+
+    def _cells_at(self, row: int) -> _Cells | None:
+        """The row's formatted cells (loading and formatting it if needed); None while its
+        page cannot be loaded."""
+        person_id = self._ids[row]
+        cells = self._cells.get(person_id)
+        if cells is None:
+            p = self.summary(row)
+            if p is None:
+                return None
+            cells = self._cells[person_id] = _Cells(p)
+        return cells
 
     # -- Qt model interface -----------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -225,81 +360,46 @@ class PeopleTableModel(QAbstractTableModel):
     ) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(PEOPLE_COLUMNS):
             return None
-        column = PEOPLE_COLUMNS[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.title
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(column.align | Qt.AlignmentFlag.AlignVCenter)
+        if role == _DISPLAY:
+            return _PEOPLE_TITLES[section]
+        if role == _ALIGNMENT:
+            return _PEOPLE_ALIGN[section]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._ids):
+        # Called thousands of times a paint: unknown roles leave first, the rest read _Cells.
+        if role not in _PEOPLE_ROLES or not index.isValid():
             return None
-        if role == IdRole:
-            return self._ids[index.row()]
-        column = PEOPLE_COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(column.align | Qt.AlignmentFlag.AlignVCenter)
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-            Qt.ItemDataRole.ForegroundRole,
-            Qt.ItemDataRole.AccessibleTextRole,
-            SortRole,
-            RecordRole,
-        ):
+        row = index.row()
+        if row >= len(self._ids):
             return None
-        p = self.summary(index.row())
-        if p is None:
-            return "…" if role == Qt.ItemDataRole.DisplayRole else None
-        if role == RecordRole:
-            return p
-        if role == SortRole:
-            return _sort_value(person_sort_key(column.key)(p)[1])
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column.key == "name" and p.do_not_contact:
-                return QColor(theme.colours().danger)
-            if column.key == "kind":
-                c = theme.colours()
-                return QColor(c.candidate if p.is_candidate else c.client)
-            if column.key in ("last_interaction_at", "followers", "x_handle"):
-                return QColor(theme.colours().muted)
-            return None
-        text = self._text(p, column.key)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column.key == "name" and p.do_not_contact:
-                return f"{p.name} asked not to be contacted"
-            if column.key == "last_interaction_at" and p.last_interaction_at:
-                from crm.ui.formatting import fmt_datetime
-
-                return fmt_datetime(p.last_interaction_at)
-            return text or None
-        return text
-
-    @staticmethod
-    def _text(p: PersonSummary, key: str) -> str:
-        if key == "name":
-            return p.name + ("  ⛔" if p.do_not_contact else "")
-        if key == "job_title":
-            return p.job_title or ""
-        if key == "organisation":
-            return p.organisation or ""
-        if key == "kind":
-            return kind_label(p)
-        if key == "x_handle":
-            return f"@{p.x_handle}" if p.x_handle else ""
-        if key == "followers":
-            return fmt_count(p.followers)
-        if key == "last_interaction_at":
-            return fmt_ago(p.last_interaction_at, empty="")
-        if key == "available_from":
-            return fmt_date(p.available_from) if p.is_candidate else ""
-        return ""
+        if role == _ID:
+            return self._ids[row]
+        column = index.column()
+        if role == _ALIGNMENT:
+            return _PEOPLE_ALIGN[column]
+        cells = self._cells_at(row)
+        if cells is None:
+            return "…" if role == _DISPLAY else None
+        if role in (_DISPLAY, _ACCESSIBLE):
+            if column == _LAST_CONTACT and cells.recheck_at <= time.monotonic():
+                cells = self._cells[cells.person.id] = _Cells(cells.person)
+            return cells.text[column]
+        if role == _FOREGROUND:
+            tone = cells.tone[column]
+            return _colour(tone) if tone is not None else None
+        if role == _TOOLTIP:
+            return cells.tooltip[column]
+        if role == _RECORD:
+            return cells.person
+        # SortRole: asked for rarely (sorting itself is the page's job), so not kept.
+        key = PEOPLE_COLUMNS[column].key
+        return _sort_value(person_sort_key(key)(cells.person)[1])
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         # Rows are not all loaded, so sorting is the page's job (it fetches sorted ids).

@@ -81,6 +81,9 @@ class PeoplePage(QWidget):
     results_ready = Signal(int)
 
     DEBOUNCE_MS = 150
+    #: Matching organisations are looked up this long after a search's people are shown, so
+    #: the lookup's thread does not compete with painting them.
+    ORG_MATCHES_DELAY_MS = 20
 
     def __init__(
         self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
@@ -102,6 +105,10 @@ class PeoplePage(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(self.DEBOUNCE_MS)
         self._debounce.timeout.connect(self.refresh)
+        self._org_matches_timer = QTimer(self)
+        self._org_matches_timer.setSingleShot(True)
+        self._org_matches_timer.setInterval(self.ORG_MATCHES_DELAY_MS)
+        self._org_matches_timer.timeout.connect(lambda: self._find_organisations(self._text))
         self._build()
         ctx.changed.connect(self._on_changed)
         ctx.database_changed.connect(self.reload)
@@ -180,6 +187,10 @@ class PeoplePage(QWidget):
 
         self.stack = QStackedWidget()
         self.table = make_table("PeopleTable", "People")
+        # Results go from a handful of rows to thousands as you type: a scroll bar that came
+        # and went would resize the table and repaint it twice per keystroke, and shift the
+        # columns sideways.
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.table.setModel(self.model)
         header = self.table.horizontalHeader()
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
@@ -254,6 +265,7 @@ class PeoplePage(QWidget):
         the whole id list follows from the same worker.
         """
         self._debounce.stop()
+        self._org_matches_timer.stop()  # those of the previous search are not wanted now
         self._generation += 1
         generation = self._generation
         text, filters, sort = self._text, self.filters(), self._sort
@@ -284,6 +296,7 @@ class PeoplePage(QWidget):
         """Search synchronously on this thread (benchmark hook): the first page, shown, then
         the whole id list. ``first_rows_ms`` and ``last_search_ms`` say how long each took."""
         self._debounce.stop()
+        self._org_matches_timer.stop()
         self._text = text
         self._generation += 1
         started = time.perf_counter()
@@ -295,7 +308,8 @@ class PeoplePage(QWidget):
         self._show_ids(first, partial=len(first) >= self.model.PAGE)
         self.first_rows_ms = (time.perf_counter() - started) * 1000
         if len(first) >= self.model.PAGE:
-            self._show_ids(people_service.search_people_id_list(self.ctx.db, text, filters))
+            ids = people_service.search_people_id_list(self.ctx.db, text, filters)
+            self._show_ids(ids, after_first=True)
         self.last_search_ms = (time.perf_counter() - started) * 1000
         return self.model.rowCount()
 
@@ -319,24 +333,33 @@ class PeoplePage(QWidget):
         ids, rows = result
         self.model.prime(rows)
         first_time = generation != self._shown_first  # no first page went ahead of it
-        self._show_ids(ids)
+        self._show_ids(ids, after_first=not first_time)
         self.last_search_ms = (time.perf_counter() - started) * 1000
         if first_time:
             self.first_rows_ms = self.last_search_ms
             self.first_rows_ready.emit(len(ids))
         self.results_ready.emit(len(ids))
-        # Matching organisations come after the people, so they never slow the first rows.
-        self._find_organisations(self._text)
+        # Matching organisations come after the people are painted, so they never slow them.
+        self._org_matches_timer.start()
 
-    def _show_ids(self, ids: list[int], *, partial: bool = False) -> None:
-        selected = self.current_person_id()
-        self.model.set_ids(ids, keep_cache=True)
+    def _show_ids(
+        self, ids: list[int], *, partial: bool = False, after_first: bool = False
+    ) -> None:
+        """Show a search's ids; ``partial`` for its first page, ``after_first`` for the whole
+        list once that first page is shown."""
         n = len(ids)
         if partial:
             self.count_label.setText(f"{n:,}+ people")
         else:
             self.count_label.setText(f"{n:,} {'person' if n == 1 else 'people'}")
             self.count_changed.emit(n)
+        if after_first and self.model.extend_ids(ids):
+            # The whole list starts with the page on screen: its rows were appended below it,
+            # and the view kept its selection and scroll position (no reset, no repaint of
+            # the rows shown).
+            return
+        selected = self.current_person_id()
+        self.model.set_ids(ids, keep_cache=True)
         if n:
             self.stack.setCurrentWidget(self.table)
             row = self.model.row_of(selected) if selected is not None else -1

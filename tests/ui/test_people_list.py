@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 
 from crm.services.people import search_people_id_list
+from crm.services.views import PersonSummary
 from crm.storage.search import PeopleFilter
 from crm.ui.models import IdRole, PeopleTableModel
 from tests.ui.conftest import Sample
@@ -82,10 +85,14 @@ def test_filters_kind_organisation_tag_and_availability(window, sample: Sample) 
     assert sample.tom not in visible_ids(window)
 
 
-def test_organisation_name_shows_the_organisation_and_its_people(window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+def test_organisation_name_shows_the_organisation_and_its_people(
+    qtbot, window, sample: Sample
+) -> None:  # type: ignore[no-untyped-def]
     window.search.setText("clarion")
     window.people_page.refresh()
-    assert window.people_page.org_matches.isVisibleTo(window)
+    # The organisations are looked up once the people are shown, not while they paint.
+    assert not window.people_page.org_matches.isVisibleTo(window)
+    qtbot.waitUntil(lambda: window.people_page.org_matches.isVisibleTo(window), timeout=2000)
     assert "Clarion Housing" in window.people_page.org_matches.text()
     assert sample.grace in visible_ids(window)
     window.people_page._on_link(f"crm:organisation:{sample.clarion}")
@@ -176,3 +183,178 @@ def test_organisation_choices_load_when_the_filter_opens(window, sample: Sample)
     assert combo.count() == 4
     assert combo.findData(sample.clarion) > 0
     combo.hidePopup()
+
+
+def _person(person_id: int, **fields: Any) -> PersonSummary:
+    values: dict[str, Any] = {
+        "id": person_id,
+        "name": f"Person {person_id}",
+        "job_title": None,
+        "organisation_id": None,
+        "organisation": None,
+        "is_client_contact": True,
+        "is_candidate": False,
+        "x_handle": None,
+        "followers": None,
+        "last_interaction_at": None,
+        "available_from": None,
+        "do_not_contact": False,
+    }
+    values.update(fields)
+    return PersonSummary(**values)
+
+
+def test_people_model_cells_and_roles(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, date, datetime, timedelta
+
+    from crm.ui import theme
+    from crm.ui.formatting import fmt_datetime
+    from crm.ui.models import PEOPLE_COLUMNS, RecordRole, SortRole
+
+    called = datetime.now(UTC) - timedelta(days=40)
+    rows = {
+        1: _person(1, name="Grace Okafor", do_not_contact=True, organisation="Clarion"),
+        2: _person(
+            2,
+            name="Priya Patel",
+            job_title="Data Engineer",
+            is_client_contact=False,
+            is_candidate=True,
+            x_handle="priya",
+            followers=12345,
+            last_interaction_at=called,
+            available_from=date(2031, 2, 3),
+        ),
+        3: _person(3, name="Tom Patel", available_from=date(2031, 2, 3)),  # not a candidate
+    }
+    model = PeopleTableModel(lambda ids: [rows[i] for i in ids])
+    model.set_ids([1, 2, 3])
+    qtmodeltester.check(model)
+    column = {c.key: i for i, c in enumerate(PEOPLE_COLUMNS)}
+
+    def cell(row: int, key: str, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
+        return model.data(model.index(row, column[key]), role)
+
+    colours = theme.colours()
+    assert cell(0, "name") == "Grace Okafor  ⛔"
+    assert cell(0, "name", Qt.ItemDataRole.ToolTipRole) == "Grace Okafor asked not to be contacted"
+    assert cell(0, "name", Qt.ItemDataRole.ForegroundRole).name() == colours.danger
+    assert cell(0, "name", Qt.ItemDataRole.AccessibleTextRole) == "Grace Okafor  ⛔"
+    assert cell(1, "name", Qt.ItemDataRole.ForegroundRole) is None
+    assert cell(1, "name", Qt.ItemDataRole.ToolTipRole) == "Priya Patel"
+    assert cell(0, "job_title") == "" and cell(0, "job_title", Qt.ItemDataRole.ToolTipRole) is None
+    assert cell(0, "kind") == "Client" and cell(1, "kind") == "Candidate"
+    assert cell(0, "kind", Qt.ItemDataRole.ForegroundRole).name() == colours.client
+    assert cell(1, "kind", Qt.ItemDataRole.ForegroundRole).name() == colours.candidate
+    assert cell(1, "x_handle") == "@priya"
+    assert cell(1, "followers") == "12,345"
+    assert cell(1, "followers", Qt.ItemDataRole.ForegroundRole).name() == colours.muted
+    assert cell(1, "followers", Qt.ItemDataRole.TextAlignmentRole) == int(
+        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    )
+    assert cell(1, "name", Qt.ItemDataRole.TextAlignmentRole) == int(
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+    )
+    assert cell(1, "last_interaction_at") == f"{called.astimezone():%d/%m/%Y}"
+    assert cell(1, "last_interaction_at", Qt.ItemDataRole.ToolTipRole) == fmt_datetime(called)
+    assert cell(0, "last_interaction_at", Qt.ItemDataRole.ToolTipRole) is None
+    assert cell(1, "available_from") == "03/02/2031"
+    assert cell(2, "available_from") == ""  # only candidates have an availability
+    assert cell(0, "organisation", SortRole) == "clarion"
+    assert cell(1, "name", SortRole) == "patel priya patel"  # surname first
+    assert cell(1, "x_handle", RecordRole) is rows[2]
+    assert cell(1, "x_handle", IdRole) == 2
+    assert cell(1, "name", Qt.ItemDataRole.FontRole) is None
+    assert cell(1, "name", Qt.ItemDataRole.DecorationRole) is None
+    assert model.headerData(column["followers"], Qt.Orientation.Horizontal) == "Followers"
+    assert model.headerData(0, Qt.Orientation.Vertical) is None
+
+
+def test_people_model_formats_again_what_it_forgets(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    rows = {i: _person(i) for i in range(1, 6)}
+    loads: list[list[int]] = []
+
+    def loader(ids):  # type: ignore[no-untyped-def]
+        loads.append(list(ids))
+        return [rows[i] for i in ids]
+
+    model = PeopleTableModel(loader)
+    model.set_ids([1, 2, 3, 4, 5])
+
+    def names() -> list[str]:
+        return [model.data(model.index(r, 0)) for r in range(model.rowCount())]
+
+    assert names() == [f"Person {i}" for i in range(1, 6)]
+    rows[2] = _person(2, name="Second Name")
+    assert names()[1] == "Person 2"  # shown from the cache until told
+    model.forget(2)
+    assert names()[1] == "Second Name"
+    model.prime([_person(3, name="Primed", do_not_contact=True)])
+    assert names()[2] == "Primed  ⛔"
+    rows[4] = _person(4, name="After a change")
+    model.clear_cache()
+    assert names()[3] == "After a change"
+    model.remove_id(5)
+    assert names() == ["Person 1", "Second Name", "Person 3", "After a change"]  # reloaded
+    qtmodeltester.check(model)
+
+
+def test_people_model_refreshes_a_recent_last_contact(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from crm.ui import formatting, models
+
+    now = [datetime.now(UTC)]
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def]
+            return now[0]
+
+    monkeypatch.setattr(formatting, "datetime", Clock)
+    monkeypatch.setattr(models, "datetime", Clock)
+    called = now[0] - timedelta(seconds=20)
+    model = PeopleTableModel(lambda ids: [_person(i, last_interaction_at=called) for i in ids])
+    model.set_ids([1])
+    column = [c.key for c in models.PEOPLE_COLUMNS].index("last_interaction_at")
+    index = model.index(0, column)
+    assert model.data(index) == "just now"
+    now[0] += timedelta(minutes=5)
+    assert model.data(index) == "just now"  # formatted once, not on every paint...
+    monkeypatch.setattr(models, "_RECHECK_SECONDS", 0.0)
+    model.forget(1)
+    assert model.data(index) == "5 min ago"
+    now[0] += timedelta(minutes=3)
+    assert model.data(index) == "8 min ago"  # ...but "N min ago" does not stay stale
+
+
+def test_people_model_extends_a_shown_list_without_a_reset(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = PeopleTableModel(lambda ids: [_person(i) for i in ids])
+    model.set_ids([1, 2, 3])
+    resets: list[int] = []
+    inserted: list[tuple[int, int]] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.rowsInserted.connect(lambda _p, first, last: inserted.append((first, last)))
+    assert not model.extend_ids([1, 3, 2, 4])  # not the same start: the caller resets
+    assert model.ids == [1, 2, 3]
+    assert model.extend_ids([1, 2, 3, 4, 5])
+    assert model.extend_ids([1, 2, 3, 4, 5])  # nothing more to add
+    assert model.ids == [1, 2, 3, 4, 5] and inserted == [(3, 4)] and resets == []
+    assert model.data(model.index(4, 0)) == "Person 5"
+    qtmodeltester.check(model)
+
+
+def test_whole_list_is_appended_below_the_first_page(qtbot, db, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    from crm.ui.main_window import MainWindow
+    from crm.ui.workers import TaskRunner
+
+    window = MainWindow(db, runner=TaskRunner(inline=True), settings=None)
+    qtbot.addWidget(window)
+    page = window.people_page
+    page.model.PAGE = 3
+    resets: list[int] = []
+    page.model.modelReset.connect(lambda: resets.append(page.model.rowCount()))
+    page.refresh()
+    assert resets == [3]  # the first page; the rest was appended, keeping the selection
+    assert page.model.rowCount() == 8 and page.count_label.text() == "8 people"
+    assert page.table.currentIndex().row() == 0
