@@ -10,6 +10,7 @@ import logging
 import shutil
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    DisconnectionError,
+    IntegrityError,
+    InvalidRequestError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -66,6 +73,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+# A pooled PostgreSQL connection unused for this long is checked with a ping before use: the
+# server may have restarted or a firewall dropped it. One used moments ago is not (a ping on
+# every checkout is a round trip per keystroke of a search).
+IDLE_PING_SECONDS = 10.0
+_LAST_USED = "crm_last_used"
+
+
+def _note_use(_dbapi_connection: Any, record: ConnectionPoolEntry, *_args: Any) -> None:
+    record.info[_LAST_USED] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Any:
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                # The pool discards this connection and checks out another.
+                raise DisconnectionError(str(exc)) from exc
+            raise
+        record.info[_LAST_USED] = time.monotonic()
+
+    return checkout
+
+
+def _refuse_writes(session: Session, *_args: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise InvalidRequestError("Database.read() sessions do not write; use session().")
+
+
 def alembic_config(connection: Any | None = None) -> Config:
     # Alembic is imported only when a migration has to run: it costs a quarter of a second
     # of start-up, and a database at HEAD_REVISION needs none of it.
@@ -97,12 +136,24 @@ class Database:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
+            kwargs.update(pool_size=5, max_overflow=5)
         self.engine: Engine = create_engine(self.url, **kwargs)
+        reads = self.engine
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            for name in ("connect", "checkin"):
+                event.listen(self.engine, name, _note_use)
+            event.listen(self.engine, "checkout", _ping_if_idle(self.engine))
+            # Reads run without BEGIN and ROLLBACK: two round trips of three for a search.
+            # Under READ COMMITTED every statement takes its own snapshot anyway, so a
+            # transaction around reads adds no consistency. (sqlite3 begins one only for
+            # writes already.)
+            reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         search.install_hooks(self._sessions)
+        self._reads = sessionmaker(reads, expire_on_commit=False)
+        event.listen(self._reads, "before_flush", _refuse_writes)
 
     # -- description ---------------------------------------------------------------
     @property
@@ -138,8 +189,8 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for queries only; nothing is committed."""
-        session = self._sessions()
+        """A session for queries only: nothing is written (a flush is refused)."""
+        session = self._reads()
         try:
             yield session
         except (OperationalError, IntegrityError) as exc:

@@ -141,16 +141,15 @@ def test_concurrent_saves_on_postgresql_never_overwrite(pg_db: Database) -> None
 
 def test_two_sessions_stale_row_on_postgresql(pg_db: Database) -> None:
     """A session holding an old copy cannot flush over a newer row (version_id_col)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
     pid = add_person(pg_db, PersonInput("Ada", "Lovelace"))
-    with pg_db.read() as first:
+    with pytest.raises(StaleDataError), pg_db.session() as first:
         stale = first.get(Person, pid)
         assert stale is not None
         update_person(pg_db, pid, {"job_title": "Analyst"}, None)
         stale.job_title = "Engineer"
-        from sqlalchemy.orm.exc import StaleDataError
-
-        with pytest.raises(StaleDataError):
-            first.flush()
+        first.flush()
     assert get_person(pg_db, pid).job_title == "Analyst"
 
 
