@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, or_, select
+from sqlalchemy.orm import Session
 
 from crm import settings
 from crm.domain.enums import InteractionKind, PlacementStatus
-from crm.services.common import load
+from crm.domain.errors import NotFoundError
 from crm.services.views import TimelineEntry
 from crm.storage.db import Database
 from crm.storage.models import (
+    Extension,
     Interaction,
     Organisation,
     Person,
@@ -66,20 +68,28 @@ def person_timeline(
 ) -> list[TimelineEntry]:
     q = query or TimelineQuery()
     with db.read() as session:
-        person = load(session, Person, person_id, "person")
-        entries: list[TimelineEntry] = []
+        x_account_id = _x_account_of(session, Person, person_id, "person")
+        interactions: list[Row[Any]] = []
+        others: list[TimelineEntry] = []
         if "interaction" in q.kinds:
-            entries += _interactions(session, person_id, q)
-        if "tweet" in q.kinds and person.x_account_id is not None:
-            entries += _tweets(session, person.x_account_id, q)
+            interactions = _interaction_rows(
+                session,
+                q,
+                Interaction.id.in_(
+                    select(interaction_people.c.interaction_id).where(
+                        interaction_people.c.person_id == person_id
+                    )
+                ),
+            )
+        if "tweet" in q.kinds and x_account_id is not None:
+            others += _tweets(session, x_account_id, q)
         if q.kinds & {"placement", "placement_note"}:
-            entries += _placements(
+            others += _placements(
                 session,
                 [Placement.candidate_id == person_id, Placement.client_contact_id == person_id],
                 q,
             )
-        entries.sort(key=lambda e: (e.at, e.ref_id), reverse=True)
-        return entries[: q.limit]
+        return _newest(session, q, interactions, others)
 
 
 def organisation_timeline(
@@ -87,27 +97,95 @@ def organisation_timeline(
 ) -> list[TimelineEntry]:
     q = query or TimelineQuery()
     with db.read() as session:
-        org = load(session, Organisation, organisation_id, "organisation")
-        entries: list[TimelineEntry] = []
+        x_account_id = _x_account_of(session, Organisation, organisation_id, "organisation")
+        interactions: list[Row[Any]] = []
+        others: list[TimelineEntry] = []
         if "interaction" in q.kinds:
-            stmt = _interaction_stmt(q).where(Interaction.organisation_id == organisation_id)
-            entries += [_interaction_entry(i) for i in session.scalars(stmt)]
-        if "tweet" in q.kinds and org.x_account_id is not None:
-            entries += _tweets(session, org.x_account_id, q)
+            interactions = _interaction_rows(
+                session, q, Interaction.organisation_id == organisation_id
+            )
+        if "tweet" in q.kinds and x_account_id is not None:
+            others += _tweets(session, x_account_id, q)
         if q.kinds & {"placement", "placement_note"}:
-            entries += _placements(session, [Placement.organisation_id == organisation_id], q)
-        entries.sort(key=lambda e: (e.at, e.ref_id), reverse=True)
-        return entries[: q.limit]
+            others += _placements(session, [Placement.organisation_id == organisation_id], q)
+        return _newest(session, q, interactions, others)
 
 
-def _interaction_stmt(q: TimelineQuery) -> Any:
-    stmt = select(Interaction).options(selectinload(Interaction.people))
+def _x_account_of(
+    session: Session, model: type[Person] | type[Organisation], entity_id: int, label: str
+) -> int | None:
+    """The record's X account id; NotFoundError (as :func:`load` raises) if it is gone."""
+    found = session.execute(select(model.x_account_id).where(model.id == entity_id)).first()
+    if found is None:
+        raise NotFoundError(f"There is no {label} with id {entity_id}.")
+    x_account_id: int | None = found[0]
+    return x_account_id
+
+
+def _newest(
+    session: Session, q: TimelineQuery, interactions: list[Row[Any]], others: list[TimelineEntry]
+) -> list[TimelineEntry]:
+    """The newest ``q.limit`` entries. Interactions come as rows and become entries only if
+    they make the cut, so only the shown ones have their people's names looked up."""
+    items: list[tuple[datetime, int, Row[Any] | TimelineEntry]] = [
+        (i.occurred_at, i.id, i) for i in interactions
+    ]
+    items += [(e.at, e.ref_id, e) for e in others]
+    # Stable: entries with the same time and id keep the order they were listed in.
+    items.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    del items[q.limit :]
+    shown = [item for _at, _id, item in items if not isinstance(item, TimelineEntry)]
+    names = _people_names(session, [i.id for i in shown])
+    return [
+        item if isinstance(item, TimelineEntry) else _interaction_entry(item, names[item.id])
+        for _at, _id, item in items
+    ]
+
+
+def _interaction_rows(session: Session, q: TimelineQuery, where: Any) -> list[Row[Any]]:
+    """The newest ``q.limit`` interactions matching ``where``: only the columns shown."""
+    stmt = select(
+        Interaction.id,
+        Interaction.kind,
+        Interaction.direction,
+        Interaction.occurred_at,
+        Interaction.summary,
+        Interaction.body,
+        Interaction.logged_by,
+        Interaction.placement_id,
+        Interaction.follow_up_due,
+        Interaction.follow_up_done,
+        Interaction.version,
+    ).where(where)
     if q.before is not None:
         stmt = stmt.where(Interaction.occurred_at < q.before)
-    return stmt.order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(q.limit)
+    stmt = stmt.order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(q.limit)
+    return list(session.execute(stmt))
 
 
-def _interaction_entry(i: Interaction) -> TimelineEntry:
+def _display_name(preferred_name: str | None, first_name: str, last_name: str) -> str:
+    """:attr:`crm.storage.models.Person.display_name` from the three columns."""
+    return f"{preferred_name or first_name} {last_name}".strip()
+
+
+def _people_names(session: Session, interaction_ids: list[int]) -> defaultdict[int, list[str]]:
+    """The names of each interaction's people (by person id, as the relationship loads them)."""
+    names: defaultdict[int, list[str]] = defaultdict(list)
+    if not interaction_ids:
+        return names
+    link = interaction_people.c
+    rows = session.execute(
+        select(link.interaction_id, Person.preferred_name, Person.first_name, Person.last_name)
+        .join(Person, Person.id == link.person_id)
+        .where(link.interaction_id.in_(interaction_ids))
+        .order_by(link.interaction_id, link.person_id)
+    )
+    for interaction_id, preferred_name, first_name, last_name in rows:
+        names[interaction_id].append(_display_name(preferred_name, first_name, last_name))
+    return names
+
+
+def _interaction_entry(i: Row[Any], people: list[str]) -> TimelineEntry:
     try:
         label = InteractionKind(i.kind).label
     except ValueError:
@@ -115,7 +193,7 @@ def _interaction_entry(i: Interaction) -> TimelineEntry:
     # Calls, emails and messages go one way; meetings, events, chats and notes are "with".
     one_way = i.kind in _ONE_WAY_KINDS
     arrow = {"in": " from", "out": " to"}.get(i.direction or "", " with") if one_way else " with"
-    names = ", ".join(p.display_name for p in i.people)
+    names = ", ".join(people)
     return TimelineEntry(
         kind="interaction",
         at=i.occurred_at,
@@ -134,19 +212,10 @@ def _interaction_entry(i: Interaction) -> TimelineEntry:
     )
 
 
-def _interactions(session: Session, person_id: int, q: TimelineQuery) -> list[TimelineEntry]:
-    stmt = _interaction_stmt(q).where(
-        Interaction.id.in_(
-            select(interaction_people.c.interaction_id).where(
-                interaction_people.c.person_id == person_id
-            )
-        )
-    )
-    return [_interaction_entry(i) for i in session.scalars(stmt)]
-
-
 def _tweets(session: Session, account_id: int, q: TimelineQuery) -> list[TimelineEntry]:
-    account = session.get(XAccount, account_id)
+    account = session.execute(
+        select(XAccount.handle, XAccount.x_user_id).where(XAccount.id == account_id)
+    ).first()
     if account is None:
         return []
     conditions = [Tweet.account_id == account_id]
@@ -159,12 +228,23 @@ def _tweets(session: Session, account_id: int, q: TimelineQuery) -> list[Timelin
             )
             & (Tweet.author_x_user_id == own_id)
         )
-    stmt = select(Tweet).where(or_(*conditions))
+    stmt = select(
+        Tweet.id,
+        Tweet.account_id,
+        Tweet.author_x_user_id,
+        Tweet.text,
+        Tweet.created_at,
+        Tweet.replied_to_id,
+        Tweet.retweeted_id,
+        Tweet.like_count,
+        Tweet.retweet_count,
+        Tweet.reply_count,
+    ).where(or_(*conditions))
     if q.before is not None:
         stmt = stmt.where(Tweet.created_at < q.before)
     stmt = stmt.order_by(Tweet.created_at.desc()).limit(q.limit)
     out = []
-    for t in session.scalars(stmt):
+    for t in session.execute(stmt):
         mine = t.author_x_user_id == account.x_user_id or t.account_id == account_id
         subtype = "retweet" if t.retweeted_id else "reply" if t.replied_to_id else "tweet"
         out.append(
@@ -196,20 +276,45 @@ def _tweets(session: Session, account_id: int, q: TimelineQuery) -> list[Timelin
 
 def _placements(session: Session, conditions: list[Any], q: TimelineQuery) -> list[TimelineEntry]:
     placements = list(
-        session.scalars(
-            select(Placement)
-            .where(or_(*conditions))
-            .options(
-                selectinload(Placement.candidate),
-                selectinload(Placement.organisation),
-                selectinload(Placement.extensions),
+        session.execute(
+            select(
+                Placement.id,
+                Placement.role,
+                Placement.status,
+                Placement.currency,
+                Placement.start_date,
+                Placement.end_date,
+                Person.preferred_name,
+                Person.first_name,
+                Person.last_name,
+                Organisation.name.label("organisation"),
             )
+            .join(Person, Person.id == Placement.candidate_id)
+            .join(Organisation, Organisation.id == Placement.organisation_id)
+            .where(or_(*conditions))
+            .order_by(Placement.id)
         )
     )
     out: list[TimelineEntry] = []
-    for p in placements:
-        where = f"{p.candidate.display_name} as {p.role} at {p.organisation.name}"
-        if "placement" in q.kinds:
+    if "placement" in q.kinds and placements:
+        extensions: defaultdict[int, list[Any]] = defaultdict(list)
+        for ext in session.execute(
+            select(
+                Extension.id,
+                Extension.placement_id,
+                Extension.new_end_date,
+                Extension.day_rate,
+                Extension.reason,
+                Extension.created_by,
+                Extension.created_at,
+            )
+            .where(Extension.placement_id.in_([p.id for p in placements]))
+            .order_by(Extension.created_at, Extension.id)
+        ):
+            extensions[ext.placement_id].append(ext)
+        for p in placements:
+            candidate = _display_name(p.preferred_name, p.first_name, p.last_name)
+            where = f"{candidate} as {p.role} at {p.organisation}"
             if p.start_date:
                 out.append(
                     TimelineEntry(
@@ -236,7 +341,7 @@ def _placements(session: Session, conditions: list[Any], q: TimelineQuery) -> li
                         extra={"status": p.status},
                     )
                 )
-            for e in p.extensions:
+            for e in extensions[p.id]:
                 rate = f" at {p.currency} {e.day_rate}/day" if e.day_rate else ""
                 out.append(
                     TimelineEntry(
@@ -252,13 +357,17 @@ def _placements(session: Session, conditions: list[Any], q: TimelineQuery) -> li
                     )
                 )
     if "placement_note" in q.kinds and placements:
-        stmt = select(PlacementNote).where(
-            PlacementNote.placement_id.in_([p.id for p in placements])
-        )
+        stmt = select(
+            PlacementNote.id,
+            PlacementNote.placement_id,
+            PlacementNote.text,
+            PlacementNote.author,
+            PlacementNote.created_at,
+        ).where(PlacementNote.placement_id.in_([p.id for p in placements]))
         if q.before is not None:
             stmt = stmt.where(PlacementNote.created_at < q.before)
-        names = {p.id: f"{p.role} at {p.organisation.name}" for p in placements}
-        for n in session.scalars(stmt.order_by(PlacementNote.created_at.desc()).limit(q.limit)):
+        names = {p.id: f"{p.role} at {p.organisation}" for p in placements}
+        for n in session.execute(stmt.order_by(PlacementNote.created_at.desc()).limit(q.limit)):
             out.append(
                 TimelineEntry(
                     "placement_note",
