@@ -73,12 +73,7 @@ def run(database_url: str | None = None) -> int:
     from crm.ui.main_window import MainWindow
 
     window = MainWindow(db, settings=QSettings())
-
-    def scheme_changed() -> None:
-        window.person_page.timeline.rerender()
-        window.organisation_page.timeline.rerender()
-
-    theme.follow_system(app, scheme_changed)
+    theme.follow_system(app, window.rerender_timelines)
     window.show()
     code = app.exec()
     db.dispose()

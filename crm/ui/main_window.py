@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
@@ -27,26 +28,31 @@ from crm.services import people as people_service
 from crm.storage.db import Database
 from crm.ui import errors
 from crm.ui.context import AppContext
-from crm.ui.dialogs import OrganisationDialog, PersonDialog, PlacementDialog, open_dialog
-from crm.ui.duplicates import DuplicatesDialog
-from crm.ui.export_dialog import ExportDialog
-from crm.ui.import_wizard import ImportWizard
-from crm.ui.organisations_page import OrganisationPage, OrganisationsPage
 from crm.ui.people_page import PeoplePage
-from crm.ui.person_page import PersonPage
-from crm.ui.placements_page import PlacementPage, PlacementsPage
-from crm.ui.quick_log import QuickLogDialog, open_quick_log
-from crm.ui.retention import RetentionReview
-from crm.ui.welcome import WelcomePage
 from crm.ui.widgets import plain_label
 from crm.ui.workers import TaskRunner
-from crm.ui.x_settings import XSettingsDialog
 from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus
 from crm.x.sync import SyncSelection
+
+# Start-up imports only what the people list needs. Every other page, dialog and wizard is
+# imported when first opened: together they pull in QtCharts, the timeline, keyring, vCard
+# and CSV parsing and fuzzy matching, a large share of the time to the first window.
+if TYPE_CHECKING:
+    from crm.ui.duplicates import DuplicatesDialog
+    from crm.ui.export_dialog import ExportDialog
+    from crm.ui.import_wizard import ImportWizard
+    from crm.ui.organisations_page import OrganisationPage, OrganisationsPage
+    from crm.ui.person_page import PersonPage
+    from crm.ui.placements_page import PlacementPage, PlacementsPage
+    from crm.ui.quick_log import QuickLogDialog
+    from crm.ui.welcome import WelcomePage
+    from crm.ui.x_settings import XSettingsDialog
 
 log = logging.getLogger(__name__)
 
 NAV = (("people", "People"), ("organisations", "Organisations"), ("placements", "Placements"))
+
+_Page = TypeVar("_Page", bound=QWidget)
 
 
 def shortcut_text(keys: QKeySequence | QKeySequence.StandardKey | str) -> str:
@@ -199,38 +205,105 @@ class MainWindow(QMainWindow):
         column.addWidget(top)
 
         self.stack = QStackedWidget()
-        self.welcome_page = WelcomePage(self.ctx)
+        # The people list is the usual first screen; the other pages are built on first use
+        # (see _page), so start-up neither imports nor lays them out.
+        self._pages: dict[str, QWidget] = {}
         self.people_page = PeoplePage(self.ctx, self.settings)
-        self.organisations_page = OrganisationsPage(self.ctx, self.settings)
-        self.placements_page = PlacementsPage(self.ctx, self.settings)
-        self.person_page = PersonPage(self.ctx, self.settings)
-        self.organisation_page = OrganisationPage(self.ctx, self.settings)
-        self.placement_page = PlacementPage(self.ctx, self.settings)
-        for page in (
-            self.welcome_page,
-            self.people_page,
-            self.organisations_page,
-            self.placements_page,
-            self.person_page,
-            self.organisation_page,
-            self.placement_page,
-        ):
-            self.stack.addWidget(page)
+        self.stack.addWidget(self.people_page)
         column.addWidget(self.stack, 1)
         row.addWidget(right, 1)
         self.setCentralWidget(central)
 
         self.people_page.new_button.clicked.connect(self.new_person)
-        self.person_page.quick_log_requested.connect(self.quick_log)
-        self.person_page.sync_requested.connect(self.sync_current)
-        self.organisation_page.sync_requested.connect(self.sync_current)
-        self.welcome_page.start_empty.connect(self.show_people)
-        self.welcome_page.demo_opened.connect(self._demo_opened)
-        self.welcome_page.import_requested.connect(self.import_contacts)
-        self.welcome_page.set_import_available(True)
         self.back_button.clicked.connect(self.go_back)
         self.forward_button.clicked.connect(self.go_forward)
         self.log_button.clicked.connect(self.quick_log)
+
+    # -- pages, built on first use --------------------------------------------------------------
+    def _page(self, key: str, build: Callable[[], _Page]) -> _Page:
+        page = self._pages.get(key)
+        if page is None:
+            page = build()
+            self._pages[key] = page
+            self.stack.addWidget(page)
+        return cast(_Page, page)
+
+    def _showing(self, key: str) -> bool:
+        """Whether that page is on screen, without building it if it never was."""
+        page = self._pages.get(key)
+        return page is not None and self.stack.currentWidget() is page
+
+    @property
+    def welcome_page(self) -> WelcomePage:
+        return self._page("welcome", self._build_welcome_page)
+
+    def _build_welcome_page(self) -> WelcomePage:
+        from crm.ui.welcome import WelcomePage
+
+        page = WelcomePage(self.ctx)
+        page.start_empty.connect(self.show_people)
+        page.demo_opened.connect(self._demo_opened)
+        page.import_requested.connect(self.import_contacts)
+        page.set_import_available(True)
+        return page
+
+    @property
+    def organisations_page(self) -> OrganisationsPage:
+        return self._page("organisations", self._build_organisations_page)
+
+    def _build_organisations_page(self) -> OrganisationsPage:
+        from crm.ui.organisations_page import OrganisationsPage
+
+        return OrganisationsPage(self.ctx, self.settings)
+
+    @property
+    def placements_page(self) -> PlacementsPage:
+        return self._page("placements", self._build_placements_page)
+
+    def _build_placements_page(self) -> PlacementsPage:
+        from crm.ui.placements_page import PlacementsPage
+
+        return PlacementsPage(self.ctx, self.settings)
+
+    @property
+    def person_page(self) -> PersonPage:
+        return self._page("person", self._build_person_page)
+
+    def _build_person_page(self) -> PersonPage:
+        from crm.ui.person_page import PersonPage
+
+        page = PersonPage(self.ctx, self.settings)
+        page.quick_log_requested.connect(self.quick_log)
+        page.sync_requested.connect(self.sync_current)
+        return page
+
+    @property
+    def organisation_page(self) -> OrganisationPage:
+        return self._page("organisation", self._build_organisation_page)
+
+    def _build_organisation_page(self) -> OrganisationPage:
+        from crm.ui.organisations_page import OrganisationPage
+
+        page = OrganisationPage(self.ctx, self.settings)
+        page.sync_requested.connect(self.sync_current)
+        return page
+
+    @property
+    def placement_page(self) -> PlacementPage:
+        return self._page("placement", self._build_placement_page)
+
+    def _build_placement_page(self) -> PlacementPage:
+        from crm.ui.placements_page import PlacementPage
+
+        return PlacementPage(self.ctx, self.settings)
+
+    def rerender_timelines(self) -> None:
+        """Redraw the timelines on screen after the colour scheme changed (pages built later
+        draw with the new colours anyway)."""
+        if "person" in self._pages:
+            self.person_page.timeline.rerender()
+        if "organisation" in self._pages:
+            self.organisation_page.timeline.rerender()
 
     def _action(
         self,
@@ -534,10 +607,9 @@ class MainWindow(QMainWindow):
         self.search.selectAll()
 
     def find_in_list(self) -> None:
-        page = self.stack.currentWidget()
-        if page is self.organisations_page:
+        if self._showing("organisations"):
             self.organisations_page.focus_filter()
-        elif page is self.placements_page:
+        elif self._showing("placements"):
             self.placements_page.focus_filter()
         else:
             self.focus_search()
@@ -555,38 +627,45 @@ class MainWindow(QMainWindow):
 
     # -- actions -----------------------------------------------------------------------------------
     def current_person(self) -> Any:
-        if self.stack.currentWidget() is self.person_page:
+        if self._showing("person"):
             return self.person_page.detail
         return None
 
     def quick_log(self) -> QuickLogDialog:
+        from crm.ui.quick_log import open_quick_log
+
         return open_quick_log(self.ctx, self.current_person(), self)
 
     def new_person(self) -> None:
+        from crm.ui.dialogs import PersonDialog, open_dialog
+
         org = None
-        if self.stack.currentWidget() is self.organisation_page:
+        if self._showing("organisation"):
             org = self.organisation_page.organisation_id
         open_dialog(PersonDialog(self.ctx, self, org))
 
     def new_organisation(self) -> None:
+        from crm.ui.dialogs import OrganisationDialog, open_dialog
+
         open_dialog(OrganisationDialog(self.ctx, None, self))
 
     def new_placement(self) -> None:
+        from crm.ui.dialogs import PlacementDialog, open_dialog
+
         candidate = None
         detail = self.current_person()
         if detail is not None:
             candidate = (detail.id, detail.name)
         org = None
-        if self.stack.currentWidget() is self.organisation_page:
+        if self._showing("organisation"):
             org = self.organisation_page.organisation_id
         open_dialog(PlacementDialog(self.ctx, None, self, candidate=candidate, organisation_id=org))
 
     # -- X ------------------------------------------------------------------------------------------
     def sync_current(self) -> None:
-        page = self.stack.currentWidget()
-        if page is self.person_page and self.person_page.person_id is not None:
+        if self._showing("person") and self.person_page.person_id is not None:
             selection = SyncSelection(person_ids=(self.person_page.person_id,))
-        elif page is self.organisation_page and self.organisation_page.organisation_id is not None:
+        elif self._showing("organisation") and self.organisation_page.organisation_id is not None:
             selection = SyncSelection(organisation_ids=(self.organisation_page.organisation_id,))
         else:
             self.show_message("Open a person or an organisation to sync their X account.")
@@ -597,6 +676,8 @@ class MainWindow(QMainWindow):
         self.x_sync.confirm_and_sync(SyncSelection(watched=True), self)
 
     def x_settings(self) -> XSettingsDialog:
+        from crm.ui.x_settings import XSettingsDialog
+
         dialog = XSettingsDialog(self.ctx, self.x_sync, self)
         dialog.page.schedule_changed.connect(lambda _m: self.x_scheduler.reload())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -605,9 +686,9 @@ class MainWindow(QMainWindow):
 
     # -- data: import, export, duplicates, retention -----------------------------------------------
     def import_contacts(self) -> ImportWizard:
-        kind = (
-            "organisations" if self.stack.currentWidget() is self.organisations_page else "people"
-        )
+        from crm.ui.import_wizard import ImportWizard
+
+        kind = "organisations" if self._showing("organisations") else "people"
         wizard = ImportWizard(self.ctx.db, self, kind=kind, runner=self.runner)
         wizard.imported.connect(self._imported)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -617,15 +698,16 @@ class MainWindow(QMainWindow):
     def _imported(self, _report: object) -> None:
         self.ctx.notify("organisation", 0)
         self.ctx.notify("person", 0)
-        if self.stack.currentWidget() is self.welcome_page:
+        if self._showing("welcome"):
             self.show_people()
 
     def export(self) -> ExportDialog:
-        page = self.stack.currentWidget()
+        from crm.ui.export_dialog import ExportDialog
+
         kind, ids = "people", None
-        if page is self.people_page:
+        if self.stack.currentWidget() is self.people_page:
             ids = self.people_page.model.ids
-        elif page is self.organisations_page:
+        elif self._showing("organisations"):
             kind = "organisations"
             ids = [o.id for o in self.organisations_page.model.rows]
         dialog = ExportDialog(self.ctx.db, self, kind=kind, ids=ids, runner=self.runner)
@@ -634,6 +716,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def find_duplicates(self, kind: str) -> DuplicatesDialog:
+        from crm.ui.duplicates import DuplicatesDialog
+
         dialog = DuplicatesDialog(self.ctx.db, self, kind=kind, runner=self.runner)
         dialog.merged.connect(lambda k, survivor, _gone: self._merged(k, survivor))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -650,6 +734,8 @@ class MainWindow(QMainWindow):
             self.ctx.notify("person", person_id)
 
     def retention_review(self) -> QDialog:
+        from crm.ui.retention import RetentionReview
+
         dialog = QDialog(self)
         dialog.setWindowTitle("Retention review")
         dialog.resize(900, 600)
@@ -679,15 +765,11 @@ class MainWindow(QMainWindow):
         if self.settings is None:
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
-        for page in (
-            self.people_page,
-            self.organisations_page,
-            self.placements_page,
-            self.person_page,
-            self.organisation_page,
-            self.placement_page,
-        ):
-            page.save_state()
+        # A page never built has no layout of its own to keep: its saved one stays as it was.
+        self.people_page.save_state()
+        for key, page in self._pages.items():
+            if key != "welcome":
+                page.save_state()  # type: ignore[attr-defined]
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
