@@ -47,6 +47,7 @@ from crm.storage.models import (
     User,
     XAccount,
 )
+from crm.storage.search import sort_name
 
 H, HO, LG, ED = Sector.HEALTH, Sector.HOUSING, Sector.LOCAL_GOVERNMENT, Sector.EDUCATION
 T = OrganisationType
@@ -723,7 +724,7 @@ def fill_demo(
             return Person(
                 first_name=first,
                 last_name=last,
-                sort_name=fold(f"{last} {first}"),
+                sort_name=sort_name(first, last),
                 lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS.value,
                 consent_status=ConsentStatus.NONE.value,
                 owner=settings.current_user(),

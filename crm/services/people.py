@@ -39,7 +39,13 @@ from crm.storage.models import (
     XAccount,
     interaction_people,
 )
-from crm.storage.search import PeopleFilter, best_page, search_people_ids
+from crm.storage.search import (
+    PeopleFilter,
+    best_page,
+    page_order,
+    search_people_ids,
+    sort_name,
+)
 from crm.storage.types import utcnow
 
 # Fields a recruiter edits directly on a person, with how to clean each one.
@@ -81,10 +87,6 @@ class PersonInput:
     ir35_preference: str | None = None
     lawful_basis: str | None = LawfulBasis.LEGITIMATE_INTERESTS.value
     do_not_contact: bool = False
-
-
-def sort_name(first: str, last: str) -> str:
-    return fold(f"{last} {first}").strip()
 
 
 def clean_field(field_name: str, value: Any) -> Any:
@@ -374,7 +376,7 @@ def _summary_statement() -> Select[Any]:
 def _ranked_summary_statement(page: CTE) -> Select[Any]:
     """Rows of the people table for a page of full-text hits, best first, in one statement
     with the ranking (one round trip, one plan)."""
-    return _summary_select().join(page, page.c.pid == Person.id).order_by(page.c.pos)
+    return _summary_select().join(page, page.c.pid == Person.id).order_by(*page_order(page))
 
 
 def _summary(row: Sequence[Any]) -> PersonSummary:

@@ -507,3 +507,5 @@ class PersonSearch(Base):
     contact: Mapped[str] = mapped_column(Text, default="")  # emails, handle
     tags: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The person's sort name: ties in rank are listed by name without visiting person rows.
+    sort_name: Mapped[str] = mapped_column(String(201), default="", server_default="")

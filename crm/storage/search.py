@@ -117,6 +117,11 @@ def _join(parts: Iterable[str | None]) -> str:
     return fold(" ".join([p for p in parts if p]))
 
 
+def sort_name(first: str, last: str) -> str:
+    """Folded "surname first-name": the order people are listed in, and ties broken by."""
+    return fold(f"{last} {first}").strip()
+
+
 def person_document(
     person_id: int,
     *,
@@ -147,6 +152,7 @@ def person_document(
         "contact": _join([handle, "@" + handle if handle else None]),
         "tags": "",
         "notes": _join([notes, specialisms, location]),
+        "sort_name": sort_name(first_name or "", last_name or ""),
     }
     for name, title, current in employments:
         key = "organisation" if current else "past_organisations"
@@ -400,6 +406,24 @@ def _hits(dialect: str) -> CTE:
 
 @cache
 def _best_page(dialect: str) -> CTE:
+    if dialect != "sqlite":
+        # ts_rank reads each hit's person_search row anyway, sort name included: the best
+        # page is a top-N sort of the hits, like the raw query's (ties in rank are common:
+        # "smi" has 390 people tied for the first 50 places on 100,000).
+        query = func.to_tsquery("simple", bindparam("match"))
+        vector: ColumnElement[Any] = literal_column("person_search.vector")
+        rank = (-func.ts_rank(vector, query)).label("rank")
+        return (
+            select(PersonSearch.person_id.label("pid"), rank, PersonSearch.sort_name)
+            .where(vector.op("@@")(query))
+            .order_by(rank, PersonSearch.sort_name, PersonSearch.person_id)
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+            .cte("page")
+            .prefix_with("MATERIALIZED")
+        )
+    # FTS5 gives only rowid and rank: join person just for the hits at or above the rank of
+    # the last one shown (ties included), not for every hit.
     hits = _hits(dialect)
     last_shown = (
         select(hits.c.rank)
@@ -408,12 +432,11 @@ def _best_page(dialect: str) -> CTE:
         .offset(bindparam("last"))
         .scalar_subquery()
     )
-    order = (hits.c.rank, Person.sort_name, Person.id)
     return (
-        select(Person.id.label("pid"), func.row_number().over(order_by=order).label("pos"))
+        select(hits.c.pid, hits.c.rank, Person.sort_name)
         .join_from(hits, Person, Person.id == hits.c.pid)
         .where(hits.c.rank <= func.coalesce(last_shown, literal(1e308)))
-        .order_by(*order)
+        .order_by(hits.c.rank, Person.sort_name, Person.id)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
         .cte("page")
@@ -423,11 +446,20 @@ def _best_page(dialect: str) -> CTE:
 
 @dataclass(frozen=True)
 class RankedPage:
-    """One page of full-text hits, best first, as a CTE with columns ``pid`` and ``pos``
-    (join it and order by ``pos``); execute with ``params``."""
+    """One page of full-text hits as a CTE with columns ``pid``, ``rank`` and ``sort_name``:
+    join it, order by :attr:`order`, and execute with :attr:`params`."""
 
     page: CTE
     params: dict[str, Any]
+
+    @property
+    def order(self) -> tuple[ColumnElement[Any], ...]:
+        return page_order(self.page)
+
+
+def page_order(page: CTE) -> tuple[ColumnElement[Any], ...]:
+    """Best first, ties by name, then id (so that pages never overlap)."""
+    return (page.c.rank, page.c.sort_name, page.c.pid)
 
 
 def best_page(
@@ -455,7 +487,7 @@ def _page_params(match: str, limit: int, offset: int) -> dict[str, Any]:
 
 
 def _ranked_ids(session: Session, page: RankedPage) -> list[int]:
-    return _ids(session, select(page.page.c.pid).order_by(page.page.c.pos), page.params)
+    return _ids(session, select(page.page.c.pid).order_by(*page.order), page.params)
 
 
 def _fts5(

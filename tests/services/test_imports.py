@@ -808,6 +808,7 @@ def test_imported_search_documents_are_what_documents_for_reads_back(
                     PersonSearch.contact,
                     PersonSearch.tags,
                     PersonSearch.notes,
+                    PersonSearch.sort_name,
                 ).where(PersonSearch.person_id.in_(ids))
             )
         }

@@ -299,3 +299,25 @@ def test_ranked_pages_match_the_plain_query_ties_included(any_db: Database) -> N
             if len(words) > 2:  # one- and two-letter prefixes are listed by name instead
                 assert [p.id for p in found] == expected, (words, limit, offset)
             assert found == person_summaries(any_db, [p.id for p in found])
+
+
+def test_search_documents_keep_the_sort_name_in_step(any_db: Database) -> None:
+    """Ties in rank are listed by the sort name stored beside the document (PostgreSQL)."""
+    from sqlalchemy import select
+
+    from crm.services.duplicates import merge_people
+    from crm.storage.models import Person, PersonSearch
+
+    ann = add_person(any_db, PersonInput("Ann", "Archer"))
+    twin = add_person(any_db, PersonInput("Anne", "Archer"))
+    add_person(any_db, PersonInput("Émile", "Zola"))
+    update_person(any_db, ann, {"last_name": "Bowman"}, None)
+    merge_people(any_db, ann, twin, {"first_name": "other"})
+    with any_db.read() as session:
+        pairs = session.execute(
+            select(Person.sort_name, PersonSearch.sort_name).join(
+                PersonSearch, PersonSearch.person_id == Person.id
+            )
+        ).all()
+    assert sorted(a for a, _ in pairs) == ["bowman anne", "zola emile"]
+    assert all(a == b for a, b in pairs)
