@@ -44,8 +44,8 @@ from crm.storage.search import (
     best_page,
     page_order,
     search_people_ids,
-    sort_name,
 )
+from crm.storage.search import sort_name as sort_name  # part of this module's interface
 from crm.storage.types import utcnow
 
 # Fields a recruiter edits directly on a person, with how to clean each one.
