@@ -77,6 +77,21 @@ def link_x_handle(db: Database, person_id: int, handle: str) -> None:
         xlink.unlink_x_account(db, person_id=person_id)
 
 
+Followers = list[tuple[datetime, int]]
+
+
+def person_and_followers(db: Database, person_id: int) -> tuple[PersonDetail, Followers | None]:
+    """What the page shows first: the person and, if they have an X account, its follower
+    history for the chart (one short query more, so both arrive together)."""
+    detail = people_service.get_person(db, person_id)
+    if detail.x_account is None:
+        return detail, None
+    try:
+        return detail, xlink.follower_history(db, detail.x_account.id)
+    except NotFoundError:  # unlinked since: the chart asks again and shows nothing
+        return detail, None
+
+
 class PersonPage(QWidget):
     """Everything about one person. ``load(id)`` is the synchronous variant (benchmarks)."""
 
@@ -91,6 +106,7 @@ class PersonPage(QWidget):
         self.ctx = ctx
         self._settings = settings
         self.detail: PersonDetail | None = None
+        self._jobs_shown: list[EmploymentView] | None = None
         self._generation = 0
         self._build()
         ctx.changed.connect(self._on_changed)
@@ -305,8 +321,7 @@ class PersonPage(QWidget):
     def load(self, person_id: int) -> None:
         """Load the person and the first page of their timeline now, on this thread."""
         self._generation += 1
-        detail = people_service.get_person(self.ctx.db, person_id)
-        self._show(detail)
+        self._show(*person_and_followers(self.ctx.db, person_id))
         self.timeline.load(person_id, sync=True)
         self.loaded.emit(person_id)
 
@@ -317,10 +332,10 @@ class PersonPage(QWidget):
         if self.detail is None or self.detail.id != person_id:
             self.timeline.clear()
 
-        def done(detail: PersonDetail) -> None:
+        def done(found: tuple[PersonDetail, Followers | None]) -> None:
             if generation != self._generation:
                 return
-            self._show(detail)
+            self._show(*found)
             self.loaded.emit(person_id)
 
         def failed(exc: BaseException) -> None:
@@ -334,7 +349,7 @@ class PersonPage(QWidget):
             show_error(exc, self)
 
         self.ctx.read(
-            people_service.get_person,
+            person_and_followers,
             person_id,
             on_done=done,
             on_error=failed,
@@ -346,7 +361,8 @@ class PersonPage(QWidget):
         if self.detail is not None:
             self.open(self.detail.id)
 
-    def _show(self, p: PersonDetail) -> None:
+    def _show(self, p: PersonDetail, followers: Followers | None = None) -> None:
+        """Show a person; ``followers`` is their follower history when it came with them."""
         self.detail = p
         self.header.title.setText(p.name)
         badges = []
@@ -403,18 +419,21 @@ class PersonPage(QWidget):
         self.warning.setVisible(p.do_not_contact)
         self._fill_form(p)
         self._fill_jobs(p.employments)
-        self._show_followers(p)
+        self._show_followers(p, followers)
 
-    def _show_followers(self, p: PersonDetail) -> None:
+    def _show_followers(self, p: PersonDetail, followers: Followers | None) -> None:
         has_account = p.x_account is not None
         self.followers_title.setVisible(has_account)
         self.followers_chart.setVisible(has_account)
         if p.x_account is None:
             self.followers_chart.clear()
             return
+        if followers is not None:
+            self.followers_chart.set_snapshots(followers)
+            return
         generation = self._generation
 
-        def show(points: list[tuple[datetime, int]]) -> None:
+        def show(points: Followers) -> None:
             if generation == self._generation:
                 self.followers_chart.set_snapshots(points)
 
@@ -457,6 +476,9 @@ class PersonPage(QWidget):
         )
 
     def _fill_jobs(self, jobs: list[EmploymentView]) -> None:
+        if jobs == self._jobs_shown:
+            return  # the same person again, jobs unchanged: keep their rows
+        self._jobs_shown = list(jobs)
         clear_layout(self.jobs_box)
         if not jobs:
             self.jobs_box.addWidget(plain_label("No jobs recorded.", "Muted"))

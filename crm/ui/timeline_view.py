@@ -198,8 +198,9 @@ class TimelineView(QWidget):
     loaded = Signal(int)
 
     PAGE = 100
-    #: Entries painted at once; the rest of the page follows a moment later.
-    FIRST_PAINT = 25
+    #: Entries painted at once at least; more if a screenful of the browser holds more (see
+    #: :meth:`first_screen`). The rest of the page follows a moment later.
+    FIRST_PAINT = 10
 
     def __init__(self, ctx: AppContext, fetch: Fetch, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -309,8 +310,9 @@ class TimelineView(QWidget):
         self._entries = (self._entries + entries) if append else list(entries)
         self._more = len(entries) >= self.PAGE
         scroll = self.browser.verticalScrollBar().value() if append else 0
-        first = self._entries if append else self._entries[: self.FIRST_PAINT]
-        rest = [] if append else self._entries[self.FIRST_PAINT :]
+        shown = self.first_screen()
+        first = self._entries if append else self._entries[:shown]
+        rest = [] if append else self._entries[shown:]
         self.browser.setHtml(
             timeline_html(first, self._more and not rest, self.empty_text, self.tweet_logging)
         )
@@ -319,6 +321,17 @@ class TimelineView(QWidget):
         if rest:
             # The first screen is painted; the rest follows once the window has drawn it.
             QTimer.singleShot(0, lambda: self._append(generation, first[-1], rest))
+
+    def first_screen(self) -> int:
+        """How many entries can be on the browser's first screen: every entry takes at least
+        a title line and a line of text, then a gap (a day's heading or a meta line adds more,
+        so this errs on the side of a full screen). Laying out fewer entries first is what
+        makes a long timeline appear quickly."""
+        line = self.browser.fontMetrics().lineSpacing()
+        height = self.browser.viewport().height()
+        if not self.browser.isVisible():  # perhaps not laid out yet: the window bounds it
+            height = max(height, self.window().height())
+        return max(self.FIRST_PAINT, height // (2 * line + 14) + 1)
 
     def _append(self, generation: int, after: TimelineEntry, rest: list[TimelineEntry]) -> None:
         if generation != self._generation:

@@ -236,3 +236,88 @@ def test_long_timeline_paints_the_first_screen_then_the_rest(
     assert (
         text.index("Call number 24") < text.index("Call number 25") < text.index("Call number 39")
     )
+
+
+def test_follower_history_comes_with_the_person(qtbot, db: Database, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from crm.services.xlink import link_x_account
+    from crm.storage.models import FollowerSnapshot
+    from crm.ui.main_window import MainWindow
+    from crm.ui.workers import TaskRunner
+
+    account = link_x_account(db, person_id=sample.tom, handle="TomPatelYork")
+    now = datetime.now(UTC)
+    with db.session() as s:
+        for days, n in ((3, 100), (2, 110), (1, 120)):
+            s.add(
+                FollowerSnapshot(
+                    account_id=account.id,
+                    taken_at=now - timedelta(days=days),
+                    followers=n,
+                    following=1,
+                    tweets=1,
+                )
+            )
+    runner = TaskRunner(inline=True)
+    window = MainWindow(db, runner=runner, settings=None)
+    qtbot.addWidget(window)
+    labels: list[str] = []
+    runner.busy_changed.connect(lambda _n, label: labels.append(label))
+    page = open_person(window, sample.tom)
+    assert page.followers_chart.point_count() == 3
+    assert "Loading follower history" not in labels  # no separate read for the chart
+    open_person(window, sample.priya)  # no X account: no chart
+    assert not page.followers_chart.isVisibleTo(window)
+
+
+def test_reopening_a_person_keeps_their_job_rows_until_the_jobs_change(
+    window, sample: Sample, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLabel
+
+    from crm.services.people import add_employment
+
+    def job_labels() -> list[QLabel]:
+        page = window.person_page
+        labels = []
+        for i in range(page.jobs_box.count()):
+            row = page.jobs_box.itemAt(i).layout()
+            labels.append(row.itemAt(0).widget())
+        return labels
+
+    page = open_person(window, sample.ewan)
+    before = job_labels()
+    assert len(before) == 2
+    window.go_back()
+    open_person(window, sample.ewan)
+    assert job_labels() == before  # the same widgets: nothing rebuilt
+    add_employment(db, sample.ewan, sample.clarion, "Adviser")
+    page.reload()
+    after = job_labels()
+    assert len(after) == 3 and "Clarion Housing" in " ".join(w.text() for w in after)
+
+
+def test_first_part_of_a_long_timeline_fills_the_screen(
+    window, sample: Sample, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    for i in range(60):
+        log_interaction(
+            db,
+            InteractionInput(
+                person_ids=[sample.ewan], summary=f"Call {i}", occurred_at=now - timedelta(hours=i)
+            ),
+        )
+    page = open_person(window, sample.ewan)
+    browser = page.timeline.browser
+    first = browser.toPlainText()
+    shown = first.count("Call to Ewan Hughes")
+    assert 0 < shown < 60 and f"\nCall {shown - 1}\n" in first  # the newest first
+    document = browser.document().clone()
+    document.setTextWidth(browser.viewport().width())
+    assert document.size().height() >= browser.viewport().height()  # no gap at the bottom
+    page.timeline.finish_painting()
+    assert browser.toPlainText().count("Call to Ewan Hughes") == 60
