@@ -24,9 +24,8 @@ class UsageError(CrmError):
     """The command line itself is wrong."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
+def _global_parser() -> argparse.ArgumentParser:
+    """The options every command shares, without the commands themselves."""
     parser = argparse.ArgumentParser(
         prog="crm",
         description="Interim CRM: organisations, people, placements and their X activity.",
@@ -38,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. postgresql://user@host/dbname",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = _global_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _GROUPS:
         try:
@@ -50,6 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _only_global_options(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` names no command, only ``--database URL`` and ``-v``: then the desktop
+    app starts, and it need not wait for every command's parser (and module) to be built."""
+    args = iter(argv)
+    for arg in args:
+        if arg in ("-v", "--verbose") or arg.startswith("--database="):
+            continue
+        if arg == "--database" and not next(args, "-").startswith("-"):
+            continue
+        return False  # a command, --help or a mistake: the full parser deals with it
+    return True
+
+
 def open_db(args: argparse.Namespace, *, upgrade: bool = True) -> Any:
     from crm.storage.db import open_database
 
@@ -57,7 +76,8 @@ def open_db(args: argparse.Namespace, *, upgrade: bool = True) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _global_parser() if _only_global_options(argv) else build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

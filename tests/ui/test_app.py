@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -152,6 +154,68 @@ def test_screenshot_command_in_dark(db: Database, sample: Sample, tmp_path: Path
     assert result.returncode == 0, result.stderr
     pixel = QImage(str(dark)).pixelColor(5, 300)
     assert pixel.lightness() < 80  # the sidebar is dark
+
+
+# Run as `crm --database URL`, with no command: once the window is up, say what it shows and
+# which modules start-up imported, then quit.
+_START_APP = """
+import json, os, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from crm.cli import main
+
+app = QApplication([sys.argv[0]])
+seen = {}
+
+def look():
+    window = next(w for w in app.topLevelWidgets() if w.objectName() == "MainWindow")
+    seen.update(
+        visible=window.isVisible(),
+        people_shown=window.stack.currentWidget() is window.people_page,
+        modules=sorted(sys.modules),
+    )
+    app.quit()
+
+QTimer.singleShot(0, look)
+code = main(["--database", sys.argv[1]])
+print(json.dumps({"code": code, **seen}))
+sys.stdout.flush()
+os._exit(0)  # PySide6 can crash while the interpreter finalises
+"""
+
+
+def test_crm_with_no_command_opens_the_window_without_the_rarely_used_parts(
+    db: Database, sample: Sample, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _START_APP, str(db.url)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)},
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert lines, result.stderr
+    seen = json.loads(lines[-1])
+    assert seen["code"] == 0 and seen["visible"] and seen["people_shown"]
+    # Start-up time: these load when first opened, not before the window is shown.
+    for module in (
+        "PySide6.QtCharts",
+        "crm.ui.person_page",
+        "crm.ui.organisations_page",
+        "crm.ui.placements_page",
+        "crm.ui.dialogs",
+        "crm.ui.import_wizard",
+        "crm.ui.export_dialog",
+        "crm.ui.duplicates",
+        "crm.ui.gdpr",
+        "crm.ui.retention",
+        "crm.ui.x_settings",
+        "crm.cli.records",
+        "crm.cli.transfer",
+    ):
+        assert module not in seen["modules"], module
 
 
 def test_x_menu_is_wired(window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
