@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 SIZE ?= 100000
-BACKEND ?= sqlite
+BACKEND ?= all
 LINT_PATHS := crm tests $(wildcard bench)
 
 .PHONY: run test lint typecheck pytest bench syslibs venv screenshots clean
