@@ -298,8 +298,8 @@ class MainWindow(QMainWindow):
         return PlacementPage(self.ctx, self.settings)
 
     def rerender_timelines(self) -> None:
-        """Redraw the timelines on screen after the colour scheme changed (pages built later
-        draw with the new colours anyway)."""
+        """Redraw the timelines built so far after the colour scheme changed (pages built
+        later draw in the new colours anyway)."""
         if "person" in self._pages:
             self.person_page.timeline.rerender()
         if "organisation" in self._pages:
