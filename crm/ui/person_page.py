@@ -88,8 +88,8 @@ def person_and_followers(db: Database, person_id: int) -> tuple[PersonDetail, Fo
         return detail, None
     try:
         return detail, xlink.follower_history(db, detail.x_account.id)
-    except NotFoundError:  # unlinked since: the chart asks again and shows nothing
-        return detail, None
+    except NotFoundError:  # the account went in between the two reads: an empty chart
+        return detail, []
 
 
 class PersonPage(QWidget):
