@@ -76,16 +76,30 @@ def _first_paint_hook(app: Any, want_main_window: bool) -> Any:
 
 
 def startup(url: str) -> None:
-    """Start the app the way ``crm --database URL`` does; report when its window painted."""
-    from PySide6.QtWidgets import QApplication
+    """Start the app the way ``crm --database URL`` does; report when its window painted.
 
-    app = QApplication([sys.argv[0]])
-    hook = _first_paint_hook(app, want_main_window=True)
+    The paint hook goes onto the application the app makes itself, so modules are imported
+    in the order ``crm`` imports them (the storage layer before Qt: once PySide6 is loaded,
+    every module imported after it costs more).
+    """
+    import crm.storage.db  # noqa: F401  (what crm.cli.app.run_app imports first)
+    import crm.ui.app as ui_app
+
+    hooks: list[Any] = []
+    make_application = ui_app.make_application
+
+    def hooked(*args: Any, **kwargs: Any) -> Any:
+        app = make_application(*args, **kwargs)
+        hooks.append(_first_paint_hook(app, want_main_window=True))
+        return app
+
+    ui_app.make_application = hooked  # type: ignore[assignment]
     from crm.cli import main as crm_main
 
     code = crm_main(["--database", url])
     rss, peak = _rss_mb()
-    _emit({"shown_at": hook.at, "exit_code": code, "rss_mb": rss, "peak_rss_mb": peak})
+    shown_at = hooks[0].at if hooks else None
+    _emit({"shown_at": shown_at, "exit_code": code, "rss_mb": rss, "peak_rss_mb": peak})
 
 
 def bare() -> None:
