@@ -275,8 +275,9 @@ class PeoplePage(QWidget):
 
         def work(progress: Progress) -> tuple[list[int], list[PersonSummary]]:
             if sort is None:
-                first = people_service.search_people_id_list(db, text, filters, limit=page)
-                rows = people_service.person_summaries(db, first)
+                # One statement for ranked text: the best page and its rows together.
+                rows = people_service.search_people(db, text, filters, limit=page)
+                first = [row.id for row in rows]
                 if len(first) < page:
                     return first, rows  # that was everyone
                 progress.partial((first, rows))
