@@ -16,9 +16,13 @@ organisations on ODS or GSS code, X handle, or name.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import itertools
 import json
 import logging
+import operator
 import re
 import sqlite3
 import time
@@ -742,7 +746,7 @@ def import_file(
     source = _open_source(path, kind, fmt, mapping, encoding)
     committed = False
     try:
-        with db.session() as session, source:
+        with _cyclic_gc_paused(), db.session() as session, source:
             job: _Job
             if kind == PEOPLE:
                 job = _PeopleImport(session, tally, options, path.name)
@@ -801,6 +805,25 @@ def import_file(
     )
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a file is imported.
+
+    A batch keeps tens of thousands of small objects alive (rows, their values, their
+    parameters) and the collector, counting them, walks the whole heap every few batches: a
+    quarter of a large import's time, for no garbage (what an import frees, reference
+    counting frees; peak memory is the same). It resumes afterwards, if it was running.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _check_cancel(cancel: CancelCheck | None) -> None:
     if cancel is not None and cancel():
         raise Cancelled("Import cancelled; nothing was changed.")
@@ -811,6 +834,9 @@ _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 _LIST_SPLIT = re.compile(r"\s*(?::::|;|,)\s*")
 _CONTACT_SPLIT = re.compile(r"\s*(?::::|;|,|\s/\s|\n)\s*")
 _PHONE_SPLIT = re.compile(r"\s*(?::::|;|\n)\s*")
+# Characters without which the splits above cannot match (":::" needs ":", " / " needs "/").
+_CONTACT_MARKS = frozenset(":;,/\n")
+_PHONE_MARKS = frozenset(":;\n")
 _GSS_RE = re.compile(r"^[A-Z]\d{8}$")
 _TRUE = {"yes", "y", "true", "1", "x", "t", "on", "✓", "✔"}
 _FALSE = {"no", "n", "false", "0", "f", "off", ""}
@@ -823,6 +849,14 @@ def _flag(value: str, label: str, field_name: str) -> bool:
     if key in _FALSE:
         return False
     raise ValidationError(f"{label}: {value!r} is neither yes nor no.", field=field_name)
+
+
+def _split(pattern: re.Pattern[str], marks: frozenset[str], text: str) -> list[str]:
+    """The non-empty parts of ``text`` split by ``pattern``; a cell holding none of the
+    separators' characters (nearly every cell) is its own only part, without the regex."""
+    if marks.isdisjoint(text):
+        return [text] if text else []
+    return [p for p in pattern.split(text) if p]
 
 
 def _choice_text(value: str) -> str:
@@ -964,11 +998,13 @@ def _parse_person(row: int, raw: Mapping[str, str]) -> _PersonRow:
     emails: list[str] = []
     for name in ("email", "email_2", "email_3"):
         if name in v:
-            emails.extend(normalise_email_fast(p) for p in _CONTACT_SPLIT.split(v[name]) if p)
+            emails.extend(
+                map(normalise_email_fast, _split(_CONTACT_SPLIT, _CONTACT_MARKS, v[name]))
+            )
     phones: list[str] = []
     for name in ("phone", "mobile", "phone_2"):
         if name in v:
-            phones.extend(normalise_phone_fast(p) for p in _PHONE_SPLIT.split(v[name]) if p)
+            phones.extend(map(normalise_phone_fast, _split(_PHONE_SPLIT, _PHONE_MARKS, v[name])))
     handle = XHandle.parse(v["x_handle"]).value if "x_handle" in v else None
     organisation = limit_text(v.get("organisation"), "Organisation", "organisation", 200) or None
     code = v.get("organisation_code", "").upper() or None
@@ -1062,6 +1098,8 @@ def _in(column: Any, values: Iterable[str], sqlite: bool) -> Any:
 
 
 def _unique(items: list[str]) -> list[str]:
+    if len(items) < 2:
+        return items
     seen: set[str] = set()
     out = []
     for item in items:
@@ -1145,21 +1183,15 @@ class _Tags:
         return {k: self.ids[k] for k in wanted}
 
 
+_AUDIT_COLUMNS = ("at", "who", "entity_type", "entity_id", "action", "changes")
+
+
 def _audit_rows(
     who: str, entity_type: str, action: str, items: Iterable[tuple[int | None, dict[str, Any]]]
-) -> list[dict[str, Any]]:
+) -> list[tuple[Any, ...]]:
+    """Audit entries, as values in the order of ``_AUDIT_COLUMNS``."""
     now = utcnow()
-    return [
-        {
-            "at": now,
-            "who": who,
-            "entity_type": entity_type,
-            "entity_id": entity_id,
-            "action": action,
-            "changes": changes,
-        }
-        for entity_id, changes in items
-    ]
+    return [(now, who, entity_type, entity_id, action, changes) for entity_id, changes in items]
 
 
 def _x_accounts_for(session: Session, handles: Iterable[str]) -> dict[str, int]:
@@ -1201,67 +1233,151 @@ def _table(model: Any) -> Table:
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dictionaries with the same keys) in one go.
+    """Insert ``rows`` (dictionaries with the same keys) in one go."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    get = operator.itemgetter(*columns)
+    values = list(map(get, rows)) if len(columns) > 1 else [(get(row),) for row in rows]
+    _insert_values(session, model, columns, values)
 
+
+def _insert_values(
+    session: Session, model: Any, columns: Sequence[str], values: list[tuple[Any, ...]]
+) -> None:
+    """Insert ``values`` (tuples in the order of ``columns``) in one go.
+
+    The columns' Python-side defaults (``GBP``, ``utcnow()``...) fill the columns left out.
     On SQLite the values go through each column type's own bind processor, as a Core
     ``insert()`` would, and then straight to the driver's executemany: SQLAlchemy's per-row
     bookkeeping in a Core executemany costs more than SQLite's insert itself. On PostgreSQL
     the rows are streamed with COPY, which is what PostgreSQL offers for bulk loads.
     """
-    if not rows:
+    if not values:
         return
     table = _table(model)
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        _copy(session, table, rows)
+    defaults = _defaults(table, columns)
+    if defaults:
+        columns = [*columns, *defaults]
+        extra = tuple(defaults.values())
+        values = [row + extra for row in values]
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        _copy(session, table, columns, values)
         return
-    if dialect != "sqlite":
-        session.execute(insert(table), rows)
+    if dialect.name != "sqlite":
+        session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in values])
         return
+    _sqlite_insert(session, table, columns, values)
+
+
+# What the import binds for NULL on SQLite. The sqlite3 module sends a None through its
+# adapter lookup, which fails (building an exception message) for every value, while a
+# float goes straight to sqlite3_bind_double; SQLite stores a NaN as NULL.
+_SQLITE_NULL = float("nan")
+# Rows per multi-row INSERT on SQLite, largest first. One statement for many rows saves
+# SQLite's per-row statement overhead (its CHECK constraints' IN lists are built once per
+# statement run, for one). Preparing such a statement costs about as much as running it, so
+# the sizes are few and fixed and each is prepared once (the driver caches statements);
+# the last rows, fewer than the smallest size, go through executemany.
+_SQLITE_ROWS = (512, 128)
+
+
+def _sqlite_insert(
+    session: Session, table: Table, columns: Sequence[str], values: list[tuple[Any, ...]]
+) -> None:
+    """Insert ``values`` on SQLite: through each column type's own bind processor, as a Core
+    ``insert()`` would, and then straight to the driver (SQLAlchemy's per-row bookkeeping in
+    a Core executemany costs more than SQLite's insert itself)."""
     connection = session.connection()
-    _fill_defaults(table, rows)
-    columns = list(rows[0])
+    data: list[Sequence[Any]] = list(zip(*values, strict=True))
+    for i, name in enumerate(columns):
+        column = table.c[name]
+        process = column.type.bind_processor(connection.dialect)
+        if process is not None:
+            data[i] = _processed(data[i], process, sqlite=True)
+        if column.nullable:
+            data[i] = _sqlite_nulls(data[i])
     names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    # Column by column: one list comprehension each, then zip() builds the rows in C.
-    data: list[list[Any]] = []
-    for column in columns:
-        values = [row[column] for row in rows]
-        process = table.c[column].type.bind_processor(connection.dialect)
-        data.append(values if process is None else _processed(values, process, sqlite=True))
-    values = list(zip(*data, strict=True))
-    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
+    row = "(" + ", ".join("?" for _ in columns) + ")"
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES '
+    raw = connection.connection.driver_connection
+    most = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns) if raw else 1
+    count = len(values)
+    start = 0
+    for size in _SQLITE_ROWS:
+        if size > most or count - start < size:
+            continue
+        many = sql + ", ".join([row] * size)
+        while count - start >= size:
+            chunk = zip(*[column[start : start + size] for column in data], strict=True)
+            connection.exec_driver_sql(many, tuple(itertools.chain.from_iterable(chunk)))
+            start += size
+    if start < count:
+        rest = [column[start:] for column in data]
+        connection.exec_driver_sql(sql + row, list(zip(*rest, strict=True)))
 
 
-def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    _fill_defaults(table, rows)
-    columns = list(rows[0])
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+def _sqlite_nulls(values: Sequence[Any]) -> Sequence[Any]:
+    """``values`` with each None as :data:`_SQLITE_NULL`."""
+    nulls = values.count(None)
+    if not nulls:
+        return values
+    if nulls == len(values):
+        return [_SQLITE_NULL] * nulls
+    return [_SQLITE_NULL if value is None else value for value in values]
+
+
+def _map_columns(
+    values: list[tuple[Any, ...]], functions: Mapping[int, Callable[[list[Any]], list[Any]]]
+) -> list[tuple[Any, ...]]:
+    """``values`` with some of their columns (by position) passed through ``functions``, each
+    taking and returning a whole column: the rows are turned into columns and back in C."""
+    if not functions:
+        return values
+    data: list[Any] = list(zip(*values, strict=True))
+    for i, function in functions.items():
+        data[i] = function(list(data[i]))
+    return list(zip(*data, strict=True))
+
+
+def _copy(
+    session: Session, table: Table, columns: Sequence[str], values: list[tuple[Any, ...]]
+) -> None:
+    dumps = {
+        i: functools.partial(_processed, process=json.dumps, none=True)
+        for i, c in enumerate(columns)
+        if isinstance(table.c[c].type, JSON)
+    }
     names = ", ".join(f'"{c}"' for c in columns)
     raw = session.connection().connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
+        for row in _map_columns(values, dumps):
+            copy.write_row(row)
 
 
 def _processed(
-    values: list[Any], process: Callable[[Any], Any], *, sqlite: bool = False
+    values: Iterable[Any],
+    process: Callable[[Any], Any],
+    *,
+    sqlite: bool = False,
+    none: bool = False,
 ) -> list[Any]:
     """``values`` through a bind processor; a batch repeats the same timestamp (and audit
     note) object in every row, so each distinct object is converted once.
 
-    On SQLite a value the driver would adapt itself (a datetime, with the sqlite3 module's
-    own adapter) is adapted here, with that same adapter, so that it too is done once per
-    object instead of once per row.
+    A None stays None unless ``none`` says to convert it too. On SQLite a value the driver
+    would adapt itself (a datetime, with the sqlite3 module's own adapter) is adapted here,
+    with that same adapter, so that it too is done once per object instead of once per row.
     """
     out: list[Any] = []
     last_in: Any = None
     last_out: Any = None
     for value in values:
-        if value is None:
+        if value is None and not none:
             out.append(None)
-        elif value is last_in:
+        elif value is last_in and out:
             out.append(last_out)
         else:
             last_in, last_out = value, process(value)
@@ -1273,21 +1389,19 @@ def _processed(
     return out
 
 
-def _fill_defaults(table: Table, rows: list[dict[str, Any]]) -> None:
-    """Add the columns' Python-side defaults (``GBP``, ``utcnow()``...) the rows leave out."""
+def _defaults(table: Table, columns: Sequence[str]) -> dict[str, Any]:
+    """The columns' Python-side defaults (``GBP``, ``utcnow()``...) that ``columns`` leave out."""
     missing: dict[str, Any] = {}
     for column in table.columns:
         default = column.default
-        if column.key in rows[0] or default is None or column.primary_key:
+        if column.key in columns or default is None or column.primary_key:
             continue
         arg = getattr(default, "arg", None)
         if getattr(default, "is_scalar", False):
             missing[column.key] = arg
         elif getattr(default, "is_callable", False) and callable(arg):
             missing[column.key] = arg(None)
-    if missing:
-        for row in rows:
-            row.update(missing)
+    return missing
 
 
 def _insert_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
@@ -1328,39 +1442,67 @@ def _insert_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> lis
 
 
 # The trigger that copies each new search document into SQLite's FTS5 index (made by the
-# migration). Fed one row at a time it costs three times what one INSERT ... SELECT of the
+# migration). Fed one row at a time it costs three times what one INSERT ... SELECT of a
 # whole batch costs, which is most of a large import's time.
 _FTS_INSERT_TRIGGER = "person_search_ai"
 
 
-def _insert_search_documents(session: Session, docs: list[dict[str, Any]]) -> None:
-    """Insert new people's search documents and index them, quickly on SQLite.
+class _SearchIndex:
+    """Indexes the search documents a people import writes, in bulk on SQLite.
 
-    The trigger is set aside inside the import's transaction and put back from its own SQL,
-    so a rollback restores it with everything else and other connections never see it gone.
+    For the whole import the FTS5 insert trigger is set aside, inside the import's
+    transaction, and each batch's documents (new people's and refreshed ones') are indexed by
+    one INSERT ... SELECT; :meth:`restore` puts the trigger back from its own SQL before the
+    commit. A rollback restores it with everything else, and other connections never see it
+    gone. Once per import rather than per batch: a schema change makes SQLite prepare every
+    cached statement again.
     """
-    if not docs:
-        return
-    if session.get_bind().dialect.name != "sqlite":
-        _insert(session, PersonSearch, docs)
-        return
-    conn = session.connection()
-    trigger = conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (_FTS_INSERT_TRIGGER,)
-    ).scalar()
-    columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(person_fts)")]
-    if not trigger or not columns:
-        _insert(session, PersonSearch, docs)
-        return
-    conn.exec_driver_sql(f'DROP TRIGGER "{_FTS_INSERT_TRIGGER}"')
-    _insert(session, PersonSearch, docs)
-    names = ", ".join(f'"{c}"' for c in columns)
-    ids = ", ".join(str(int(d["person_id"])) for d in docs)
-    conn.exec_driver_sql(
-        f"INSERT INTO person_fts(rowid, {names}) "
-        f"SELECT person_id, {names} FROM person_search WHERE person_id IN ({ids})"
-    )
-    conn.exec_driver_sql(str(trigger))
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.trigger: str | None = None
+        self.columns: list[str] = []
+
+    def pause(self) -> None:
+        """Set the FTS5 insert trigger aside (on SQLite)."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            return
+        conn = self.session.connection()
+        trigger = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+            (_FTS_INSERT_TRIGGER,),
+        ).scalar()
+        columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(person_fts)")]
+        if trigger and columns:
+            conn.exec_driver_sql(f'DROP TRIGGER "{_FTS_INSERT_TRIGGER}"')
+            self.trigger = str(trigger)
+            self.columns = columns
+
+    def insert(self, docs: list[dict[str, Any]]) -> None:
+        """Insert new people's documents (and index them)."""
+        _insert(self.session, PersonSearch, docs)
+        self.index([d["person_id"] for d in docs])
+
+    def refresh(self, person_ids: Sequence[int]) -> None:
+        """Rewrite existing people's documents (and index them)."""
+        refresh_people(self.session, person_ids)
+        self.index(person_ids)
+
+    def index(self, person_ids: Sequence[int]) -> None:
+        if self.trigger is None or not person_ids:
+            return
+        names = ", ".join(f'"{c}"' for c in self.columns)
+        ids = ", ".join(str(int(i)) for i in person_ids)
+        self.session.connection().exec_driver_sql(
+            f"INSERT INTO person_fts(rowid, {names}) "
+            f"SELECT person_id, {names} FROM person_search WHERE person_id IN ({ids})"
+        )
+
+    def restore(self) -> None:
+        """Put the trigger back."""
+        if self.trigger is not None:
+            self.session.connection().exec_driver_sql(self.trigger)
+            self.trigger = None
 
 
 class _Job:
@@ -1392,10 +1534,9 @@ class _Job:
             self.cache_size = self.session.scalar(text("PRAGMA cache_size"))
             self.session.execute(text("PRAGMA cache_size = -65536"))
         # Written first so that on SQLite the transaction holds the write lock throughout.
+        (entry,) = _audit_rows(self.who, "import", self.entity, [(None, {"file": self.file})])
         self.audit_id = _insert_ids(
-            self.session,
-            AuditEntry,
-            _audit_rows(self.who, "import", self.entity, [(None, {"file": self.file})]),
+            self.session, AuditEntry, [dict(zip(_AUDIT_COLUMNS, entry, strict=True))]
         )[0]
 
     def finish(self) -> None:
@@ -1475,6 +1616,15 @@ class _PeopleImport(_Job):
         super().__init__(session, tally, options, file)
         self.today = date.today()
         self.org_accounts: dict[str, str] = {}  # handle -> organisation it is linked to
+        self.search = _SearchIndex(session)
+
+    def start(self) -> None:
+        super().start()
+        self.search.pause()
+
+    def finish(self) -> None:
+        self.search.restore()
+        super().finish()
 
     # Each batch: clean every row, settle organisations, then write in collision-free chunks.
     def process(self, batch: list[tuple[int, dict[str, str]]]) -> None:
@@ -1549,8 +1699,11 @@ class _PeopleImport(_Job):
                 self.orgs.add(org_id, params["name"], params["ods_code"], params["gss_code"])
                 self.tally.organisation_created(params["name"])
                 audit.append((org_id, {"name": params["name"], "import": self.file}))
-            _insert(
-                self.session, AuditEntry, _audit_rows(self.who, "organisation", "create", audit)
+            _insert_values(
+                self.session,
+                AuditEntry,
+                _AUDIT_COLUMNS,
+                _audit_rows(self.who, "organisation", "create", audit),
             )
             for r, _key in waiting:
                 r.org_id = self.orgs.by_name_one(r.organisation or "")
@@ -1848,13 +2001,13 @@ class _PeopleImport(_Job):
         _insert(s, person_tags, tag_rows)
         audit_rows = _audit_rows(self.who, "person", "create", audit_new)
         audit_rows += _audit_rows(self.who, "person", "update", audit_updated)
-        _insert(s, AuditEntry, audit_rows)
+        _insert_values(s, AuditEntry, _AUDIT_COLUMNS, audit_rows)
         # The session hook only sees ORM objects: Core writes refresh search explicitly. New
         # people have no document yet, so theirs are only inserted (what refresh_people
         # would do after deleting nothing), through the quicker path, and built from the
         # values just written rather than read back.
-        _insert_search_documents(s, docs)
-        refresh_people(s, [pid for pid, _ in audit_updated])
+        self.search.insert(docs)
+        self.search.refresh([pid for pid, _ in audit_updated])
         self.touched.update(new_ids)
         self.touched.update(m for _, m in accepted if m is not None)
         for outcome in sorted(outcomes):
@@ -2225,7 +2378,7 @@ class _OrganisationImport(_Job):
         _insert(s, organisation_tags, tag_rows)
         audit_rows = _audit_rows(self.who, "organisation", "create", audit_new)
         audit_rows += _audit_rows(self.who, "organisation", "update", audit_updated)
-        _insert(s, AuditEntry, audit_rows)
+        _insert_values(s, AuditEntry, _AUDIT_COLUMNS, audit_rows)
         self.touched.update(new_ids)
         self.touched.update(m for _, m in accepted if m is not None)
         for outcome in sorted(outcomes):
