@@ -1248,10 +1248,8 @@ def _insert_values(
     """Insert ``values`` (tuples in the order of ``columns``) in one go.
 
     The columns' Python-side defaults (``GBP``, ``utcnow()``...) fill the columns left out.
-    On SQLite the values go through each column type's own bind processor, as a Core
-    ``insert()`` would, and then straight to the driver's executemany: SQLAlchemy's per-row
-    bookkeeping in a Core executemany costs more than SQLite's insert itself. On PostgreSQL
-    the rows are streamed with COPY, which is what PostgreSQL offers for bulk loads.
+    On SQLite see :func:`_sqlite_insert`; on PostgreSQL the rows are streamed with COPY,
+    which is what PostgreSQL offers for bulk loads.
     """
     if not values:
         return
@@ -1287,8 +1285,8 @@ def _sqlite_insert(
     session: Session, table: Table, columns: Sequence[str], values: list[tuple[Any, ...]]
 ) -> None:
     """Insert ``values`` on SQLite: through each column type's own bind processor, as a Core
-    ``insert()`` would, and then straight to the driver (SQLAlchemy's per-row bookkeeping in
-    a Core executemany costs more than SQLite's insert itself)."""
+    ``insert()`` would, and then straight to the driver in multi-row statements (SQLAlchemy's
+    per-row bookkeeping in a Core executemany costs more than SQLite's insert itself)."""
     connection = session.connection()
     data: list[Sequence[Any]] = list(zip(*values, strict=True))
     for i, name in enumerate(columns):
@@ -1609,6 +1607,18 @@ _NEW_PERSON: dict[str, Any] = {
 }
 
 
+_JOB_COLUMNS = (
+    "person_id",
+    "organisation_id",
+    "title",
+    "start_date",
+    "end_date",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
 class _PeopleImport(_Job):
     entity = "people"
 
@@ -1771,7 +1781,7 @@ class _PeopleImport(_Job):
             keys = r.keys()
             if match is not None:
                 keys.add(("p", match))
-            if keys & used:
+            if not used.isdisjoint(keys):
                 leftover = rows[i:]
                 break
             used |= keys
@@ -1890,10 +1900,11 @@ class _PeopleImport(_Job):
             inserts.append(params)
         new_ids = _insert_ids(s, Person, inserts)
 
-        email_rows: list[dict[str, Any]] = []
-        phone_rows: list[dict[str, Any]] = []
-        tag_rows: list[dict[str, Any]] = []
-        job_rows: list[dict[str, Any]] = []
+        # Rows of person_email, person_phone, person_tag and employment, as value tuples.
+        email_rows: list[tuple[int, str, None]] = []
+        phone_rows: list[tuple[int, str, None]] = []
+        tag_rows: list[tuple[int, int]] = []
+        job_rows: list[tuple[Any, ...]] = []
         job_ends: list[dict[str, Any]] = []
         job_titles: list[dict[str, Any]] = []
         updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -1903,9 +1914,12 @@ class _PeopleImport(_Job):
 
         for r, pid, params in zip(new_rows, new_ids, inserts, strict=True):
             docs.append(self._document(pid, r, params, tag_ids))
-            email_rows.extend({"person_id": pid, "email": e, "label": None} for e in r.emails)
-            phone_rows.extend({"person_id": pid, "number": p, "label": None} for p in r.phones)
-            tag_rows.extend({"person_id": pid, "tag_id": tag_ids[t.lower()]} for t in r.tags)
+            for e in r.emails:
+                email_rows.append((pid, e, None))
+            for p in r.phones:
+                phone_rows.append((pid, p, None))
+            for t in r.tags:
+                tag_rows.append((pid, tag_ids[t.lower()]))
             if r.org_id is not None:
                 job_rows.append(self._job(pid, r, now))
             audit_new.append((pid, self.note))
@@ -1933,9 +1947,9 @@ class _PeopleImport(_Job):
             new_emails = [e for e in r.emails if e.lower() not in emails[pid]]
             new_phones = [p for p in r.phones if p not in phones[pid]]
             new_tags = [t for t in r.tags if tag_ids[t.lower()] not in tags[pid]]
-            email_rows.extend({"person_id": pid, "email": e, "label": None} for e in new_emails)
-            phone_rows.extend({"person_id": pid, "number": p, "label": None} for p in new_phones)
-            tag_rows.extend({"person_id": pid, "tag_id": tag_ids[t.lower()]} for t in new_tags)
+            email_rows.extend((pid, e, None) for e in new_emails)
+            phone_rows.extend((pid, p, None) for p in new_phones)
+            tag_rows.extend((pid, tag_ids[t.lower()]) for t in new_tags)
             fields += ["emails"] * bool(new_emails) + ["phones"] * bool(new_phones)
             fields += ["tags"] * bool(new_tags)
             if r.org_id is not None and not again:
@@ -1995,10 +2009,10 @@ class _PeopleImport(_Job):
                 ),
                 job_titles,
             )
-        _insert(s, Employment, job_rows)
-        _insert(s, PersonEmail, email_rows)
-        _insert(s, PersonPhone, phone_rows)
-        _insert(s, person_tags, tag_rows)
+        _insert_values(s, Employment, _JOB_COLUMNS, job_rows)
+        _insert_values(s, PersonEmail, ("person_id", "email", "label"), email_rows)
+        _insert_values(s, PersonPhone, ("person_id", "number", "label"), phone_rows)
+        _insert_values(s, person_tags, ("person_id", "tag_id"), tag_rows)
         audit_rows = _audit_rows(self.who, "person", "create", audit_new)
         audit_rows += _audit_rows(self.who, "person", "update", audit_updated)
         _insert_values(s, AuditEntry, _AUDIT_COLUMNS, audit_rows)
@@ -2023,7 +2037,7 @@ class _PeopleImport(_Job):
         person_tag's primary key returns them.
         """
         v = r.values
-        tag_list = sorted({tag_ids[t.lower()] for t in r.tags})
+        tag_list = sorted({tag_ids[t.lower()] for t in r.tags}) if r.tags else ()
         return person_document(
             person_id,
             first_name=v["first_name"],
@@ -2043,18 +2057,10 @@ class _PeopleImport(_Job):
             tags=[self.tags.names[t] for t in tag_list],
         )
 
-    def _job(self, person_id: int, r: _PersonRow, now: datetime) -> dict[str, Any]:
+    def _job(self, person_id: int, r: _PersonRow, now: datetime) -> tuple[Any, ...]:
+        """A current employment at the row's organisation, in the order of _JOB_COLUMNS."""
         # One timestamp per batch, as for the people: each distinct object is converted once.
-        return {
-            "person_id": person_id,
-            "organisation_id": r.org_id,
-            "title": r.values.get("job_title"),
-            "start_date": None,
-            "end_date": None,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
+        return (person_id, r.org_id, r.values.get("job_title"), None, None, 1, now, now)
 
 
 # -- organisations ------------------------------------------------------------------------------
@@ -2251,7 +2257,7 @@ class _OrganisationImport(_Job):
                 continue
             if match is not None:
                 keys.add(("p", match))
-            if keys & used:
+            if not used.isdisjoint(keys):
                 leftover = rows[i:]
                 break
             used |= keys
