@@ -1645,8 +1645,8 @@ class _PeopleImport(_Job):
     # Each batch: clean every row, settle organisations, then write in collision-free chunks.
     def process(self, batch: list[tuple[int, dict[str, str]]]) -> None:
         rows: list[_PersonRow] = []
+        self.tally.rows += len(batch)
         for row_number, raw in batch:
-            self.tally.rows += 1
             try:
                 rows.append(_parse_person(row_number, raw))
             except ValidationError as exc:
