@@ -407,7 +407,7 @@ def _summaries(session: Session, ids: Sequence[int]) -> list[PersonSummary]:
         session.flush()
     # A Core statement on the session's connection skips the ORM's per-execution work
     # (~0.7 ms a page); the rows are plain tuples either way.
-    rows = session.connection().execute(_summary_statement(), {"ids": list(ids)})
+    rows = session.connection().execute(_summary_statement(), {"ids": list(ids)}).all()
     by_id = {row[0]: _summary(row) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -429,8 +429,10 @@ def search_people(
     with db.read() as session:
         ranked = best_page(session, text, filters, limit=limit, offset=offset)
         if ranked is not None:
-            rows = session.connection().execute(
-                _ranked_summary_statement(ranked.page), ranked.params
+            rows = (
+                session.connection()
+                .execute(_ranked_summary_statement(ranked.page), ranked.params)
+                .all()  # one fetchall: iterating the result fetches row by row
             )
             found = [_summary(row) for row in rows]
             if found or offset or session.get_bind().dialect.name == "sqlite":
