@@ -829,6 +829,41 @@ def _deferred_postgres_indexes(conn: Connection, tables: list[str]) -> Iterator[
     log.info("indexes built in %.1f s", time.perf_counter() - started)
 
 
+@contextmanager
+def _last_contact_deferred(conn: Connection) -> Iterator[None]:
+    """Load interactions without the triggers that keep ``person.last_interaction_at``, then
+    set it for everyone in one statement.
+
+    The triggers (migration 0004) update a person row for every interaction link: 11.5
+    million updates at a million people. The statement below gives the same values.
+    """
+    if conn.dialect.name == "postgresql":
+        tables = ("interaction_person", "interaction")
+        for table in tables:
+            conn.exec_driver_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+        yield
+        for table in tables:
+            conn.exec_driver_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+    else:
+        saved = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND sql LIKE '%last_interaction_at%'"
+        ).all()
+        for name, _sql in saved:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        yield
+        for _name, sql in saved:
+            conn.exec_driver_sql(sql)
+    started = time.perf_counter()
+    conn.exec_driver_sql(
+        "UPDATE person SET last_interaction_at = newest.at FROM ("
+        "SELECT ip.person_id, max(i.occurred_at) AS at FROM interaction_person ip "
+        "JOIN interaction i ON i.id = ip.interaction_id GROUP BY ip.person_id) AS newest "
+        "WHERE person.id = newest.person_id"
+    )
+    log.info("last contact set in %.1f s", time.perf_counter() - started)
+
+
 def _fill(conn: Connection, size: int, seed: int) -> dict[str, int]:
     world = World(size, seed)
     loader = _Loader(conn)
@@ -852,10 +887,11 @@ def _fill(conn: Connection, size: int, seed: int) -> dict[str, int]:
         loader.load(t[PlacementNote.__tablename__], world.placement_notes())
         links: list[dict[str, Any]] = []
         interactions = t[Interaction.__tablename__]
-        for batch in _batches(world.interactions(links)):
-            loader.load(interactions, batch)
-            loader.load(interaction_people, links)
-            links.clear()
+        with _last_contact_deferred(conn):
+            for batch in _batches(world.interactions(links)):
+                loader.load(interactions, batch)
+                loader.load(interaction_people, links)
+                links.clear()
         mentions: list[dict[str, Any]] = []
         tweets = t[Tweet.__tablename__]
         for batch in _batches(world.tweets(mentions)):
