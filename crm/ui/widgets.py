@@ -198,7 +198,10 @@ class FieldErrors:
 
 
 def _set_invalid(widget: QWidget, invalid: bool) -> None:
-    widget.setProperty("invalid", "true" if invalid else "false")
+    value = "true" if invalid else "false"
+    if widget.property("invalid") == value:
+        return  # re-polishing is what costs (~70 µs a field, on every record shown)
+    widget.setProperty("invalid", value)
     widget.style().unpolish(widget)
     widget.style().polish(widget)
 
