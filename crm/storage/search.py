@@ -379,23 +379,12 @@ def _short_prefix(
     return ids[offset : offset + limit]
 
 
-# Without filters only the best ``limit + offset`` ranks can be shown, so only those hits (and
-# any that tie with the last of them) are joined to person for the tie-break by name: ranking
-# stays inside the full-text index instead of visiting every matching person's row ("smith" on
-# 100,000 people: ~9 ms -> ~2 ms). The page is a CTE with the shown ids and their position, so
-# the people table's rows can be read in the same statement (see best_page). On PostgreSQL it
-# also keeps the planner from a parallel plan that costs more to start than the whole query.
-def _hits(dialect: str) -> CTE:
-    if dialect == "sqlite":
-        query = (
-            f"SELECT rowid AS pid, {_BM25} AS rank FROM person_fts WHERE person_fts MATCH :match"
-        )
-    else:
-        # ts_rank: higher is better; negated so that both dialects rank ascending.
-        query = (
-            "SELECT person_id AS pid, -ts_rank(vector, to_tsquery('simple', :match)) AS rank "
-            "FROM person_search WHERE vector @@ to_tsquery('simple', :match)"
-        )
+# Without filters, the best page is ranked inside the full-text index and only the people on
+# it are visited (see _best_page), and it is a CTE, so the people table's rows are read in
+# the same statement as the ranking (see best_page and crm.services.people.search_people).
+def _fts5_hits() -> CTE:
+    """Every FTS5 hit with its weighted BM25 rank (lower is better)."""
+    query = f"SELECT rowid AS pid, {_BM25} AS rank FROM person_fts WHERE person_fts MATCH :match"
     return (
         text(query)
         .columns(column("pid", Integer), column("rank", Float))
@@ -406,6 +395,8 @@ def _hits(dialect: str) -> CTE:
 
 @cache
 def _best_page(dialect: str) -> CTE:
+    """The page of hits for ``:match`` (``:limit``, ``:offset``; ``:last`` is the index of
+    the last row shown), best first, ties by sort name then id."""
     if dialect != "sqlite":
         # ts_rank reads each hit's person_search row anyway, sort name included: the best
         # page is a top-N sort of the hits, like the raw query's (ties in rank are common:
@@ -424,7 +415,7 @@ def _best_page(dialect: str) -> CTE:
         )
     # FTS5 gives only rowid and rank: join person just for the hits at or above the rank of
     # the last one shown (ties included), not for every hit.
-    hits = _hits(dialect)
+    hits = _fts5_hits()
     last_shown = (
         select(hits.c.rank)
         .order_by(hits.c.rank)
