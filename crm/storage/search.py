@@ -468,13 +468,13 @@ def best_page(
         return None
     if len(words) == 1 and len(words[0]) <= SHORT_PREFIX:
         return None
-    dialect = session.get_bind().dialect.name
+    return _ranked_page(session.get_bind().dialect.name, words, limit, offset)
+
+
+def _ranked_page(dialect: str, words: Sequence[str], limit: int, offset: int) -> RankedPage:
     match = fts5_query(words) if dialect == "sqlite" else tsquery_text(words)
-    return RankedPage(_best_page(dialect), _page_params(match, limit, offset))
-
-
-def _page_params(match: str, limit: int, offset: int) -> dict[str, Any]:
-    return {"match": match, "last": limit + offset - 1, "limit": limit, "offset": offset}
+    params = {"match": match, "last": limit + offset - 1, "limit": limit, "offset": offset}
+    return RankedPage(_best_page(dialect), params)
 
 
 def _ranked_ids(session: Session, page: RankedPage) -> list[int]:
@@ -484,11 +484,9 @@ def _ranked_ids(session: Session, page: RankedPage) -> list[int]:
 def _fts5(
     session: Session, words: Sequence[str], f: PeopleFilter, limit: int, offset: int
 ) -> list[int]:
-    match = fts5_query(words)
     if f == PeopleFilter():
-        return _ranked_ids(
-            session, RankedPage(_best_page("sqlite"), _page_params(match, limit, offset))
-        )
+        return _ranked_ids(session, _ranked_page("sqlite", words, limit, offset))
+    match = fts5_query(words)
     hits = (
         select(literal_column("person_fts.rowid").label("pid"), literal_column(_BM25).label("rank"))
         .select_from(text("person_fts"))
@@ -503,10 +501,7 @@ def _tsquery(
     session: Session, words: Sequence[str], f: PeopleFilter, limit: int, offset: int
 ) -> list[int]:
     if f == PeopleFilter():
-        page = RankedPage(
-            _best_page("postgresql"), _page_params(tsquery_text(words), limit, offset)
-        )
-        ids = _ranked_ids(session, page)
+        ids = _ranked_ids(session, _ranked_page("postgresql", words, limit, offset))
     else:
         query = func.to_tsquery("simple", tsquery_text(words))
         vector: ColumnElement[Any] = literal_column("person_search.vector")
