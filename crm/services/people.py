@@ -426,18 +426,15 @@ def search_people(
 ) -> list[PersonSummary]:
     """People matching ``text`` (any words of name, title, organisation, email, handle, tag,
     notes), best first; with empty text, everyone by surname. Never raises on odd input."""
+    ranked = best_page(db.engine.dialect.name, text, filters, limit=limit, offset=offset)
+    if ranked is not None:
+        # The statement of every keystroke, run on the driver's cursor: a session and a
+        # Result would add 0.5 ms to its 1.4 ms ("smi" on 100,000 people), db.rows 0.2.
+        rows = db.rows(_ranked_summary_statement(ranked.page), ranked.params)
+        if rows or offset or db.is_sqlite:
+            return [_summary(row) for row in rows]
+        # PostgreSQL looks for substrings when no word starts a word of a document.
     with db.read() as session:
-        ranked = best_page(session, text, filters, limit=limit, offset=offset)
-        if ranked is not None:
-            rows = (
-                session.connection()
-                .execute(_ranked_summary_statement(ranked.page), ranked.params)
-                .all()  # one fetchall: iterating the result fetches row by row
-            )
-            found = [_summary(row) for row in rows]
-            if found or offset or session.get_bind().dialect.name == "sqlite":
-                return found
-            # PostgreSQL looks for substrings when no word starts a word of a document.
         ids = search_people_ids(session, text, filters, limit=limit, offset=offset)
         return _summaries(session, ids)
 

@@ -454,7 +454,7 @@ def page_order(page: CTE) -> tuple[ColumnElement[Any], ...]:
 
 
 def best_page(
-    session: Session,
+    dialect: str,
     text_query: str,
     filters: PeopleFilter | None = None,
     limit: int = 50,
@@ -462,13 +462,14 @@ def best_page(
 ) -> RankedPage | None:
     """The page of ranked hits as a CTE, when the text is ranked by the full-text index alone
     (no filters; words longer than :data:`SHORT_PREFIX`). ``None`` means: use
-    :func:`search_people_ids`. Same people in the same order either way."""
+    :func:`search_people_ids`. Same people in the same order either way. ``dialect`` is the
+    database's (``"sqlite"`` or ``"postgresql"``)."""
     words = search_words(text_query)
     if (filters or PeopleFilter()) != PeopleFilter() or not words:
         return None
     if len(words) == 1 and len(words[0]) <= SHORT_PREFIX:
         return None
-    return _ranked_page(session.get_bind().dialect.name, words, limit, offset)
+    return _ranked_page(dialect, words, limit, offset)
 
 
 def _ranked_page(dialect: str, words: Sequence[str], limit: int, offset: int) -> RankedPage:

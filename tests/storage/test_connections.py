@@ -61,3 +61,14 @@ def test_a_connection_dropped_moments_after_use_fails_once_clearly(pg_db: Databa
     with pytest.raises(DatabaseError, match="could not complete"):
         count_people(pg_db)
     assert count_people(pg_db) == 1
+
+
+def test_a_search_on_a_dropped_connection_fails_once_clearly(pg_db: Database) -> None:
+    """Search runs on the driver's cursor (Database.rows): a dead connection is reported
+    plainly and dropped from the pool, and the next search works."""
+    add_person(pg_db, PersonInput("Ann", "Archer"))
+    assert [p.name for p in search_people(pg_db, "archer")] == ["Ann Archer"]
+    assert _kill_pooled_connection(pg_db) == 1
+    with pytest.raises(DatabaseError, match="could not"):
+        search_people(pg_db, "archer")
+    assert [p.name for p in search_people(pg_db, "archer")] == ["Ann Archer"]
