@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CTE, BindParameter, Select, bindparam, func, or_, select
+from sqlalchemy import CTE, BindParameter, Select, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from crm.domain.enums import ConsentStatus, IR35Preference, LawfulBasis, Sector
@@ -329,16 +329,14 @@ def deletion_impact(db: Database, person_id: int) -> dict[str, int]:
 _IDS: BindParameter[int] = bindparam("ids", expanding=True)
 
 
-def _summary_select() -> Select[Any]:
+def _summary_select(dialect: str) -> Select[Any]:
     """The people table's columns: the person, their current organisation (the newest open
     job), X handle and followers, and last contact (kept on the person row by triggers)."""
-    current_job = (
-        select(Employment.id)
+    newest_open_job = (
+        select(Employment.organisation_id)
         .where(Employment.person_id == Person.id, Employment.end_date.is_(None))
         .order_by(Employment.start_date.desc(), Employment.id.desc())
         .limit(1)
-        .correlate(Person)
-        .scalar_subquery()
     )
     columns: list[Any] = [
         Person.id,
@@ -356,27 +354,35 @@ def _summary_select() -> Select[Any]:
         XAccount.followers_count,
         Person.last_interaction_at.label("last_at"),
     ]
-    return (
-        select(*columns)
-        .select_from(Person)
-        .outerjoin(Employment, Employment.id == current_job)
-        .outerjoin(Organisation, Organisation.id == Employment.organisation_id)
-        .outerjoin(XAccount, XAccount.id == Person.x_account_id)
-    )
+    stmt = select(*columns).select_from(Person)
+    if dialect == "postgresql":
+        # A lateral join, not a join on a correlated subquery: with the latter PostgreSQL
+        # hashes every organisation or job when the tables are small (10,000 people: 3 ms
+        # a page instead of 0.7).
+        current = newest_open_job.lateral("current_job")
+        stmt = stmt.outerjoin(current, true()).outerjoin(
+            Organisation, Organisation.id == current.c.organisation_id
+        )
+    else:
+        # SQLite has no LATERAL, and no hash joins: the lookup runs once per row.
+        current_org = newest_open_job.correlate(Person).scalar_subquery()
+        stmt = stmt.outerjoin(Organisation, Organisation.id == current_org)
+    return stmt.outerjoin(XAccount, XAccount.id == Person.x_account_id)
 
 
 @cache
-def _summary_statement() -> Select[Any]:
+def _summary_statement(dialect: str) -> Select[Any]:
     """Rows of the people table for ``:ids``: built once, since building it costs more than
     running it (the people list asks for a page of these on every search and scroll)."""
-    return _summary_select().where(Person.id.in_(_IDS))
+    return _summary_select(dialect).where(Person.id.in_(_IDS))
 
 
 @cache
-def _ranked_summary_statement(page: CTE) -> Select[Any]:
+def _ranked_summary_statement(page: CTE, dialect: str) -> Select[Any]:
     """Rows of the people table for a page of full-text hits, best first, in one statement
     with the ranking (one round trip, one plan)."""
-    return _summary_select().join(page, page.c.pid == Person.id).order_by(*page_order(page))
+    stmt = _summary_select(dialect).join(page, page.c.pid == Person.id)
+    return stmt.order_by(*page_order(page))
 
 
 def _summary(row: Sequence[Any]) -> PersonSummary:
@@ -407,7 +413,8 @@ def _summaries(session: Session, ids: Sequence[int]) -> list[PersonSummary]:
         session.flush()
     # A Core statement on the session's connection skips the ORM's per-execution work
     # (~0.7 ms a page); the rows are plain tuples either way.
-    rows = session.connection().execute(_summary_statement(), {"ids": list(ids)}).all()
+    statement = _summary_statement(session.get_bind().dialect.name)
+    rows = session.connection().execute(statement, {"ids": list(ids)}).all()
     by_id = {row[0]: _summary(row) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -426,11 +433,12 @@ def search_people(
 ) -> list[PersonSummary]:
     """People matching ``text`` (any words of name, title, organisation, email, handle, tag,
     notes), best first; with empty text, everyone by surname. Never raises on odd input."""
-    ranked = best_page(db.engine.dialect.name, text, filters, limit=limit, offset=offset)
+    dialect = db.engine.dialect.name
+    ranked = best_page(dialect, text, filters, limit=limit, offset=offset)
     if ranked is not None:
         # The statement of every keystroke, run on the driver's cursor: a session and a
         # Result would add 0.5 ms to its 1.4 ms ("smi" on 100,000 people), db.rows 0.2.
-        rows = db.rows(_ranked_summary_statement(ranked.page), ranked.params)
+        rows = db.rows(_ranked_summary_statement(ranked.page, dialect), ranked.params)
         if rows or offset or db.is_sqlite:
             return [_summary(row) for row in rows]
         # PostgreSQL looks for substrings when no word starts a word of a document.
