@@ -130,9 +130,12 @@ def raw_search(run: Run, text_query: str) -> Callable[[], Any]:
         )
         return lambda: run.rows(sql, (match,))
     query = tsquery_text(words_)
+    # The tsquery parsed once (an InitPlan): written inline, the generic plan PostgreSQL uses
+    # once psycopg has prepared the statement re-parses it for every hit it ranks, which
+    # made this floor up to 1.6x slower than it need be (crm.storage.search._tsquery_once).
     sql = (
-        "SELECT person_id FROM person_search WHERE vector @@ to_tsquery('simple', %s) "
-        "ORDER BY ts_rank(vector, to_tsquery('simple', %s)) DESC LIMIT 50"
+        "SELECT person_id FROM person_search WHERE vector @@ (SELECT to_tsquery('simple', %s)) "
+        "ORDER BY ts_rank(vector, (SELECT to_tsquery('simple', %s))) DESC LIMIT 50"
     )
     return lambda: run.rows(sql, (query, query))
 

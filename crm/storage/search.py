@@ -306,6 +306,14 @@ def tsquery_text(words: Sequence[str]) -> str:
     return " & ".join(f"{w}:*" for w in words)
 
 
+def _tsquery_once(query_text: Any) -> ColumnElement[Any]:
+    """``to_tsquery('simple', query_text)`` as a scalar subquery, so that PostgreSQL parses the
+    query once (an InitPlan). Written inline, the generic plan that a statement gets once the
+    driver has prepared it re-parses the query for every hit it ranks: "smith" on 1,000,000
+    people took 23 ms instead of 14."""
+    return select(func.to_tsquery("simple", query_text)).scalar_subquery()
+
+
 # Column weights for bm25: the current organisation weighs most so that a word of an
 # organisation's name lists its people first, then the person's own name.
 _BM25 = "bm25(person_fts, 10.0, 100.0, 4.0, 3.0, 3.0, 2.0, 1.0)"
@@ -401,7 +409,7 @@ def _best_page(dialect: str) -> CTE:
         # ts_rank reads each hit's person_search row anyway, sort name included: the best
         # page is a top-N sort of the hits, like the raw query's (ties in rank are common:
         # "smi" has 390 people tied for the first 50 places on 100,000).
-        query = func.to_tsquery("simple", bindparam("match"))
+        query = _tsquery_once(bindparam("match"))
         vector: ColumnElement[Any] = literal_column("person_search.vector")
         rank = (-func.ts_rank(vector, query)).label("rank")
         return (
@@ -504,7 +512,7 @@ def _tsquery(
     if f == PeopleFilter():
         ids = _ranked_ids(session, _ranked_page("postgresql", words, limit, offset))
     else:
-        query = func.to_tsquery("simple", tsquery_text(words))
+        query = _tsquery_once(tsquery_text(words))
         vector: ColumnElement[Any] = literal_column("person_search.vector")
         rank = func.ts_rank(vector, query)
         stmt = (
@@ -543,8 +551,8 @@ def search_interaction_ids(session: Session, text_query: str, limit: int = 50) -
         return [r[0] for r in rows]
     rows = session.execute(
         text(
-            "SELECT id FROM interaction WHERE search_vector @@ to_tsquery('simple', :q) "
-            "ORDER BY ts_rank(search_vector, to_tsquery('simple', :q)) DESC LIMIT :n"
+            "SELECT id FROM interaction WHERE search_vector @@ (SELECT to_tsquery('simple', :q)) "
+            "ORDER BY ts_rank(search_vector, (SELECT to_tsquery('simple', :q))) DESC LIMIT :n"
         ),
         {"q": tsquery_text(words), "n": limit},
     )
