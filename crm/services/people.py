@@ -447,8 +447,12 @@ def search_people(
         return _summaries(session, ids)
 
 
+# The longest list the people table holds (the first this many by name at a million people).
+LIST_LIMIT = 200_000
+
+
 def search_people_id_list(
-    db: Database, text: str, filters: PeopleFilter | None = None, limit: int = 200_000
+    db: Database, text: str, filters: PeopleFilter | None = None, limit: int = LIST_LIMIT
 ) -> list[int]:
     """Only the ids, for lists that load their rows lazily."""
     with db.read() as session:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from crm.services.people import search_people_id_list
 from crm.services.views import PersonSummary
@@ -111,6 +114,73 @@ def test_sorting_by_a_column(window, sample: Sample) -> None:  # type: ignore[no
     page.table.sortByColumn(column, Qt.SortOrder.DescendingOrder)
     orgs = [page.model.summary(r).organisation for r in range(page.model.rowCount())]
     assert orgs == sorted(orgs, key=lambda o: (o or "").lower(), reverse=True)
+
+
+def _column(key: str) -> int:
+    from crm.ui.models import PEOPLE_COLUMNS
+
+    return [c.key for c in PEOPLE_COLUMNS].index(key)
+
+
+def test_a_whole_list_sorts_a_chunk_at_a_time_with_progress(  # type: ignore[no-untyped-def]
+    window, sample: Sample, monkeypatch: Any
+) -> None:
+    """A header sort takes the whole list (up to the list's own limit), loading its rows a
+    chunk at a time and showing how far it has got."""
+    from crm.ui import people_page as module
+
+    monkeypatch.setattr(module, "_SORT_CHUNK", 2)
+    page = window.people_page
+    shown: list[str] = []
+    label = page.count_label
+    label.setText = lambda text: (shown.append(text), QLabel.setText(label, text))  # type: ignore[method-assign]
+    # What a click on the header does (QTableView.sortByColumn would sort twice).
+    page.table.horizontalHeader().setSortIndicator(_column("name"), Qt.SortOrder.DescendingOrder)
+    names = [page.model.summary(r).name for r in range(page.model.rowCount())]
+    surnames = [n.split()[-1].lower() + " " + n.lower() for n in names]
+    assert len(names) == len(sample.people)
+    assert surnames == sorted(surnames, reverse=True)
+    progress = [t for t in shown if t.startswith("Sorting")]
+    assert len(progress) == (len(sample.people) + 1) // 2
+    assert progress[0] == f"Sorting {len(sample.people):,} people… 0%"
+    assert shown[-1] == f"{len(sample.people):,} people"
+
+
+def test_a_sort_stays_on_as_you_type_within_its_limit(  # type: ignore[no-untyped-def]
+    qtbot, window, sample: Sample, monkeypatch: Any
+) -> None:
+    """Typed searches are sorted up to SORT_AS_YOU_TYPE results, beyond that shown best
+    first; the whole list (no text) is always sorted."""
+    from crm.ui import people_page as module
+
+    page = window.people_page
+
+    def search(text: str) -> list[int]:
+        page.set_search_text(text)
+        page.refresh()  # what the typing pause ends in
+        return visible_ids(window)
+
+    page.table.horizontalHeader().setSortIndicator(_column("name"), Qt.SortOrder.DescendingOrder)
+    monkeypatch.setattr(module, "SORT_AS_YOU_TYPE", 1)
+    ranked = search("patel")
+    assert set(ranked) == {sample.priya, sample.tom}
+    assert ranked == search_people_id_list(page.ctx.db, "patel")  # best first: not sorted
+    search("")
+    names = [page.model.summary(r).name.split()[-1].lower() for r in range(page.model.rowCount())]
+    assert len(names) == len(sample.people) and names == sorted(names, reverse=True)
+    monkeypatch.setattr(module, "SORT_AS_YOU_TYPE", 20_000)
+    assert search("patel") == [sample.tom, sample.priya]  # Tom before Priya, descending
+
+
+def test_a_sort_stops_when_cancelled(db, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    from crm.domain.errors import Cancelled
+    from crm.ui.people_page import sorted_people_ids
+    from crm.ui.workers import Progress
+
+    progress = Progress(lambda *_args: None)
+    progress.cancel()
+    with pytest.raises(Cancelled):
+        sorted_people_ids(db, sample.people, "name", True, progress)
 
 
 def test_people_model_loads_pages_lazily(qtmodeltester, db, sample: Sample) -> None:  # type: ignore[no-untyped-def]
