@@ -72,10 +72,13 @@ def test_missing_parameters_are_refused_and_unused_ones_ignored(any_db: Database
     assert any_db.rows(PEOPLE, {"surname": "Nobody", "unused": 1}) == []
 
 
-def test_expanding_parameters_are_refused(any_db: Database) -> None:
+def test_parameters_that_change_per_call_are_refused(any_db: Database) -> None:
     by_ids = select(Person.id).where(Person.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="rendered per call"):
         any_db.rows(by_ids, {"ids": [1, 2]})
+    computed = select(Person.id).where(Person.id == bindparam("pid", callable_=lambda: 1))
+    with pytest.raises(ValueError, match="evaluated per call"):
+        any_db.rows(computed, {})
 
 
 def test_a_driver_error_is_a_clear_error_and_the_connection_lives_on(any_db: Database) -> None:
