@@ -432,6 +432,39 @@ def _default_choice(name: str, mine: Any, theirs: Any, combinable: set[str]) -> 
     return SURVIVOR
 
 
+_Merged = Person | Organisation
+
+
+def _side_by_side(
+    survivor: _Merged,
+    other: _Merged,
+    fields: list[tuple[str, str]],
+    combinable: set[str],
+    shown: Mapping[str, tuple[str, str]],
+) -> list[FieldChoice]:
+    """The review's lines, each with the choice a merge makes unless told otherwise; ``shown``
+    gives what a field's two values read as where that is not the value (a name for an id)."""
+    lines = []
+    for name, label in fields:
+        mine, theirs = getattr(survivor, name), getattr(other, name)
+        shown_mine, shown_theirs = shown.get(name) or (_shown(mine), _shown(theirs))
+        lines.append(
+            FieldChoice(
+                name,
+                label,
+                shown_mine,
+                shown_theirs,
+                _default_choice(name, mine, theirs, combinable),
+                name in combinable,
+            )
+        )
+    return lines
+
+
+def _handle(record: _Merged) -> str:
+    return "@" + record.x_account.handle if record.x_account else ""
+
+
 def person_merge_preview(db: Database, survivor_id: int, other_id: int) -> MergePreview:
     """Both people's fields side by side, with a sensible choice for each, and what moves."""
     if survivor_id == other_id:
@@ -439,22 +472,8 @@ def person_merge_preview(db: Database, survivor_id: int, other_id: int) -> Merge
     with db.read() as session:
         survivor = load_person(session, survivor_id)
         other = load_person(session, other_id)
-        fields = []
-        for name, label in _PERSON_FIELDS:
-            mine, theirs = getattr(survivor, name), getattr(other, name)
-            if name == "x_account_id":
-                mine = "@" + survivor.x_account.handle if survivor.x_account else None
-                theirs = "@" + other.x_account.handle if other.x_account else None
-            fields.append(
-                FieldChoice(
-                    name,
-                    label,
-                    _shown(mine),
-                    _shown(theirs),
-                    _default_choice(name, mine, theirs, _PERSON_COMBINABLE),
-                    name in _PERSON_COMBINABLE,
-                )
-            )
+        shown = {"x_account_id": (_handle(survivor), _handle(other))}
+        fields = _side_by_side(survivor, other, _PERSON_FIELDS, _PERSON_COMBINABLE, shown)
         moves = {
             "emails": len(
                 {e.email.lower() for e in other.emails} - {e.email.lower() for e in survivor.emails}
@@ -506,9 +525,13 @@ def _combine(name: str, mine: Any, theirs: Any) -> Any:
     return f"{mine}{separator}{theirs}"
 
 
-def _check_choices(choices: Mapping[str, str], known: Iterable[str], combinable: set[str]) -> None:
-    allowed = set(known)
-    for name, choice in choices.items():
+def _checked_choices(
+    choices: Mapping[str, str] | None, fields: list[tuple[str, str]], combinable: set[str]
+) -> dict[str, str]:
+    """The recruiter's choices, refused before anything is opened if one makes no sense."""
+    checked = dict(choices or {})
+    allowed = {name for name, _label in fields}
+    for name, choice in checked.items():
         if name not in allowed:
             raise ValidationError(f"{name} is not a field that can be chosen in a merge.")
         if choice not in (SURVIVOR, OTHER, BOTH):
@@ -517,6 +540,97 @@ def _check_choices(choices: Mapping[str, str], known: Iterable[str], combinable:
             )
         if choice == BOTH and name not in combinable:
             raise ValidationError(f"Only one {name.replace('_', ' ')} can be kept.")
+    return checked
+
+
+def _chosen_values(
+    survivor: _Merged,
+    other: _Merged,
+    names: Iterable[str],
+    choices: Mapping[str, str],
+    combinable: set[str],
+) -> dict[str, Any]:
+    """What the survivor should hold where it takes the other's value or both: each field as
+    chosen, or as the preview suggested."""
+    values: dict[str, Any] = {}
+    for name in names:
+        mine, theirs = getattr(survivor, name), getattr(other, name)
+        choice = choices.get(name) or _default_choice(name, mine, theirs, combinable)
+        if choice == OTHER:
+            values[name] = theirs
+        elif choice == BOTH:
+            values[name] = _combine(name, mine, theirs)
+    return values
+
+
+def _take_values(survivor: _Merged, values: Mapping[str, Any]) -> list[str]:
+    """Set ``values`` on the survivor; the names of the fields that changed."""
+    taken = []
+    for name, value in values.items():
+        if getattr(survivor, name) != value:
+            setattr(survivor, name, value)
+            taken.append(name)
+    return taken
+
+
+def _take_tags(survivor: _Merged, other: _Merged) -> int:
+    """Give the survivor the other's tags it lacks; how many."""
+    tags = [t for t in other.tags if t not in survivor.tags]
+    survivor.tags.extend(tags)
+    return len(tags)
+
+
+def _repoint(
+    session: Session,
+    model: type[Employment | Placement | Interaction | Organisation],
+    column: Any,
+    other_id: int,
+    survivor_id: int,
+    *conditions: Any,
+) -> int:
+    """Point ``column`` of the rows that name the other record at the survivor instead,
+    bumping their versions (an editor open on one must reload); how many rows moved."""
+    result = session.execute(
+        update(model)
+        .where(column == other_id, *conditions)
+        .values({column.key: survivor_id, "version": model.version + 1})
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _delete_merged(
+    session: Session,
+    kind: str,
+    survivor: _Merged,
+    other: _Merged,
+    other_name: str,
+    taken: list[str],
+    moved: dict[str, int],
+    **more: Any,
+) -> None:
+    """Delete the other record and say on both what the merge did (the survivor's entry
+    names the other as ``merged_person_id`` or ``merged_organisation_id``)."""
+    survivor_id, other_id = survivor.id, other.id
+    survivor.updated_at = utcnow()
+    session.flush()
+    session.expire(other)
+    session.delete(other)
+    session.flush()
+    audit.record(
+        session,
+        kind,
+        survivor_id,
+        "merge",
+        {
+            f"merged_{kind}_id": other_id,
+            "merged_name": other_name,
+            "fields_from_merged": taken,
+            "moved": moved,
+            **more,
+        },
+    )
+    audit.record(session, kind, other_id, "merged_into", {"survivor_id": survivor_id})
 
 
 def merge_people(
@@ -537,38 +651,19 @@ def merge_people(
     """
     if survivor_id == other_id:
         raise ValidationError("Choose two different people to merge.")
-    choices = dict(choices or {})
-    _check_choices(choices, (n for n, _ in _PERSON_FIELDS), _PERSON_COMBINABLE)
+    choices = _checked_choices(choices, _PERSON_FIELDS, _PERSON_COMBINABLE)
     with audit.versioned_edit(db, "person", survivor_id, "This person") as session:
         survivor = load_person(session, survivor_id)
         other = load_person(session, other_id)
-        audit.check_version(
-            session,
-            "person",
-            survivor_id,
-            survivor.version,
-            survivor_version,
-            survivor.display_name,
-        )
-        audit.check_version(
-            session, "person", other_id, other.version, other_version, other.display_name
-        )
+        for person, expected in ((survivor, survivor_version), (other, other_version)):
+            audit.check_version(
+                session, "person", person.id, person.version, expected, person.display_name
+            )
         other_name = other.display_name
-        taken: list[str] = []
-        for name, _label in _PERSON_FIELDS:
-            if name == "x_account_id":
-                continue
-            mine, theirs = getattr(survivor, name), getattr(other, name)
-            choice = choices.get(name) or _default_choice(name, mine, theirs, _PERSON_COMBINABLE)
-            if choice == OTHER:
-                value = theirs
-            elif choice == BOTH:
-                value = _combine(name, mine, theirs)
-            else:
-                continue
-            if value != mine:
-                setattr(survivor, name, value)
-                taken.append(name)
+        # The X link is unique and the one not kept is unlinked: it is handled on its own below.
+        names = (name for name, _label in _PERSON_FIELDS if name != "x_account_id")
+        values = _chosen_values(survivor, other, names, choices, _PERSON_COMBINABLE)
+        taken = _take_values(survivor, values)
         if not survivor.first_name or not survivor.last_name:
             raise ValidationError("The merged person needs a first and a last name.")
         survivor.sort_name = sort_name(survivor.first_name, survivor.last_name)
@@ -587,25 +682,16 @@ def merge_people(
             else:
                 unlinked_account = account
         moved = _move_person_things(session, survivor, other)
-        survivor.updated_at = utcnow()
-        session.flush()
-        session.expire(other)
-        session.delete(other)
-        session.flush()
-        audit.record(
+        _delete_merged(
             session,
             "person",
-            survivor_id,
-            "merge",
-            {
-                "merged_person_id": other_id,
-                "merged_name": other_name,
-                "fields_from_merged": taken,
-                "moved": moved,
-                "x_account_left_unlinked": unlinked_account,
-            },
+            survivor,
+            other,
+            other_name,
+            taken,
+            moved,
+            x_account_left_unlinked=unlinked_account,
         )
-        audit.record(session, "person", other_id, "merged_into", {"survivor_id": survivor_id})
         refresh_people(session, [survivor_id])
         session.flush()
         log.info("Merged person #%d into #%d", other_id, survivor_id)
@@ -624,9 +710,7 @@ def _move_person_things(session: Session, survivor: Person, other: Person) -> di
     for phone in phones:
         phone.person = survivor
     moved["phones"] = len(phones)
-    tags = [t for t in other.tags if t not in survivor.tags]
-    survivor.tags.extend(tags)
-    moved["tags"] = len(tags)
+    moved["tags"] = _take_tags(survivor, other)
     jobs = 0
     for job in list(other.employments):
         twin = next(
@@ -664,16 +748,10 @@ def _move_person_things(session: Session, survivor: Person, other: Person) -> di
     )
     moved["interactions"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     session.execute(delete(interaction_people).where(interaction_people.c.person_id == other.id))
-    placements = 0
-    for column in (Placement.candidate_id, Placement.client_contact_id):
-        result = session.execute(
-            update(Placement)
-            .where(column == other.id)
-            .values({column.key: survivor.id, "version": Placement.version + 1})
-            .execution_options(synchronize_session=False)
-        )
-        placements += int(result.rowcount or 0)  # type: ignore[attr-defined]
-    moved["placements"] = placements
+    moved["placements"] = sum(
+        _repoint(session, Placement, column, other.id, survivor.id)
+        for column in (Placement.candidate_id, Placement.client_contact_id)
+    )
     return moved
 
 
@@ -716,26 +794,16 @@ def organisation_merge_preview(db: Database, survivor_id: int, other_id: int) ->
     with db.read() as session:
         survivor = _load_organisation(session, survivor_id)
         other = _load_organisation(session, other_id)
-        fields = []
-        for name, label in _ORGANISATION_FIELDS:
-            mine, theirs = getattr(survivor, name), getattr(other, name)
-            shown_mine, shown_theirs = _shown(mine), _shown(theirs)
-            if name == "parent_id":
-                shown_mine = survivor.parent.name if survivor.parent else ""
-                shown_theirs = other.parent.name if other.parent else ""
-            elif name == "x_account_id":
-                shown_mine = "@" + survivor.x_account.handle if survivor.x_account else ""
-                shown_theirs = "@" + other.x_account.handle if other.x_account else ""
-            fields.append(
-                FieldChoice(
-                    name,
-                    label,
-                    shown_mine,
-                    shown_theirs,
-                    _default_choice(name, mine, theirs, _ORGANISATION_COMBINABLE),
-                    name in _ORGANISATION_COMBINABLE,
-                )
-            )
+        shown = {
+            "parent_id": (
+                survivor.parent.name if survivor.parent else "",
+                other.parent.name if other.parent else "",
+            ),
+            "x_account_id": (_handle(survivor), _handle(other)),
+        }
+        fields = _side_by_side(
+            survivor, other, _ORGANISATION_FIELDS, _ORGANISATION_COMBINABLE, shown
+        )
 
         def count(column: Any) -> int:
             return _count(session, select(func.count()).where(column == other_id))
@@ -776,33 +844,15 @@ def merge_organisations(
     """
     if survivor_id == other_id:
         raise ValidationError("Choose two different organisations to merge.")
-    choices = dict(choices or {})
-    _check_choices(choices, (n for n, _ in _ORGANISATION_FIELDS), _ORGANISATION_COMBINABLE)
+    choices = _checked_choices(choices, _ORGANISATION_FIELDS, _ORGANISATION_COMBINABLE)
     with audit.versioned_edit(db, "organisation", survivor_id, "This organisation") as session:
         survivor = _load_organisation(session, survivor_id)
         other = _load_organisation(session, other_id)
-        audit.check_version(
-            session,
-            "organisation",
-            survivor_id,
-            survivor.version,
-            survivor_version,
-            survivor.name,
-        )
-        audit.check_version(
-            session, "organisation", other_id, other.version, other_version, other.name
-        )
+        for org, expected in ((survivor, survivor_version), (other, other_version)):
+            audit.check_version(session, "organisation", org.id, org.version, expected, org.name)
         other_name = other.name
-        values: dict[str, Any] = {}
-        for name, _label in _ORGANISATION_FIELDS:
-            mine, theirs = getattr(survivor, name), getattr(other, name)
-            choice = choices.get(name) or _default_choice(
-                name, mine, theirs, _ORGANISATION_COMBINABLE
-            )
-            if choice == OTHER:
-                values[name] = theirs
-            elif choice == BOTH:
-                values[name] = _combine(name, mine, theirs)
+        names = (name for name, _label in _ORGANISATION_FIELDS)
+        values = _chosen_values(survivor, other, names, choices, _ORGANISATION_COMBINABLE)
         if values.get("parent_id") in (survivor_id, other_id):
             values["parent_id"] = None
         # Codes and the X link are unique: take them off the other record first.
@@ -810,30 +860,9 @@ def merge_organisations(
             if name in values:
                 setattr(other, name, None)
         session.flush()
-        taken = []
-        for name, value in values.items():
-            if getattr(survivor, name) != value:
-                setattr(survivor, name, value)
-                taken.append(name)
+        taken = _take_values(survivor, values)
         moved = _move_organisation_things(session, survivor, other)
-        survivor.updated_at = utcnow()
-        session.flush()
-        session.expire(other)
-        session.delete(other)
-        session.flush()
-        audit.record(
-            session,
-            "organisation",
-            survivor_id,
-            "merge",
-            {
-                "merged_organisation_id": other_id,
-                "merged_name": other_name,
-                "fields_from_merged": taken,
-                "moved": moved,
-            },
-        )
-        audit.record(session, "organisation", other_id, "merged_into", {"survivor_id": survivor_id})
+        _delete_merged(session, "organisation", survivor, other, other_name, taken, moved)
         people = session.scalars(
             select(Employment.person_id).where(Employment.organisation_id == survivor_id)
         )
@@ -851,25 +880,18 @@ def _move_organisation_things(
         ("placements", Placement, Placement.organisation_id),
         ("interactions", Interaction, Interaction.organisation_id),
     ):
-        result = session.execute(
-            update(model)
-            .where(column == other.id)
-            .values({column.key: survivor.id, "version": model.version + 1})
-            .execution_options(synchronize_session=False)
-        )
-        moved[label] = int(result.rowcount or 0)  # type: ignore[attr-defined]
-    result = session.execute(
-        update(Organisation)
-        .where(Organisation.parent_id == other.id, Organisation.id != survivor.id)
-        .values(parent_id=survivor.id, version=Organisation.version + 1)
-        .execution_options(synchronize_session=False)
+        moved[label] = _repoint(session, model, column, other.id, survivor.id)
+    moved["child_organisations"] = _repoint(
+        session,
+        Organisation,
+        Organisation.parent_id,
+        other.id,
+        survivor.id,
+        Organisation.id != survivor.id,
     )
-    moved["child_organisations"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     if survivor.parent_id == other.id:
         survivor.parent_id = other.parent_id if other.parent_id != survivor.id else None
-    tags = [t for t in other.tags if t not in survivor.tags]
-    survivor.tags.extend(tags)
-    moved["tags"] = len(tags)
+    moved["tags"] = _take_tags(survivor, other)
     session.execute(
         delete(organisation_tags).where(organisation_tags.c.organisation_id == other.id)
     )

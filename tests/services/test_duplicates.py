@@ -311,3 +311,17 @@ def test_merge_organisations(any_db: Database, pair: dict[str, int], trust: int)
     with pytest.raises(NotFoundError):
         get_organisation(any_db, duplicate)
     assert moving in [p.id for p in search_people(any_db, "leeds teaching")]
+    with any_db.read() as s:
+        entries = s.execute(
+            select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.changes).where(
+                AuditEntry.entity_type == "organisation",
+                AuditEntry.action.in_(["merge", "merged_into"]),
+            )
+        ).all()
+    merge = next(e for e in entries if e.action == "merge")
+    assert merge.entity_id == trust
+    assert merge.changes["merged_organisation_id"] == duplicate
+    assert merge.changes["merged_name"] == "Leeds Teaching Hospitals"
+    assert merge.changes["moved"] == preview.moves
+    assert "ods_code" in merge.changes["fields_from_merged"]
+    assert any(e.action == "merged_into" and e.entity_id == duplicate for e in entries)
