@@ -6,16 +6,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFrame,
     QGridLayout,
-    QHBoxLayout,
-    QLineEdit,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -46,18 +44,10 @@ from crm.ui.formatting import (
     is_web_url,
     label_of,
 )
-from crm.ui.models import Column, IdRole, RecordTableModel, SortRole
+from crm.ui.list_page import ListPage, enum_combo, open_on_enter, record_table, selected_id
+from crm.ui.models import Column, RecordTableModel
 from crm.ui.timeline_view import TimelineView, follow_link
-from crm.ui.widgets import (
-    EmptyState,
-    EnterFilter,
-    PageHeader,
-    link_label,
-    make_table,
-    plain_label,
-    restore_header,
-    save_header,
-)
+from crm.ui.widgets import PageHeader, link_label, plain_label
 from crm.ui.x_chart import FollowerChart
 
 log = logging.getLogger(__name__)
@@ -161,170 +151,41 @@ def placement_columns(show_org: bool = True) -> list[Column[PlacementSummary]]:
     return columns
 
 
-def sortable(model: RecordTableModel[Any], parent: QWidget) -> QSortFilterProxyModel:
-    proxy = QSortFilterProxyModel(parent)
-    proxy.setSourceModel(model)
-    proxy.setSortRole(SortRole)
-    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-    proxy.setFilterKeyColumn(-1)
-    return proxy
-
-
-def record_table(
-    name: str, accessible: str, model: RecordTableModel[Any], parent: QWidget
-) -> tuple[QTableView, QSortFilterProxyModel]:
-    view = make_table(name, accessible)
-    proxy = sortable(model, parent)
-    view.setModel(proxy)
-    view.setSortingEnabled(True)
-    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-    for i, column in enumerate(model.columns):
-        if column.width:
-            view.setColumnWidth(i, column.width)
-    return view, proxy
-
-
-def selected_id(view: QTableView) -> int | None:
-    index = view.currentIndex()
-    if not index.isValid():
-        return None
-    value = view.model().data(index, IdRole)
-    return int(value) if value is not None else None
-
-
-def open_on_enter(view: QTableView, open_fn: Any) -> EnterFilter:
-    enter = EnterFilter(view)
-    enter.activated.connect(open_fn)
-    view.installEventFilter(enter)
-    view.doubleClicked.connect(lambda _i: open_fn())
-    return enter
-
-
-class OrganisationsPage(QWidget):
+class OrganisationsPage(ListPage[OrganisationSummary]):
     """Every organisation, filtered by name/code as you type, sector and client status."""
 
-    def __init__(
-        self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self._settings = settings
-        self._loaded = False
-        self._generation = 0
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        self.header = PageHeader("Organisations")
-        self.count_label = plain_label("", "PageSubtitle")
-        self.header.beside_title.addWidget(self.count_label)
-        new = QPushButton("New organisation…")
-        new.setToolTip("Add an organisation (Ctrl+Shift+N)")
-        new.clicked.connect(lambda: open_dialog(OrganisationDialog(ctx, None, self)))
-        self.header.action_row.addWidget(new)
-        filters = QHBoxLayout()
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by name or ODS/GSS code (Ctrl+F)")
-        self.filter_edit.setAccessibleName("Filter organisations")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setMinimumWidth(300)
-        self.sector_combo = QComboBox()
-        self.sector_combo.setAccessibleName("Sector filter")
-        self.sector_combo.addItem("All sectors", None)
-        for s in Sector:
-            self.sector_combo.addItem(s.label, s.value)
-        self.status_combo = QComboBox()
-        self.status_combo.setAccessibleName("Client status filter")
-        self.status_combo.addItem("Any status", None)
-        for c in ClientStatus:
-            self.status_combo.addItem(c.label, c.value)
-        filters.addWidget(self.filter_edit)
-        filters.addWidget(self.sector_combo)
-        filters.addWidget(self.status_combo)
-        filters.addStretch(1)
-        self.header.body.addLayout(filters)
-        layout.addWidget(self.header)
-        self.model: RecordTableModel[OrganisationSummary] = RecordTableModel(
-            organisation_columns(), parent=self
-        )
-        self.table, self.proxy = record_table(
-            "OrganisationsTable", "Organisations", self.model, self
-        )
-        restore_header(settings, "organisations", self.table)
-        self._enter = open_on_enter(self.table, self.open_current)
-        self.stack = QStackedWidget()
-        self.empty = EmptyState(
-            "No organisations yet", "Add one with New organisation (Ctrl+Shift+N)."
-        )
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty)
-        layout.addWidget(self.stack, 1)
+    noun = "organisation"
+    new_shortcut = "Ctrl+Shift+N"
+    # The text is searched for in the database, by name or code.
+    no_match_hint = "Try fewer letters or clear the filters."
+    refresh_on = ("organisation", "person", "employment")
+
+    def setup_filters(self) -> list[QComboBox | QCheckBox]:
+        # The search runs in the database: wait for a pause in the typing.
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)
         self._timer.timeout.connect(self.refresh)
         self.filter_edit.textChanged.connect(lambda _t: self._timer.start())
-        self.sector_combo.currentIndexChanged.connect(self.refresh)
-        self.status_combo.currentIndexChanged.connect(self.refresh)
-        ctx.changed.connect(self._on_changed)
-        ctx.database_changed.connect(lambda: setattr(self, "_loaded", False))
-
-    def ensure_loaded(self) -> None:
-        if not self._loaded:
-            self.refresh()
+        self.filter_edit.setPlaceholderText("Filter by name or ODS/GSS code (Ctrl+F)")
+        self.filter_edit.setMinimumWidth(300)
+        self.sector_combo = enum_combo(Sector, "All sectors", "Sector filter")
+        self.status_combo = enum_combo(ClientStatus, "Any status", "Client status filter")
+        return [self.sector_combo, self.status_combo]
 
     def refresh(self) -> None:
-        self._loaded = True
-        self._generation += 1
-        generation = self._generation
-
-        def show(orgs: list[OrganisationSummary]) -> None:
-            if generation != self._generation:
-                return
-            self.model.set_rows(orgs)
-            n = len(orgs)
-            self.count_label.setText(f"{n:,} organisation{'s' if n != 1 else ''}")
-            filtered = bool(
-                self.filter_edit.text()
-                or self.sector_combo.currentIndex()
-                or self.status_combo.currentIndex()
-            )
-            if n:
-                self.stack.setCurrentWidget(self.table)
-                if not self.table.currentIndex().isValid():
-                    self.table.selectRow(0)
-            else:
-                self.empty.set_text(
-                    "No organisation matches" if filtered else "No organisations yet",
-                    "Try fewer letters or clear the filters."
-                    if filtered
-                    else "Add one with New organisation (Ctrl+Shift+N).",
-                )
-                self.stack.setCurrentWidget(self.empty)
-
-        self.ctx.read(
+        self.load(
             org_service.list_organisations,
             self.filter_edit.text(),
             self.sector_combo.currentData(),
             self.status_combo.currentData(),
-            on_done=show,
-            label="Loading organisations",
         )
 
-    def focus_filter(self) -> None:
-        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.filter_edit.selectAll()
+    def columns(self) -> list[Column[OrganisationSummary]]:
+        return organisation_columns()
 
-    def open_current(self) -> None:
-        org_id = selected_id(self.table)
-        if org_id is not None:
-            self.ctx.open("organisation", org_id)
-
-    def _on_changed(self, kind: str, _id: int) -> None:
-        if self._loaded and kind in ("organisation", "person", "employment"):
-            self.refresh()
-
-    def save_state(self) -> None:
-        save_header(self._settings, "organisations", self.table)
+    def new_record(self) -> None:
+        open_dialog(OrganisationDialog(self.ctx, None, self))
 
 
 class StatCard(QFrame):

@@ -12,9 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
-    QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -34,19 +32,17 @@ from crm.ui.dialogs import (
     open_dialog,
 )
 from crm.ui.formatting import esc, fmt_date, fmt_datetime, fmt_money, label_of, linkify
+from crm.ui.list_page import ListPage, enum_combo, record_table
 from crm.ui.models import Column, RecordTableModel
-from crm.ui.organisations_page import open_on_enter, placement_columns, record_table, selected_id
+from crm.ui.organisations_page import placement_columns
 from crm.ui.timeline_view import follow_link, open_web_link
 from crm.ui.widgets import (
-    EmptyState,
     FieldErrors,
     PageHeader,
     link_label,
     on_ctrl_enter,
     plain_edit,
     plain_label,
-    restore_header,
-    save_header,
 )
 
 log = logging.getLogger(__name__)
@@ -63,126 +59,41 @@ STATUS_TONE = {
 }
 
 
-class PlacementsPage(QWidget):
-    def __init__(
-        self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self._settings = settings
-        self._loaded = False
-        self._generation = 0
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        self.header = PageHeader("Placements")
-        self.count_label = plain_label("", "PageSubtitle")
-        self.header.beside_title.addWidget(self.count_label)
-        new = QPushButton("New placement…")
-        new.setToolTip("Add a placement (Ctrl+Shift+P)")
-        new.clicked.connect(lambda: open_dialog(PlacementDialog(ctx, None, self)))
-        self.header.action_row.addWidget(new)
-        filters = QHBoxLayout()
-        self.status_combo = QComboBox()
-        self.status_combo.setAccessibleName("Status filter")
-        self.status_combo.addItem("Any status", None)
-        for s in PlacementStatus:
-            self.status_combo.addItem(s.label, s.value)
+class PlacementsPage(ListPage[PlacementSummary]):
+    """Every placement, by status or ending within 8 weeks, filtered as you type."""
+
+    noun = "placement"
+    new_shortcut = "Ctrl+Shift+P"
+    refresh_on = ("placement", "person", "organisation")
+
+    def setup_filters(self) -> list[QComboBox | QCheckBox]:
+        self.filter_edit.textChanged.connect(self._filter_text)
+        self.filter_edit.setPlaceholderText("Filter by candidate, role or organisation (Ctrl+F)")
+        self.filter_edit.setMinimumWidth(340)
+        self.status_combo = enum_combo(PlacementStatus, "Any status", "Status filter")
         self.ending_check = QCheckBox("Ending within 8 weeks")
         self.ending_check.setAccessibleName("Ending within 8 weeks")
         self.ending_check.setToolTip("Running placements whose end date is in the next 8 weeks")
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by candidate, role or organisation (Ctrl+F)")
-        self.filter_edit.setAccessibleName("Filter placements")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setMinimumWidth(340)
-        filters.addWidget(self.filter_edit)
-        filters.addWidget(self.status_combo)
-        filters.addWidget(self.ending_check)
-        filters.addStretch(1)
-        self.header.body.addLayout(filters)
-        layout.addWidget(self.header)
-        self.model: RecordTableModel[PlacementSummary] = RecordTableModel(
-            placement_columns(), parent=self
-        )
-        self.table, self.proxy = record_table("PlacementsTable", "Placements", self.model, self)
-        restore_header(settings, "placements", self.table)
-        self._enter = open_on_enter(self.table, self.open_current)
-        self.stack = QStackedWidget()
-        self.empty = EmptyState("No placements yet", "Add one with New placement (Ctrl+Shift+P).")
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty)
-        layout.addWidget(self.stack, 1)
-        self.status_combo.currentIndexChanged.connect(self.refresh)
-        self.ending_check.toggled.connect(self.refresh)
-        self.filter_edit.textChanged.connect(self._filter_text)
-        ctx.changed.connect(self._on_changed)
-        ctx.database_changed.connect(lambda: setattr(self, "_loaded", False))
-
-    def ensure_loaded(self) -> None:
-        if not self._loaded:
-            self.refresh()
+        return [self.status_combo, self.ending_check]
 
     def refresh(self) -> None:
-        self._loaded = True
-        self._generation += 1
-        generation = self._generation
         ending = self.ending_check.isChecked()
-
-        def show(rows: list[PlacementSummary]) -> None:
-            if generation != self._generation:
-                return
-            self.model.set_rows(rows)
-            self._update_count()
-
-        self.ctx.read(
+        self.load(
             placement_service.list_placements,
             status=self.status_combo.currentData(),
             ending_within_days=ENDING_SOON_DAYS if ending else None,
-            on_done=show,
-            label="Loading placements",
         )
 
     def _filter_text(self, text: str) -> None:
+        # Placements are few: the text filters the rows already loaded.
         self.proxy.setFilterFixedString(text.strip())
         self._update_count()
 
-    def _update_count(self) -> None:
-        n = self.proxy.rowCount()
-        self.count_label.setText(f"{n:,} placement{'s' if n != 1 else ''}")
-        if n:
-            self.stack.setCurrentWidget(self.table)
-            if not self.table.currentIndex().isValid():
-                self.table.selectRow(0)
-        else:
-            filtered = bool(
-                self.filter_edit.text()
-                or self.status_combo.currentIndex()
-                or self.ending_check.isChecked()
-            )
-            self.empty.set_text(
-                "No placement matches" if filtered else "No placements yet",
-                "Clear the filters to see them all."
-                if filtered
-                else "Add one with New placement (Ctrl+Shift+P).",
-            )
-            self.stack.setCurrentWidget(self.empty)
+    def columns(self) -> list[Column[PlacementSummary]]:
+        return placement_columns()
 
-    def focus_filter(self) -> None:
-        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.filter_edit.selectAll()
-
-    def open_current(self) -> None:
-        placement_id = selected_id(self.table)
-        if placement_id is not None:
-            self.ctx.open("placement", placement_id)
-
-    def _on_changed(self, kind: str, _id: int) -> None:
-        if self._loaded and kind in ("placement", "person", "organisation"):
-            self.refresh()
-
-    def save_state(self) -> None:
-        save_header(self._settings, "placements", self.table)
+    def new_record(self) -> None:
+        open_dialog(PlacementDialog(self.ctx, None, self))
 
 
 def extension_columns() -> list[Column[ExtensionView]]:
