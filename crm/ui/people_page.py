@@ -351,6 +351,10 @@ class PeoplePage(QWidget):
         self.model.prime(rows)
         first_time = generation != self._shown_first  # no first page went ahead of it
         self._show_ids(ids, after_first=not first_time)
+        if self._sort is not None and not rows and len(ids) > SORT_AS_YOU_TYPE:
+            self.ctx.message.emit(
+                f"Best matches first: a search is sorted up to {SORT_AS_YOU_TYPE:,} results."
+            )
         self.last_search_ms = (time.perf_counter() - started) * 1000
         if first_time:
             self.first_rows_ms = self.last_search_ms

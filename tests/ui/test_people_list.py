@@ -162,10 +162,14 @@ def test_a_sort_stays_on_as_you_type_within_its_limit(  # type: ignore[no-untype
 
     page.table.horizontalHeader().setSortIndicator(_column("name"), Qt.SortOrder.DescendingOrder)
     monkeypatch.setattr(module, "SORT_AS_YOU_TYPE", 1)
+    messages: list[str] = []
+    page.ctx.message.connect(messages.append)
     ranked = search("patel")
     assert set(ranked) == {sample.priya, sample.tom}
     assert ranked == search_people_id_list(page.ctx.db, "patel")  # best first: not sorted
+    assert messages == ["Best matches first: a search is sorted up to 1 results."]
     search("")
+    assert len(messages) == 1  # the whole list is sorted
     names = [page.model.summary(r).name.split()[-1].lower() for r in range(page.model.rowCount())]
     assert len(names) == len(sample.people) and names == sorted(names, reverse=True)
     monkeypatch.setattr(module, "SORT_AS_YOU_TYPE", 20_000)
