@@ -65,9 +65,9 @@ STATUS_COLOUR = {
 
 def organisation_columns() -> list[Column[OrganisationSummary]]:
     return [
-        Column("Name", lambda o: o.name, width=320),
-        Column("Type", lambda o: label_of(o.org_type), width=170),
-        Column("Sector", lambda o: label_of(o.sector), width=170),
+        Column("Name", lambda o: o.name, width=300),
+        Column("Type", lambda o: label_of(o.org_type), width=155),
+        Column("Sector", lambda o: label_of(o.sector), width=155),
         Column("Region", lambda o: o.region or "", width=140),
         Column(
             "Status",
