@@ -212,21 +212,26 @@ def test_a_tweet_can_be_logged_as_an_interaction(window, sample: Sample, db: Dat
     assert any(e.kind == "interaction" for e in page.timeline.entries)
 
 
-def test_long_timeline_paints_the_first_screen_then_the_rest(
-    qtbot, window, sample: Sample, db: Database
-) -> None:  # type: ignore[no-untyped-def]
+def log_hourly_calls(db: Database, person_id: int, count: int, summary: str) -> None:
+    """``count`` calls an hour apart, the newest now, summarised "<summary> <n>" (0 newest)."""
     from datetime import UTC, datetime, timedelta
 
     now = datetime.now(UTC)
-    for i in range(40):
+    for i in range(count):
         log_interaction(
             db,
             InteractionInput(
-                person_ids=[sample.ewan],
-                summary=f"Call number {i}",
+                person_ids=[person_id],
+                summary=f"{summary} {i}",
                 occurred_at=now - timedelta(hours=i),
             ),
         )
+
+
+def test_long_timeline_paints_the_first_screen_then_the_rest(
+    qtbot, window, sample: Sample, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    log_hourly_calls(db, sample.ewan, 40, "Call number")
     page = open_person(window, sample.ewan)
     assert len(page.timeline.entries) == 40
     first = page.timeline.browser.toPlainText()
@@ -301,16 +306,7 @@ def test_reopening_a_person_keeps_their_job_rows_until_the_jobs_change(
 def test_first_part_of_a_long_timeline_fills_the_screen(
     window, sample: Sample, db: Database
 ) -> None:  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime, timedelta
-
-    now = datetime.now(UTC)
-    for i in range(60):
-        log_interaction(
-            db,
-            InteractionInput(
-                person_ids=[sample.ewan], summary=f"Call {i}", occurred_at=now - timedelta(hours=i)
-            ),
-        )
+    log_hourly_calls(db, sample.ewan, 60, "Call")
     page = open_person(window, sample.ewan)
     browser = page.timeline.browser
     first = browser.toPlainText()
