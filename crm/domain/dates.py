@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -12,8 +13,16 @@ UK = ZoneInfo("Europe/London")
 _RELATIVE = re.compile(r"^\+(\d+)\s*([dwm])$")
 
 
-def parse_date(text: str, field: str = "date", today: date | None = None) -> date:
-    """``26/11/2026``, ``26/11/26``, ``2026-11-26``, ``today``, ``tomorrow``, ``+3d``, ``+2w``."""
+def parse_date(
+    text: str,
+    field: str = "date",
+    today: date | None = None,
+    *,
+    counted_from: date | None = None,
+) -> date:
+    """``26/11/2026``, ``26/11/26``, ``2026-11-26``, ``today``, ``tomorrow``, ``+3d``, ``+2w``,
+    ``+1m`` (calendar months). ``+N`` counts from ``counted_from`` (a placement's current end,
+    say), else from ``today``, which defaults to the real today."""
     raw = (text or "").strip().lower()
     base = today or date.today()
     if raw in ("today", "now"):
@@ -25,13 +34,31 @@ def parse_date(text: str, field: str = "date", today: date | None = None) -> dat
     match = _RELATIVE.match(raw)
     if match:
         n, unit = int(match.group(1)), match.group(2)
-        return base + timedelta(days=n * {"d": 1, "w": 7, "m": 30}[unit])
+        try:
+            start = counted_from or base
+            if unit == "m":
+                return add_months(start, n)
+            return start + timedelta(days=n * (7 if unit == "w" else 1))
+        except (OverflowError, ValueError):
+            raise ValidationError(f"{text!r} is too far in the future.", field=field) from None
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y"):
         try:
             return datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
     raise ValidationError(f"{text!r} is not a date (use dd/mm/yyyy or yyyy-mm-dd).", field=field)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by calendar months, kept within the month: 31/01 + 1 month is 28/02
+    (29/02 in a leap year), 30/11 + 3 months is 28/02."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    if not 1 <= year <= 9999:
+        raise ValueError("year out of range")
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def parse_when(text: str, field: str = "occurred_at", now: datetime | None = None) -> datetime:

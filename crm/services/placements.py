@@ -34,6 +34,20 @@ ACTIVE_STATUSES = (
 )
 
 
+# Which status a placement may move to from each status. Extending is its own action
+# (extend_placement), so "extended" is reached only that way; an ended or cancelled placement
+# can be put back when it was closed by mistake.
+_S = PlacementStatus
+STATUS_CHANGES: dict[str, frozenset[str]] = {
+    _S.PROPOSED.value: frozenset({_S.CONFIRMED.value, _S.ACTIVE.value, _S.CANCELLED.value}),
+    _S.CONFIRMED.value: frozenset({_S.PROPOSED.value, _S.ACTIVE.value, _S.CANCELLED.value}),
+    _S.ACTIVE.value: frozenset({_S.ENDED.value, _S.CANCELLED.value}),
+    _S.EXTENDED.value: frozenset({_S.ACTIVE.value, _S.ENDED.value, _S.CANCELLED.value}),
+    _S.ENDED.value: frozenset({_S.ACTIVE.value}),
+    _S.CANCELLED.value: frozenset({_S.PROPOSED.value}),
+}
+
+
 @dataclass
 class PlacementInput:
     candidate_id: int
@@ -174,7 +188,7 @@ def extend_placement(
     rate = None if day_rate in (None, "") else parse_day_rate(day_rate)
     with db.session() as session:
         placement = load(session, Placement, placement_id, "placement")
-        if placement.status in (PlacementStatus.CANCELLED.value, PlacementStatus.PROPOSED.value):
+        if placement.status == PlacementStatus.CANCELLED.value:
             raise ValidationError(
                 f"A {placement.status} placement cannot be extended.", field="status"
             )
@@ -196,7 +210,9 @@ def extend_placement(
         placement.end_date = new_end_date
         if rate is not None:
             placement.day_rate = rate
-        placement.status = PlacementStatus.EXTENDED.value
+        # A proposal not yet agreed stays a proposal, with its planned end moved.
+        if placement.status != PlacementStatus.PROPOSED.value:
+            placement.status = PlacementStatus.EXTENDED.value
         placement.updated_at = utcnow()
         session.flush()
         audit.record(
@@ -207,6 +223,46 @@ def extend_placement(
             {"new_end_date": new_end_date, "day_rate": rate, "reason": reason},
         )
         return extension.id
+
+
+def change_status(
+    db: Database, placement_id: int, status: str, expected_version: int | None = None
+) -> int:
+    """Move a placement to ``status`` if :data:`STATUS_CHANGES` allows it; returns the new
+    version. Extending has its own action (:func:`extend_placement`)."""
+    new = _status(status)
+    with audit.versioned_edit(db, "placement", placement_id, "This placement") as session:
+        placement = load(session, Placement, placement_id, "placement")
+        audit.check_version(
+            session,
+            "placement",
+            placement_id,
+            placement.version,
+            expected_version,
+            "This placement",
+        )
+        old = placement.status
+        if new == old:
+            return placement.version
+        if new not in STATUS_CHANGES.get(old, frozenset()):
+            allowed = sorted(STATUS_CHANGES.get(old, frozenset()))
+            hint = (
+                " Extend it instead (crm placement extend)."
+                if new == PlacementStatus.EXTENDED.value
+                else ""
+            )
+            raise ValidationError(
+                f"A {old} placement cannot become {new}; it can become "
+                + (", ".join(allowed) or "nothing else")
+                + "."
+                + hint,
+                field="status",
+            )
+        placement.status = new
+        placement.updated_at = utcnow()
+        audit.record(session, "placement", placement_id, "status", {"from": old, "to": new})
+        session.flush()
+        return placement.version
 
 
 def add_note(db: Database, placement_id: int, text: str) -> int:

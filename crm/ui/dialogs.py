@@ -910,7 +910,9 @@ class ExtensionDialog(FormDialog):
         self.reason = self.field("reason", "Rea&son", line_edit())
 
     def collect(self) -> Callable[[Database], Any]:
-        end = date_or_none(self.end.text(), "new_end_date")
+        text = self.end.text().strip()
+        # "+3m" counts from the current end, not from today.
+        end = parse_date(text, "new_end_date", counted_from=self.detail.end_date) if text else None
         if end is None:
             raise ValidationError("Give the new end date.", field="new_end_date")
         rate = self.rate.text().strip().lstrip("£") or None
