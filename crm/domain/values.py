@@ -77,7 +77,12 @@ def normalise_email(text: str) -> str:
 
 
 def normalise_phone(text: str, region: str = "GB") -> str:
-    """A phone number in E.164 form (``+447700900123``); UK numbers may omit the +44."""
+    """A phone number in E.164 form (``+447700900123``); UK numbers may omit the +44.
+
+    Any number of a possible length for its country is accepted: numbering plans change
+    faster than the library's allocation data, and drama or test ranges ("07700 900123") are
+    still numbers someone wrote down. :func:`phone_doubt` says which ones to flag.
+    """
     import phonenumbers
 
     raw = (text or "").strip()
@@ -87,9 +92,27 @@ def normalise_phone(text: str, region: str = "GB") -> str:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         raise ValidationError(f"{raw!r} is not a phone number.", field="phone") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError(f"{raw!r} is not a valid phone number.", field="phone")
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    # A local-only number (no area code) has no E.164 form anyone could dial.
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise ValidationError(
+            f"{raw!r} is not a phone number (wrong number of digits for its country).",
+            field="phone",
+        )
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def phone_doubt(e164: str) -> str | None:
+    """Why a stored number may not reach anyone (not in an allocated range), or None."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return f"{e164} is not a phone number."
+    if phonenumbers.is_valid_number(number):
+        return None
+    return f"{format_phone(e164)} is not in a range allocated to phones; check it."
 
 
 def format_phone(e164: str) -> str:
