@@ -27,7 +27,7 @@ from crm.domain.enums import (
     XAccountStatus,
 )
 from crm.domain.errors import ValidationError
-from crm.domain.values import fold
+from crm.domain.values import XHandle, fold
 from crm.services import audit
 from crm.storage.db import Database
 from crm.storage.models import (
@@ -178,7 +178,7 @@ ORGANISATIONS: list[tuple[str, Sector, OrganisationType, str, str, str | None, s
         T.HOUSING_ASSOCIATION,
         "East of England",
         "fenwickmoor.org.uk",
-        "FenwickMoorHomes",
+        "FenwickMoorHA",
         None,
     ),
     (
@@ -295,7 +295,7 @@ ORGANISATIONS: list[tuple[str, Sector, OrganisationType, str, str, str | None, s
         T.COUNCIL,
         "Wales",
         "embervalley.gov.wales",
-        "EmberValleyCyngor",
+        "CyngorEmberVly",
         "W06000110",
     ),
     (
@@ -649,7 +649,7 @@ def fill_demo(
             next_user_id += rng.randrange(1, 500)
             acct = XAccount(
                 x_user_id=next_user_id,
-                handle=handle,
+                handle=XHandle.parse(handle).value,
                 display_name=name,
                 bio=bio,
                 followers_count=followers,

@@ -31,7 +31,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from crm import settings
 from crm.domain.errors import CrmError, DatabaseError, ValidationError
-from crm.storage import search
+from crm.storage import limits, search
 from crm.storage.migrations import HEAD_REVISION
 from crm.storage.prepared import CompiledSelect, compile_select
 
@@ -153,6 +153,7 @@ class Database:
             reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         search.install_hooks(self._sessions)
+        limits.install_hooks(self._sessions)
         self._reads = sessionmaker(reads, expire_on_commit=False)
         event.listen(self._reads, "before_flush", _refuse_writes)
         self._read_engine = reads
