@@ -7,9 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 SIZE ?= 100000
 BACKEND ?= all
-LINT_PATHS := crm tests $(wildcard bench)
+LINT_PATHS := crm tests packaging $(wildcard bench)
 
-.PHONY: run test lint typecheck pytest bench syslibs venv screenshots clean
+.PHONY: run test lint typecheck pytest bench syslibs venv screenshots resources clean
 
 run: syslibs venv
 	$(BIN)/crm
@@ -50,7 +50,12 @@ screenshots: venv
 		for v in people person:230 org:2 placements; do \
 			$(BIN)/crm screenshot docs/screenshots/$${v%%:*}.png --view $$v; done && \
 		$(BIN)/crm screenshot docs/screenshots/people-dark.png --view people --dark && \
-		$(BIN)/crm screenshot docs/screenshots/person-dark.png --view person:230 --dark'
+		$(BIN)/crm screenshot docs/screenshots/person-dark.png --view person:230 --dark && \
+		$(BIN)/crm screenshot docs/screenshots/about.png --view about'
+
+# Rebuild crm/resources (PNGs, .ico, .icns) from the SVG sources in resources/.
+resources: venv
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/build_resources.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -7,23 +7,19 @@ changes; ``crm screenshot --dark`` forces the dark one.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
     QGuiApplication,
-    QImage,
-    QPainter,
-    QPainterPath,
     QPalette,
-    QPen,
 )
 from PySide6.QtWidgets import QApplication
+
+from crm import resources
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +167,7 @@ def style_sheet(c: Colours) -> str:
     QCheckBox::indicator {{ width: 14px; height: 14px; border: 1px solid {c.muted};
                             border-radius: 3px; background: {c.base}; }}
     QCheckBox::indicator:checked {{ background: {c.accent}; border-color: {c.accent};
-                                    image: url("{tick_image(c.accent_text).as_posix()}"); }}
+                                    image: url("{tick_image().as_posix()}"); }}
     QCheckBox::indicator:disabled {{ border-color: {c.border}; }}
     QLineEdit, QPlainTextEdit {{ border: 1px solid {c.border}; border-radius: 4px;
                                  background: {c.base}; padding: 3px 5px; }}
@@ -210,38 +206,14 @@ def style_sheet(c: Colours) -> str:
     """
 
 
-def tick_image(colour: str) -> Path:
-    """A check mark as a PNG in the cache folder, for the style sheet's check boxes.
+def tick_image() -> Path:
+    """The check mark for the style sheet's check boxes: ``check.svg`` of the package
+    (white, drawn at twice the indicator size so it stays sharp on HiDPI screens).
 
     Drawing check boxes through a Python QProxyStyle doubled the cost of painting every
     table cell; a style sheet with an image costs nothing extra.
     """
-    folder = (
-        Path(tempfile.gettempdir())
-        / f"interim-crm-ui-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"tick-{colour.lstrip('#')}.png"
-    if path.exists():
-        return path
-    size = 28  # drawn at twice the indicator size, so it stays sharp on HiDPI screens
-    image = QImage(size, size, QImage.Format.Format_ARGB32)
-    image.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    pen = QPen(QColor(colour), 3.4)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    painter.setPen(pen)
-    tick = QPainterPath(QPointF(size * 0.24, size * 0.52))
-    tick.lineTo(QPointF(size * 0.43, size * 0.71))
-    tick.lineTo(QPointF(size * 0.77, size * 0.31))
-    painter.drawPath(tick)
-    painter.end()
-    tmp = path.with_suffix(".tmp.png")
-    image.save(str(tmp))  # the .png suffix picks the format
-    tmp.replace(path)
-    return path
+    return resources.path("check.svg")
 
 
 def apply(app: QApplication, dark: bool | None = None) -> Colours:
