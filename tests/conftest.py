@@ -48,6 +48,7 @@ def isolated_home(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CRM_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("CRM_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("CRM_LOG_DIR", str(home / "logs"))
     monkeypatch.setenv("CRM_USER", "Test Recruiter")
     for name in ("CRM_DATABASE_URL", "CRM_X_BEARER_TOKEN", "CRM_X_API_URL", "CRM_X_OWN_HANDLE"):
         monkeypatch.delenv(name, raising=False)

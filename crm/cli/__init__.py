@@ -37,7 +37,21 @@ def _global_parser() -> argparse.ArgumentParser:
         "e.g. postgresql://user@host/dbname",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: looked up only when asked (reading package metadata takes time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> None:
+        from crm.app_identity import version
+
+        print(f"crm {version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,10 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _global_parser() if _only_global_options(argv) else build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    from crm import app_logging
+
+    app_logging.setup(verbose=args.verbose)
     handler: Callable[[argparse.Namespace], int | None] | None = getattr(args, "handler", None)
     if handler is None:
         from crm.cli.app import run_app

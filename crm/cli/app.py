@@ -20,7 +20,7 @@ def register(sub: Any) -> None:
     s.add_argument(
         "--view",
         default="people",
-        help="people, person:ID, org:ID, placements, placement:ID, organisations or welcome "
+        help="people, person:ID, org:ID, placements, placement:ID, organisations, welcome or about "
         "(default: people)",
     )
     s.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")

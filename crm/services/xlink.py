@@ -164,11 +164,11 @@ def link_x_account(
         target: Person | Organisation
         if person_id is not None:
             target = load(session, Person, person_id, "person")
-            label, entity = target.display_name, "person"
+            entity = "person"
         else:
             assert organisation_id is not None
             target = load(session, Organisation, organisation_id, "organisation")
-            label, entity = target.name, "organisation"
+            entity = "organisation"
         account = _account_for(session, parsed, user, problem)
         if target.x_account_id != account.id:
             other = _linked_elsewhere(session, account.id)
@@ -187,7 +187,9 @@ def link_x_account(
             "link_x",
             {"x_handle": [previous, account.handle], "verified": user is not None},
         )
-        log.info("Linked %s to @%s (%s)", label, account.handle, account.status)
+        log.info(
+            "Linked %s #%d to X account #%d (%s)", entity, target.id, account.id, account.status
+        )
         return _view(account)
 
 

@@ -6,11 +6,13 @@ import logging
 import sys
 
 from PySide6.QtCore import QLocale, QSettings
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from crm import app_identity
 from crm.domain.errors import CrmError
 from crm.storage.db import open_database
 from crm.ui import errors, theme
+from crm.ui.instance import SingleInstance, activate_running, instance_key
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,12 @@ def make_application(argv: list[str] | None = None, *, dark: bool | None = None)
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
+    app.setApplicationVersion(app_identity.version())
+    # Links the windows to the installed desktop file (Wayland takes name and icon from it).
+    app.setDesktopFileName(app_identity.APP_ID)
+    from crm.ui.about import app_icon
+
+    app.setWindowIcon(app_icon())  # every window and dialog
     # UK dates and numbers unless the user's system says otherwise in a UK-compatible way.
     system = QLocale.system()
     if system.language() != QLocale.Language.English or system.territory() in (
@@ -62,9 +70,35 @@ def pin_singletons() -> None:
 
 
 def run(database_url: str | None = None) -> int:
-    """Open the main window on the chosen database; returns the exit code."""
+    """Open the main window on the chosen database; returns the exit code.
+
+    If the app is already open on that database, its window comes forward instead and this
+    start returns 0 (see :mod:`crm.ui.instance`).
+    """
+    from crm import app_logging
+
+    app_logging.enable_fault_handler()
+    log.info("%s %s starting", APPLICATION, app_identity.version())
     app = make_application()
     errors.install_excepthook()
+    try:
+        key = instance_key(database_url)
+    except CrmError as exc:
+        QMessageBox.critical(None, "Cannot open the database", exc.message)
+        return 1
+    instance = SingleInstance(key, app) if key is not None else None
+    if instance is not None and not instance.acquire():
+        if activate_running(instance.key):
+            log.info("Already open on this database: brought that window forward")
+            print(f"{APPLICATION} is already open on this database.", file=sys.stderr)
+            return 0
+        QMessageBox.information(
+            None,
+            f"{APPLICATION} is already open",
+            f"{APPLICATION} is already open on this database, but did not answer. "
+            "If it has stopped responding, close it and start again.",
+        )
+        return 0
     try:
         db = open_database(database_url)
     except CrmError as exc:
@@ -73,8 +107,21 @@ def run(database_url: str | None = None) -> int:
     from crm.ui.main_window import MainWindow
 
     window = MainWindow(db, settings=QSettings())
+    if instance is not None:
+        instance.activated.connect(lambda: bring_forward(window))
     theme.follow_system(app, window.rerender_timelines)
     window.show()
     code = app.exec()
     db.dispose()
+    if instance is not None:
+        instance.release()
     return int(code)
+
+
+def bring_forward(window: QWidget) -> None:
+    """Show ``window`` on top, restored if it was minimised."""
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()

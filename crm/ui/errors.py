@@ -84,7 +84,8 @@ def show_error(exc: BaseException, parent: QWidget | None = None) -> QDialog | N
         status(exc.message)
         return None
     if isinstance(exc, CrmError):
-        log.info("Showing error: %s", exc.message)
+        # The type only: messages quote names and input, which the log file must not keep.
+        log.info("Showing error: %s", type(exc).__name__)
         box = QMessageBox(
             QMessageBox.Icon.Warning,
             title_for(exc),
@@ -109,10 +110,17 @@ class CrashDialog(QDialog):
         self.setWindowTitle("Something went wrong")
         self.resize(640, 420)
         layout = QVBoxLayout(self)
-        intro = QLabel(
+        from crm import app_logging
+
+        text = (
             "Interim CRM hit a bug. Your data is safe: the change in progress was not saved.\n"
             "Please copy the details below into a bug report."
         )
+        self.log_file = app_logging.current_log_file()
+        if self.log_file is not None:
+            text += f"\nThe report is also in the log file: {self.log_file}"
+        intro = QLabel(text)
+        intro.setObjectName("CrashIntro")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(intro)

@@ -440,6 +440,8 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        self.about_action = self._action(help_menu, "&About Interim CRM", self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
         new_menu = QMenu(self.new_button)
         new_menu.addAction(self.new_person_action)
@@ -759,6 +761,11 @@ class MainWindow(QMainWindow):
         from crm.ui.shortcuts import show_shortcuts
 
         show_shortcuts(self)
+
+    def show_about(self) -> QDialog:
+        from crm.ui.about import show_about
+
+        return show_about(self.ctx.db, self)
 
     # -- closing -------------------------------------------------------------------------------------
     def save_state(self) -> None:

@@ -11,7 +11,7 @@ from crm.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-VIEWS = "people, person:ID, org:ID, placements, placement:ID, organisations, welcome"
+VIEWS = "people, person:ID, org:ID, placements, placement:ID, organisations, welcome, about"
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -66,12 +66,14 @@ def render(
         window.show_list("organisations")
     elif kind == "welcome":
         window.show_welcome()
+    elif kind == "about":
+        window.show_people()
     else:
         raise ValidationError(f"Unknown view {view!r} (views: {VIEWS}).", field="view")
     window.show()
     for _ in range(5):
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-    image = window.grab()
+    image = window.show_about().grab() if kind == "about" else window.grab()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not image.save(str(path), "PNG"):
