@@ -9,7 +9,7 @@ SIZE ?= 100000
 BACKEND ?= all
 LINT_PATHS := crm tests packaging $(wildcard bench)
 
-.PHONY: run test lint typecheck pytest bench syslibs venv screenshots resources clean
+.PHONY: run test lint typecheck pytest bench syslibs venv screenshots resources lock clean
 
 run: syslibs venv
 	$(BIN)/crm
@@ -52,6 +52,12 @@ screenshots: venv
 		$(BIN)/crm screenshot docs/screenshots/people-dark.png --view people --dark && \
 		$(BIN)/crm screenshot docs/screenshots/person-dark.png --view person:230 --dark && \
 		$(BIN)/crm screenshot docs/screenshots/about.png --view about'
+
+# Re-resolve requirements.lock after a dependency change in pyproject.toml: every extra, for
+# every supported Python and platform, with hashes, and without this machine's index settings.
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+		--generate-hashes --no-emit-index-url --no-emit-find-links --quiet -o requirements.lock
 
 # Rebuild crm/resources (PNGs, .ico, .icns) from the SVG sources in resources/.
 resources: venv

@@ -98,7 +98,7 @@ def test_the_command_logs_to_the_file(isolated_home: Path) -> None:
     finally:
         app_logging.shutdown()
     text = (isolated_home / "logs" / "crm.log").read_text(encoding="utf-8")
-    assert "Running upgrade" in text
+    assert "INFO crm.cli: Command: db" in text
 
 
 def test_a_hard_crash_leaves_its_traceback_in_the_crash_file(tmp_path: Path) -> None:

@@ -96,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from crm import app_logging
 
     app_logging.setup(verbose=args.verbose)
+    log.info("Command: %s", getattr(args, "command", None) or "app")
     handler: Callable[[argparse.Namespace], int | None] | None = getattr(args, "handler", None)
     if handler is None:
         from crm.cli.app import run_app
