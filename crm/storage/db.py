@@ -110,6 +110,18 @@ def _ping_if_idle(engine: Engine) -> Any:
     return checkout
 
 
+def _roll_back(session: Session) -> None:
+    """Roll a failed unit of work back. On a connection that is gone (a server restart, a
+    dropped network) the rollback itself fails, and need not succeed: the server ends the
+    transaction with the connection. Then the connection is discarded and the error that
+    stopped the work is the one reported, not the rollback's."""
+    try:
+        session.rollback()
+    except SADatabaseError as exc:
+        log.info("Rollback failed (%s); the connection is discarded", exc.orig or exc)
+        session.invalidate()
+
+
 def _refuse_writes(session: Session, *_args: Any) -> None:
     if session.new or session.dirty or session.deleted:
         raise InvalidRequestError("Database.read() sessions do not write; use session().")
@@ -198,7 +210,7 @@ class Database:
             yield session
             session.commit()
         except BaseException as exc:
-            session.rollback()
+            _roll_back(session)
             known = self._known_error(exc)
             if known is not None:
                 raise known from None
@@ -260,6 +272,14 @@ class Database:
             )
         if isinstance(exc, SADatabaseError) and self._damaged(exc):
             return self._open_error(exc)
+        dbapi = self.engine.dialect.loaded_dbapi
+        if isinstance(exc, dbapi.Error):
+            # Raised by the driver's own cursor (PostgreSQL's COPY in a bulk import), so not
+            # wrapped by SQLAlchemy: the same errors, told the same way.
+            if isinstance(exc, dbapi.IntegrityError):
+                return self._known_error(IntegrityError(None, None, exc))
+            if isinstance(exc, dbapi.OperationalError):
+                return self._known_error(OperationalError(None, None, exc))
         if isinstance(exc, OperationalError):
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             return DatabaseError(
@@ -358,6 +378,8 @@ class Database:
                     command.upgrade(alembic_config(conn), "head")
         except SADatabaseError as exc:
             raise self._open_error(exc) from None
+        except sqlite3.Error as exc:  # from the driver's own connection, unwrapped
+            raise DatabaseError(f"Cannot open {self.describe()}: {exc}.") from None
         finally:
             engine.dispose()
 
@@ -367,15 +389,16 @@ class Database:
         path = self.sqlite_path
         assert path is not None
         pattern = f"{path.stem}.before-upgrade-{revision}-*{path.suffix}"
-        earlier = sorted(path.parent.glob(pattern))
+        earlier = list(path.parent.glob(pattern))
         if earlier:
+            newest = max(earlier, key=lambda p: p.stat().st_mtime_ns)
             try:
-                same = _fingerprint(path) == _fingerprint(earlier[-1])
+                same = _fingerprint(path) == _fingerprint(newest)
             except sqlite3.Error:
                 same = False
             if same:
-                log.info("Keeping %s from an earlier attempt to upgrade", earlier[-1])
-                return earlier[-1]
+                log.info("Keeping %s from an earlier attempt to upgrade", newest)
+                return newest
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         target = _unused(path.with_name(f"{path.stem}.before-upgrade-{revision}-{stamp}"), path)
         self.backup(target)
@@ -392,7 +415,10 @@ class Database:
                 raise DatabaseError(f"There is no database at {self.sqlite_path} to back up.")
             if target.resolve() == self.sqlite_path.resolve():
                 raise DatabaseError("A backup cannot be written over the database itself.")
-            source = sqlite3.connect(f"{self.sqlite_path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                source = sqlite3.connect(f"{self.sqlite_path.resolve().as_uri()}?mode=ro", uri=True)
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"Cannot open {self.describe()}: {exc}.") from None
             try:
                 sqlite_files.copy_into(source, target)
             finally:
