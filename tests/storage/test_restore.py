@@ -392,3 +392,14 @@ def test_a_bad_postgresql_backup_changes_nothing(
     with pytest.raises(DatabaseError, match=expected):
         pg_db.restore(backup)
     assert _names(pg_db) == ["Ada Lovelace", "Grace Hopper"]
+
+
+def test_a_data_folder_that_cannot_be_made_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("CRM_DATA_DIR", str(blocker / "data"))
+    assert main(["search", "ada"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("crm: Cannot create the data folder") and err.count("\n") == 1, err
