@@ -296,6 +296,12 @@ class Database:
         """Why the database cannot be opened, in one line."""
         detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         if self._damaged(exc):
+            if "not a database" in detail:
+                return DatabaseError(
+                    f"{self.describe()} is not an SQLite database file (or is damaged beyond "
+                    "reading); choose the right file, or restore a backup with 'crm db "
+                    "restore FILE'."
+                )
             return DatabaseError(
                 f"{self.describe()} is damaged ({detail}); restore it from a backup "
                 "with 'crm db restore FILE'."
@@ -307,7 +313,7 @@ class Database:
         before SQLite is let near it (it would say 'file is not a database' at best)."""
         path = self.sqlite_path
         if path is not None:
-            sqlite_files.check_file(path, self.describe(), advice=_RESTORE_ADVICE)
+            sqlite_files.check_file(path, self.describe(), read_header=False)
             sqlite_files.check_folder(path.parent)
 
     def _state(self) -> tuple[str | None, list[str]]:
@@ -411,7 +417,7 @@ class Database:
         whole or not at all (written beside ``target`` and renamed)."""
         target = Path(target)
         if self.sqlite_path is not None:
-            if not sqlite_files.check_file(self.sqlite_path, self.describe()):
+            if not sqlite_files.check_file(self.sqlite_path, self.describe(), read_header=False):
                 raise DatabaseError(f"There is no database at {self.sqlite_path} to back up.")
             if target.resolve() == self.sqlite_path.resolve():
                 raise DatabaseError("A backup cannot be written over the database itself.")
@@ -467,25 +473,23 @@ class Database:
 
     def _safety_copy(self, live: Path) -> Path | None:
         """Keep what the database holds now, next to it, before it is replaced."""
-        try:
-            exists = sqlite_files.check_file(live, self.describe())
-        except DatabaseError:
-            exists = live.exists()  # damaged: kept as it is, bytes and journal
-            if exists:
-                stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-                target = _unused(live.with_name(f"{live.stem}.damaged-{stamp}"), live)
-                for suffix in ("", *sqlite_files.SIDECARS):
-                    if live.with_name(live.name + suffix).exists():
-                        _copy_file(
-                            live.with_name(live.name + suffix),
-                            target.with_name(target.name + suffix),
-                        )
-                return target
-        if not exists:
+        if not sqlite_files.check_file(live, self.describe(), read_header=False):
             return None
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         target = _unused(live.with_name(f"{live.stem}.before-restore-{stamp}"), live)
-        self.backup(target)
+        try:
+            self.backup(target)
+            return target
+        except DatabaseError:
+            if _opens(live):
+                raise  # a sound database that cannot be copied there (a full disk...)
+        # Damaged beyond SQLite's reading: kept as it is, bytes and journal.
+        target = _unused(live.with_name(f"{live.stem}.damaged-{stamp}"), live)
+        for suffix in ("", *sqlite_files.SIDECARS):
+            if live.with_name(live.name + suffix).exists():
+                _copy_file(
+                    live.with_name(live.name + suffix), target.with_name(target.name + suffix)
+                )
         return target
 
     def _restore_postgresql(self, source: Path) -> Path | None:
@@ -560,7 +564,6 @@ class Database:
 _CORE_TABLES = frozenset({"person", "organisation", "audit_entry"})
 
 
-_RESTORE_ADVICE = "; restore it from a backup with 'crm db restore FILE'"
 _NOT_RESTORED = "; nothing was restored"
 
 
@@ -758,6 +761,19 @@ def _check_staged(staged: Path, source: Path) -> None:
         conn.close()
 
 
+def _opens(path: Path) -> bool:
+    """Whether SQLite can read the schema of the database at ``path``."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return True
+
+
 def _page_size(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA page_size").fetchone()[0])
 
@@ -765,7 +781,7 @@ def _page_size(conn: sqlite3.Connection) -> int:
 def _swap(staged: Path, live: Path) -> None:
     """Put the checked copy in place of the live database, in one step."""
     try:
-        sound = sqlite_files.check_file(live)
+        sound = sqlite_files.check_file(live, read_header=False)
     except DatabaseError:
         sound = False
     if sound:

@@ -29,11 +29,18 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def check_file(path: Path, label: str | None = None, *, advice: str = "") -> bool:
+def check_file(
+    path: Path, label: str | None = None, *, advice: str = "", read_header: bool = True
+) -> bool:
     """Refuse what cannot be an SQLite database: a folder, a device, a text file, a file cut
     short. Returns False when there is nothing there yet (or an empty file: SQLite makes a
     new database of it), True for a plausible database file. ``label`` names the file in
-    messages (default: its path); ``advice`` ends the message of a damaged one."""
+    messages (default: its path); ``advice`` ends the message of a damaged one.
+
+    ``read_header=False`` for a database this process may have open: closing any file
+    descriptor of a file drops every POSIX lock the process holds on it, SQLite's included,
+    and another process could then delete the write-ahead log under a live connection (a
+    corrupt database). Its content is then left for SQLite to judge."""
     what = label or str(path)
     try:
         info = path.stat()
@@ -47,6 +54,8 @@ def check_file(path: Path, label: str | None = None, *, advice: str = "") -> boo
         raise DatabaseError(f"{what} is not a regular file (a device or a pipe?).")
     if info.st_size == 0:
         return False
+    if not read_header:
+        return True
     try:
         with path.open("rb") as f:
             header = f.read(HEADER_SIZE)
