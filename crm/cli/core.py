@@ -74,8 +74,9 @@ def db_restore(args: argparse.Namespace) -> int:
     from crm.storage.db import Database
 
     database = Database(args.database)
-    database.restore(args.file)
-    database.upgrade()
+    safety = database.restore(args.file)
+    if safety is not None:
+        print(f"Kept a copy of what it held in {safety}")
     print(f"Restored {database.describe()} from {args.file}")
     return 0
 

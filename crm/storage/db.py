@@ -7,6 +7,8 @@ A :class:`Database` is cheap to pass around; a Session is opened per user action
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -14,25 +16,27 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Select, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import (
     DisconnectionError,
     IntegrityError,
     InvalidRequestError,
     OperationalError,
-    ProgrammingError,
 )
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from crm import settings
 from crm.domain.errors import CrmError, DatabaseError, ValidationError
-from crm.storage import limits, search
-from crm.storage.migrations import HEAD_REVISION
+from crm.storage import limits, search, sqlite_files
+from crm.storage.migrations import HEAD_REVISION, SEARCH_TABLE_PREFIXES
+from crm.storage.models import Base
 from crm.storage.prepared import CompiledSelect, compile_select
 
 if TYPE_CHECKING:
@@ -44,7 +48,12 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def default_sqlite_path() -> Path:
-    return settings.data_dir() / "crm.sqlite3"
+    try:
+        return settings.data_dir() / "crm.sqlite3"
+    except OSError as exc:  # the data folder cannot be made (a file in the way, no permission)
+        raise DatabaseError(
+            f"Cannot create the data folder {exc.filename or ''}: {exc.strerror or exc}."
+        ) from None
 
 
 def resolve_url(url: str | None = None) -> URL:
@@ -101,6 +110,18 @@ def _ping_if_idle(engine: Engine) -> Any:
     return checkout
 
 
+def _roll_back(session: Session) -> None:
+    """Roll a failed unit of work back. On a connection that is gone (a server restart, a
+    dropped network) the rollback itself fails, and need not succeed: the server ends the
+    transaction with the connection. Then the connection is discarded and the error that
+    stopped the work is the one reported, not the rollback's."""
+    try:
+        session.rollback()
+    except SADatabaseError as exc:
+        log.info("Rollback failed (%s); the connection is discarded", exc.orig or exc)
+        session.invalidate()
+
+
 def _refuse_writes(session: Session, *_args: Any) -> None:
     if session.new or session.dirty or session.deleted:
         raise InvalidRequestError("Database.read() sessions do not write; use session().")
@@ -135,7 +156,13 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
-                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+                folder = Path(self.url.database).parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise DatabaseError(
+                        f"Cannot create the folder {folder}: {exc.strerror or exc}."
+                    ) from None
         else:
             kwargs.update(pool_size=5, max_overflow=5)
         self.engine: Engine = create_engine(self.url, **kwargs)
@@ -183,7 +210,7 @@ class Database:
             yield session
             session.commit()
         except BaseException as exc:
-            session.rollback()
+            _roll_back(session)
             known = self._known_error(exc)
             if known is not None:
                 raise known from None
@@ -197,9 +224,11 @@ class Database:
         session = self._reads()
         try:
             yield session
-        except (OperationalError, IntegrityError) as exc:
+        except SADatabaseError as exc:
             known = self._known_error(exc)
-            raise (known or exc) from None
+            if known is None:
+                raise
+            raise known from None
         finally:
             session.rollback()
             session.close()
@@ -241,6 +270,16 @@ class Database:
                 "That clashes with a record saved at the same moment (the same name or code "
                 "twice, or a record that no longer exists). Nothing was saved; try again."
             )
+        if isinstance(exc, SADatabaseError) and self._damaged(exc):
+            return self._open_error(exc)
+        dbapi = self.engine.dialect.loaded_dbapi
+        if isinstance(exc, dbapi.Error):
+            # Raised by the driver's own cursor (PostgreSQL's COPY in a bulk import), so not
+            # wrapped by SQLAlchemy: the same errors, told the same way.
+            if isinstance(exc, dbapi.IntegrityError):
+                return self._known_error(IntegrityError(None, None, exc))
+            if isinstance(exc, dbapi.OperationalError):
+                return self._known_error(OperationalError(None, None, exc))
         if isinstance(exc, OperationalError):
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             return DatabaseError(
@@ -248,107 +287,260 @@ class Database:
             )
         return None
 
+    def _damaged(self, exc: SADatabaseError) -> bool:
+        # SQLITE_CORRUPT and SQLITE_NOTADB reach Python as the plain DatabaseError class.
+        return self.is_sqlite and type(exc.orig) is sqlite3.DatabaseError
+
     # -- schema --------------------------------------------------------------------
-    def current_revision(self) -> str | None:
+    def _open_error(self, exc: SADatabaseError) -> DatabaseError:
+        """Why the database cannot be opened, in one line."""
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if self._damaged(exc):
+            if "not a database" in detail:
+                return DatabaseError(
+                    f"{self.describe()} is not an SQLite database file (or is damaged beyond "
+                    "reading); choose the right file, or restore a backup with 'crm db "
+                    "restore FILE'."
+                )
+            return DatabaseError(
+                f"{self.describe()} is damaged ({detail}); restore it from a backup "
+                "with 'crm db restore FILE'."
+            )
+        return DatabaseError(f"Cannot open {self.describe()}: {detail}.")
+
+    def _check_file(self) -> None:
+        """Refuse a SQLite path that is a folder, a device, a text file or a file cut short
+        before SQLite is let near it (it would say 'file is not a database' at best)."""
+        path = self.sqlite_path
+        if path is not None:
+            sqlite_files.check_file(path, self.describe(), read_header=False)
+            sqlite_files.check_folder(path.parent)
+
+    def _state(self) -> tuple[str | None, list[str]]:
+        """The schema revision (None if there is none) and the tables there are."""
+        self._check_file()
         try:
             with self.engine.connect() as conn:
-                if not inspect(conn).has_table("alembic_version"):
-                    return None
-                version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-                return None if version is None else str(version)
-        except (OperationalError, ProgrammingError) as exc:
-            raise DatabaseError(f"Cannot open {self.describe()}: {exc.orig}") from None
+                return _schema_state(conn)
+        except SADatabaseError as exc:
+            raise self._open_error(exc) from None
+
+    def current_revision(self) -> str | None:
+        return self._state()[0]
 
     def is_empty_schema(self) -> bool:
-        with self.engine.connect() as conn:
-            return not inspect(conn).get_table_names()
+        return not self._state()[1]
 
     def check(self) -> str:
-        """``"current"``, ``"behind"`` or raises: a database newer than this program is refused."""
-        current = self.current_revision()
-        if current == HEAD_REVISION:
+        """``"current"``, ``"behind"`` or raises: a database newer than this program, or one
+        that belongs to another program, is refused."""
+        revision, tables = self._state()
+        if revision == HEAD_REVISION:
             return "current"
-        from alembic.script import ScriptDirectory
-
-        script = ScriptDirectory.from_config(alembic_config())
-        known = {rev.revision for rev in script.walk_revisions()}
-        if current is not None and current not in known:
-            raise DatabaseError(
-                f"{self.describe()} was written by a newer version of Interim CRM "
-                f"(schema {current}); update the program before opening it."
-            )
+        _judge(revision, tables, self.describe())
         return "behind"
 
     def upgrade(self, *, backup: bool = True) -> Path | None:
-        """Bring the schema to the newest revision; back a SQLite file up first if it has data."""
-        state = self.check()
-        if state == "current":
+        """Bring the schema to the newest revision in one transaction; back a SQLite file up
+        first if it has data (once per upgrade: a retry after a failed one keeps that copy)."""
+        revision, tables = self._state()
+        if revision == HEAD_REVISION:
             return None
+        _judge(revision, tables, self.describe())
         backup_path: Path | None = None
-        if backup and self.sqlite_path is not None and self.current_revision() is not None:
-            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-            backup_path = self.sqlite_path.with_name(
-                f"{self.sqlite_path.stem}.before-upgrade-{stamp}{self.sqlite_path.suffix}"
-            )
-            self.backup(backup_path)
-            log.info("Backed up %s to %s before upgrading", self.sqlite_path, backup_path)
+        if backup and self.sqlite_path is not None and revision is not None:
+            backup_path = self._backup_before_upgrade(revision)
+        self._migrate()
+        return backup_path
+
+    def _migrate(self) -> None:
         from alembic import command
 
-        with self.engine.begin() as conn:
-            if self.is_sqlite:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-            command.upgrade(alembic_config(conn), "head")
-        return backup_path
+        if not self.is_sqlite:
+            try:
+                with self.engine.begin() as conn:  # PostgreSQL's DDL is transactional
+                    revision, tables = _schema_state(conn)
+                    if revision is None and tables:
+                        _judge(revision, tables, self.describe())
+                        raise DatabaseError(
+                            f"{self.describe()} holds Interim CRM tables but no schema "
+                            "revision; restore it from a backup."
+                        )
+                    command.upgrade(alembic_config(conn), "head")
+            except SADatabaseError as exc:
+                raise self._open_error(exc) from None
+            return
+        engine = _sqlite_schema_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                # Outside any transaction: SQLite changes the journal mode only there.
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                raw.execute("PRAGMA journal_mode=WAL")
+                with conn.begin():  # BEGIN IMMEDIATE: creation or upgrade is all or nothing
+                    revision, tables = _schema_state(conn)  # again, under the write lock
+                    if revision is None and tables:
+                        _clear_half_created(conn, tables, self.describe())
+                    command.upgrade(alembic_config(conn), "head")
+        except SADatabaseError as exc:
+            raise self._open_error(exc) from None
+        except sqlite3.Error as exc:  # from the driver's own connection, unwrapped
+            raise DatabaseError(f"Cannot open {self.describe()}: {exc}.") from None
+        finally:
+            engine.dispose()
+
+    def _backup_before_upgrade(self, revision: str) -> Path:
+        """A copy of the SQLite file before it is upgraded from ``revision``: a new one, or
+        the one an earlier attempt made if the database has not changed since."""
+        path = self.sqlite_path
+        assert path is not None
+        pattern = f"{path.stem}.before-upgrade-{revision}-*{path.suffix}"
+        earlier = list(path.parent.glob(pattern))
+        if earlier:
+            newest = max(earlier, key=lambda p: p.stat().st_mtime_ns)
+            try:
+                same = _fingerprint(path) == _fingerprint(newest)
+            except sqlite3.Error:
+                same = False
+            if same:
+                log.info("Keeping %s from an earlier attempt to upgrade", newest)
+                return newest
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        target = _unused(path.with_name(f"{path.stem}.before-upgrade-{revision}-{stamp}"), path)
+        self.backup(target)
+        log.info("Backed up %s to %s before upgrading", path, target)
+        return target
 
     # -- backups -------------------------------------------------------------------
     def backup(self, target: Path) -> None:
-        """An online copy: SQLite's backup API, or pg_dump for PostgreSQL."""
+        """An online copy: SQLite's backup API, or pg_dump for PostgreSQL. The copy appears
+        whole or not at all (written beside ``target`` and renamed)."""
         target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
         if self.sqlite_path is not None:
-            if not self.sqlite_path.exists():
+            if not sqlite_files.check_file(self.sqlite_path, self.describe(), read_header=False):
                 raise DatabaseError(f"There is no database at {self.sqlite_path} to back up.")
-            source = sqlite3.connect(self.sqlite_path)
-            dest = sqlite3.connect(target)
+            if target.resolve() == self.sqlite_path.resolve():
+                raise DatabaseError("A backup cannot be written over the database itself.")
             try:
-                with dest:
-                    source.backup(dest)
+                source = sqlite3.connect(f"{self.sqlite_path.resolve().as_uri()}?mode=ro", uri=True)
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"Cannot open {self.describe()}: {exc}.") from None
+            try:
+                sqlite_files.copy_into(source, target)
             finally:
-                dest.close()
                 source.close()
             return
         if not self.is_sqlite:
-            self._pg_tool("pg_dump", ["--clean", "--if-exists", "--no-owner", "-f", str(target)])
+            self._pg_dump(target)
             return
         raise DatabaseError("An in-memory database cannot be backed up.")
 
-    def restore(self, source: Path) -> None:
-        """Replace this database with a backup made by :meth:`backup`."""
+    def restore(self, source: Path) -> Path | None:
+        """Replace this database with a backup made by :meth:`backup`.
+
+        The backup is checked first (sound, an Interim CRM database, a schema this version
+        can open or upgrade), a copy of the current database is kept (its path is returned;
+        None when there was nothing to keep), and only then is the database replaced, in one
+        step: a failure at any point leaves it as it was.
+        """
         source = Path(source)
-        if not source.exists():
-            raise DatabaseError(f"No backup file at {source}.")
         if self.sqlite_path is not None:
-            try:
-                probe = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-                probe.execute("SELECT count(*) FROM alembic_version").fetchone()
-                probe.close()
-            except sqlite3.DatabaseError:
-                raise DatabaseError(f"{source} is not an Interim CRM SQLite backup.") from None
-            self.engine.dispose()
-            src = sqlite3.connect(source)
-            dest = sqlite3.connect(self.sqlite_path)
-            try:
-                with dest:
-                    src.backup(dest)
-            finally:
-                dest.close()
-                src.close()
-            return
+            return self._restore_sqlite(source, self.sqlite_path)
         if not self.is_sqlite:
-            self.engine.dispose()
-            self._pg_tool("psql", ["-v", "ON_ERROR_STOP=1", "-q", "-f", str(source)])
-            return
+            return self._restore_postgresql(source)
         raise DatabaseError("An in-memory database cannot be restored.")
+
+    def _restore_sqlite(self, source: Path, live: Path) -> Path | None:
+        if not sqlite_files.check_file(source, f"The backup {source}", advice=_NOT_RESTORED):
+            raise DatabaseError(
+                f"The backup {source} is empty." if source.exists() else f"No backup at {source}."
+            )
+        sqlite_files.check_folder(live.parent)
+        if live.exists() and source.resolve() == live.resolve():
+            raise DatabaseError(f"{source} is the database itself; choose a backup file.")
+        staged = sqlite_files.temporary_beside(live, "restore")
+        try:
+            _stage(source, staged)
+            _check_staged(staged, source)
+            sqlite_files.fsync_path(staged)
+            safety = self._safety_copy(live)
+            self.engine.dispose()
+            _swap(staged, live)
+        finally:
+            sqlite_files.remove_quietly(staged)
+        log.info("Restored %s from %s (safety copy: %s)", live, source, safety)
+        return safety
+
+    def _safety_copy(self, live: Path) -> Path | None:
+        """Keep what the database holds now, next to it, before it is replaced."""
+        if not sqlite_files.check_file(live, self.describe(), read_header=False):
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        target = _unused(live.with_name(f"{live.stem}.before-restore-{stamp}"), live)
+        try:
+            self.backup(target)
+            return target
+        except DatabaseError:
+            if _opens(live):
+                raise  # a sound database that cannot be copied there (a full disk...)
+        # Damaged beyond SQLite's reading: kept as it is, bytes and journal.
+        target = _unused(live.with_name(f"{live.stem}.damaged-{stamp}"), live)
+        for suffix in ("", *sqlite_files.SIDECARS):
+            if live.with_name(live.name + suffix).exists():
+                _copy_file(
+                    live.with_name(live.name + suffix), target.with_name(target.name + suffix)
+                )
+        return target
+
+    def _restore_postgresql(self, source: Path) -> Path | None:
+        if not sqlite_files.check_plain_file(source, f"The backup {source}"):
+            raise DatabaseError(
+                f"The backup {source} is empty." if source.exists() else f"No backup at {source}."
+            )
+        schema = self._pg_schema()
+        _pg_dump_revision(source, schema)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        safety = _unused(settings.data_dir() / f"{schema}.before-restore-{stamp}", Path("x.sql"))
+        self._pg_dump(safety)
+        self.engine.dispose()
+        # One transaction: a script that fails half-way (or a dropped connection) changes
+        # nothing.
+        self._pg_tool(
+            "psql", ["-v", "ON_ERROR_STOP=1", "--single-transaction", "-q", "-f", str(source)]
+        )
+        self.upgrade(backup=False)
+        return safety
+
+    def _pg_schema(self) -> str:
+        try:
+            with self.engine.connect() as conn:
+                return str(conn.exec_driver_sql("SELECT current_schema()").scalar_one())
+        except SADatabaseError as exc:
+            raise self._open_error(exc) from None
+
+    def _pg_dump(self, target: Path) -> None:
+        target = Path(target)
+        if target.is_dir():
+            raise DatabaseError(f"{target} is a folder; give a file name for the backup.")
+        schema = self._pg_schema()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"Cannot create the folder {target.parent}: {exc.strerror or exc}."
+            ) from None
+        temporary = sqlite_files.temporary_beside(target, "dump")
+        try:
+            self._pg_tool(
+                "pg_dump",
+                ["--clean", "--if-exists", "--no-owner", "-n", schema, "-f", str(temporary)],
+            )
+            sqlite_files.fsync_path(temporary)
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise DatabaseError(f"Could not write {target}: {exc.strerror or exc}.") from None
+        finally:
+            sqlite_files.remove_quietly(temporary)
 
     def _pg_tool(self, tool: str, args: list[str]) -> None:
         exe = shutil.which(tool)
@@ -360,10 +552,305 @@ class Database:
             [exe, "-d", dsn, *args], capture_output=True, text=True, check=False
         )
         if result.returncode != 0:
-            raise DatabaseError(f"{tool} failed: {result.stderr.strip().splitlines()[-1:]}")
+            lines = result.stderr.strip().splitlines()
+            raise DatabaseError(f"{tool} failed: {lines[-1] if lines else result.returncode}")
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# -- schema helpers ------------------------------------------------------------------
+# Tables whose presence says a database is Interim CRM's (with an alembic_version).
+_CORE_TABLES = frozenset({"person", "organisation", "audit_entry"})
+
+
+_NOT_RESTORED = "; nothing was restored"
+
+
+def _schema_state(conn: Any) -> tuple[str | None, list[str]]:
+    tables = inspect(conn).get_table_names()
+    if "alembic_version" not in tables:
+        return None, tables
+    version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return (None if version is None else str(version)), tables
+
+
+def _is_ours(table: str) -> bool:
+    return (
+        table in Base.metadata.tables
+        or table == "alembic_version"
+        or table.startswith(SEARCH_TABLE_PREFIXES)
+    )
+
+
+@cache
+def _known_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    return frozenset(rev.revision for rev in script.walk_revisions())
+
+
+def _judge(revision: str | None, tables: list[str], name: str, *, restoring: bool = False) -> None:
+    """Refuse a database that belongs to another program or to a newer version of this one."""
+    advice = "nothing was restored" if restoring else "choose a new file or an empty database"
+    if revision is None:
+        foreign = sorted(t for t in tables if not _is_ours(t))
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise DatabaseError(
+                f"{name} belongs to another program (it holds the tables {shown}) and is not "
+                f"an Interim CRM database; {advice}."
+            )
+        return
+    if not set(tables) >= _CORE_TABLES:
+        raise DatabaseError(
+            f"{name} belongs to another program (schema {revision}) and is not an Interim "
+            f"CRM database; {advice}."
+        )
+    if revision not in _known_revisions():
+        raise DatabaseError(
+            f"{name} was written by a newer version of Interim CRM (schema {revision}); "
+            + ("nothing was restored." if restoring else "update the program before opening it.")
+        )
+
+
+def _clear_half_created(conn: Any, tables: list[str], name: str) -> None:
+    """Remove what an interrupted first run (before schema changes were atomic) left: our
+    tables, all empty, and no revision. Runs inside the upgrade's transaction."""
+    for table in tables:
+        if (
+            table in Base.metadata.tables
+            and conn.exec_driver_sql(f'SELECT 1 FROM "{table}" LIMIT 1').first()
+        ):
+            raise DatabaseError(
+                f"{name} holds Interim CRM records but no schema revision; restore it from a "
+                "backup with 'crm db restore FILE'."
+            )
+    log.warning("%s was left half-created by an interrupted run; creating it again", name)
+    rows = conn.exec_driver_sql(
+        "SELECT name, sql LIKE 'CREATE VIRTUAL%' FROM sqlite_master "
+        "WHERE type = 'table' AND name NOT LIKE 'sqlite~_%' ESCAPE '~'"
+    ).all()
+    # Virtual tables first: dropping one drops its shadow tables with it.
+    for table, _virtual in sorted(rows, key=lambda row: not row[1]):
+        conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}"')
+
+
+def _driver_leaves_transactions_to_us(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # SQLAlchemy's documented recipe for real transactions with the sqlite3 driver: by
+    # default the driver begins a transaction only before INSERT/UPDATE/DELETE, so each
+    # CREATE or ALTER of a migration commits on its own and a kill leaves half a schema.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn: Any) -> None:
+    # IMMEDIATE takes the write lock at once: two programs upgrading the same file at the
+    # same moment run one after the other, and the second finds nothing left to do.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_schema_engine(url: URL) -> Engine:
+    """An engine for creating and upgrading a SQLite schema, where every transaction is one
+    SQLite transaction, DDL included (the app's sessions keep the driver's default, which
+    lets readers and writers overlap without 'database is locked')."""
+    engine = create_engine(url, poolclass=NullPool)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", _driver_leaves_transactions_to_us)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _fingerprint(path: Path) -> tuple[Any, ...]:
+    """What a database holds, cheaply: its schema and each table's row count and largest
+    rowid. Two files with equal fingerprints hold the same records (every change leaves an
+    audit entry, so edits show too)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        parts: list[Any] = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        names = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        for name in names:
+            if name in Base.metadata.tables or name == "alembic_version":
+                row = conn.execute(f'SELECT count(*), max(rowid) FROM "{name}"').fetchone()
+                parts.append((name, *row))
+        parts.extend(conn.execute("SELECT version_num FROM alembic_version").fetchall())
+        return tuple(parts)
+    finally:
+        conn.close()
+
+
+def _unused(base: Path, like: Path) -> Path:
+    """``base`` with ``like``'s suffix, or with -2, -3... if that file exists already."""
+    candidate = base.with_name(base.name + like.suffix)
+    n = 2
+    while candidate.exists():
+        candidate = base.with_name(f"{base.name}-{n}{like.suffix}")
+        n += 1
+    return candidate
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        raise DatabaseError(
+            f"Could not copy {source} to {target}: {exc.strerror or exc}."
+        ) from None
+
+
+def _stage(source: Path, staged: Path) -> None:
+    """Copy the backup into ``staged`` (reading it only), to be checked there: what is checked
+    is then exactly what goes in."""
+    try:
+        src = sqlite_files.open_read_only(source)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"The backup {source} cannot be opened: {exc}.") from None
+    try:
+        dest = sqlite3.connect(staged)
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+    except sqlite3.Error as exc:
+        raise DatabaseError(
+            f"The backup {source} could not be copied ({exc}); nothing was restored."
+        ) from None
+    finally:
+        src.close()
+
+
+def _check_staged(staged: Path, source: Path) -> None:
+    """Refuse a damaged backup, another program's database, or a newer schema; bring an
+    older one up to date. Only the staged copy is touched."""
+    name = f"The backup {source}"
+    conn = sqlite3.connect(staged)
+    try:
+        problem = sqlite_files.integrity_problem(conn)
+    finally:
+        conn.close()
+    if problem:
+        raise DatabaseError(f"{name} is damaged ({problem}); nothing was restored.")
+    staged_db = Database(URL.create("sqlite", database=str(staged)))
+    try:
+        revision, tables = staged_db._state()
+        if revision is None:
+            _judge(None, tables, name, restoring=True)
+            raise DatabaseError(f"{name} is not an Interim CRM database; nothing was restored.")
+        _judge(revision, tables, name, restoring=True)
+        if revision != HEAD_REVISION:
+            try:
+                staged_db._migrate()
+            except DatabaseError as exc:
+                raise DatabaseError(
+                    f"{name} could not be brought up to date ({exc.message}); nothing was restored."
+                ) from None
+    finally:
+        staged_db.dispose()
+    # One self-contained file: closing the last connection folds the write-ahead log in.
+    conn = sqlite3.connect(staged)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def _opens(path: Path) -> bool:
+    """Whether SQLite can read the schema of the database at ``path``."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def _page_size(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA page_size").fetchone()[0])
+
+
+def _swap(staged: Path, live: Path) -> None:
+    """Put the checked copy in place of the live database, in one step."""
+    try:
+        sound = sqlite_files.check_file(live, read_header=False)
+    except DatabaseError:
+        sound = False
+    if sound:
+        dest = sqlite3.connect(live, timeout=10)
+        src = sqlite3.connect(staged)
+        try:
+            dest.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if _page_size(dest) == _page_size(src):
+                # One SQLite transaction on the live file: other connections see the old
+                # database or the new one, and a kill part-way leaves the old one.
+                src.backup(dest)
+                dest.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                return
+        except sqlite3.DatabaseError:
+            pass  # damaged beyond reading: replaced as a file below
+        finally:
+            src.close()
+            dest.close()
+    # No sound database there (none, or damaged): the checked copy is renamed onto it, after
+    # the old journal is removed (SQLite would otherwise replay it into the new file).
+    for suffix in sqlite_files.SIDECARS:
+        try:
+            live.with_name(live.name + suffix).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise DatabaseError(f"Could not remove the old journal of {live}: {exc}.") from None
+    try:
+        os.replace(staged, live)
+    except OSError as exc:
+        raise DatabaseError(f"Could not replace {live}: {exc.strerror or exc}.") from None
+    sqlite_files.fsync_path(live.parent, directory=True)
+
+
+_PG_TABLE = re.compile(r'^CREATE TABLE "?([^".\s]+)"?\."?([^".\s]+)"? \(')
+
+
+def _pg_dump_revision(source: Path, schema: str) -> str | None:
+    """The schema revision in a plain pg_dump script of ``schema``, read without running it."""
+    name = f"The backup {source}"
+    revision: str | None = None
+    schemas: set[str] = set()
+    tables: list[str] = []
+    try:
+        with source.open(encoding="utf-8", errors="replace") as f:
+            head = "".join(f.readline() for _ in range(5))
+            if "PostgreSQL database dump" not in head:
+                raise DatabaseError(f"{name} is not a PostgreSQL backup made by 'crm db backup'.")
+            for line in f:
+                match = _PG_TABLE.match(line)
+                if match:
+                    schemas.add(match.group(1))
+                    tables.append(match.group(2))
+                elif line.startswith("COPY ") and ".alembic_version " in line:
+                    value = f.readline().rstrip("\n")
+                    if value != "\\.":
+                        revision = value.split("\t")[0]
+    except OSError as exc:
+        raise DatabaseError(f"{name} cannot be read: {exc.strerror or exc}.") from None
+    if revision is None:
+        _judge(None, tables, name, restoring=True)
+        raise DatabaseError(f"{name} is not an Interim CRM database; nothing was restored.")
+    _judge(revision, tables, name, restoring=True)
+    if schemas != {schema}:
+        raise DatabaseError(
+            f"{name} holds the schema {', '.join(sorted(schemas))}, not {schema}; nothing "
+            "was restored."
+        )
+    return revision
 
 
 def open_database(url: str | URL | None = None, *, upgrade: bool = True) -> Database:

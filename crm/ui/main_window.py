@@ -355,6 +355,15 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+E",
             "Export people, organisations or interactions (or the list on screen)",
         )
+        file.addSeparator()
+        self._action(file, "&Back up the database…", self.back_up, None, "Copy the database")
+        self._action(
+            file,
+            "&Restore from a backup…",
+            self.restore_backup,
+            None,
+            "Replace the database with a backup (checked first; a copy is kept)",
+        )
         self.sample_action = self._action(
             file,
             "Explore &sample data…",
@@ -749,6 +758,16 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()  # not modal: the recruiter opens people from it while reviewing
         return dialog
+
+    def back_up(self) -> None:
+        from crm.ui.backup import back_up
+
+        back_up(self, self.ctx)
+
+    def restore_backup(self) -> None:
+        from crm.ui.backup import restore
+
+        restore(self, self.ctx)
 
     def open_sample_data(self) -> None:
         self.show_welcome()

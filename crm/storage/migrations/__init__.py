@@ -10,7 +10,8 @@ HEAD_REVISION = "0005"
 
 # Search machinery the models do not describe: FTS5 tables (and their shadow tables) on SQLite,
 # generated search columns on PostgreSQL. Alembic's comparison must not try to drop them.
-_SEARCH_TABLE_PREFIXES = ("person_fts", "interaction_fts")
+SEARCH_TABLE_PREFIXES = ("person_fts", "interaction_fts")
+_SEARCH_TABLE_PREFIXES = SEARCH_TABLE_PREFIXES
 _SEARCH_INDEX_PREFIXES = ("ix_person_search_", "ix_interaction_tsv")
 _SEARCH_COLUMNS = {
     ("person_search", "vector"),

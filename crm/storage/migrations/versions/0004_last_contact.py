@@ -88,9 +88,13 @@ _POSTGRESQL_TRIGGERS = (
 
 
 def upgrade() -> None:
-    op.add_column(
-        "person", sa.Column("last_interaction_at", sa.DateTime(timezone=True), nullable=True)
-    )
+    # An interrupted run of an older version (before upgrades were one transaction on
+    # SQLite) could leave this column added and the revision unchanged.
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("person")}
+    if "last_interaction_at" not in columns:
+        op.add_column(
+            "person", sa.Column("last_interaction_at", sa.DateTime(timezone=True), nullable=True)
+        )
     op.execute("UPDATE person SET last_interaction_at = " + _NEWEST_FOR.format(person="person.id"))
     if op.get_bind().dialect.name == "sqlite":
         for statement in _SQLITE_TRIGGERS:

@@ -22,15 +22,22 @@ depends_on = None
 
 def upgrade() -> None:
     # Plain ADD COLUMN, not batch mode: on SQLite a batch copy of person_search would drop
-    # the triggers that feed person_fts.
-    op.add_column(
-        "person_search",
-        sa.Column("sort_name", sa.String(201), nullable=False, server_default=""),
-    )
+    # the triggers that feed person_fts. Before upgrades were one transaction on SQLite, an
+    # interrupted run could leave the column added and the revision unchanged: then it is
+    # there already.
+    if not _has_column("person_search", "sort_name"):
+        op.add_column(
+            "person_search",
+            sa.Column("sort_name", sa.String(201), nullable=False, server_default=""),
+        )
     op.execute(
         "UPDATE person_search SET sort_name = "
         "(SELECT sort_name FROM person WHERE person.id = person_search.person_id)"
     )
+
+
+def _has_column(table: str, column: str) -> bool:
+    return column in {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
 
 
 def downgrade() -> None:
