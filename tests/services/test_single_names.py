@@ -1,0 +1,37 @@
+"""A person may have a single name; a person with no name at all is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm.domain.errors import ValidationError
+from crm.services.people import (
+    PersonInput,
+    add_person,
+    get_person,
+    resolve_person,
+    search_people,
+    update_person,
+)
+from crm.storage.db import Database
+
+
+def test_a_person_with_one_name(any_db: Database) -> None:
+    pid = add_person(any_db, PersonInput("최유림", ""))
+    detail = get_person(any_db, pid)
+    assert (detail.first_name, detail.last_name, detail.name) == ("최유림", "", "최유림")
+    assert resolve_person(any_db, "최유림") == pid
+    assert [p.id for p in search_people(any_db, "최유림")] == [pid]
+    surname_only = add_person(any_db, PersonInput("", "Madonna"))
+    assert get_person(any_db, surname_only).name == "Madonna"
+
+
+def test_a_person_needs_some_name(any_db: Database) -> None:
+    with pytest.raises(ValidationError, match="needs a name"):
+        add_person(any_db, PersonInput("  ", ""))
+    pid = add_person(any_db, PersonInput("Jo", "Bloggs"))
+    update_person(any_db, pid, {"last_name": ""}, None)
+    assert get_person(any_db, pid).name == "Jo"
+    with pytest.raises(ValidationError, match="needs a name"):
+        update_person(any_db, pid, {"first_name": ""}, None)
+    assert get_person(any_db, pid).first_name == "Jo"
