@@ -610,7 +610,7 @@ class FieldIssue:
         return f"{self.label} {self.value!r}: {self.reason}"
 
     def describe(self) -> str:
-        what = "kept, check it" if self.kept else "not imported, kept in the notes"
+        what = "kept" if self.kept else "not imported, kept in the notes"
         return f"{self.problem} ({what})"
 
 
