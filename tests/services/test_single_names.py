@@ -35,3 +35,12 @@ def test_a_person_needs_some_name(any_db: Database) -> None:
     with pytest.raises(ValidationError, match="needs a name"):
         update_person(any_db, pid, {"first_name": ""}, None)
     assert get_person(any_db, pid).first_name == "Jo"
+
+
+def test_erasing_a_person_with_one_name_redacts_it(any_db: Database) -> None:
+    from crm.services.gdpr import ERASED, erase_person
+
+    pid = add_person(any_db, PersonInput("최유림", ""))
+    other = add_person(any_db, PersonInput("Sam", "Patel", notes="Introduced by 최유림 in May."))
+    erase_person(any_db, pid)
+    assert get_person(any_db, other).notes == f"Introduced by {ERASED} in May."
