@@ -71,8 +71,9 @@ from crm.domain.values import (
     normalise_email,
     normalise_phone,
     parse_day_rate,
-    phone_doubt,
+    read_phone,
     search_words,
+    unallocated,
 )
 from crm.services import csvfiles
 from crm.services.csvfiles import CsvFormat, CsvReader
@@ -1217,13 +1218,12 @@ def _parse_person(row: int, raw: Mapping[str, str], file: str = "") -> _PersonRo
                 number = _fast_gb(part)  # valid by pattern: nothing to doubt
                 if number is None:
                     try:
-                        number = normalise_phone(part.strip())
+                        number, allocated = read_phone(part.strip())
                     except ValidationError as exc:
                         issues.left_out(name, part, exc)
                         continue
-                    doubt = phone_doubt(number)
-                    if doubt:
-                        issues.doubt(name, part, doubt)
+                    if not allocated:
+                        issues.doubt(name, part, unallocated(number))
                 phones.append(number)
     handle = None
     if "x_handle" in v:
