@@ -37,6 +37,7 @@ from crm.domain.values import fold, format_phone
 from crm.services import audit
 from crm.services.common import load, load_person
 from crm.storage.db import Database
+from crm.storage.limits import LIMITS
 from crm.storage.models import (
     AuditEntry,
     Employment,
@@ -782,8 +783,12 @@ def _redact_everywhere(session: Session, redactor: _Redactor) -> int:
         column = getattr(model, column_name)
         key = model.__mapper__.primary_key[0]
         rows = session.execute(select(key, column).where(redactor.mentions(column))).all()
+        # "[erased]" can be longer than the name it replaces: stay within the column.
+        limit = LIMITS.get(model.__tablename__, {}).get(column_name)
         for row_id, value in rows:
             new = redactor.text(value)
+            if limit is not None and new is not None and len(new) > limit:
+                new = new[: limit - 1] + "…"
             if new != value:
                 session.execute(update(model).where(key == row_id).values({column_name: new}))
                 if model is Person:

@@ -44,3 +44,16 @@ def test_erasing_a_person_with_one_name_redacts_it(any_db: Database) -> None:
     other = add_person(any_db, PersonInput("Sam", "Patel", notes="Introduced by 최유림 in May."))
     erase_person(any_db, pid)
     assert get_person(any_db, other).notes == f"Introduced by {ERASED} in May."
+
+
+def test_erasure_keeps_redacted_text_within_its_column(any_db: Database) -> None:
+    from crm.services.gdpr import erase_person
+    from crm.services.interactions import InteractionInput, get_interaction, log_interaction
+
+    pid = add_person(any_db, PersonInput("Yu", ""))
+    other = add_person(any_db, PersonInput("Sam", "Patel"))
+    summary = " ".join(["Yu"] * 166)  # 497 characters; each "Yu" becomes "[erased]"
+    iid = log_interaction(any_db, InteractionInput([other], summary, kind="note"))
+    erase_person(any_db, pid)
+    redacted = get_interaction(any_db, iid).summary
+    assert len(redacted) == 500 and redacted.startswith("[erased] [erased]")
