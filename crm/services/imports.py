@@ -419,6 +419,7 @@ _LOOKS_LIKE: dict[str, Callable[[str], bool]] = {
     "consent_date": _parses(parse_date),
     "day_rate": _parses(parse_day_rate),
     "gss_code": lambda t: bool(re.fullmatch(r"[A-Za-z]\d{8}", t.strip())),
+    "kind": lambda t: any(w in fold(t) for w in ("client", "candidate", "interim", "both")),
 }
 
 

@@ -101,3 +101,18 @@ def test_handle_values_are_checked(value: str, fits: bool) -> None:
     from crm.services.imports import looks_like
 
     assert looks_like("x_handle", value) is fits
+
+
+def test_a_type_column_of_other_things_is_not_the_kind_of_person(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "Name,Type,Email\r\nJo Bloggs,Unitary authority,jo@example.org\r\n"
+        "Sam Patel,Metropolitan district,sam@example.org\r\n",
+        encoding="utf-8",
+    )
+    assert "kind" not in preview_import(path, "people").mapping
+    path.write_text(
+        "Name,Type,Email\r\nJo Bloggs,Client,jo@example.org\r\nSam Patel,Both,sam@example.org\r\n",
+        encoding="utf-8",
+    )
+    assert preview_import(path, "people").mapping["kind"] == 1
