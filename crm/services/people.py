@@ -138,7 +138,7 @@ def require_name(first: str, last: str) -> None:
     """A person needs a name: a first name, a last name, or both."""
     if not first and not last:
         raise ValidationError(
-            "A person needs a name (a first name, a last name or both).", field="first_name"
+            "First name or last name is required (one is enough).", field="first_name"
         )
 
 

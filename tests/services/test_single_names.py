@@ -27,12 +27,12 @@ def test_a_person_with_one_name(any_db: Database) -> None:
 
 
 def test_a_person_needs_some_name(any_db: Database) -> None:
-    with pytest.raises(ValidationError, match="needs a name"):
+    with pytest.raises(ValidationError, match="First name or last name is required"):
         add_person(any_db, PersonInput("  ", ""))
     pid = add_person(any_db, PersonInput("Jo", "Bloggs"))
     update_person(any_db, pid, {"last_name": ""}, None)
     assert get_person(any_db, pid).name == "Jo"
-    with pytest.raises(ValidationError, match="needs a name"):
+    with pytest.raises(ValidationError, match="First name or last name is required"):
         update_person(any_db, pid, {"first_name": ""}, None)
     assert get_person(any_db, pid).first_name == "Jo"
 
