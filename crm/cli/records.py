@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
 def _person_fields(p: argparse.ArgumentParser, *, adding: bool) -> None:
     if adding:
         p.add_argument("first_name")
-        p.add_argument("last_name")
+        p.add_argument("last_name", nargs="?", default="", help="may be left out for a single name")
     else:
         p.add_argument("--first-name")
         p.add_argument("--last-name")
@@ -125,7 +125,7 @@ def person_add(args: argparse.Namespace) -> int:
     if args.json:
         print_json(get_person(db, person_id))
     else:
-        print(f"Added #{person_id} {args.first_name} {args.last_name}")
+        print(f"Added #{person_id} {args.first_name} {args.last_name}".rstrip())
     return 0
 
 

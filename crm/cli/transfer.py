@@ -102,13 +102,17 @@ def import_command(args: argparse.Namespace) -> int:
         encoding=args.encoding,
         delimiter=args.delimiter,
         has_header=False if args.no_header else None,
-        rows=5,
+        rows=20,  # also the sample the guessed mapping is checked against
     )
     mapping = dict(preview.mapping)
     if preview.format is not None:
         overrides = _overrides(args.map)
         mapping = resolve_mapping(
-            args.kind, preview.header, overrides, guess=preview.format.has_header
+            args.kind,
+            preview.header,
+            overrides,
+            guess=preview.format.has_header,
+            sample=preview.rows,
         )
     elif args.map:
         raise UsageError("A vCard file needs no --map: its fields are named.")
@@ -159,6 +163,14 @@ def import_command(args: argparse.Namespace) -> int:
             + names
             + (f" and {more:,} more" if more > 0 else "")
         )
+    if report.needs_attention:
+        # Imported all the same: the values left out are in each record's notes.
+        print("Needs attention (the rest of each record was imported):")
+        for issue in report.needs_attention[:200]:
+            print(f"  row {issue.row}: {issue.describe()}")
+        if report.needs_attention_count > 200:
+            more = report.needs_attention_count - 200
+            print(f"  ... and {more:,} more (use --json for the first 1,000).")
     if report.refusals:
         print("Refused:")
         for refusal in report.refusals[:200]:

@@ -83,6 +83,12 @@ def normalise_phone(text: str, region: str = "GB") -> str:
     faster than the library's allocation data, and drama or test ranges ("07700 900123") are
     still numbers someone wrote down. :func:`phone_doubt` says which ones to flag.
     """
+    return read_phone(text, region)[0]
+
+
+def read_phone(text: str, region: str = "GB") -> tuple[str, bool]:
+    """``(E.164, allocated)``: :func:`normalise_phone` and whether the number is in a range
+    allocated to phones, from one parse (bulk imports need both)."""
     import phonenumbers
 
     raw = (text or "").strip()
@@ -99,7 +105,8 @@ def normalise_phone(text: str, region: str = "GB") -> str:
             f"{raw!r} is not a phone number (wrong number of digits for its country).",
             field="phone",
         )
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return e164, bool(phonenumbers.is_valid_number(number))
 
 
 def phone_doubt(e164: str) -> str | None:
@@ -112,6 +119,11 @@ def phone_doubt(e164: str) -> str | None:
         return f"{e164} is not a phone number."
     if phonenumbers.is_valid_number(number):
         return None
+    return unallocated(e164)
+
+
+def unallocated(e164: str) -> str:
+    """What to say of a number outside the allocated ranges."""
     return f"{format_phone(e164)} is not in a range allocated to phones; check it."
 
 

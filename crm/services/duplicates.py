@@ -664,8 +664,8 @@ def merge_people(
         names = (name for name, _label in _PERSON_FIELDS if name != "x_account_id")
         values = _chosen_values(survivor, other, names, choices, _PERSON_COMBINABLE)
         taken = _take_values(survivor, values)
-        if not survivor.first_name or not survivor.last_name:
-            raise ValidationError("The merged person needs a first and a last name.")
+        if not survivor.first_name and not survivor.last_name:
+            raise ValidationError("The merged person needs a name (first, last or both).")
         survivor.sort_name = sort_name(survivor.first_name, survivor.last_name)
         x_choice = choices.get("x_account_id") or _default_choice(
             "x_account_id", survivor.x_account_id, other.x_account_id, set()

@@ -37,6 +37,7 @@ from crm.domain.values import fold, format_phone
 from crm.services import audit
 from crm.services.common import load, load_person
 from crm.storage.db import Database
+from crm.storage.limits import LIMITS
 from crm.storage.models import (
     AuditEntry,
     Employment,
@@ -70,9 +71,13 @@ def _terms(person: Person) -> list[str]:
     A first name alone is not one (it would blank every other Jo); the full name is.
     """
     terms: set[str] = set()
+    names: set[str] = set()
     for first in {person.first_name, person.preferred_name}:
-        if first:
-            terms.add(f"{first} {person.last_name}")
+        # Stripped: a person with a single name has an empty first or last name, and that
+        # one name is their full name (which may be short: 최유림 is three letters).
+        full = f"{first or ''} {person.last_name}".strip()
+        if full and (first or first == person.first_name):
+            names.add(full)
     terms.update(e.email for e in person.emails)
     for phone in person.phones:
         terms.update({phone.number, format_phone(phone.number)})
@@ -83,7 +88,8 @@ def _terms(person: Person) -> list[str]:
             terms.add(handle)
     if person.linkedin_url:
         terms.add(person.linkedin_url.rstrip("/"))
-    return sorted((t for t in terms if len(t.strip()) >= 4), key=len, reverse=True)
+    terms = {t for t in terms if len(t.strip()) >= 4} | {n for n in names if len(n) >= 2}
+    return sorted(terms, key=len, reverse=True)
 
 
 class _Redactor:
@@ -91,7 +97,7 @@ class _Redactor:
         self.terms = list(terms)
         # (first, last) pairs: a record of fields naming them (an audit entry of a person
         # later merged into them, say) loses all its fields, not only the matching text.
-        self.names = {(fold(first), fold(last)) for first, last in names if first and last}
+        self.names = {(fold(first), fold(last)) for first, last in names if first or last}
         # The JSON columns store non-ASCII text escaped (\u00e1): look for that form too.
         self.json_terms = sorted(
             {t.lower() for t in terms} | {json.dumps(t)[1:-1].lower() for t in terms},
@@ -667,7 +673,8 @@ def _erase(session: Session, person_id: int, expected_version: int | None) -> Er
     )
     redactor = _Redactor(
         _terms(person),
-        [(person.first_name, person.last_name), (person.preferred_name or "", person.last_name)],
+        [(person.first_name, person.last_name)]
+        + ([(person.preferred_name, person.last_name)] if person.preferred_name else []),
     )
     related = _related_ids(session, person_id)
     merged = _merged_into(session, person_id)
@@ -776,8 +783,12 @@ def _redact_everywhere(session: Session, redactor: _Redactor) -> int:
         column = getattr(model, column_name)
         key = model.__mapper__.primary_key[0]
         rows = session.execute(select(key, column).where(redactor.mentions(column))).all()
+        # "[erased]" can be longer than the name it replaces: stay within the column.
+        limit = LIMITS.get(model.__tablename__, {}).get(column_name)
         for row_id, value in rows:
             new = redactor.text(value)
+            if limit is not None and new is not None and len(new) > limit:
+                new = new[: limit - 1] + "…"
             if new != value:
                 session.execute(update(model).where(key == row_id).values({column_name: new}))
                 if model is Person:

@@ -63,13 +63,17 @@ from crm.domain.enums import (
     XAccountStatus,
 )
 from crm.domain.errors import Cancelled, ValidationError
+from crm.domain.names import PersonName, split_full_name
 from crm.domain.values import (
     XHandle,
     fold,
     limit_text,
     normalise_email,
     normalise_phone,
+    parse_day_rate,
+    read_phone,
     search_words,
+    unallocated,
 )
 from crm.services import csvfiles
 from crm.services.csvfiles import CsvFormat, CsvReader
@@ -77,6 +81,7 @@ from crm.services.organisations import clean_field as clean_organisation_field
 from crm.services.people import clean_field as clean_person_field
 from crm.services.people import sort_name
 from crm.storage.db import Database
+from crm.storage.limits import check_lengths
 from crm.storage.models import (
     AuditEntry,
     Employment,
@@ -270,6 +275,7 @@ ORGANISATION_FIELDS: tuple[ImportField, ...] = (
             "councilname",
             "council",
             "ladname",
+            "officialname",  # mySociety's list of UK local authorities
         ),
     ),
     ImportField(
@@ -300,6 +306,9 @@ ORGANISATION_FIELDS: tuple[ImportField, ...] = (
 )
 
 
+_FIELD_LABELS = {f.name: f.label for f in (*ORGANISATION_FIELDS, *PERSON_FIELDS)}
+
+
 def fields_for(kind: str) -> tuple[ImportField, ...]:
     return PERSON_FIELDS if _kind(kind) == PEOPLE else ORGANISATION_FIELDS
 
@@ -321,14 +330,25 @@ def header_key(text: str) -> str:
     return _KEY_RE.sub("", fold(text or ""))
 
 
-def guess_mapping(kind: str, header: Sequence[str]) -> dict[str, int]:
-    """Which column (0-based) holds which field, judged by the header names."""
+def guess_mapping(
+    kind: str, header: Sequence[str], sample: Sequence[Sequence[str]] | None = None
+) -> dict[str, int]:
+    """Which column (0-based) holds which field, judged by the header names and, given the
+    first rows as ``sample``, by whether the column's values look like the field's: a column
+    named ``x`` full of map coordinates is not X handles (:func:`looks_like`)."""
     keys = [header_key(h) for h in header]
     taken: set[int] = set()
     mapping: dict[str, int] = {}
     for f in fields_for(kind):
         for alias in f.aliases:
-            column = next((i for i, k in enumerate(keys) if k == alias and i not in taken), None)
+            column = next(
+                (
+                    i
+                    for i, k in enumerate(keys)
+                    if k == alias and i not in taken and _column_fits(f.name, i, sample)
+                ),
+                None,
+            )
             if column is not None:
                 mapping[f.name] = column
                 taken.add(column)
@@ -337,6 +357,80 @@ def guess_mapping(kind: str, header: Sequence[str]) -> dict[str, int]:
     if "full_name" in mapping and "first_name" in mapping and "last_name" in mapping:
         del mapping["full_name"]
     return mapping
+
+
+def _column_fits(field_name: str, column: int, sample: Sequence[Sequence[str]] | None) -> bool:
+    """Whether most of the sample's non-empty values in ``column`` look like ``field_name``."""
+    if not sample or field_name not in _LOOKS_LIKE:
+        return True
+    values = [row[column].strip() for row in sample if column < len(row) and row[column].strip()]
+    if not values:
+        return True
+    return sum(looks_like(field_name, v) for v in values) * 2 >= len(values)
+
+
+def _is_number(text: str) -> bool:
+    """``532218``, ``-1.5``, ``51.4,`` ...: a coordinate or a count, not a name."""
+    return bool(_NUMBER_RE.fullmatch(text.replace(",", "")))
+
+
+_NUMBER_RE = re.compile(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?")
+
+
+def _handle_like(text: str) -> bool:
+    if _is_number(text):
+        return False
+    try:
+        XHandle.parse(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
+    def check(text: str) -> bool:
+        try:
+            parse(text)
+        except ValidationError:
+            return False
+        return True
+
+    return check
+
+
+def _phone_like(text: str) -> bool:
+    digits = sum(ch.isdigit() for ch in text)
+    return digits >= 6 and not any(ch.isalpha() for ch in text.lower().replace("ext", ""))
+
+
+# What a field's values look like, for fields whose usual header names are also used for
+# something else (x, url, rate, type, available, ...).
+_LOOKS_LIKE: dict[str, Callable[[str], bool]] = {
+    "x_handle": _handle_like,
+    "email": lambda t: "@" in t,
+    "email_2": lambda t: "@" in t,
+    "email_3": lambda t: "@" in t,
+    "phone": _phone_like,
+    "mobile": _phone_like,
+    "phone_2": _phone_like,
+    "linkedin_url": lambda t: "linkedin." in t.lower(),
+    "website": lambda t: "." in t and " " not in t.strip() and not _is_number(t),
+    "available_from": _parses(parse_date),
+    "consent_date": _parses(parse_date),
+    "day_rate": _parses(parse_day_rate),
+    "gss_code": lambda t: bool(re.fullmatch(r"[A-Za-z]\d{8}", t.strip())),
+    "kind": lambda t: any(w in fold(t) for w in ("client", "candidate", "interim", "both")),
+}
+
+
+def looks_like(field_name: str, value: str) -> bool:
+    """Whether ``value`` could be a value of ``field_name`` (True for fields not checked)."""
+    check = _LOOKS_LIKE.get(field_name)
+    return check is None or check(value)
+
+
+# How many first rows a guessed mapping is checked against.
+_SAMPLE_ROWS = 20
 
 
 def is_known_header(kind: str) -> Callable[[str], bool]:
@@ -368,14 +462,16 @@ def resolve_mapping(
     overrides: Mapping[str, str] | None = None,
     *,
     guess: bool = True,
+    sample: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, int]:
-    """The guessed mapping with the user's ``FIELD=COLUMN`` choices applied.
+    """The guessed mapping (checked against ``sample`` rows, see :func:`guess_mapping`) with
+    the user's ``FIELD=COLUMN`` choices applied, which are taken as given.
 
     A COLUMN is a header name (any case) or a 1-based position; an empty COLUMN unmaps the
     field. Raises ValidationError naming an unknown field or a column that is not there.
     """
     known = {f.name: f for f in fields_for(kind)}
-    mapping = guess_mapping(kind, header) if guess else {}
+    mapping = guess_mapping(kind, header, sample) if guess else {}
     for name, column in (overrides or {}).items():
         field_name = name.strip().lower().replace("-", "_").replace(" ", "_")
         if field_name not in known:
@@ -479,7 +575,7 @@ def preview_import(
         is_header_name=is_known_header(kind),
     )
     header, sample = csvfiles.read_preview(path, fmt, rows)
-    mapping = guess_mapping(kind, header) if fmt.has_header else {}
+    mapping = guess_mapping(kind, header, sample) if fmt.has_header else {}
     source = guess_source(kind, header) if fmt.has_header else "A file without a header row"
     return ImportPreview(str(path), kind, "csv", fmt, header, sample, mapping, source)
 
@@ -490,6 +586,34 @@ class RowRefusal:
     row: int
     reason: str
     field: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    """A value of an imported row that needs the recruiter: left out of the record (and
+    kept in its notes), or, with ``kept``, imported but doubtful (a phone number outside
+    the allocated ranges)."""
+
+    row: int
+    field: str
+    value: str
+    reason: str
+    kept: bool = False
+
+    @property
+    def label(self) -> str:
+        return _FIELD_LABELS.get(self.field, self.field.replace("_", " "))
+
+    @property
+    def problem(self) -> str:
+        """``Phone: '0161 99999999' is not a phone number.``, naming the value once."""
+        if repr(self.value) in self.reason:
+            return f"{self.label}: {self.reason}"
+        return f"{self.label} {self.value!r}: {self.reason}"
+
+    def describe(self) -> str:
+        what = "kept" if self.kept else "not imported, kept in the notes"
+        return f"{self.problem} ({what})"
 
 
 @dataclass(frozen=True)
@@ -521,6 +645,9 @@ class ImportReport:
     new_organisations: str
     seconds: float
     format: str
+    # Values left out of (or doubtful in) records that were imported; see FieldIssue.
+    needs_attention: list[FieldIssue] = field(default_factory=list)
+    needs_attention_count: int = 0
 
     @property
     def imported(self) -> int:
@@ -557,6 +684,14 @@ class _Tally:
     outcomes: list[RowOutcome] = field(default_factory=list)
     new_orgs: list[str] = field(default_factory=list)
     new_org_count: int = 0
+    attention: list[FieldIssue] = field(default_factory=list)
+    attention_count: int = 0
+
+    def needs_attention(self, issues: Iterable[FieldIssue]) -> None:
+        for issue in issues:
+            self.attention_count += 1
+            if len(self.attention) < MAX_LISTED:
+                self.attention.append(issue)
 
     def refuse(self, row: int, reason: str, field_name: str | None = None) -> None:
         self.refused += 1
@@ -701,8 +836,8 @@ def _open_source(
                 "field (for example first_name=1 last_name=2 email=3).",
                 field="mapping",
             )
-        header, _ = csvfiles.read_preview(path, fmt, 0)
-        mapping = guess_mapping(kind, header)
+        header, sample = csvfiles.read_preview(path, fmt, _SAMPLE_ROWS)
+        mapping = guess_mapping(kind, header, sample)
     _check_mapping(kind, mapping)
     return _CsvSource(path, fmt, mapping)
 
@@ -805,6 +940,8 @@ def import_file(
         new_organisations=options.new_organisations,
         seconds=seconds,
         format=source.describe(),
+        needs_attention=sorted(tally.attention, key=lambda i: i.row),
+        needs_attention_count=tally.attention_count,
     )
 
 
@@ -906,10 +1043,14 @@ class _PersonRow:
     organisation_code: str | None
     sort_name: str
     org_id: int | None = None
+    # Values of the row that were left out (or kept with a doubt), and the note that keeps
+    # the left-out ones on the record.
+    issues: list[FieldIssue] = field(default_factory=list)
+    attention: str | None = None
 
     @property
     def name(self) -> str:
-        return f"{self.values['first_name']} {self.values['last_name']}"
+        return f"{self.values['first_name']} {self.values['last_name']}".strip()
 
     def keys(self) -> set[tuple[Any, ...]]:
         keys: set[tuple[Any, ...]] = {("n", self.sort_name, self.org_id)}
@@ -944,86 +1085,204 @@ def _cells(raw: Mapping[str, str]) -> dict[str, str]:
     return v
 
 
-def _parse_person(row: int, raw: Mapping[str, str]) -> _PersonRow:
+class _Issues:
+    """The values of one row an import leaves out instead of refusing the whole row.
+
+    A record keeps every valid field; each value that is not valid is listed in the report
+    ("needs attention", also in a dry run) and written into the record's notes, where the
+    recruiter sees it and can fix it by hand.
+    """
+
+    __slots__ = ("found", "row")
+
+    def __init__(self, row: int) -> None:
+        self.row = row
+        self.found: list[FieldIssue] = []
+
+    def left_out(self, field_name: str, value: str, exc: ValidationError) -> None:
+        self.found.append(FieldIssue(self.row, field_name, value, exc.message))
+
+    def doubt(self, field_name: str, value: str, reason: str) -> None:
+        self.found.append(FieldIssue(self.row, field_name, value, reason, kept=True))
+
+    def note(self, file: str) -> str | None:
+        """The text kept in the record's notes for what was left out, or None."""
+        lines = [f"- {i.problem}" for i in self.found if not i.kept]
+        if not lines:
+            return None
+        where = f"{file}, row {self.row}" if file else f"row {self.row}"
+        return f"Needs attention: not imported from {where}:\n" + "\n".join(lines)
+
+
+def _with_note(notes: str | None, attention: str | None) -> str | None:
+    """``notes`` with ``attention`` added at the end once (a re-import adds nothing)."""
+    if not attention or (notes and attention in notes):
+        return notes
+    return f"{notes}\n\n{attention}" if notes else attention
+
+
+def _person_name(v: Mapping[str, str]) -> tuple[str, str, PersonName | None]:
+    """First and last name from the name cells; the full name is split with nameparser
+    when first or last is missing. Either may come back empty (a single name)."""
+    first, last = v.get("first_name", ""), v.get("last_name", "")
+    full = v.get("full_name")
+    if (first and last) or not full:
+        return first, last, None
+    parsed = split_full_name(full)
+    if not first and not last:
+        return parsed.first, parsed.last, parsed
+    if not last and parsed.last and parsed.first:
+        return first, parsed.last, None
+    if not first and parsed.first and parsed.last:
+        return parsed.first, last, None
+    return first, last, None
+
+
+def _parse_person(row: int, raw: Mapping[str, str], file: str = "") -> _PersonRow:
+    """One row, cleaned. Only a missing name refuses it: any other value that is not valid
+    is left out and noted (see :class:`_Issues`)."""
     if "__refuse__" in raw:
         raise ValidationError(raw["__refuse__"])
     v = _cells(raw)
-    first, last = v.get("first_name", ""), v.get("last_name", "")
-    if (not first or not last) and v.get("full_name"):
-        words = v["full_name"].split()
-        if not first and not last:
-            first, last = " ".join(words[:-1]) or words[0], words[-1] if len(words) > 1 else ""
-        elif not last and first and len(words) >= 2:
-            last = words[-1]
-        elif not first and last and len(words) >= 2:
-            first = " ".join(words[:-1])
+    first, last, parsed = _person_name(v)
     if not first and not last:
         raise ValidationError("There is no name in this row.", field="first_name")
-    if not last:
-        raise ValidationError(f"{first!r} has no last name.", field="last_name")
-    if not first:
-        raise ValidationError(f"{last!r} has no first name.", field="first_name")
     values: dict[str, Any] = {
         "first_name": clean_person_field("first_name", first),
         "last_name": clean_person_field("last_name", last),
     }
+    issues = _Issues(row)
+    if parsed is not None:
+        if parsed.nickname and "preferred_name" not in v:
+            v["preferred_name"] = parsed.nickname
+        if parsed.has_extras:
+            # Titles and post-nominals have no field of their own: keep the name as written.
+            written = " ".join(v["full_name"].split())
+            v["notes"] = _with_note(v.get("notes"), f"Name as written: {written}") or ""
     for name in _PERSON_TEXT:
         if name in v:
-            values[name] = clean_person_field(name, v[name])
+            try:
+                values[name] = clean_person_field(name, v[name])
+            except ValidationError as exc:
+                issues.left_out(name, v[name], exc)
     if "day_rate" in v:
-        values["day_rate_expectation"] = clean_person_field("day_rate_expectation", v["day_rate"])
-    for name, label in (("available_from", "Available from"), ("consent_date", "Consent date")):
+        try:
+            values["day_rate_expectation"] = clean_person_field(
+                "day_rate_expectation", v["day_rate"]
+            )
+        except ValidationError as exc:
+            issues.left_out("day_rate", v["day_rate"], exc)
+    for name in ("available_from", "consent_date"):
         if name in v:
             try:
                 values[name] = parse_date(v[name], field=name)
             except ValidationError as exc:
-                raise ValidationError(f"{label}: {exc}", field=name) from None
-    if "lawful_basis" in v:
-        values["lawful_basis"] = clean_person_field("lawful_basis", _choice_text(v["lawful_basis"]))
-    if "consent_status" in v:
-        values["consent_status"] = clean_person_field(
-            "consent_status", _choice_text(v["consent_status"])
-        )
+                issues.left_out(name, v[name], exc)
+    for name in ("lawful_basis", "consent_status"):
+        if name in v:
+            try:
+                values[name] = clean_person_field(name, _choice_text(v[name]))
+            except ValidationError as exc:
+                issues.left_out(name, v[name], exc)
     if "kind" in v:
         kind = fold(v["kind"])
         client = "client" in kind or "both" in kind
         candidate = "candidate" in kind or "interim" in kind or "both" in kind
         if not (client or candidate):
-            raise ValidationError(
-                f"{v['kind']!r} is not a kind of person (client, candidate or both).", field="kind"
+            issues.left_out(
+                "kind",
+                v["kind"],
+                ValidationError("not a kind of person (client, candidate or both)", field="kind"),
             )
         if client:
             values["is_client_contact"] = True
         if candidate:
             values["is_candidate"] = True
-    if "do_not_contact" in v and _flag(v["do_not_contact"], "Do not contact", "do_not_contact"):
-        values["do_not_contact"] = True
+    if "do_not_contact" in v:
+        try:
+            if _flag(v["do_not_contact"], "Do not contact", "do_not_contact"):
+                values["do_not_contact"] = True
+        except ValidationError as exc:
+            issues.left_out("do_not_contact", v["do_not_contact"], exc)
     emails: list[str] = []
     for name in ("email", "email_2", "email_3"):
         if name in v:
-            emails.extend(
-                map(normalise_email_fast, _split(_CONTACT_SPLIT, _CONTACT_MARKS, v[name]))
-            )
+            for part in _split(_CONTACT_SPLIT, _CONTACT_MARKS, v[name]):
+                try:
+                    emails.append(normalise_email_fast(part))
+                except ValidationError as exc:
+                    issues.left_out(name, part, exc)
     phones: list[str] = []
     for name in ("phone", "mobile", "phone_2"):
         if name in v:
-            phones.extend(map(normalise_phone_fast, _split(_PHONE_SPLIT, _PHONE_MARKS, v[name])))
-    handle = XHandle.parse(v["x_handle"]).value if "x_handle" in v else None
-    organisation = limit_text(v.get("organisation"), "Organisation", "organisation", 200) or None
+            for part in _split(_PHONE_SPLIT, _PHONE_MARKS, v[name]):
+                number = _fast_gb(part)  # valid by pattern: nothing to doubt
+                if number is None:
+                    try:
+                        number, allocated = read_phone(part.strip())
+                    except ValidationError as exc:
+                        issues.left_out(name, part, exc)
+                        continue
+                    if not allocated:
+                        issues.doubt(name, part, unallocated(number))
+                phones.append(number)
+    handle = None
+    if "x_handle" in v:
+        try:
+            handle = XHandle.parse(v["x_handle"]).value
+        except ValidationError as exc:
+            issues.left_out("x_handle", v["x_handle"], exc)
+    organisation = None
+    if "organisation" in v:
+        try:
+            organisation = limit_text(v["organisation"], "Organisation", "organisation", 200)
+        except ValidationError as exc:
+            issues.left_out("organisation", v["organisation"], exc)
     code = v.get("organisation_code", "").upper() or None
     if code is not None and (len(code) > 10 or not code.isalnum()):
-        raise ValidationError(f"{code!r} is not an ODS or GSS code.", field="organisation_code")
+        issues.left_out(
+            "organisation_code",
+            v["organisation_code"],
+            ValidationError("not an ODS or GSS code", field="organisation_code"),
+        )
+        code = None
+    tags: list[str] = []
+    if "tags" in v:
+        try:
+            tags = _tags(v["tags"])
+        except ValidationError as exc:
+            issues.left_out("tags", v["tags"], exc)
+    _leave_out_too_long("person", values, v, issues)
     return _PersonRow(
         row=row,
         values=values,
         emails=_unique(emails),
         phones=_unique(phones),
         handle=handle,
-        tags=_tags(v["tags"]) if "tags" in v else [],
+        tags=tags,
         organisation=organisation,
         organisation_code=code,
         sort_name=sort_name(values["first_name"], values["last_name"]),
+        issues=issues.found,
+        attention=issues.note(file),
     )
+
+
+def _leave_out_too_long(
+    table: str, values: dict[str, Any], cells: Mapping[str, str], issues: _Issues
+) -> None:
+    """Every length limit of the schema, checked by the same rule as any other write (most
+    fields were checked already; this catches any that were not)."""
+    while True:
+        try:
+            check_lengths(table, values)
+            return
+        except ValidationError as exc:
+            name = exc.field or ""
+            if name in ("first_name", "last_name", "name") or name not in values:
+                raise
+            issues.left_out(name, cells.get(name, str(values.pop(name))), exc)
+            values.pop(name, None)
 
 
 # Fast paths for the addresses and numbers nearly every row has. Each accepts only what the
@@ -1066,6 +1325,11 @@ def _plain_domain(domain: str) -> bool:
 
 def normalise_phone_fast(text: str) -> str:
     """Like :func:`crm.domain.values.normalise_phone`, quicker for ordinary UK numbers."""
+    return _fast_gb(text) or normalise_phone(text.strip())
+
+
+def _fast_gb(text: str) -> str | None:
+    """An ordinary, valid UK number in E.164 by pattern alone, or None to ask phonenumbers."""
     raw = text.strip()
     compact = raw.replace(" ", "").replace("-", "")
     national = None
@@ -1082,7 +1346,7 @@ def normalise_phone_fast(text: str) -> str:
         for pattern, lengths in _GB_TYPES:
             if len(national) in lengths and pattern.fullmatch(national):
                 return "+44" + national
-    return normalise_phone(raw)
+    return None
 
 
 def _in(column: Any, values: Iterable[Any], dialect: str, type_: Any = String) -> Any:
@@ -1648,7 +1912,7 @@ class _PeopleImport(_Job):
         self.tally.rows += len(batch)
         for row_number, raw in batch:
             try:
-                rows.append(_parse_person(row_number, raw))
+                rows.append(_parse_person(row_number, raw, self.file))
             except ValidationError as exc:
                 self.tally.refuse(row_number, exc.message, exc.field)
         rows = self._organisations(rows)
@@ -1898,6 +2162,8 @@ class _PeopleImport(_Job):
         for r in new_rows:
             params = _NEW_PERSON.copy()
             params.update(r.values)
+            if r.attention:
+                params["notes"] = _with_note(params["notes"], r.attention)
             params["sort_name"] = r.sort_name
             params["x_account_id"] = account_ids.get(r.handle.lower()) if r.handle else None
             params["created_at"] = now
@@ -1938,7 +2204,14 @@ class _PeopleImport(_Job):
             cur = current[pid]
             again = pid in self.touched
             changed: dict[str, Any] = {}
-            for name, value in r.values.items():
+            values = r.values
+            if r.attention:
+                # The file's notes (or the person's own) with what was left out added once.
+                values = {
+                    **values,
+                    "notes": _with_note(values.get("notes", cur.notes), r.attention),
+                }
+            for name, value in values.items():
                 old = getattr(cur, name)
                 if old != value and not (again and old not in _EMPTY):
                     changed[name] = value
@@ -2032,6 +2305,7 @@ class _PeopleImport(_Job):
         self.touched.update(m for _, m in accepted if m is not None)
         for outcome in sorted(outcomes):
             self.tally.outcome(*outcome)
+        self.tally.needs_attention(i for r, _ in accepted for i in r.issues)
 
     def _document(
         self, person_id: int, r: _PersonRow, params: Mapping[str, Any], tag_ids: Mapping[str, int]
@@ -2050,7 +2324,7 @@ class _PeopleImport(_Job):
             last_name=v["last_name"],
             preferred_name=v.get("preferred_name"),
             job_title=v.get("job_title"),
-            notes=v.get("notes"),
+            notes=params.get("notes"),
             specialisms=v.get("specialisms"),
             location=v.get("location"),
             handle=r.handle if params["x_account_id"] is not None else None,
@@ -2092,6 +2366,8 @@ class _OrganisationRow:
     handle: str | None
     parent: str | None
     parent_id: int | None = None
+    issues: list[FieldIssue] = field(default_factory=list)
+    attention: str | None = None
 
     @property
     def name(self) -> str:
@@ -2107,7 +2383,9 @@ class _OrganisationRow:
         return keys
 
 
-def _parse_organisation(row: int, raw: Mapping[str, str]) -> _OrganisationRow:
+def _parse_organisation(row: int, raw: Mapping[str, str], file: str = "") -> _OrganisationRow:
+    """One row, cleaned. Only a missing or unusable name refuses it: any other value that is
+    not valid is left out and noted (see :class:`_Issues`)."""
     if "__refuse__" in raw:
         raise ValidationError(raw["__refuse__"])
     v = _cells(raw)
@@ -2116,16 +2394,39 @@ def _parse_organisation(row: int, raw: Mapping[str, str]) -> _OrganisationRow:
     if "code" in v:
         code = v.pop("code").upper()
         v.setdefault(_code_kind(code), code)
-    values: dict[str, Any] = {}
-    for name in _ORG_TEXT:
+    issues = _Issues(row)
+    values: dict[str, Any] = {"name": clean_organisation_field("name", v["name"])}
+    for name in _ORG_TEXT[1:]:
         if name in v:
             value = v[name]
             if name in ("sector", "org_type", "client_status"):
                 value = _org_choice(name, value)
-            values[name] = clean_organisation_field(name, value)
-    handle = XHandle.parse(v["x_handle"]).value if "x_handle" in v else None
-    parent = limit_text(v.get("parent"), "Parent organisation", "parent", 200) or None
-    return _OrganisationRow(row, values, _tags(v.get("tags", "")), handle, parent)
+            try:
+                values[name] = clean_organisation_field(name, value)
+            except ValidationError as exc:
+                issues.left_out(name, v[name], exc)
+    handle = None
+    if "x_handle" in v:
+        try:
+            handle = XHandle.parse(v["x_handle"]).value
+        except ValidationError as exc:
+            issues.left_out("x_handle", v["x_handle"], exc)
+    parent = None
+    if "parent" in v:
+        try:
+            parent = limit_text(v["parent"], "Parent organisation", "parent", 200) or None
+        except ValidationError as exc:
+            issues.left_out("parent", v["parent"], exc)
+    tags: list[str] = []
+    if "tags" in v:
+        try:
+            tags = _tags(v["tags"])
+        except ValidationError as exc:
+            issues.left_out("tags", v["tags"], exc)
+    _leave_out_too_long("organisation", values, v, issues)
+    return _OrganisationRow(
+        row, values, tags, handle, parent, issues=issues.found, attention=issues.note(file)
+    )
 
 
 _SECTOR_WORDS = {
@@ -2165,7 +2466,7 @@ class _OrganisationImport(_Job):
         for row_number, raw in batch:
             self.tally.rows += 1
             try:
-                rows.append(_parse_organisation(row_number, raw))
+                rows.append(_parse_organisation(row_number, raw, self.file))
             except ValidationError as exc:
                 self.tally.refuse(row_number, exc.message, exc.field)
         while rows:
@@ -2317,6 +2618,8 @@ class _OrganisationImport(_Job):
             params["org_type"] = OrganisationType.OTHER.value
             params["client_status"] = ClientStatus.PROSPECT.value
             params.update(r.values)
+            if r.attention:
+                params["notes"] = _with_note(params["notes"], r.attention)
             account = account_ids.get(r.handle.lower()) if r.handle else None
             params["x_account_id"] = account if account not in taken else None
             if account is not None:
@@ -2340,9 +2643,16 @@ class _OrganisationImport(_Job):
                 continue
             cur = current[match]
             again = match in self.touched
+            values = r.values
+            if r.attention:
+                # The file's notes (or the organisation's own) with what was left out, once.
+                values = {
+                    **values,
+                    "notes": _with_note(values.get("notes", cur.notes), r.attention),
+                }
             changed: dict[str, Any] = {
                 k: v
-                for k, v in r.values.items()
+                for k, v in values.items()
                 if v is not None
                 and getattr(cur, k) != v
                 and not (again and getattr(cur, k) not in _EMPTY)
@@ -2395,6 +2705,7 @@ class _OrganisationImport(_Job):
         self.touched.update(m for _, m in accepted if m is not None)
         for outcome in sorted(outcomes):
             self.tally.outcome(*outcome)
+        self.tally.needs_attention(i for r, _ in accepted for i in r.issues)
         if renamed:
             # People's search documents carry their organisation's name.
             refresh_people(

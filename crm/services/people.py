@@ -22,7 +22,6 @@ from crm.domain.values import (
     normalise_email,
     normalise_phone,
     parse_day_rate,
-    require_text,
 )
 from crm.services import audit
 from crm.services.common import load, load_person, tags_named, x_view
@@ -92,8 +91,9 @@ class PersonInput:
 def clean_field(field_name: str, value: Any) -> Any:
     """Validate and normalise one editable field; raises ValidationError naming the field."""
     if field_name in ("first_name", "last_name"):
+        # Either may be empty for a person with a single name; require_name checks both.
         label = "First name" if field_name == "first_name" else "Last name"
-        return require_text(value, label, field_name, 100)
+        return limit_text(value, label, field_name, 100)
     if field_name in _TEXT_FIELDS:
         label, size = _TEXT_FIELDS[field_name]
         text = limit_text(value, label, field_name, size)
@@ -132,6 +132,14 @@ def clean_field(field_name: str, value: Any) -> Any:
             raise ValidationError("Expected a date.", field=field_name)
         return value
     raise ValidationError(f"{field_name} cannot be edited.", field=field_name)
+
+
+def require_name(first: str, last: str) -> None:
+    """A person needs a name: a first name, a last name, or both."""
+    if not first and not last:
+        raise ValidationError(
+            "First name or last name is required (one is enough).", field="first_name"
+        )
 
 
 def _choice(value: Any, enum: Any, field_name: str) -> str | None:
@@ -189,6 +197,7 @@ def add_person(db: Database, data: PersonInput) -> int:
             "available_from",
         )
     }
+    require_name(values["first_name"], values["last_name"])
     with db.session() as session:
         if data.organisation_id is not None:
             load(session, Organisation, data.organisation_id, "organisation")
@@ -248,6 +257,7 @@ def update_person(
                 diff[name] = value
         if not diff:
             return person.version
+        require_name(person.first_name, person.last_name)
         person.sort_name = sort_name(person.first_name, person.last_name)
         # Touching the row makes even a collection-only change bump the version.
         person.updated_at = utcnow()
@@ -571,9 +581,12 @@ def resolve_person(db: Database, ref: str) -> int:
             session.scalars(
                 select(Person.id).where(
                     or_(
-                        func.lower(Person.first_name + " " + Person.last_name) == full,
+                        # Trimmed: a person with a single name has an empty first or last.
+                        func.lower(func.trim(Person.first_name + " " + Person.last_name)) == full,
                         func.lower(
-                            func.coalesce(Person.preferred_name, "") + " " + Person.last_name
+                            func.trim(
+                                func.coalesce(Person.preferred_name, "") + " " + Person.last_name
+                            )
                         )
                         == full,
                     )

@@ -161,6 +161,7 @@ def update_placement(
                 value = require_text(value, "Role", "role", 200)
             elif name == "status":
                 value = _status(value)
+                _check_status_change(placement.status, value)
             elif name == "day_rate":
                 value = None if value in (None, "") else parse_day_rate(value)
             elif name == "currency":
@@ -225,6 +226,20 @@ def extend_placement(
         return extension.id
 
 
+def _check_status_change(old: str, new: str) -> None:
+    if new == old or new in STATUS_CHANGES.get(old, frozenset()):
+        return
+    allowed = sorted(STATUS_CHANGES.get(old, frozenset()))
+    hint = " Extend it instead." if new == PlacementStatus.EXTENDED.value else ""
+    raise ValidationError(
+        f"A {old} placement cannot become {new}; it can become "
+        + (", ".join(allowed) or "nothing else")
+        + "."
+        + hint,
+        field="status",
+    )
+
+
 def change_status(
     db: Database, placement_id: int, status: str, expected_version: int | None = None
 ) -> int:
@@ -244,20 +259,7 @@ def change_status(
         old = placement.status
         if new == old:
             return placement.version
-        if new not in STATUS_CHANGES.get(old, frozenset()):
-            allowed = sorted(STATUS_CHANGES.get(old, frozenset()))
-            hint = (
-                " Extend it instead (crm placement extend)."
-                if new == PlacementStatus.EXTENDED.value
-                else ""
-            )
-            raise ValidationError(
-                f"A {old} placement cannot become {new}; it can become "
-                + (", ".join(allowed) or "nothing else")
-                + "."
-                + hint,
-                field="status",
-            )
+        _check_status_change(old, new)
         placement.status = new
         placement.updated_at = utcnow()
         audit.record(session, "placement", placement_id, "status", {"from": old, "to": new})

@@ -10,7 +10,6 @@ import checks each row's values with it before the row is accepted).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,11 +71,16 @@ def check_lengths(table: str, values: Mapping[str, Any]) -> None:
 
 
 def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
-    for obj in itertools.chain(session.new, session.dirty):
+    for obj in session.new:
         state = inspect(obj)
-        # Only the attributes loaded or set: reading the rest would load them from the
-        # database in the middle of a flush.
+        # Only the attributes set: reading the rest would load them mid-flush.
         check_lengths(state.mapper.local_table.name, state.dict)
+    for obj in session.dirty:
+        state = inspect(obj)
+        # Only the attributes changed: a value already stored too long (SQLite kept it)
+        # must not block an unrelated edit of its row.
+        changed = {key: state.dict.get(key) for key in state.committed_state}
+        check_lengths(state.mapper.local_table.name, changed)
 
 
 def install_hooks(factory: sessionmaker[Session]) -> None:

@@ -173,6 +173,11 @@ def summary_text(report: ImportReport) -> str:
         )
     elif report.kind == imports.PEOPLE and report.new_organisations == "refuse":
         lines.append("Rows naming an organisation not in the CRM are refused.")
+    if report.needs_attention_count:
+        lines.append(
+            f"{report.needs_attention_count:,} value(s) need attention: a value that is not "
+            "valid is left out of its record (the rest is imported) and kept in its notes."
+        )
     return "\n".join(lines)
 
 
@@ -623,13 +628,19 @@ class DryRunPage(_RunPage):
     def show_report(self, report: ImportReport) -> None:
         super().show_report(report)
         self.wizard_.dry_report = report
-        self.refusals.set_rows(report.refusals)
+        # Refused rows first, then the values left out of (or doubtful in) imported rows.
+        attention = [
+            RowRefusal(i.row, "Needs attention: " + i.describe(), i.field)
+            for i in report.needs_attention
+        ]
+        self.refusals.set_rows(report.refusals + attention)
         self.refusals_view.resizeColumnToContents(0)
         shown = len(report.refusals)
         more = f" (the first {shown:,} of {report.refused:,})" if report.refused > shown else ""
-        self.refusals_label.setText(
-            f"Refused rows{more}:" if report.refused else "No row is refused."
-        )
+        label = f"Refused rows{more}" if report.refused else "No row is refused"
+        if attention:
+            label += f"; {report.needs_attention_count:,} value(s) need attention"
+        self.refusals_label.setText(label + (":" if report.refused or attention else "."))
         self.valid_only.setText(
             f"Import the {report.created + report.updated:,} valid rows"
             + (" and leave the refused ones out" if report.refused else "")

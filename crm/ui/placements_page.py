@@ -267,7 +267,7 @@ class PlacementPage(QWidget):
         )
         self.extensions_table.setVisible(bool(d.extensions))
         self.extensions_empty.setVisible(not d.extensions)
-        self.extend_button.setEnabled(d.status not in ("proposed", "cancelled"))
+        self.extend_button.setEnabled(d.status != "cancelled")
         self.notes_view.setHtml(notes_html(d))
 
     def add_note(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.cli.test_cli import crm, env
 
@@ -74,3 +75,16 @@ def test_demo_on_postgresql(env: dict[str, str], pg_db: object) -> None:
     result = crm("--database", url, "demo", env=env)
     assert result.returncode == 0, result.stderr
     assert "300 people" in result.stdout
+
+
+def test_single_names_and_the_import_report(env: dict[str, str]) -> None:
+    added = crm("person", "add", "최유림", "--json", env=env)
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["name"] == "최유림"
+    vcf = Path(__file__).parent.parent / "fixtures" / "files" / "other-projects.vcf"
+    dry = crm("import", "people", str(vcf), "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "3 would be created" in dry.stdout and "0 refused" in dry.stdout
+    assert "Needs attention" in dry.stdout
+    assert "row 2: Phone: '0161 99999999' is not a phone number" in dry.stdout
+    assert "kept in the notes" in dry.stdout

@@ -232,9 +232,10 @@ def test_a_full_name_column_is_split(db: Database, tmp_path: Path) -> None:
         header=["Name", "Email"],
     )
     report = import_file(db, path, "people")
-    assert report.created == 1
+    assert report.created == 2 and report.refused == 0
     assert person_named(db, "Mary Jane", "Watson").emails == ["mj@example.org"]
-    assert report.refusals[0].row == 3 and "no last name" in report.refusals[0].reason
+    # One name only is a name: nothing is refused for want of a surname.
+    assert person_named(db, "Cher", "").emails == ["cher@example.org"]
 
 
 # -- broken rows, dry runs, one transaction ------------------------------------------------------
@@ -260,14 +261,25 @@ def test_broken_rows_are_refused_with_row_and_reason(any_db: Database, broken_cs
     options = ImportOptions(new_organisations="refuse")
     report = import_file(any_db, broken_csv, "people", options=options)
     assert report.committed
-    assert (report.created, report.refused) == (2, 4)
+    # A bad email or date costs only that field; a missing organisation (refused by the
+    # option) or a name too long for the record refuse the row.
+    assert (report.created, report.refused) == (4, 2)
     reasons = {r.row: r for r in report.refusals}
-    assert set(reasons) == {3, 4, 5, 6}
-    assert "not a valid email address" in reasons[3].reason and reasons[3].field == "email"
+    assert set(reasons) == {4, 5}
     assert "'Nowhere Council' is not an organisation" in reasons[4].reason
     assert "too long" in reasons[5].reason and reasons[5].field == "first_name"
-    assert "Available from" in reasons[6].reason and "not a date" in reasons[6].reason
+    attention = {(i.row, i.field): i for i in report.needs_attention}
+    assert set(attention) == {(3, "email"), (6, "available_from")}
+    assert "not a valid email address" in attention[3, "email"].reason
+    assert attention[3, "email"].value == "bad@@example" and not attention[3, "email"].kept
+    assert "not a date" in attention[6, "available_from"].reason
     assert person_named(any_db, "Good", "Person").available_from is not None
+    bad_email = person_named(any_db, "Bad", "Email")
+    assert bad_email.emails == [] and bad_email.job_title == "Director"
+    assert bad_email.notes is not None and "'bad@@example'" in bad_email.notes
+    bad_date = person_named(any_db, "Bad", "Date")
+    assert bad_date.emails == ["date@example.org"] and bad_date.available_from is None
+    assert bad_date.notes is not None and "Available from: '31/02/2026'" in bad_date.notes
 
 
 def test_unknown_organisations_are_created_and_reported(db: Database, broken_csv: Path) -> None:
@@ -275,7 +287,7 @@ def test_unknown_organisations_are_created_and_reported(db: Database, broken_csv
     report = import_file(db, broken_csv, "people")
     assert report.new_organisations == "create"
     assert report.organisations_created == ["Nowhere Council"]
-    assert report.created == 3
+    assert report.created == 5
     with db.read() as s:
         audit = s.scalars(
             select(AuditEntry.changes).where(
@@ -291,7 +303,7 @@ def test_all_or_nothing_imports_nothing_when_a_row_is_refused(
     before = counts(db)
     report = import_file(db, broken_csv, "people", options=ImportOptions(all_or_nothing=True))
     assert not report.committed
-    assert report.refused == 3 and report.created == 3
+    assert report.refused == 1 and report.created == 5
     assert counts(db) == before
 
 
@@ -306,6 +318,7 @@ def test_dry_run_reports_exactly_and_changes_nothing(any_db: Database, broken_cs
     for name in ("created", "updated", "unchanged", "refused", "organisations_created"):
         assert getattr(dry, name) == getattr(real, name), name
     assert [(r.row, r.reason) for r in dry.refusals] == [(r.row, r.reason) for r in real.refusals]
+    assert dry.needs_attention == real.needs_attention and len(dry.needs_attention) == 2
 
 
 def big_csv(path: Path, rows: int) -> Path:
@@ -556,8 +569,13 @@ def test_organisations_match_on_code_and_refuse_conflicts(db: Database, tmp_path
         tmp_path / "orgs.csv", contacts.csv_text(["Name", "Code", "GSS code", "Parent"], rows)
     )
     report = import_file(db, path, "organisations")
-    assert [(o.row, o.action) for o in report.outcomes] == [(2, "update"), (4, "create")]
-    assert {r.row for r in report.refusals} == {3, 5, 6}
+    assert [(o.row, o.action) for o in report.outcomes] == [
+        (2, "update"),
+        (4, "create"),
+        (6, "create"),  # without its bad code, which is kept in its notes
+    ]
+    assert {r.row for r in report.refusals} == {3, 5}
+    assert [(i.row, i.field, i.value) for i in report.needs_attention] == [(6, "ods_code", "R R8!")]
     reasons = {r.row: r.reason for r in report.refusals}
     assert "has the GSS code E08000034, not E08000035" in reasons[3]
     assert "'NHS England' is not in the CRM" in reasons[5]
@@ -568,6 +586,8 @@ def test_organisations_match_on_code_and_refuse_conflicts(db: Database, tmp_path
         assert calderdale.parent is not None and calderdale.parent.name == "Kirklees Council"
         renamed = s.scalars(select(Organisation).where(Organisation.ods_code == "RR8")).one()
         assert renamed.name == "Leeds Teaching Hospitals NHS Trust"
+        bad = s.scalars(select(Organisation).where(Organisation.name == "Bad Code Trust")).one()
+        assert bad.ods_code is None and bad.notes is not None and "'R R8!'" in bad.notes
 
 
 def test_renaming_an_organisation_refreshes_its_peoples_search(

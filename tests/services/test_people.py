@@ -65,7 +65,7 @@ def test_add_person_normalises_and_audits(any_db: Database) -> None:
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        (PersonInput("", "X"), "first_name"),
+        (PersonInput(" ", ""), "first_name"),  # one name is enough, none is not
         (PersonInput("A", "B", emails=["not-an-email"]), "email"),
         (PersonInput("A", "B", phones=["123"]), "phone"),
         (PersonInput("A", "B", day_rate_expectation="-1"), "day_rate_expectation"),

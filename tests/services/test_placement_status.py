@@ -16,6 +16,7 @@ from crm.services.placements import (
     change_status,
     extend_placement,
     get_placement,
+    update_placement,
 )
 from crm.storage.db import Database
 
@@ -74,3 +75,10 @@ def test_a_cancelled_placement_cannot_be_extended(any_db: Database, placement: i
     change_status(any_db, placement, "cancelled")
     with pytest.raises(ValidationError, match="cancelled placement cannot be extended"):
         extend_placement(any_db, placement, date(2027, 6, 30))
+
+
+def test_editing_a_placement_checks_the_status_change_too(any_db: Database, placement: int) -> None:
+    with pytest.raises(ValidationError, match="cannot become ended"):
+        update_placement(any_db, placement, {"status": "ended"}, None)
+    update_placement(any_db, placement, {"status": "confirmed", "role": "Interim CEO"}, None)
+    assert get_placement(any_db, placement).status == "confirmed"

@@ -55,3 +55,21 @@ def test_check_lengths_for_core_writes() -> None:
     check_lengths("person_phone", {"number": "+447911444555"})
     with pytest.raises(ValidationError, match="Phone number is too long"):
         check_lengths("person_phone", {"number": "+4479114445551234567890"})
+
+
+def test_a_value_stored_too_long_does_not_block_other_edits(any_db: Database) -> None:
+    """SQLite kept over-long values before these checks: editing another field still works."""
+    if not any_db.is_sqlite:
+        pytest.skip("PostgreSQL never stored one")
+    pid = add_person(any_db, PersonInput("Helen", "Ramsden"))
+    with any_db.engine.begin() as connection:
+        connection.execute(
+            Person.__table__.update().values(owner="x" * 300).where(Person.__table__.c.id == pid)
+        )
+    with any_db.session() as session:
+        person = session.get(Person, pid)
+        assert person is not None
+        person.job_title = "Director of Finance"
+    with any_db.read() as session:
+        person = session.get(Person, pid)
+        assert person is not None and person.job_title == "Director of Finance"
