@@ -12,6 +12,7 @@ that holds the traceback, never the traceback itself.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
@@ -82,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@functools.cache
+def _full_parser() -> argparse.ArgumentParser:
+    """The full parser, built once per process: building it costs ~0.1 s (argparse looks up
+    translations for every option), which adds up when commands run in-process, as in the
+    tests; parsing does not change it."""
+    return build_parser()
+
+
 def _only_global_options(argv: Sequence[str]) -> bool:
     """Whether ``argv`` names no command, only ``--database URL`` and ``-v``: then the desktop
     app starts, and it need not wait for every command's parser (and module) to be built."""
@@ -103,12 +112,16 @@ def open_db(args: argparse.Namespace, *, upgrade: bool = True) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _global_parser() if _only_global_options(argv) else build_parser()
+    parser = _global_parser() if _only_global_options(argv) else _full_parser()
     args = parser.parse_args(argv)
     from crm import app_logging
 
     app_logging.setup(verbose=args.verbose)
     log.info("Command: %s", getattr(args, "command", None) or "app")
+    problem = _undecodable_argument(args)
+    if problem:
+        _error_line(problem)
+        return EXIT_USAGE
     handler: Callable[[argparse.Namespace], int | None] | None = getattr(args, "handler", None)
     if handler is None:
         from crm.cli.app import run_app
@@ -138,6 +151,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = stdout
 
 
+def _undecodable_argument(args: argparse.Namespace) -> str | None:
+    """Say which text argument holds bytes that are not UTF-8 (a shell passes them through as
+    lone surrogates), or a NUL: no database can store such text, and searching for it only
+    fails deeper down. File names are left alone: Linux allows any bytes in them."""
+    for name, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str) or (item.isascii() and "\x00" not in item):
+                continue
+            label = name.replace("_", "-")
+            if "\x00" in item:
+                return f"the {label} argument contains a NUL character: {item!r}"
+            if any("\ud800" <= ch <= "\udfff" for ch in item):
+                return f"the {label} argument is not valid UTF-8 text: {item!r}"
+    return None
+
+
 def _error_line(text: str) -> None:
     """One line on stderr, with control characters in it made visible, not obeyed."""
     from crm.cli.output import terminal_safe
@@ -153,22 +182,23 @@ def _os_error_text(exc: OSError) -> str:
 
 
 def crash_folder() -> Path:
-    """Where crash reports go: the data folder's ``crash`` folder, else the temp folder."""
+    """Where crash reports go: the log folder (beside ``crm.log``), else the temp folder."""
     try:
-        from crm.settings import data_dir
+        from crm.app_identity import log_dir
 
-        folder = data_dir() / "crash"
-        folder.mkdir(exist_ok=True)
-        return folder
-    except Exception:
+        return log_dir()
+    except Exception:  # an unwritable log folder must not hide the bug
         return Path(tempfile.gettempdir())
 
 
 def _report_bug(exc: BaseException, argv: Sequence[str]) -> int:
     """Keep the traceback in a crash report and say one line about it: a bug is a bug, but a
     user of the command sees a sentence, not forty lines of Python."""
+    from crm.app_logging import scrub
+
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    details = "".join(traceback.format_exception(exc))
+    # Scrubbed like the log: e-mail addresses and tokens in a message stay out of the file.
+    details = scrub("".join(traceback.format_exception(exc)))
     report: Path | None = None
     try:
         fd, name = tempfile.mkstemp(prefix=f"crm-crash-{stamp}-", suffix=".txt", dir=crash_folder())
@@ -178,7 +208,8 @@ def _report_bug(exc: BaseException, argv: Sequence[str]) -> int:
         report = Path(name)
     except OSError:
         pass
-    log.debug("internal error", exc_info=exc)
+    # Into the log file (the terminal shows warnings only, and the one line below).
+    log.info("Internal error %s; crash report %s", type(exc).__name__, report)
     where = f"details in {report}" if report else "no crash report could be written"
     _error_line(f"internal error ({type(exc).__name__}), a bug: {where}. Please report it.")
     return EXIT_BUG
