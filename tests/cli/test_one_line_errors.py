@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from crm.cli import main
+from crm.domain.errors import ValidationError
+from crm.services.interactions import InteractionInput, log_interaction
 from crm.services.people import PersonInput, add_person, get_person
 from crm.storage.db import Database
 from crm.storage.models import Interaction, Person
@@ -175,8 +177,11 @@ def test_nul_characters_are_refused_on_both_backends(
         any_db, capsys, "log", str(person), "--summary", "Call", "--body-file", str(body)
     )
     assert code == 1 and "NUL character" in one_line(err)
+    with pytest.raises(ValidationError, match="NUL character"):  # the service itself refuses
+        log_interaction(any_db, InteractionInput(person_ids=[person], summary="Call\x00"))
+    # A NUL cannot come from a shell; in-process, the command refuses it before any work.
     code, _, err = run(any_db, capsys, "log", str(person), "--summary", "Call\x00")
-    assert code == 1 and "NUL character" in one_line(err)
+    assert code == 2 and "NUL character" in one_line(err)
     assert count(any_db, Interaction) == 0
 
 
