@@ -16,6 +16,8 @@ from typing import Any
 
 import platformdirs
 
+from crm.domain.errors import CrmError
+
 log = logging.getLogger(__name__)
 
 APP_NAME = "interim-crm"
@@ -27,11 +29,10 @@ def data_dir() -> Path:
     path = (
         Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     )
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _made(path, "data", "CRM_DATA_DIR")
 
 
-def config_dir() -> Path:
+def config_dir(create: bool = True) -> Path:
     """The folder for ``settings.json`` (``CRM_CONFIG_DIR`` overrides)."""
     override = os.environ.get("CRM_CONFIG_DIR")
     path = (
@@ -39,7 +40,19 @@ def config_dir() -> Path:
         if override
         else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
     )
-    path.mkdir(parents=True, exist_ok=True)
+    return _made(path, "settings", "CRM_CONFIG_DIR") if create else path
+
+
+def _made(path: Path, what: str, variable: str) -> Path:
+    """``path``, created if need be; a folder that cannot be made is a clear refusal."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CrmError(
+            f"Cannot use the {what} folder {path} ({reason}); set {variable} to a folder "
+            "you can write to."
+        ) from None
     return path
 
 
@@ -108,15 +121,16 @@ OPTIONS: dict[str, Option] = {
 }
 
 
-def _settings_file() -> Path:
-    return config_dir() / "settings.json"
+def _settings_file(create: bool = True) -> Path:
+    return config_dir(create) / "settings.json"
 
 
 def _stored() -> dict[str, Any]:
-    path = _settings_file()
+    # Reading must not need a writable folder: a missing one just holds no settings.
+    path = _settings_file(create=False)
     try:
         return dict(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return {}
     except (OSError, ValueError) as exc:
         log.warning("Ignoring unreadable settings file %s: %s", path, exc)
@@ -144,8 +158,12 @@ def set(name: str, value: Any) -> None:
     stored[name] = option.type(value)
     path = _settings_file()
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(stored, indent=2, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(json.dumps(stored, indent=2, sort_keys=True), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CrmError(f"Cannot save the settings in {path} ({exc.strerror}).") from None
 
 
 def current_user() -> str:

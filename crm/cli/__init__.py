@@ -2,19 +2,32 @@
 
 Each subcommand group lives in its own module with a ``register(subparsers)`` function;
 ``main`` parses, opens the database and turns known errors into one line on stderr.
+
+Exit status: 0 done; 1 refused or failed, with one line on stderr saying why (nothing was
+changed); 2 the command line itself could not be parsed (argparse prints the usage and one
+line); 130 interrupted; 70 an internal error, that is a bug: one line naming a crash report
+that holds the traceback, never the traceback itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from crm.domain.errors import CrmError
 
 log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 
 # Subcommand modules, in the order their help is listed. Each has register(subparsers).
 _GROUPS = ("crm.cli.core", "crm.cli.records", "crm.cli.x", "crm.cli.transfer", "crm.cli.app")
@@ -70,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@functools.cache
+def _full_parser() -> argparse.ArgumentParser:
+    """The full parser, built once per process: building it costs ~0.1 s (argparse looks up
+    translations for every option), which adds up when commands run in-process, as in the
+    tests; parsing does not change it."""
+    return build_parser()
+
+
 def _only_global_options(argv: Sequence[str]) -> bool:
     """Whether ``argv`` names no command, only ``--database URL`` and ``-v``: then the desktop
     app starts, and it need not wait for every command's parser (and module) to be built."""
@@ -91,27 +112,107 @@ def open_db(args: argparse.Namespace, *, upgrade: bool = True) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _global_parser() if _only_global_options(argv) else build_parser()
+    parser = _global_parser() if _only_global_options(argv) else _full_parser()
     args = parser.parse_args(argv)
     from crm import app_logging
 
     app_logging.setup(verbose=args.verbose)
     log.info("Command: %s", getattr(args, "command", None) or "app")
+    problem = _undecodable_argument(args)
+    if problem:
+        _error_line(problem)
+        return EXIT_USAGE
     handler: Callable[[argparse.Namespace], int | None] | None = getattr(args, "handler", None)
     if handler is None:
         from crm.cli.app import run_app
 
         return run_app(args)
+    from crm.cli.output import TerminalSafeStream
+
+    stdout = sys.stdout
+    sys.stdout = TerminalSafeStream(stdout)
     try:
         return handler(args) or 0
     except CrmError as exc:
-        print(f"crm: {exc.message}", file=sys.stderr)
-        return 1
+        _error_line(exc.message)
+        return EXIT_ERROR
     except KeyboardInterrupt:
-        print("crm: interrupted; nothing was changed.", file=sys.stderr)
-        return 130
+        _error_line("interrupted; nothing was changed.")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return 0
+        return EXIT_OK
+    except OSError as exc:
+        # The machine's refusal (disk full, no permission, no such folder), not a bug.
+        _error_line(_os_error_text(exc))
+        return EXIT_ERROR
+    except Exception as exc:
+        return _report_bug(exc, argv)
+    finally:
+        sys.stdout = stdout
+
+
+def _undecodable_argument(args: argparse.Namespace) -> str | None:
+    """Say which text argument holds bytes that are not UTF-8 (a shell passes them through as
+    lone surrogates), or a NUL: no database can store such text, and searching for it only
+    fails deeper down. File names are left alone: Linux allows any bytes in them."""
+    for name, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str) or (item.isascii() and "\x00" not in item):
+                continue
+            label = name.replace("_", "-")
+            if "\x00" in item:
+                return f"the {label} argument contains a NUL character: {item!r}"
+            if any("\ud800" <= ch <= "\udfff" for ch in item):
+                return f"the {label} argument is not valid UTF-8 text: {item!r}"
+    return None
+
+
+def _error_line(text: str) -> None:
+    """One line on stderr, with control characters in it made visible, not obeyed."""
+    from crm.cli.output import terminal_safe
+
+    line = " ".join(terminal_safe(text).splitlines())
+    print(f"crm: {line}", file=sys.stderr)
+
+
+def _os_error_text(exc: OSError) -> str:
+    reason = exc.strerror or type(exc).__name__
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{reason}{where}; nothing was changed."
+
+
+def crash_folder() -> Path:
+    """Where crash reports go: the log folder (beside ``crm.log``), else the temp folder."""
+    try:
+        from crm.app_identity import log_dir
+
+        return log_dir()
+    except Exception:  # an unwritable log folder must not hide the bug
+        return Path(tempfile.gettempdir())
+
+
+def _report_bug(exc: BaseException, argv: Sequence[str]) -> int:
+    """Keep the traceback in a crash report and say one line about it: a bug is a bug, but a
+    user of the command sees a sentence, not forty lines of Python."""
+    from crm.app_logging import scrub
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    # Scrubbed like the log: e-mail addresses and tokens in a message stay out of the file.
+    details = scrub("".join(traceback.format_exception(exc)))
+    report: Path | None = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"crm-crash-{stamp}-", suffix=".txt", dir=crash_folder())
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:
+            # The arguments are left out: they may hold personal data.
+            out.write(f"crm internal error at {stamp} UTC, command: {argv[:1]}\n\n{details}")
+        report = Path(name)
+    except OSError:
+        pass
+    # Into the log file (the terminal shows warnings only, and the one line below).
+    log.info("Internal error %s; crash report %s", type(exc).__name__, report)
+    where = f"details in {report}" if report else "no crash report could be written"
+    _error_line(f"internal error ({type(exc).__name__}), a bug: {where}. Please report it.")
+    return EXIT_BUG
 
 
 if __name__ == "__main__":

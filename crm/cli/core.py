@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from crm.cli import open_db
+from crm.cli import argtypes, open_db
 from crm.cli.output import print_json, print_table
 
 
@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
     p.add_argument("--kind", choices=("client", "candidate"))
     p.add_argument("--tag")
     p.add_argument("--sector")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=argtypes.limit, default=20)
     p.add_argument("--json", action="store_true", help="print a JSON array")
     p.set_defaults(handler=search)
 

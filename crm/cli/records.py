@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crm.cli import UsageError, open_db
+from crm.cli import UsageError, argtypes, open_db
 from crm.cli.output import fmt, print_json, print_table
 from crm.domain.dates import parse_date, parse_when
 from crm.domain.errors import ValidationError
@@ -53,14 +53,14 @@ def _register_person(sub: Any) -> None:
     p.set_defaults(handler=person_add)
     p = ps.add_parser("show", help="a person's details and timeline")
     p.add_argument("person", metavar="PERSON", help="id, email, @handle or unambiguous name")
-    p.add_argument("--limit", type=int, default=30, help="timeline entries (default 30)")
+    p.add_argument("--limit", type=argtypes.limit, default=30, help="timeline entries (default 30)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=person_show)
     p = ps.add_parser("list", help="list people (by surname)")
     p.add_argument("--org", metavar="ORGANISATION")
     p.add_argument("--kind", choices=("client", "candidate"))
     p.add_argument("--tag")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=argtypes.limit, default=100)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=person_list)
     p = ps.add_parser("edit", help="change a person's details")
@@ -70,7 +70,7 @@ def _register_person(sub: Any) -> None:
     p.add_argument("--not-candidate", action="store_false", dest="is_candidate")
     p.add_argument(
         "--version",
-        type=int,
+        type=argtypes.version,
         metavar="N",
         help="the version you read (crm person show); refuse if someone saved since",
     )
@@ -410,7 +410,7 @@ def _register_log(sub: Any) -> None:
     )
     p.add_argument("--body-file", type=Path, metavar="FILE", help="notes from a file ('-': stdin)")
     p.add_argument("--follow-up", metavar="DATE", help="e.g. 03/12/2026, +1w")
-    p.add_argument("--placement", type=int, metavar="ID")
+    p.add_argument("--placement", type=argtypes.record_id, metavar="ID")
     p.add_argument(
         "--anyway",
         action="store_true",
@@ -424,15 +424,7 @@ def log_cmd(args: argparse.Namespace) -> int:
     from crm.services.interactions import InteractionInput, get_interaction, log_interaction
     from crm.services.people import resolve_person
 
-    body = None
-    if args.body_file is not None:
-        if str(args.body_file) == "-":
-            body = sys.stdin.read()
-        else:
-            try:
-                body = args.body_file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ValidationError(f"Cannot read {args.body_file}: {exc}") from None
+    body = _read_body(args.body_file) if args.body_file is not None else None
     occurred_at = parse_when(args.at)
     follow_up = parse_date(args.follow_up, "follow_up_due") if args.follow_up else None
     db = open_db(args)
@@ -458,6 +450,35 @@ def log_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+_BODY_BYTES = 4_000_000  # notes hold up to 1,000,000 characters: at most 4 bytes each
+
+
+def _read_body(source: Path) -> str:
+    """Notes from a file or standard input ('-'): UTF-8 text, read with a bound, so that
+    /dev/zero or a endless pipe is refused rather than read until memory runs out."""
+    name = "standard input" if str(source) == "-" else str(source)
+    try:
+        if str(source) == "-":
+            stream = getattr(sys.stdin, "buffer", None)
+            if stream is None:  # a text-only stdin (an embedding, a test harness)
+                return str(sys.stdin.read(_BODY_BYTES + 1))
+            data: bytes = stream.read(_BODY_BYTES + 1)
+        else:
+            with open(source, "rb") as fh:
+                data = fh.read(_BODY_BYTES + 1)
+    except OSError as exc:
+        raise ValidationError(f"Cannot read {name}: {exc.strerror or exc}.") from None
+    if len(data) > _BODY_BYTES:
+        raise ValidationError(f"The notes in {name} are too long (at most 1,000,000 characters).")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"The notes in {name} are not UTF-8 text (byte {exc.start + 1} is not); "
+            "save them as UTF-8."
+        ) from None
+
+
 # -- placements -------------------------------------------------------------------------------
 def _register_placement(sub: Any) -> None:
     pl = sub.add_parser("placement", help="add, list, show, extend placements; add notes")
@@ -478,15 +499,15 @@ def _register_placement(sub: Any) -> None:
     p = ps.add_parser("list", help="list placements")
     p.add_argument("--status")
     p.add_argument("--org", metavar="ORGANISATION")
-    p.add_argument("--ending-within", type=int, metavar="WEEKS")
+    p.add_argument("--ending-within", type=argtypes.weeks, metavar="WEEKS")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=placement_list)
     p = ps.add_parser("show", help="a placement with its extensions and notes")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=argtypes.record_id)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=placement_show)
     p = ps.add_parser("extend", help="extend a placement to a new end date")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=argtypes.record_id)
     p.add_argument(
         "--to",
         required=True,
@@ -501,12 +522,14 @@ def _register_placement(sub: Any) -> None:
         "status",
         help="change a placement's status (proposed, confirmed, active, ended, cancelled)",
     )
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=argtypes.record_id)
     p.add_argument("status", help="proposed, confirmed, active, ended or cancelled")
-    p.add_argument("--version", type=int, metavar="N", help="refuse if changed since version N")
+    p.add_argument(
+        "--version", type=argtypes.version, metavar="N", help="refuse if changed since version N"
+    )
     p.set_defaults(handler=placement_status)
     p = ps.add_parser("note", help="add a note to a placement")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=argtypes.record_id)
     p.add_argument("text")
     p.set_defaults(handler=placement_note)
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crm.cli import UsageError, open_db
+from crm.cli import UsageError, argtypes, open_db
 from crm.cli.output import fmt, print_json, print_table
 
 
@@ -252,7 +252,7 @@ def _register_duplicates(sub: Any) -> None:
     ds = d.add_subparsers(dest="duplicates_command", required=True, metavar="ACTION")
     p = ds.add_parser("list", help="list likely duplicates, most certain first")
     p.add_argument("--organisations", action="store_true", help="organisations, not people")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=argtypes.limit, default=100)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=duplicates_list)
     p = ds.add_parser(
@@ -365,7 +365,7 @@ def _register_gdpr(sub: Any) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=gdpr_erase)
     p = gs.add_parser("review", help="people with no interaction for N months")
-    p.add_argument("--months", type=int, help="default: the retention_months setting")
+    p.add_argument("--months", type=argtypes.months, help="default: the retention_months setting")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=gdpr_review)
     p = gs.add_parser("renew", help="keep PEOPLE: they leave the review for another period")

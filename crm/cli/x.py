@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crm.cli import UsageError, open_db
-from crm.cli.output import print_json, print_table
+from crm.cli.output import print_json, print_table, terminal_safe
 from crm.domain.errors import CredentialsError, NotFoundError, ValidationError
 
 
@@ -129,7 +129,8 @@ def _ids(kind: str, record_id: int) -> dict[str, int]:
 
 
 def _note(text: str) -> None:
-    print(text, file=sys.stderr)
+    # Notes quote X's own words (error details, handles): never let them drive the terminal.
+    print(terminal_safe(text), file=sys.stderr)
 
 
 def _optional_gateway(db: Any, offline: bool) -> Any:
@@ -276,7 +277,18 @@ def x_sync(args: argparse.Namespace) -> int:
     if report.error:
         _note(f"crm: {report.error}")
         return 1
-    return 130 if report.cancelled else 0
+    if report.cancelled:
+        return 130
+    # X saying an account is suspended or gone is news synced too; only silence is not.
+    answered = [a for a in report.accounts if a.complete or a.status in _X_VERDICTS]
+    if report.accounts and not answered:
+        problems = "; ".join(dict.fromkeys(a.message for a in report.accounts if a.message))
+        _note(f"crm: nothing was synced: {problems or 'no account could be fetched'}")
+        return 1
+    return 0
+
+
+_X_VERDICTS = ("suspended", "not_found", "protected")
 
 
 def _check_linked(db: Any, people: list[int], orgs: list[int]) -> None:

@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 from crm.domain.errors import ValidationError
 
 UK = ZoneInfo("Europe/London")
+# Dates a recruiter can mean; outside them date arithmetic (an extension, a reminder)
+# would overflow Python's year 1 to 9999, and nobody logs a call in the year 40,000.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 _RELATIVE = re.compile(r"^\+(\d+)\s*([dwm])$")
 
 
@@ -37,15 +40,16 @@ def parse_date(
         try:
             start = counted_from or base
             if unit == "m":
-                return add_months(start, n)
-            return start + timedelta(days=n * (7 if unit == "w" else 1))
+                return check_year(add_months(start, n), field, text)
+            return check_year(start + timedelta(days=n * (7 if unit == "w" else 1)), field, text)
         except (OverflowError, ValueError):
-            raise ValidationError(f"{text!r} is too far in the future.", field=field) from None
+            raise _out_of_range(text, field) from None
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y"):
         try:
-            return datetime.strptime(raw, fmt).date()
+            parsed = datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
+        return check_year(parsed, field, text)
     raise ValidationError(f"{text!r} is not a date (use dd/mm/yyyy or yyyy-mm-dd).", field=field)
 
 
@@ -61,6 +65,21 @@ def add_months(day: date, months: int) -> date:
     )
 
 
+def check_year(day: date, field: str = "date", text: str | None = None) -> date:
+    """``day`` if it falls between :data:`FIRST_YEAR` and :data:`LAST_YEAR`, else refused."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise _out_of_range(text or f"{day.day:02d}/{day.month:02d}/{day.year:04d}", field)
+    return day
+
+
+def _out_of_range(text: str, field: str) -> ValidationError:
+    return ValidationError(
+        f"{text!r} is out of range (too far in the past or future): give a date from "
+        f"{FIRST_YEAR} to {LAST_YEAR}.",
+        field=field,
+    )
+
+
 def parse_when(text: str, field: str = "occurred_at", now: datetime | None = None) -> datetime:
     """A moment in UK local time, returned in UTC: ``now``, ``yesterday 14:00``,
     ``26/11/2026 09:30``, ``2026-11-26T09:30``, or a date alone (09:00)."""
@@ -70,11 +89,13 @@ def parse_when(text: str, field: str = "occurred_at", now: datetime | None = Non
         return current
     try:
         parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        pass
+    else:
+        check_year(parsed.date(), field, raw)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UK)
         return parsed.astimezone(UTC)
-    except ValueError:
-        pass
     parts = raw.rsplit(" ", 1)
     clock = time(9, 0)
     day_text = raw

@@ -11,6 +11,18 @@ from urllib.parse import urlparse
 
 from crm.domain.errors import ValidationError
 
+# Ids are 64-bit signed integers in both databases; a bigger number is no record's id.
+MAX_RECORD_ID = 2**63 - 1
+
+
+def as_record_id(text: str) -> int | None:
+    """The id ``text`` names if it is a whole number (ASCII digits), else None. A number too
+    big for the database is 0, which no record has: looked up, it is simply not found."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return int(text) if len(text) <= 19 and int(text) <= MAX_RECORD_ID else 0
+
+
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _X_HOSTS = {"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com"}
 
@@ -32,8 +44,14 @@ class XHandle:
         lowered = raw.lower()
         if "/" in raw or lowered.startswith(("x.com", "twitter.com", "www.")):
             url = raw if "://" in raw else "https://" + raw
-            parsed = urlparse(url)
-            host = (parsed.hostname or "").lower().removeprefix("www.")
+            try:
+                parsed = urlparse(url)
+                host = (parsed.hostname or "").lower().removeprefix("www.")
+            except ValueError:  # "https://x.com[/abc": an unbalanced IPv6 bracket
+                raise ValidationError(
+                    f"{raw!r} is not an X profile address (expected x.com/name).",
+                    field="x_handle",
+                ) from None
             if host not in _X_HOSTS:
                 raise ValidationError(
                     f"{raw!r} is not an X profile address (expected x.com/name or twitter.com/name).",
@@ -155,10 +173,11 @@ def parse_day_rate(value: str | Decimal | int | float, field: str = "day_rate") 
             raise ValidationError(f"{value!r} is not an amount of money.", field=field) from None
     if not amount.is_finite() or amount <= 0:
         raise ValidationError("A day rate must be a positive amount.", field=field)
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError("A day rate has at most two decimal places.", field=field)
+    # The upper bound first: quantizing 1e309 to pennies overflows Decimal's precision.
     if amount >= Decimal("100000"):
         raise ValidationError("A day rate must be under 100,000.", field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError("A day rate has at most two decimal places.", field=field)
     return amount.quantize(Decimal("0.01"))
 
 
@@ -185,6 +204,24 @@ def limit_text(value: str | None, label: str, field: str, max_length: int) -> st
         raise ValidationError(
             f"{label} is too long (at most {max_length} characters).", field=field
         )
+    return check_storable(text, label, field)
+
+
+def check_storable(text: str, label: str, field: str | None = None) -> str:
+    """``text`` unchanged if a database can store it, else a clear refusal.
+
+    PostgreSQL refuses a NUL character in text and SQLite would keep it silently, so both
+    are refused here, the same way; a lone surrogate (an undecodable byte that slipped in
+    from a file name or a pipe) cannot be written as UTF-8 at all."""
+    if "\x00" in text:
+        raise ValidationError(f"{label} contains a NUL character (\\x00).", field=field)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(
+                f"{label} contains bytes that are not valid text (UTF-8).", field=field
+            ) from None
     return text
 
 

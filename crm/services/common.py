@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from crm.domain.errors import NotFoundError, ValidationError
+from crm.domain.values import MAX_RECORD_ID
 from crm.services.views import XAccountView
 from crm.storage.models import Base, Employment, Person, Tag, XAccount
 
@@ -16,7 +17,8 @@ T = TypeVar("T", bound=Base)
 
 
 def load(session: Session, model: type[T], entity_id: int, label: str) -> T:
-    obj = session.get(model, entity_id)
+    # An id the database cannot hold would overflow in the driver, not just be missing.
+    obj = session.get(model, entity_id) if 0 < entity_id <= MAX_RECORD_ID else None
     if obj is None:
         raise NotFoundError(f"There is no {label} with id {entity_id}.")
     return obj

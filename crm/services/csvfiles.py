@@ -187,7 +187,7 @@ def detect_format(
         raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.", field="file") from None
     if not sample.strip():
         raise ValidationError(f"{Path(path).name} is empty.", field="file")
-    encoding = _check_encoding(encoding) if encoding else detect_encoding(sample)
+    encoding = check_encoding(encoding) if encoding else detect_encoding(sample)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
     delimiter = _check_delimiter(delimiter) if delimiter else sniff_delimiter(text)
     rows = _records(text, delimiter, limit=60)
@@ -200,11 +200,16 @@ def detect_format(
     return fmt
 
 
-def _check_encoding(name: str) -> str:
+def check_encoding(name: str) -> str:
+    """The codec name for ``name``, refused unless it decodes bytes into text."""
     try:
-        return codecs.lookup(name).name if name.lower() not in ("utf-8-sig", "utf_8_sig") else name
-    except LookupError:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         raise ValidationError(f"{name!r} is not a text encoding.", field="encoding") from None
+    # rot13, base64, zlib... are codecs too, but between str and str or bytes and bytes.
+    if not getattr(info, "_is_text_encoding", True):
+        raise ValidationError(f"{name!r} is not a text encoding.", field="encoding")
+    return info.name if name.lower() not in ("utf-8-sig", "utf_8_sig") else name
 
 
 def _check_delimiter(text: str) -> str:

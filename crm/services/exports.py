@@ -114,8 +114,7 @@ def export(
         )
     if vcard_version not in ("3.0", "4.0"):
         raise ValidationError("vCard version 3.0 or 4.0.")
-    if not path.parent.exists():
-        raise ValidationError(f"There is no folder {path.parent}.")
+    check_target_file(path)
     tmp = path.with_name(f".{path.name}.part")
     count = 0
     try:
@@ -133,6 +132,12 @@ def export(
                         if progress is not None:
                             progress(count, len(all_ids))
         os.replace(tmp, path)
+    except OSError as exc:
+        # A full disk, a folder that refuses writing: the old file, if any, is untouched.
+        tmp.unlink(missing_ok=True)
+        raise ValidationError(
+            f"Cannot write {path}: {exc.strerror or exc}; nothing was written."
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -140,6 +145,18 @@ def export(
         progress(count, count)
     log.info("Exported %d %s to %s (%s)", count, kind, path, fmt)
     return ExportResult(str(path), kind, fmt, count)
+
+
+def check_target_file(path: Path) -> None:
+    """Refuse, before any work, a target that cannot become a regular file: a folder, a
+    device (writing beside /dev/full and renaming over it would replace the device), a
+    missing folder."""
+    if not path.parent.is_dir():
+        raise ValidationError(f"There is no folder {path.parent}.")
+    if path.is_dir():
+        raise ValidationError(f"{path} is a folder; give a file name, e.g. {path / 'export.csv'}.")
+    if path.exists() and not path.is_file():
+        raise ValidationError(f"{path} is not a regular file; give another file name.")
 
 
 def _all_ids(session: Session, kind: str) -> list[int]:

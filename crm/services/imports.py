@@ -753,7 +753,8 @@ class _CsvSource(_Source):
         items = list(self.mapping.items())
         for row, cells in self.reader:
             width = len(cells)
-            yield row, {name: cells[i] for name, i in items if i < width}
+            values = {name: cells[i] for name, i in items if i < width}
+            yield row, _refused_if_unstorable(values, self.reader.format.encoding)
 
     @property
     def fraction(self) -> float:
@@ -761,6 +762,18 @@ class _CsvSource(_Source):
 
     def describe(self) -> str:
         return self.reader.format.describe()
+
+
+def _refused_if_unstorable(values: dict[str, str], encoding: str) -> dict[str, str]:
+    """The row, or a refusal when a cell holds a NUL character: PostgreSQL cannot store one
+    and SQLite must not keep what PostgreSQL would refuse. A file full of them is usually
+    UTF-16 read as something else, so the reason says so."""
+    if not any("\x00" in v for v in values.values()):
+        return values
+    return {
+        "__refuse__": "This row contains a NUL character (\\x00), which cannot be stored"
+        + ("; is the file UTF-16? Try --encoding utf-16." if "16" not in encoding else ".")
+    }
 
 
 class _VCardSource(_Source):
@@ -796,7 +809,7 @@ class _VCardRows:
         self._counted: csvfiles.CountedText | None = None
 
     def __enter__(self) -> _VCardRows:
-        encoding = self.encoding
+        encoding = csvfiles.check_encoding(self.encoding) if self.encoding else None
         if not encoding:
             with open(self.path, "rb") as fh:
                 encoding = csvfiles.detect_encoding(fh.read(csvfiles.SAMPLE_BYTES))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.domain.enums import ClientStatus, OrganisationType, Sector
 from crm.domain.errors import AmbiguousError, NotFoundError, ValidationError
-from crm.domain.values import fold, limit_text, require_text, search_words
+from crm.domain.values import as_record_id, fold, limit_text, require_text, search_words
 from crm.services import audit
 from crm.services.common import load, tags_named, x_view
 from crm.services.views import OrganisationDetail, OrganisationSummary
@@ -325,10 +325,11 @@ def resolve_organisation(db: Database, ref: str) -> int:
     if not text:
         raise ValidationError("Say which organisation: an id, a code or a name.")
     with db.read() as session:
-        if text.isdigit():
-            if session.get(Organisation, int(text)) is None:
+        number = as_record_id(text)
+        if number is not None:
+            if not number or session.get(Organisation, number) is None:
                 raise NotFoundError(f"There is no organisation with id {text}.")
-            return int(text)
+            return number
         by_code = list(
             session.scalars(
                 select(Organisation.id).where(

@@ -16,6 +16,7 @@ from crm.domain.enums import ConsentStatus, IR35Preference, LawfulBasis, Sector
 from crm.domain.errors import AmbiguousError, NotFoundError, ValidationError
 from crm.domain.values import (
     XHandle,
+    as_record_id,
     check_date_range,
     fold,
     limit_text,
@@ -552,10 +553,11 @@ def resolve_person(db: Database, ref: str) -> int:
     if not text:
         raise ValidationError("Say which person: an id, an email, an @handle or a name.")
     with db.read() as session:
-        if text.isdigit():
-            if session.get(Person, int(text)) is None:
+        number = as_record_id(text)
+        if number is not None:
+            if not number or session.get(Person, number) is None:
                 raise NotFoundError(f"There is no person with id {text}.")
-            return int(text)
+            return number
         if "@" in text and not text.startswith("@"):
             ids = list(
                 session.scalars(

@@ -140,13 +140,28 @@ def read_cards(stream: TextIO, kind: str, file_name: str) -> Iterator[tuple[int,
                 continue
             number += 1
             try:
-                yield number, _card_row(card, kind)
+                row = _card_row(card, kind)
             except ValidationError as exc:
                 # Hand the refusal through as a row the import will refuse with this reason.
-                yield number, {"__refuse__": exc.message}
-    except VObjectError as exc:
+                row = {"__refuse__": exc.message}
+            if any("\x00" in value for value in row.values()):
+                # PostgreSQL cannot store it and SQLite must not keep what PostgreSQL refuses.
+                row = {"__refuse__": "This card contains a NUL character (\\x00)."}
+            yield number, row
+    except UnicodeDecodeError as exc:  # binary content, or text in another encoding
         raise ValidationError(
-            f"{file_name} is not a readable vCard file after card {number}: {exc}", field="file"
+            f"{file_name} is not {getattr(stream, 'encoding', exc.encoding)} text in card "
+            f"{number + 1}; if it is a vCard, "
+            "choose its encoding (for example utf-8 or cp1252).",
+            field="file",
+        ) from None
+    except (VObjectError, ValueError, LookupError) as exc:
+        # Bad base64 (binascii.Error is a ValueError), bad quoted-printable, an unknown
+        # CHARSET: vobject stops at the card it cannot decode, so the file is refused whole.
+        raise ValidationError(
+            f"{file_name} is not a readable vCard file: card {number + 1} cannot be decoded: "
+            f"{str(exc)[:200] or type(exc).__name__}",
+            field="file",
         ) from None
     if number == 0:
         raise ValidationError(f"{file_name} holds no vCards.", field="file")

@@ -24,6 +24,7 @@ from crm.services import duplicates
 from crm.services.duplicates import DuplicatePair, MergePreview
 from crm.storage.db import Database
 from crm.ui.errors import ask, show_error
+from crm.ui.formatting import plain_tooltip
 from crm.ui.models import Column, RecordTableModel
 from crm.ui.widgets import make_table, plain_label
 from crm.ui.workers import TaskRunner
@@ -213,7 +214,7 @@ class DuplicatesDialog(QDialog):
             self.fields.setItem(row, 0, QTableWidgetItem(choice.label))
             for column, value in ((1, choice.survivor), (2, choice.other)):
                 item = QTableWidgetItem(value)
-                item.setToolTip(value)
+                item.setToolTip(plain_tooltip(value) or "")
                 self.fields.setItem(row, column, item)
             combo = QComboBox()
             combo.setAccessibleName(f"Keep which {choice.label.lower()}")

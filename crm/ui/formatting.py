@@ -154,6 +154,21 @@ def linkify(text: str | None) -> str:
     return "".join(out).replace("\n", "<br>")
 
 
+def plain_tooltip(text: str | None) -> str | None:
+    """A tooltip that shows ``text`` exactly as it is stored.
+
+    Qt takes a tooltip that looks like markup for rich text, so a name such as
+    ``<img src=...>`` would be rendered, not shown. Text with a ``<`` in it is escaped and
+    wrapped as rich text of its own; anything else is plain already and left alone (cheap,
+    as a table asks for tooltips often). Every tooltip made of stored text goes through here.
+    """
+    if not text:
+        return None
+    if "<" not in text:
+        return text
+    return "<p>" + html.escape(text, quote=False).replace("\n", "<br>") + "</p>"
+
+
 def esc(text: str | None) -> str:
     """Escaped plain text for use inside our own rich text."""
     return html.escape(text or "")

@@ -39,6 +39,7 @@ from crm.services import imports
 from crm.services.imports import ImportOptions, ImportPreview, ImportReport, RowRefusal
 from crm.storage.db import Database
 from crm.ui.errors import show_error
+from crm.ui.formatting import plain_tooltip
 from crm.ui.widgets import make_table, plain_label
 from crm.ui.workers import Progress, Task, TaskRunner
 
@@ -82,7 +83,9 @@ class PreviewModel(QAbstractTableModel):
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = self._rows[index.row()][index.column()]
-            return value.replace("\n", " ⏎ ") if role == Qt.ItemDataRole.DisplayRole else value
+            if role == Qt.ItemDataRole.DisplayRole:
+                return value.replace("\n", " ⏎ ")
+            return plain_tooltip(value)
         return None
 
     def headerData(
@@ -128,9 +131,10 @@ class RefusalsModel(QAbstractTableModel):
             return None
         refusal = self._rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return (str(refusal.row), (refusal.field or "").replace("_", " "), refusal.reason)[
+            text = (str(refusal.row), (refusal.field or "").replace("_", " "), refusal.reason)[
                 index.column()
             ]
+            return text if role == Qt.ItemDataRole.DisplayRole else plain_tooltip(text)
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -520,7 +524,7 @@ class MappingPage(QWizardPage):
 
 def _item(text: str) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
-    item.setToolTip(text)
+    item.setToolTip(plain_tooltip(text) or "")
     return item
 
 

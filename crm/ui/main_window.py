@@ -28,6 +28,7 @@ from crm.services import people as people_service
 from crm.storage.db import Database
 from crm.ui import errors
 from crm.ui.context import AppContext
+from crm.ui.formatting import plain_tooltip
 from crm.ui.people_page import PeoplePage
 from crm.ui.widgets import plain_label
 from crm.ui.workers import TaskRunner
@@ -500,7 +501,7 @@ class MainWindow(QMainWindow):
         if self.ctx.is_demo:
             text += "  (sample data)"
         self.db_label.setText(text)
-        self.db_label.setToolTip(text)
+        self.db_label.setToolTip(plain_tooltip(text) or "")
         self.setWindowTitle("Interim CRM — sample data" if self.ctx.is_demo else "Interim CRM")
         if not check_empty:
             self.people_page.reload()

@@ -27,7 +27,7 @@ from PySide6.QtGui import QColor
 
 from crm.services.views import PersonSummary
 from crm.ui import theme
-from crm.ui.formatting import fmt_ago, fmt_count, fmt_date, fmt_datetime
+from crm.ui.formatting import fmt_ago, fmt_count, fmt_date, fmt_datetime, plain_tooltip
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +162,10 @@ def _person_text(p: PersonSummary, key: str) -> str:
 def _person_tooltip(p: PersonSummary, key: str, text: str) -> str | None:
     """A people column's tooltip for a person, given the cell's ``text``."""
     if key == "name" and p.do_not_contact:
-        return f"{p.name} asked not to be contacted"
+        return plain_tooltip(f"{p.name} asked not to be contacted")
     if key == "last_interaction_at" and p.last_interaction_at:
         return fmt_datetime(p.last_interaction_at)
-    return text or None
+    return plain_tooltip(text)
 
 
 def _person_tone(p: PersonSummary, key: str) -> str | None:
@@ -476,7 +476,7 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return column.text(record)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return column.tooltip(record) if column.tooltip else (column.text(record) or None)
+            return plain_tooltip(column.tooltip(record) if column.tooltip else column.text(record))
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(column.align | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:

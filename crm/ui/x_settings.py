@@ -31,7 +31,7 @@ from crm.services import xlink
 from crm.services.views import XAccountView
 from crm.ui import errors
 from crm.ui.context import AppContext
-from crm.ui.formatting import fmt_ago, fmt_count
+from crm.ui.formatting import fmt_ago, fmt_count, plain_tooltip
 from crm.ui.widgets import make_table, plain_label
 from crm.ui.x_sync import XSyncRunner
 from crm.x import credentials
@@ -110,7 +110,7 @@ class WatchListModel(QAbstractTableModel):
                 a.last_synced_at.timestamp() if a.last_synced_at else 0.0,
             )[column]
         if role == Qt.ItemDataRole.ToolTipRole and column == self.STATUS:
-            return a.status_detail
+            return plain_tooltip(a.status_detail)  # X's own words: never markup
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if column == self.HANDLE:

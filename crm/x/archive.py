@@ -91,6 +91,9 @@ class _ArchiveFiles:
         if path.is_dir():
             data = path / "data" if (path / "data").is_dir() else path
             self._names = {p.name: str(p) for p in data.iterdir() if p.suffix == ".js"}
+        elif not path.is_file():
+            # /dev/zero, a pipe, a socket: a zip reader would read it for ever.
+            raise ValidationError(f"{path} is neither a folder nor a zip file.")
         else:
             try:
                 self._zip = zipfile.ZipFile(path)
@@ -131,9 +134,14 @@ class _ArchiveFiles:
                 f"up to {MAX_FILE_BYTES // 1_000_000:,} MB."
             )
         try:
-            raw = self._zip.read(where) if self._zip is not None else Path(where).read_bytes()
+            raw = self._zip.read(where) if self._zip is not None else _read_at_most(Path(where))
         except (OSError, zipfile.BadZipFile, KeyError) as exc:
             raise ValidationError(f"Cannot read {name} from the archive ({exc}).") from None
+        if len(raw) > MAX_FILE_BYTES:  # a file that grew, or a device behind a link
+            raise ValidationError(
+                f"{name} in the archive is over {MAX_FILE_BYTES // 1_000_000:,} MB; the CRM "
+                "reads files up to that size."
+            )
         text = raw.decode("utf-8-sig", errors="replace")
         match = _YTD.match(text)
         if match is None:
@@ -146,6 +154,14 @@ class _ArchiveFiles:
         if not isinstance(value, list):
             raise ValidationError(f"{name} in the archive does not hold a list.")
         return value
+
+
+def _read_at_most(path: Path) -> bytes:
+    """The file's bytes, but no more than one past the size limit, whatever it is."""
+    if not path.is_file():  # a link to /dev/zero, a pipe
+        raise ValidationError(f"{path.name} in the archive is not a regular file.")
+    with open(path, "rb") as fh:
+        return fh.read(MAX_FILE_BYTES + 1)
 
 
 # --------------------------------------------------------------------------- parsing

@@ -251,7 +251,19 @@ def _checked_secret(value: str, what: str) -> str:
         raise CredentialsError(f"{what} is empty.")
     if any(ch.isspace() for ch in cleaned):
         raise CredentialsError(f"{what} contains spaces; paste it exactly as X shows it.")
+    check_token_characters(cleaned, what)
     return cleaned
+
+
+def check_token_characters(token: str, what: str) -> None:
+    """Refuse a token that cannot travel in an HTTP header: X's tokens are printable ASCII,
+    and a curly quote or an invisible character pasted along with one would otherwise fail
+    deep inside the HTTP library."""
+    if not (token.isascii() and token.isprintable()) or any(ch.isspace() for ch in token):
+        raise CredentialsError(
+            f"{what} contains a character X's tokens never have (a space, a curly quote, an "
+            "accent or an invisible character, perhaps pasted along with it); paste it again."
+        )
 
 
 def _get(key: str) -> str | None:

@@ -11,21 +11,25 @@ The bearer token never appears in an exception, a repr or a log line.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from crm.domain.errors import (
     Cancelled,
@@ -34,6 +38,7 @@ from crm.domain.errors import (
     ValidationError,
     XApiError,
 )
+from crm.x.credentials import check_token_characters
 from crm.x.types import (
     AccountProblem,
     RateLimit,
@@ -97,7 +102,12 @@ _ENDPOINT_LABELS = {
 
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _RETRY_STATUSES = frozenset({403, 404, 500, 502, 503, 504})
-_DEFAULT_RATE_LIMIT_PAUSE = timedelta(minutes=1)  # when a 429 carries no reset header
+_DEFAULT_RATE_LIMIT_PAUSE = timedelta(minutes=1)  # when a 429 carries no usable reset header
+# X's windows are 15 minutes; a reset further away than that is a server's mistake or a
+# hostile answer, and nobody wants a sync that sleeps for ten years.
+MAX_RATE_LIMIT_WAIT = timedelta(minutes=15)
+# Ids are 64-bit: anything bigger cannot be stored (or is not an X id).
+MAX_X_ID = 2**63 - 1
 
 
 # --------------------------------------------------------------------------- secrets in logs
@@ -149,16 +159,85 @@ def rewrite_url(url: str, base_url: str) -> str:
     return url
 
 
+# The connection each thread is sending on, so a deadline can cut it off: requests' timeout
+# bounds each read, and a server trickling a byte every few seconds never trips it.
+_sending: dict[int, HTTPConnection] = {}
+
+
+class _TrackedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _sending[threading.get_ident()] = self
+        super().request(*args, **kwargs)
+
+
+class _TrackedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _sending[threading.get_ident()] = self
+        super().request(*args, **kwargs)
+
+
+class _TrackedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _TrackedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
+
+class RequestDeadline:
+    """Cuts this thread's connection off when a whole request (headers and body) takes
+    longer than ``seconds``; ``expired`` says whether it did."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = max(0.0, seconds)
+        self.expired = False
+        self._thread = threading.get_ident()
+        self._timer = threading.Timer(self.seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> RequestDeadline:
+        _sending.pop(self._thread, None)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _sending.pop(self._thread, None)
+
+    def _expire(self) -> None:
+        self.expired = True
+        connection = _sending.get(self._thread)
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+
+
 class _RedirectAdapter(HTTPAdapter):
-    """Sends tweepy's requests to the configured base URL, with a timeout, counting each one."""
+    """Sends tweepy's requests to the configured base URL, with a timeout, counting each one.
+
+    ``time_left`` gives the seconds a whole request may take (headers and body together);
+    past it the connection is cut and the request fails as timed out."""
 
     def __init__(
-        self, base_url: str, timeout: float, on_request: Callable[[], None] | None
+        self,
+        base_url: str,
+        timeout: float,
+        on_request: Callable[[], None] | None,
+        time_left: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(max_retries=0)
         self._base_url = base_url
         self._timeout = timeout
         self._on_request = on_request
+        self._time_left = time_left
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _TrackedHTTPPool,
+            "https": _TrackedHTTPSPool,
+        }
 
     def send(
         self,
@@ -176,17 +255,44 @@ class _RedirectAdapter(HTTPAdapter):
             # requests chose proxies for the official host; choose again for the real target.
             proxies = get_environ_proxies(target)
         log.debug("X API request: %s %s", request.method, _without_query(target))
+        allowed = self._time_left() if self._time_left is not None else None
+        if allowed is not None and allowed <= 0:
+            raise DeadlineExceeded("no time left for another request")
         if self._on_request is not None:
             # Raising here (a monthly budget guard, say) stops the request before it is sent.
             self._on_request()
-        return super().send(
-            request,
-            stream=stream,
-            timeout=self._timeout if timeout is None else timeout,
-            verify=verify,
-            cert=cert,
-            proxies=proxies,
-        )
+        if allowed is None:
+            return super().send(
+                request,
+                stream=stream,
+                timeout=self._timeout if timeout is None else timeout,
+                verify=verify,
+                cert=cert,
+                proxies=proxies,
+            )
+        with RequestDeadline(allowed) as deadline:
+            try:
+                response = super().send(
+                    request,
+                    stream=True,
+                    timeout=self._timeout if timeout is None else timeout,
+                    verify=verify,
+                    cert=cert,
+                    proxies=proxies,
+                )
+                if not stream:
+                    _ = response.content  # the body too, under the deadline
+            except (requests.RequestException, OSError) as exc:
+                if deadline.expired:
+                    raise DeadlineExceeded(f"no whole answer within {allowed:.0f} s") from exc
+                raise
+        if deadline.expired:  # it finished in the very moment the deadline passed
+            raise DeadlineExceeded(f"no whole answer within {allowed:.0f} s")
+        return response
+
+
+class DeadlineExceeded(requests.Timeout):
+    """A request (or the sync it belongs to) ran out of time as a whole."""
 
 
 def _without_query(url: str) -> str:
@@ -230,6 +336,7 @@ class RateLimitWait:
     sleep_until: SleepUntil = sleep_until
     max_waits: int = 3
     margin: timedelta = field(default=timedelta(seconds=1))
+    max_wait: timedelta = MAX_RATE_LIMIT_WAIT
 
     def call(self, fn: Callable[[], T], cancelled: Callable[[], bool] = _never) -> T:
         """``fn()``, waiting for the reset and trying again whenever it is rate limited."""
@@ -245,7 +352,15 @@ class RateLimitWait:
                     raise
                 limited = exc
             waits += 1
-            resume_at = max(limited.reset_at, datetime.now(UTC)) + self.margin
+            now = datetime.now(UTC)
+            if limited.reset_at - now > self.max_wait:  # before adding: year 9999 + 1 s overflows
+                minutes = int(self.max_wait.total_seconds() // 60)
+                raise RateLimitedError(
+                    f"{limited.message.rstrip('.')}: more than {minutes} minutes away, so the "
+                    "CRM does not wait for it. Try again after then; what was fetched is kept.",
+                    limited.reset_at,
+                )
+            resume_at = max(limited.reset_at, now) + self.margin
             log.info(
                 "X rate limit reached; waiting until %s UTC (wait %d of %d)",
                 resume_at.strftime("%H:%M:%S"),
@@ -301,11 +416,17 @@ class XGateway:
         attempts: int = 3,
         backoff_base: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        request_deadline: float | None = None,
     ) -> None:
         token = (bearer_token or "").strip()
         if not token:
             raise CredentialsError("No X bearer token is set; add one in the X settings.")
+        check_token_characters(token, "The X bearer token")
         self._base_url = _checked_base_url(base_url)
+        # A whole request (headers and body) may take this long, though each read has only
+        # ``timeout``: a server trickling a byte at a time never trips a read timeout.
+        self._request_seconds = 3 * timeout if request_deadline is None else request_deadline
+        self._sync_deadline: float | None = None  # time.monotonic() when the sync must end
         self._token = token
         _redactor.add(token)
         self._attempts = max(1, attempts)
@@ -317,7 +438,7 @@ class XGateway:
         self._client: Any = tweepy.Client(
             bearer_token=token, return_type=requests.Response, wait_on_rate_limit=False
         )
-        adapter = _RedirectAdapter(self._base_url, timeout, on_request)
+        adapter = _RedirectAdapter(self._base_url, timeout, on_request, self._time_left)
         for prefix in OFFICIAL_PREFIXES:
             self._client.session.mount(prefix, adapter)
 
@@ -327,6 +448,24 @@ class XGateway:
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    # ------------------------------------------------------------------ deadlines
+
+    def set_deadline(self, seconds: float | None) -> None:
+        """From now on, let every request together take at most ``seconds`` (None: no limit
+        beyond each request's own). A request that would pass it fails as timed out."""
+        self._sync_deadline = None if seconds is None else time.monotonic() + seconds
+
+    def extend_deadline(self, seconds: float) -> None:
+        """Move the overall deadline on by ``seconds`` (time spent waiting for X's rate limit,
+        which is X's time, not this sync's)."""
+        if self._sync_deadline is not None:
+            self._sync_deadline += seconds
+
+    def _time_left(self) -> float:
+        if self._sync_deadline is None:
+            return self._request_seconds
+        return min(self._request_seconds, self._sync_deadline - time.monotonic())
 
     # ------------------------------------------------------------------ rate-limit state
 
@@ -593,6 +732,16 @@ class XGateway:
             response = call()
         except tweepy.HTTPException as exc:
             failed_response = exc.response
+        except DeadlineExceeded as exc:
+            failure = _Failure(
+                XApiError(
+                    f"The X {label} was stopped: {exc.args[0] if exc.args else 'out of time'}. "
+                    f"{self._host()} answers too slowly, or this sync's time is up; what was "
+                    "fetched is kept.",
+                    reason="deadline",
+                ),
+                retryable=False,
+            )
         except requests.Timeout:
             failure = _Failure(
                 XApiError(f"The X {label} timed out: no answer from {self._host()} in time."),
@@ -656,7 +805,14 @@ class XGateway:
             reset_at = _reset_at(response) or datetime.now(UTC) + _DEFAULT_RATE_LIMIT_PAUSE
             return _Failure(
                 RateLimitedError(
-                    f"X's rate limit for the {label} is used up until {reset_at:%H:%M:%S} UTC.",
+                    f"X's rate limit for the {label} is used up until "
+                    f"{reset_at:%H:%M:%S} UTC"
+                    + (
+                        f" on {reset_at:%d/%m/%Y}"
+                        if reset_at.date() != datetime.now(UTC).date()
+                        else ""
+                    )
+                    + ".",
                     reset_at,
                 ),
                 retryable=False,
@@ -684,7 +840,7 @@ class XGateway:
             self._last_rate_limit = limit
 
     def _host(self) -> str:
-        return urlsplit(self._base_url).netloc
+        return urlsplit(self._base_url).netloc  # the URL holds no user or password by now
 
     def _redact(self, text: str) -> str:
         return _redactor.redact(text).replace(self._token, "[redacted]")
@@ -693,10 +849,33 @@ class XGateway:
 # --------------------------------------------------------------------------- parsing helpers
 
 
+def without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` taken out, for use and for showing."""
+    try:
+        parts = urlsplit(url)
+        if not (parts.username or parts.password or "@" in parts.netloc):
+            return url
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port that is not a number, an unbalanced bracket
+        return url.split("://", 1)[0] + "://[address not shown]"
+    return urlunsplit((parts.scheme, host + port, parts.path, parts.query, parts.fragment))
+
+
 def _checked_base_url(base_url: str) -> str:
-    url = (base_url or DEFAULT_API_URL).strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    given = (base_url or DEFAULT_API_URL).strip().rstrip("/")
+    url = without_credentials(given)
+    if url != given:
+        # Credentials in the URL would end up in messages, logs and account details.
+        log.warning("The X API URL had a user name or password in it; they are not used")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(
             f"The X API URL {url!r} must start with https:// (or http:// for a local server).",
             field="x_api_url",
@@ -775,8 +954,15 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
 
 
 def _reset_at(response: requests.Response) -> datetime | None:
+    """When the rate-limit window resets; None when the header is missing or is no time at
+    all (a number past the year 9999 or before 1970 says nothing usable)."""
     seconds = _int_header(response.headers, "x-rate-limit-reset")
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+    if seconds is None or seconds < 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _problem_of(error: Mapping[str, Any]) -> AccountProblem:
@@ -812,8 +998,31 @@ def _timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
+class _IdOutOfRange(ValueError):
+    """An id X sent that no 64-bit column can hold: the item is skipped, not the page."""
+
+
+def _x_id(value: Any) -> int:
+    number = int(value)
+    if not 0 < number <= MAX_X_ID:
+        raise _IdOutOfRange(f"id {number} is out of range")
+    return number
+
+
 def _optional_int(value: Any) -> int | None:
-    return None if value in (None, "") else int(value)
+    """An optional id: None when absent, and None when it is out of range (a reference the
+    CRM cannot follow is not worth losing the tweet for)."""
+    if value in (None, ""):
+        return None
+    try:
+        return _x_id(value)
+    except _IdOutOfRange:
+        return None
+
+
+def _count(value: Any) -> int:
+    # Counts go into 64-bit columns too; a count past them is a server's nonsense.
+    return max(0, min(int(value), MAX_X_ID))
 
 
 def _parse_user(raw: Mapping[str, Any]) -> XUser:
@@ -823,7 +1032,7 @@ def _parse_user(raw: Mapping[str, Any]) -> XUser:
         if entry.get("url") == url and entry.get("expanded_url"):
             url = entry["expanded_url"]
     return XUser(
-        id=int(raw["id"]),
+        id=_x_id(raw["id"]),
         username=str(raw["username"]),
         name=str(raw.get("name", "")),
         description=str(raw.get("description", "")),
@@ -832,20 +1041,30 @@ def _parse_user(raw: Mapping[str, Any]) -> XUser:
         verified=bool(raw.get("verified", False)),
         protected=bool(raw.get("protected", False)),
         created_at=_timestamp(raw["created_at"]),
-        followers_count=int(metrics["followers_count"]),
-        following_count=int(metrics["following_count"]),
-        tweet_count=int(metrics["tweet_count"]),
-        listed_count=int(metrics.get("listed_count", 0)),
+        followers_count=_count(metrics["followers_count"]),
+        following_count=_count(metrics["following_count"]),
+        tweet_count=_count(metrics["tweet_count"]),
+        listed_count=_count(metrics.get("listed_count", 0)),
         raw=dict(raw),
     )
 
 
 def _parse_users(data: list[Any]) -> list[XUser]:
-    return [_parse_user(u) for u in data]
+    return _skipping_bad_ids(_parse_user, data, "account")
+
+
+def _skipping_bad_ids(parse: Callable[[Any], T], items: Iterable[Any], what: str) -> list[T]:
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(parse(item))
+        except _IdOutOfRange as exc:
+            log.warning("Skipped an X %s the CRM cannot store: %s", what, exc)
+    return parsed
 
 
 def _parse_tweet(raw: Mapping[str, Any], ids_by_username: Mapping[str, int]) -> XTweet:
-    references = {str(r["type"]): int(r["id"]) for r in raw.get("referenced_tweets", [])}
+    references = {str(r["type"]): _optional_int(r["id"]) for r in raw.get("referenced_tweets", [])}
     mentioned: list[int] = []
     for mention in raw.get("entities", {}).get("mentions", []):
         user_id = _optional_int(mention.get("id"))
@@ -854,8 +1073,8 @@ def _parse_tweet(raw: Mapping[str, Any], ids_by_username: Mapping[str, int]) -> 
         if user_id is not None and user_id not in mentioned:
             mentioned.append(user_id)
     return XTweet(
-        id=int(raw["id"]),
-        author_id=int(raw["author_id"]),
+        id=_x_id(raw["id"]),
+        author_id=_x_id(raw["author_id"]),
         text=str(raw["text"]),
         created_at=_timestamp(raw["created_at"]),
         conversation_id=_optional_int(raw.get("conversation_id")),
@@ -864,7 +1083,11 @@ def _parse_tweet(raw: Mapping[str, Any], ids_by_username: Mapping[str, int]) -> 
         quoted_id=references.get("quoted"),
         retweeted_id=references.get("retweeted"),
         mentioned_user_ids=tuple(mentioned),
-        edit_history_ids=tuple(int(i) for i in raw.get("edit_history_tweet_ids", [])),
+        edit_history_ids=tuple(
+            i
+            for i in (_optional_int(x) for x in raw.get("edit_history_tweet_ids", []))
+            if i is not None
+        ),
         metrics={str(k): int(v) for k, v in raw.get("public_metrics", {}).items()},
         raw=dict(raw),
     )
@@ -872,9 +1095,13 @@ def _parse_tweet(raw: Mapping[str, Any], ids_by_username: Mapping[str, int]) -> 
 
 def _parse_page(payload: Mapping[str, Any], data: list[Any]) -> TweetPage:
     includes = payload.get("includes", {}) or {}
-    users = tuple(_parse_user(u) for u in includes.get("users", []))
+    users = tuple(_skipping_bad_ids(_parse_user, includes.get("users", []), "account"))
     ids_by_username = {u.username.lower(): u.id for u in users}
-    tweets = tuple(_parse_tweet(t, ids_by_username) for t in data)
+    tweets = tuple(
+        _skipping_bad_ids(
+            functools.partial(_parse_tweet, ids_by_username=ids_by_username), data, "tweet"
+        )
+    )
     meta = payload.get("meta", {}) or {}
     errors = tuple(e for e in payload.get("errors", []) or [] if isinstance(e, dict))
     return TweetPage(

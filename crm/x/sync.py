@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -563,7 +564,15 @@ def _is_fatal(exc: BaseException) -> bool:
     """Failures that every further request would hit too: stop rather than spend more."""
     if isinstance(exc, (Cancelled, CredentialsError, RateLimitedError, DatabaseError)):
         return True
-    return isinstance(exc, XApiError) and exc.reason == "client-not-enrolled"
+    # A server too slow to finish one answer in time (or a sync out of time) would hold every
+    # further request just as long.
+    return isinstance(exc, XApiError) and exc.reason in ("client-not-enrolled", "deadline")
+
+
+def sync_deadline(plan: SyncPlan) -> float:
+    """Seconds a sync of ``plan`` may take, waits for X's rate limit aside: five minutes,
+    and three seconds more for each request it may make."""
+    return 300.0 + 3.0 * plan.max_requests
 
 
 # --------------------------------------------------------------------------- running a sync
@@ -579,6 +588,7 @@ def run_sync(
     cancelled: Callable[[], bool] = _never,
     max_waits: int = 3,
     sleep_until: Callable[[datetime, Callable[[], bool]], None] | None = None,
+    deadline: float | None = None,
 ) -> SyncReport:
     """Carry out ``plan``: refresh profiles, then each account's new tweets, then the own
     account's mentions by linked people.
@@ -587,14 +597,26 @@ def run_sync(
     (for a countdown) and ``cancelled()`` is polled while waiting. Problems with one account
     are reported on it and the sync goes on; a refused token or API plan, a rate limit that
     outlasts ``max_waits`` and a cancel stop it. Whatever was stored stays stored.
+
+    The whole sync has ``deadline`` seconds (default :func:`sync_deadline`), not counting
+    rate-limit waits; each request has its own limit too, so a server that trickles its
+    answers cannot hold a sync for long.
     """
     from crm.x import gateway as gateway_module
 
+    sleep = sleep_until or gateway_module.sleep_until
+
+    def wait_for_x(resume_at: datetime, is_cancelled: Callable[[], bool]) -> None:
+        started = time.monotonic()
+        try:
+            sleep(resume_at, is_cancelled)
+        finally:
+            gateway.extend_deadline(time.monotonic() - started)
+
     waiter = gateway_module.RateLimitWait(
-        on_wait=on_wait,
-        sleep_until=sleep_until or gateway_module.sleep_until,
-        max_waits=max_waits,
+        on_wait=on_wait, sleep_until=wait_for_x, max_waits=max_waits
     )
+    gateway.set_deadline(sync_deadline(plan) if deadline is None else deadline)
     month = current_month()
     before = requests_in_month(db, month)
     results = {
@@ -620,6 +642,8 @@ def run_sync(
             raise
         report.error = exc.message
         log.warning("X sync stopped: %s", exc.message)
+    finally:
+        gateway.set_deadline(None)
     report.requests = max(0, requests_in_month(db, month) - before)
     log.info("%s", report.summary())
     return report

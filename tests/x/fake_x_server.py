@@ -72,6 +72,7 @@ class Fault(StrEnum):
     UNAVAILABLE = "503"
     MALFORMED_JSON = "malformed-json"
     SLOW = "slow"
+    TRICKLE = "trickle"  # a proper answer, one byte every ``trickle_seconds``
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,9 @@ class FakeXServer:
         self.users: dict[int, FakeUser] = {}
         self.slow_seconds = 3.0
         self.rate_limit_reset_seconds = 1
+        self.trickle_seconds = 4.0
+        # When set, every answer's x-rate-limit-reset header says this (absurd values too).
+        self.reset_header: str | None = None
         self._faults: list[Fault] = []
         self._requests: list[RecordedRequest] = []
         self._counts: dict[str, int] = {}
@@ -421,6 +425,10 @@ class FakeXServer:
         if fault is Fault.SLOW:
             # Answer properly, but only after the client has given up waiting.
             self._stopping.wait(self.slow_seconds)
+        elif fault is Fault.TRICKLE:
+            answer = self.handle(method, raw_path, authorization)
+            answer.trickle = self.trickle_seconds
+            return answer
         elif fault is not None:
             return self._fault(fault, endpoint)
         if authorization != f"Bearer {self.token}":
@@ -686,7 +694,8 @@ class FakeXServer:
             "content-type": "application/json; charset=utf-8",
             "x-rate-limit-limit": str(limit),
             "x-rate-limit-remaining": str(max(0, limit - used) if remaining is None else remaining),
-            "x-rate-limit-reset": str(window_reset if reset is None else reset),
+            "x-rate-limit-reset": self.reset_header
+            or str(window_reset if reset is None else reset),
             "x-response-time": "42",
             "cache-control": "no-cache, no-store, max-age=0",
         }
@@ -698,6 +707,7 @@ class _Answer:
     status: int
     headers: dict[str, str]
     body: bytes
+    trickle: float = 0.0  # seconds between bytes of the whole answer, status line included
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -719,6 +729,9 @@ class _Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         answer = self.fake.handle(self.command, self.path, self.headers.get("Authorization"))
+        if answer.trickle:
+            self._trickle(answer)
+            return
         try:
             self.send_response(answer.status)
             for name, value in answer.headers.items():
@@ -728,6 +741,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(answer.body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (a timeout test)
+
+    def _trickle(self, answer: _Answer) -> None:
+        """Send the answer a byte at a time: each read a client makes gets something in time,
+        so only a deadline on the whole answer stops it."""
+        head = f"HTTP/1.1 {answer.status} OK\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in answer.headers.items()
+        )
+        raw = f"{head}content-length: {len(answer.body)}\r\n\r\n".encode() + answer.body
+        self.close_connection = True
+        for i in range(len(raw)):
+            if self.fake._stopping.wait(answer.trickle):
+                return
+            try:
+                self.wfile.write(raw[i : i + 1])
+                self.wfile.flush()
+            except OSError:  # the client gave up: that is the point
+                return
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("fake X: " + format, *args)
