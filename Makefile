@@ -9,7 +9,7 @@ SIZE ?= 100000
 BACKEND ?= all
 LINT_PATHS := crm tests packaging $(wildcard bench)
 
-.PHONY: run test lint typecheck pytest bench syslibs venv screenshots resources lock clean
+.PHONY: run test lint typecheck pytest bench syslibs venv screenshots resources lock package package-check clean
 
 run: syslibs venv
 	$(BIN)/crm
@@ -52,6 +52,29 @@ screenshots: venv
 		$(BIN)/crm screenshot docs/screenshots/people-dark.png --view people --dark && \
 		$(BIN)/crm screenshot docs/screenshots/person-dark.png --view person:230 --dark && \
 		$(BIN)/crm screenshot docs/screenshots/about.png --view about'
+
+# The one-folder bundle (PyInstaller) in dist/interim-crm, with share/ (desktop file, metainfo,
+# icons, completion, man page) and install.sh, packed as dist/interim-crm-VERSION-linux-ARCH.tar.gz.
+VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+ARCHIVE = dist/interim-crm-$(VERSION)-linux-$(shell uname -m).tar.gz
+package: syslibs venv
+	@started=$$(date +%s); \
+	rm -rf dist/interim-crm build/pyinstaller; \
+	PYTHONPATH=$(CURDIR) $(BIN)/python -m PyInstaller --noconfirm --clean --log-level WARN --distpath dist \
+		--workpath build/pyinstaller packaging/pyinstaller/interim-crm.spec && \
+	$(BIN)/python packaging/stage_share.py dist/interim-crm && \
+	tar -C dist -czf $(ARCHIVE) interim-crm && \
+	echo "bundle: dist/interim-crm, $$(du -sm dist/interim-crm | cut -f1) MB" \
+		"($(ARCHIVE): $$(du -m $(ARCHIVE) | cut -f1) MB), built in $$(( $$(date +%s) - started )) s"
+
+# Build the bundle and run its smoke test: a fresh database, the migrations, the main window
+# rendered offscreen, the packaged images; then the installed desktop files are validated.
+package-check: package
+	QT_QPA_PLATFORM=offscreen dist/interim-crm/crm --smoke-test
+	dist/interim-crm/crm --version
+	CRM_DATA_DIR=$$(mktemp -d) dist/interim-crm/crm db check
+	desktop-file-validate dist/interim-crm/share/applications/*.desktop
+	appstreamcli validate --no-net dist/interim-crm/share/metainfo/*.metainfo.xml
 
 # Re-resolve requirements.lock after a dependency change in pyproject.toml: every extra, for
 # every supported Python and platform, with hashes, and without this machine's index settings.

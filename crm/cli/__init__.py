@@ -51,7 +51,25 @@ def _global_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
+    parser.add_argument(
+        "--smoke-test",
+        action=_SmokeTestAction,
+        help="check this installation in a temporary folder (database, migrations, window) "
+        "and exit",
+    )
     return parser
+
+
+class _SmokeTestAction(argparse.Action):
+    """``--smoke-test``: runs :mod:`crm.ui.smoke` and exits with its status."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> None:
+        from crm.ui.smoke import run
+
+        parser.exit(run())
 
 
 class _VersionAction(argparse.Action):

@@ -39,7 +39,7 @@ def _start(url: str, home: Path) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for(path: Path, text: str, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+def _wait_for(path: Path, text: str, proc: subprocess.Popen[str], timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists() and text in path.read_text(encoding="utf-8"):
@@ -80,7 +80,7 @@ def test_a_second_start_brings_the_first_window_forward(
         env=_env(second_home),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,
         check=False,
     )
     assert second.returncode == 0, second.stderr
