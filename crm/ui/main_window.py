@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -28,6 +29,7 @@ from crm.services import people as people_service
 from crm.storage.db import Database
 from crm.ui import errors
 from crm.ui.context import AppContext
+from crm.ui.kit.unsaved import ask_unsaved
 from crm.ui.people_page import PeoplePage
 from crm.ui.widgets import plain_label
 from crm.ui.workers import TaskRunner
@@ -110,6 +112,8 @@ class MainWindow(QMainWindow):
         self._history: list[tuple[str, int]] = []
         self._future: list[tuple[str, int]] = []
         self._current: tuple[str, int] = ("people", 0)
+        self._leaving = False  # unsaved edits were saved or discarded: navigate on
+        self._asking_leave: QMessageBox | None = None
         self.x_sync = XSyncRunner(self.ctx, self)
         self.x_scheduler = XSyncScheduler(self.x_sync, self)
         self._build()
@@ -533,8 +537,46 @@ class MainWindow(QMainWindow):
         """Show a record's page (``kind`` person, organisation, placement) or a list."""
         self._go(kind, entity_id)
 
+    def _may_leave(self, retry: Callable[[], object]) -> bool:
+        """True when the page on screen holds no unsaved edits. Otherwise ask Save / Discard
+        / Cancel and return False; after Save (once saved) or Discard, ``retry`` runs."""
+        if self._leaving:
+            return True
+        page: Any = self.stack.currentWidget()  # a page with unsaved-edit methods, or not
+        check = getattr(page, "has_unsaved_edits", None)
+        if check is None or not check():
+            return True
+        if self._asking_leave is not None:
+            return False  # the question is already on screen
+
+        def go_on() -> None:
+            self._asking_leave = None
+            self._leaving = True
+            try:
+                retry()
+            finally:
+                self._leaving = False
+
+        def discard() -> None:
+            page.discard_edits()
+            go_on()
+
+        def cancel() -> None:
+            self._asking_leave = None
+
+        def save() -> None:
+            self._asking_leave = None
+            page.save_edits(go_on)
+
+        self._asking_leave = ask_unsaved(self, page.unsaved_what(), save, discard, cancel)
+        return False
+
     def _go(self, kind: str, entity_id: int, *, remember: bool = True) -> None:
         target = (kind, entity_id)
+        if target != self._current and not self._may_leave(
+            lambda: self._go(kind, entity_id, remember=remember)
+        ):
+            return
         if remember and target != self._current:
             self._history.append(self._current)
             del self._history[:-50]
@@ -569,12 +611,12 @@ class MainWindow(QMainWindow):
         self.forward_button.setEnabled(bool(self._future))
 
     def go_back(self) -> None:
-        if self._history:
+        if self._history and self._may_leave(self.go_back):
             self._future.append(self._current)
             self._go(*self._history.pop(), remember=False)
 
     def go_forward(self) -> None:
-        if self._future:
+        if self._future and self._may_leave(self.go_forward):
             self._history.append(self._current)
             self._go(*self._future.pop(), remember=False)
 
@@ -780,6 +822,9 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_leave(self.close):
+            event.ignore()
+            return
         self.save_state()
         self.show_message("Finishing background work…")
         self.x_scheduler.timer.stop()
