@@ -48,7 +48,11 @@ def test_new_person_opens_typing_into_the_first_name(qtbot, window, db: Database
 
 
 def test_new_placement_and_extend_open_on_their_first_field(qtbot, window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
-    qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_P,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     dialog = shown(qtbot, window, PlacementDialog)
     assert QApplication.focusWidget() is dialog.candidate
     dialog.reject()
@@ -157,7 +161,9 @@ def _dialogs(window, sample: Sample, db: Database) -> list[QDialog]:  # type: ig
     ]
 
 
-def test_every_dialog_mnemonic_is_unique_and_alive(qtbot, window, sample: Sample, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_every_dialog_mnemonic_is_unique_and_alive(
+    qtbot, window, sample: Sample, db: Database
+) -> None:  # type: ignore[no-untyped-def]
     for dialog in _dialogs(window, sample, db):
         dialog.show()
         qtbot.waitExposed(dialog)
@@ -166,7 +172,9 @@ def test_every_dialog_mnemonic_is_unique_and_alive(qtbot, window, sample: Sample
         found = mnemonics(dialog)
         assert found, dialog.windowTitle()
         letters = Counter(m.letter for m in found)
-        clashes = {k: [m.owner.text() for m in found if m.letter == k] for k, n in letters.items() if n > 1}
+        clashes = {
+            k: [m.owner.text() for m in found if m.letter == k] for k, n in letters.items() if n > 1
+        }
         assert not clashes, f"{dialog.windowTitle()}: {clashes}"
         for m in found:
             assert m.target is not None, f"{dialog.windowTitle()}: {m.owner.text()} has no buddy"
@@ -175,7 +183,9 @@ def test_every_dialog_mnemonic_is_unique_and_alive(qtbot, window, sample: Sample
             )
             if isinstance(m.target, QPushButton):
                 continue  # pressing it would act; that it is enabled and unique is enough
-            qtbot.keyClick(dialog.focusWidget() or dialog, m.letter, Qt.KeyboardModifier.AltModifier)
+            qtbot.keyClick(
+                dialog.focusWidget() or dialog, m.letter, Qt.KeyboardModifier.AltModifier
+            )
             focus = QApplication.focusWidget()
             assert focus is m.target or (focus is not None and m.target.isAncestorOf(focus)), (
                 f"{dialog.windowTitle()}: Alt+{m.letter} ({m.owner.text()}) went to {focus}"
@@ -184,7 +194,9 @@ def test_every_dialog_mnemonic_is_unique_and_alive(qtbot, window, sample: Sample
 
 
 @pytest.mark.parametrize("letter", ["F", "N", "W"])
-def test_alt_letters_in_the_log_dialog_move_instead_of_typing(qtbot, window, sample: Sample, letter: str) -> None:  # type: ignore[no-untyped-def]
+def test_alt_letters_in_the_log_dialog_move_instead_of_typing(
+    qtbot, window, sample: Sample, letter: str
+) -> None:  # type: ignore[no-untyped-def]
     window.open_record("person", sample.tom)
     dialog = window.quick_log()
     qtbot.waitExposed(dialog)

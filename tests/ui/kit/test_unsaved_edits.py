@@ -34,7 +34,9 @@ def alt_left(qtbot, widget) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClick(widget, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
 
 
-def test_alt_left_with_an_edited_job_title_asks_and_cancel_stays(qtbot, window, sample: Sample, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_alt_left_with_an_edited_job_title_asks_and_cancel_stays(
+    qtbot, window, sample: Sample, db: Database
+) -> None:  # type: ignore[no-untyped-def]
     page, field = edit_job_title(qtbot, window, sample)
     alt_left(qtbot, field)
     assert open_box("UnsavedEdits") is not None
@@ -120,7 +122,9 @@ def test_a_typed_placement_note_is_not_lost(qtbot, window, sample: Sample, db: D
     assert window.stack.currentWidget() is window.people_page
 
 
-def test_esc_in_a_filled_new_placement_form_asks(qtbot, window, sample: Sample, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_esc_in_a_filled_new_placement_form_asks(
+    qtbot, window, sample: Sample, db: Database
+) -> None:  # type: ignore[no-untyped-def]
     window.new_placement()
     dialog = window.findChild(PlacementDialog)
     qtbot.waitExposed(dialog)
