@@ -29,6 +29,7 @@ from crm.services import people as people_service
 from crm.storage.db import Database
 from crm.ui import errors
 from crm.ui.context import AppContext
+from crm.ui.kit.demo import DemoBanner, ask_demo_write
 from crm.ui.kit.unsaved import ask_unsaved
 from crm.ui.people_page import PeoplePage
 from crm.ui.widgets import plain_label
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self._current: tuple[str, int] = ("people", 0)
         self._leaving = False  # unsaved edits were saved or discarded: navigate on
         self._asking_leave: QMessageBox | None = None
+        self._demo_writes_ok = False  # asked once per visit to the sample data
         self.x_sync = XSyncRunner(self.ctx, self)
         self.x_scheduler = XSyncScheduler(self.x_sync, self)
         self._build()
@@ -208,6 +210,9 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.log_button)
         column.addWidget(top)
 
+        self.demo_banner = DemoBanner()
+        self.demo_banner.back_requested.connect(self.back_to_my_database)
+        column.addWidget(self.demo_banner)
         self.stack = QStackedWidget()
         # The people list is the usual first screen; the other pages are built on first use
         # (see _page), so start-up neither imports nor lays them out.
@@ -245,7 +250,7 @@ class MainWindow(QMainWindow):
         from crm.ui.welcome import WelcomePage
 
         page = WelcomePage(self.ctx)
-        page.start_empty.connect(self.show_people)
+        page.start_empty.connect(self._start_empty)
         page.demo_opened.connect(self._demo_opened)
         page.import_requested.connect(self.import_contacts)
         page.set_import_available(True)
@@ -365,6 +370,13 @@ class MainWindow(QMainWindow):
             self.open_sample_data,
             None,
             "Open the separate demo database with sample data",
+        )
+        self.back_to_mine_action = self._action(
+            file,
+            "Back to &my database",
+            self.back_to_my_database,
+            None,
+            "Close the sample data and open your own database again",
         )
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -491,12 +503,18 @@ class MainWindow(QMainWindow):
             self.busy_label.setText(f"⟳ {labels[-1]}…{extra}")
 
     def _database_changed(self, *, check_empty: bool = True) -> None:
+        demo = self.ctx.is_demo
         text = self.ctx.db.describe()
-        if self.ctx.is_demo:
+        if demo:
             text += "  (sample data)"
         self.db_label.setText(text)
         self.db_label.setToolTip(text)
-        self.setWindowTitle("Interim CRM — sample data" if self.ctx.is_demo else "Interim CRM")
+        # Qt adds the application's name to the title ("Sample data — Interim CRM"); a title
+        # naming it too would show it twice.
+        self.setWindowTitle("Sample data" if demo else "")
+        self.demo_banner.setVisible(demo)
+        self.back_to_mine_action.setEnabled(demo and self.ctx.own_db is not None)
+        self._demo_writes_ok = False
         if not check_empty:
             self.people_page.reload()
             return
@@ -683,6 +701,8 @@ class MainWindow(QMainWindow):
     def new_person(self) -> None:
         from crm.ui.dialogs import PersonDialog, open_dialog
 
+        if not self._demo_guard("A new person", self.new_person):
+            return
         org = None
         if self._showing("organisation"):
             org = self.organisation_page.organisation_id
@@ -691,11 +711,14 @@ class MainWindow(QMainWindow):
     def new_organisation(self) -> None:
         from crm.ui.dialogs import OrganisationDialog, open_dialog
 
-        open_dialog(OrganisationDialog(self.ctx, None, self))
+        if self._demo_guard("A new organisation", self.new_organisation):
+            open_dialog(OrganisationDialog(self.ctx, None, self))
 
     def new_placement(self) -> None:
         from crm.ui.dialogs import PlacementDialog, open_dialog
 
+        if not self._demo_guard("A new placement", self.new_placement):
+            return
         candidate = None
         detail = self.current_person()
         if detail is not None:
@@ -729,9 +752,11 @@ class MainWindow(QMainWindow):
         return dialog
 
     # -- data: import, export, duplicates, retention -----------------------------------------------
-    def import_contacts(self) -> ImportWizard:
+    def import_contacts(self) -> ImportWizard | None:
         from crm.ui.import_wizard import ImportWizard
 
+        if not self._demo_guard("The import", self.import_contacts):
+            return None
         kind = "organisations" if self._showing("organisations") else "people"
         wizard = ImportWizard(self.ctx.db, self, kind=kind, runner=self.runner)
         wizard.imported.connect(self._imported)
@@ -794,6 +819,33 @@ class MainWindow(QMainWindow):
 
     def open_sample_data(self) -> None:
         self.show_welcome()
+
+    def back_to_my_database(self) -> None:
+        """Close the sample data: the database it replaced opens again, as it was."""
+        if self.ctx.back_to_own_database():
+            self.search.clear()
+            self.show_message("Back in your own database.")
+
+    def _start_empty(self) -> None:
+        if self.ctx.is_demo:
+            self.ctx.back_to_own_database()
+        self.show_people()
+
+    def _demo_guard(self, what: str, retry: Callable[[], object]) -> bool:
+        """True when the work may go ahead; in the sample data, ask first (once)."""
+        if not self.ctx.is_demo or self._demo_writes_ok:
+            return True
+
+        def into_demo() -> None:
+            self._demo_writes_ok = True
+            retry()
+
+        def back() -> None:
+            self.back_to_my_database()
+            retry()
+
+        ask_demo_write(self, what, back, into_demo)
+        return False
 
     def _demo_opened(self) -> None:
         self.search.clear()
