@@ -149,7 +149,7 @@ class PersonPage(QWidget):
         self.more_button.setAccessibleName("More actions")
         menu = QMenu(self.more_button)
         menu.addAction("Add job…", self.add_job)
-        menu.addAction("New placement for this candidate…", self.new_placement)
+        self.placement_action = menu.addAction("New placement…", self.new_placement)
         menu.addSeparator()
         menu.addAction("Subject access export (UK GDPR)…", self.subject_access)
         menu.addAction("Erase everything about them (UK GDPR)…", self.erase)
@@ -433,6 +433,11 @@ class PersonPage(QWidget):
                 "asks you to confirm."
             )
         self.warning.setVisible(p.do_not_contact)
+        self.placement_action.setText(
+            "New placement for this candidate…"
+            if p.is_candidate or not p.is_client_contact
+            else "New placement with them as client contact…"
+        )
         self._fill_form(p)
         self._fill_jobs(p.employments)
         self._show_followers(p, followers)
@@ -700,16 +705,24 @@ class PersonPage(QWidget):
         )
 
     def new_placement(self) -> None:
-        if self.detail is not None:
+        """A candidate is placed; a client contact is the contact of a placement at their
+        organisation."""
+        p = self.detail
+        if p is None:
+            return
+        if p.is_candidate or not p.is_client_contact:
             open_dialog(
                 PlacementDialog(
-                    self.ctx,
-                    None,
-                    self,
-                    candidate=(self.detail.id, self.detail.name),
-                    organisation_id=None,
+                    self.ctx, None, self, candidate=(p.id, p.name), organisation_id=None
                 )
             )
+            return
+        job = p.current_employment
+        dialog = PlacementDialog(
+            self.ctx, None, self, organisation_id=job.organisation_id if job else None
+        )
+        dialog.contact.set_person(p.id, p.name)
+        open_dialog(dialog)
 
     def subject_access(self) -> None:
         if self.detail is not None:
@@ -783,6 +796,7 @@ class PersonPage(QWidget):
             if kind == "employment":
                 self.reload()
             else:
+                self.timeline.reveal(kind)  # what was just logged or changed must show
                 self.timeline.load(self.detail.id)
 
     def save_state(self) -> None:
