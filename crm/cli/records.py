@@ -10,6 +10,7 @@ from typing import Any
 from crm.cli import UsageError, open_db
 from crm.cli.output import fmt, print_json, print_table
 from crm.domain.dates import parse_date, parse_when
+from crm.domain.display import plural
 from crm.domain.errors import ValidationError
 
 
@@ -263,8 +264,8 @@ def person_delete(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             raise UsageError("Refusing to delete without --yes when not run interactively.")
         answer = input(
-            f"Delete {detail.name} with {impact['employments']} job record(s) and "
-            f"their part in {impact['interactions']} interaction(s)? [y/N] "
+            f"Delete {detail.name} with {plural(impact['employments'], 'job record')} and "
+            f"their part in {plural(impact['interactions'], 'interaction')}? [y/N] "
         )
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing deleted.")

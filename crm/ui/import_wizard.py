@@ -39,6 +39,7 @@ from crm.services import imports
 from crm.services.imports import ImportOptions, ImportPreview, ImportReport, RowRefusal
 from crm.storage.db import Database
 from crm.ui.errors import show_error
+from crm.ui.formatting import plural
 from crm.ui.widgets import make_table, plain_label
 from crm.ui.workers import Progress, Task, TaskRunner
 
@@ -58,9 +59,14 @@ class PreviewModel(QAbstractTableModel):
         self._header: list[str] = []
         self._rows: list[list[str]] = []
         self._fields: dict[int, str] = {}
+        self._numbers: tuple[int, ...] = ()
 
-    def set_preview(self, header: list[str], rows: list[list[str]]) -> None:
+    def set_preview(
+        self, header: list[str], rows: list[list[str]], numbers: tuple[int, ...] = ()
+    ) -> None:
+        """``numbers``: each row's number in the file, shown beside it (refusals use them)."""
         self.beginResetModel()
+        self._numbers = numbers
         width = max([len(header), *(len(r) for r in rows)])
         self._header = header + [f"Column {i + 1}" for i in range(len(header), width)]
         self._rows = [r + [""] * (width - len(r)) for r in rows]
@@ -91,7 +97,8 @@ class PreviewModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Vertical:
-            return str(section + 1)
+            numbers = self._numbers
+            return str(numbers[section] if section < len(numbers) else section + 1)
         if not 0 <= section < len(self._header):
             return None
         field = self._fields.get(section)
@@ -161,15 +168,16 @@ def summary_text(report: ImportReport) -> str:
     else:
         verb = "would have been"
     lines = [
-        f"{report.rows:,} rows: {report.created:,} {verb} added, {report.updated:,} updated, "
+        f"{plural(report.rows, 'row')}: {report.created:,} {verb} added, "
+        f"{report.updated:,} updated, "
         f"{report.unchanged:,} already up to date, {report.refused:,} refused."
     ]
     if report.organisations_created_count:
         names = ", ".join(report.organisations_created[:8])
         more = report.organisations_created_count - min(8, len(report.organisations_created))
         lines.append(
-            f"{report.organisations_created_count:,} new organisation(s) {verb} created: {names}"
-            + (f" and {more:,} more." if more > 0 else ".")
+            f"{plural(report.organisations_created_count, 'new organisation')} {verb} created: "
+            f"{names}" + (f" and {more:,} more." if more > 0 else ".")
         )
     elif report.kind == imports.PEOPLE and report.new_organisations == "refuse":
         lines.append("Rows naming an organisation not in the CRM are refused.")
@@ -462,7 +470,7 @@ class MappingPage(QWizardPage):
             self.table.setCellWidget(column, 2, combo)
             self.combos.append(combo)
         self.table.resizeColumnToContents(0)
-        self.model.set_preview(preview.header, preview.rows)
+        self.model.set_preview(preview.header, preview.rows, preview.row_numbers)
         self._filling = False
         self._sync()
 
@@ -658,15 +666,19 @@ class ImportPage(_RunPage):
     def _done(self, report: ImportReport) -> None:
         super()._done(report)
         self.wizard_.report = report
+        self.stop_button.hide()  # nothing left to stop
         if report.committed:
             self.setSubTitle("Done.")
+            # What is imported stays imported: only Finish is left to press.
+            for which in (QWizard.WizardButton.CancelButton, QWizard.WizardButton.BackButton):
+                self.wizard_.button(which).setEnabled(False)
             self.wizard_.imported.emit(report)
 
     def show_report(self, report: ImportReport) -> None:
         if not report.committed:
             self.summary.setText(
-                f"Nothing was imported: {report.refused:,} row(s) were refused.\n"
-                + summary_text(report)
+                f"Nothing was imported: {plural(report.refused, 'row was', 'rows were')} "
+                "refused.\n" + summary_text(report)
             )
             return
         self.summary.setText(summary_text(report) + f"\nTook {report.seconds:.1f} seconds.")
