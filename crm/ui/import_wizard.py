@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -470,7 +471,19 @@ class MappingPage(QWizardPage):
             self.table.setCellWidget(column, 2, combo)
             self.combos.append(combo)
         self.table.resizeColumnToContents(0)
+        self.table.resizeColumnToContents(2)  # whole field names in the choosers
         self.model.set_preview(preview.header, preview.rows, preview.row_numbers)
+        # Whole column names over the preview ("Organisation", not "Organisatic"), within
+        # reason: a long value must not push the other columns out of sight.
+        self.preview_view.resizeColumnsToContents()
+        bold = QFont(self.preview_view.horizontalHeader().font())
+        bold.setBold(True)  # the style sheet draws header titles bold
+        metrics = QFontMetrics(bold)
+        for column in range(self.model.columnCount()):
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal) or "")
+            wanted = max(metrics.horizontalAdvance(line) for line in title.split("\n")) + 24
+            width = max(self.preview_view.columnWidth(column), wanted, 60)
+            self.preview_view.setColumnWidth(column, min(width, 280))
         self._filling = False
         self._sync()
 

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -158,14 +157,10 @@ class XSettingsPage(QWidget):
 
     # -- building ---------------------------------------------------------------------------
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        outer.addWidget(scroll)
-        body = QWidget()
-        scroll.setWidget(body)
-        layout = QVBoxLayout(body)
+        # One scroll bar, the watch list's own: a scrolling page around a scrolling table
+        # trapped the list at a few rows.
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
 
         # Credentials
         box = QGroupBox("API credentials")
@@ -240,8 +235,8 @@ class XSettingsPage(QWidget):
         self.model.watch_toggled.connect(self._toggle_watch)
         self.table = make_table("XWatchList", "Linked X accounts")
         self.table.setModel(self.model)
-        self.table.setMinimumHeight(240)
-        watch.addWidget(self.table)
+        self.table.setMinimumHeight(150)
+        watch.addWidget(self.table, 1)
         self.sync_watched = QPushButton("Sync watched now…")
         self.sync_watched.setEnabled(self.sync_runner is not None)
         self.sync_watched.clicked.connect(self._sync_watched)
@@ -249,7 +244,7 @@ class XSettingsPage(QWidget):
         sync_row.addWidget(self.sync_watched)
         sync_row.addStretch(1)
         watch.addLayout(sync_row)
-        layout.addWidget(box)
+        layout.addWidget(box, 1)  # the watch list takes the height there is
 
         # Schedule and usage
         box = QGroupBox("Schedule and usage")
@@ -281,7 +276,6 @@ class XSettingsPage(QWidget):
         self.usage.setAccessibleName("Requests this month")
         grid.addRow("This month", self.usage)
         layout.addWidget(box)
-        layout.addStretch(1)
 
     # -- loading ----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -445,7 +439,7 @@ class XSettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("X settings")
         self.setObjectName("XSettingsDialog")
-        self.resize(720, 640)
+        self.resize(760, 820)
         layout = QVBoxLayout(self)
         self.page = XSettingsPage(ctx, runner, self)
         layout.addWidget(self.page)
