@@ -32,6 +32,8 @@ class AppContext(QObject):
         self.is_demo = False
         #: The user's own database while the demo one is open (to go back in one step).
         self.own_db: Database | None = None
+        #: Why the last X sync of an account failed, by account id (until one succeeds).
+        self.x_problems: dict[int, str] = {}
 
     def set_database(self, db: Database, *, demo: bool = False) -> None:
         if demo and not self.is_demo:

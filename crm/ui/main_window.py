@@ -31,6 +31,7 @@ from crm.ui import errors
 from crm.ui.context import AppContext
 from crm.ui.kit.demo import DemoBanner, ask_demo_write
 from crm.ui.kit.unsaved import ask_unsaved
+from crm.ui.kit.x_problems import XProblemsBanner
 from crm.ui.people_page import PeoplePage
 from crm.ui.widgets import plain_label
 from crm.ui.workers import TaskRunner
@@ -213,6 +214,11 @@ class MainWindow(QMainWindow):
         self.demo_banner = DemoBanner()
         self.demo_banner.back_requested.connect(self.back_to_my_database)
         column.addWidget(self.demo_banner)
+        self.x_problems_banner = XProblemsBanner()
+        self.x_sync.finished.connect(self.x_problems_banner.show_report)
+        self.x_sync.failed.connect(self._x_failed)
+        self.x_sync.token_needed.connect(self.x_settings)
+        column.addWidget(self.x_problems_banner)
         self.stack = QStackedWidget()
         # The people list is the usual first screen; the other pages are built on first use
         # (see _page), so start-up neither imports nor lays them out.
@@ -738,6 +744,12 @@ class MainWindow(QMainWindow):
             self.show_message("Open a person or an organisation to sync their X account.")
             return
         self.x_sync.confirm_and_sync(selection, self)
+
+    def _x_failed(self, message: str) -> None:
+        report = self.x_sync.last_report
+        if report is not None and report.error == message:
+            return  # the banner shows that report, reasons and all
+        self.x_problems_banner.show_text(f"X sync: {message}")
 
     def sync_watched(self) -> None:
         self.x_sync.confirm_and_sync(SyncSelection(watched=True), self)

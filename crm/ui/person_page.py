@@ -53,6 +53,7 @@ from crm.ui.formatting import (
     label_of,
 )
 from crm.ui.gdpr import ErasureDialog, SubjectAccessDialog
+from crm.ui.theme import colours
 from crm.ui.timeline_view import TimelineView, follow_link
 from crm.ui.widgets import (
     FieldErrors,
@@ -417,6 +418,13 @@ class PersonPage(QWidget):
             facts.append(
                 "synced " + esc(fmt_ago(x.last_synced_at)) if x.last_synced_at else "not synced yet"
             )
+            problem = self.ctx.x_problems.get(x.id)
+            if problem:
+                # Stays here until a sync of this account works (the banner can be dismissed).
+                facts.append(
+                    f"<span style='color:{colours().danger}'>last sync failed: "
+                    f"{esc(problem)}</span>"
+                )
             facts.append('<a href="crm:sync">sync now</a>')
             if x.status not in ("ok", "unverified"):
                 facts.append(f"<span style='color:red'>{esc(label_of(x.status))}</span>")

@@ -165,6 +165,8 @@ def style_sheet(c: Colours) -> str:
     QFrame#Warning QLabel {{ color: {c.danger}; font-weight: 600; }}
     QFrame#DemoBanner {{ background: {c.warning_bg}; border-bottom: 1px solid {c.border}; }}
     QFrame#DemoBanner QLabel {{ font-weight: 600; }}
+    QFrame#ProblemBanner {{ background: {c.danger_bg}; border-bottom: 1px solid {c.danger}; }}
+    QFrame#ProblemBanner QLabel {{ color: {c.danger}; font-weight: 600; }}
     QLabel#FieldError {{ color: {c.danger}; font-size: 8.5pt; }}
     QCheckBox::indicator {{ width: 14px; height: 14px; border: 1px solid {c.muted};
                             border-radius: 3px; background: {c.base}; }}

@@ -55,6 +55,8 @@ class WatchListModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[xlink.LinkedAccount] = []
+        #: Why an account's last sync failed, by id (the window's AppContext keeps these).
+        self.problems: dict[int, str] = {}
 
     def set_rows(self, rows: list[xlink.LinkedAccount]) -> None:
         self.beginResetModel()
@@ -109,7 +111,7 @@ class WatchListModel(QAbstractTableModel):
                 a.last_synced_at.timestamp() if a.last_synced_at else 0.0,
             )[column]
         if role == Qt.ItemDataRole.ToolTipRole and column == self.STATUS:
-            return a.status_detail
+            return self.problems.get(a.id) or a.status_detail
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if column == self.HANDLE:
@@ -121,7 +123,7 @@ class WatchListModel(QAbstractTableModel):
         if column == self.FOLLOWERS:
             return fmt_count(a.followers_count, "—")
         if column == self.STATUS:
-            return a.status.replace("_", " ")
+            return "last sync failed" if a.id in self.problems else a.status.replace("_", " ")
         if column == self.SYNCED:
             return fmt_ago(a.last_synced_at)
         return None
@@ -232,6 +234,7 @@ class XSettingsPage(QWidget):
             )
         )
         self.model = WatchListModel(self)
+        self.model.problems = self.ctx.x_problems
         self.model.watch_toggled.connect(self._toggle_watch)
         self.table = make_table("XWatchList", "Linked X accounts")
         self.table.setModel(self.model)
