@@ -64,6 +64,8 @@ class Choice(QFrame):
         column.addWidget(body, 1)
         self.button = QPushButton(button)
         self.button.setAccessibleName(button)
+        # Enter presses the focused card's button (outside a dialog Qt leaves this off).
+        self.button.setAutoDefault(True)
         if primary:
             self.button.setObjectName("Primary")
         column.addWidget(self.button)
