@@ -30,6 +30,7 @@ from crm.storage.db import Database
 from crm.ui import errors
 from crm.ui.context import AppContext
 from crm.ui.kit.demo import DemoBanner, ask_demo_write
+from crm.ui.kit.theme_menu import add_theme_menu
 from crm.ui.kit.unsaved import ask_unsaved
 from crm.ui.kit.x_problems import XProblemsBanner
 from crm.ui.people_page import PeoplePage
@@ -111,9 +112,11 @@ class MainWindow(QMainWindow):
         self.runner.setParent(self)
         self.ctx = AppContext(db, self.runner, self)
         self.runner.default_error = lambda exc: errors.show_error(exc, self)
-        self._history: list[tuple[str, int]] = []
-        self._future: list[tuple[str, int]] = []
-        self._current: tuple[str, int] = ("people", 0)
+        # Places visited: (kind, id, state); a list's state is what it showed (search text,
+        # selected row, scroll), so Back returns to the list as it was left.
+        self._history: list[tuple[str, int, Any]] = []
+        self._future: list[tuple[str, int, Any]] = []
+        self._current: tuple[str, int, Any] = ("people", 0, None)
         self._leaving = False  # unsaved edits were saved or discarded: navigate on
         self._asking_leave: QMessageBox | None = None
         self._demo_writes_ok = False  # asked once per visit to the sample data
@@ -319,6 +322,9 @@ class MainWindow(QMainWindow):
             self.person_page.timeline.rerender()
         if "organisation" in self._pages:
             self.organisation_page.timeline.rerender()
+        for page in self._pages.values():
+            for chart in page.findChildren(QWidget, "FollowerChart"):
+                chart.apply_theme()  # type: ignore[attr-defined]
 
     def _action(
         self,
@@ -416,6 +422,8 @@ class MainWindow(QMainWindow):
             view, "&Forward", self.go_forward, QKeySequence.StandardKey.Forward
         )
         self._action(view, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        view.addSeparator()
+        self.theme_actions = add_theme_menu(view, self, self.rerender_timelines)
         self.back_button.setToolTip(self.back_action.toolTip())
         self.forward_button.setToolTip(self.forward_action.toolTip())
 
@@ -595,20 +603,22 @@ class MainWindow(QMainWindow):
         self._asking_leave = ask_unsaved(self, page.unsaved_what(), save, discard, cancel)
         return False
 
-    def _go(self, kind: str, entity_id: int, *, remember: bool = True) -> None:
+    def _go(self, kind: str, entity_id: int, state: Any = None, *, remember: bool = True) -> None:
         target = (kind, entity_id)
-        if target != self._current and not self._may_leave(
-            lambda: self._go(kind, entity_id, remember=remember)
+        if target != self._current[:2] and not self._may_leave(
+            lambda: self._go(kind, entity_id, state, remember=remember)
         ):
             return
-        if remember and target != self._current:
-            self._history.append(self._current)
+        if remember and target != self._current[:2]:
+            self._history.append(self._here())
             del self._history[:-50]
             self._future.clear()
-        self._current = target
+        self._current = (kind, entity_id, None)
         if kind == "people":
             self._select_nav("people")
             self.stack.setCurrentWidget(self.people_page)
+            if state is not None:
+                self._restore_people(state)
         elif kind == "organisations":
             self._select_nav("organisations")
             self.organisations_page.ensure_loaded()
@@ -634,18 +644,56 @@ class MainWindow(QMainWindow):
         self.back_button.setEnabled(bool(self._history))
         self.forward_button.setEnabled(bool(self._future))
 
+    def _here(self) -> tuple[str, int, Any]:
+        """The place on screen, with the people list's state when that is the place."""
+        kind, entity_id, _state = self._current
+        if kind != "people":
+            return (kind, entity_id, None)
+        page = self.people_page
+        return (
+            kind,
+            entity_id,
+            (self.search.text(), page.current_person_id(), page.table.verticalScrollBar().value()),
+        )
+
+    def _restore_people(self, state: tuple[str, int | None, int]) -> None:
+        """Show the people list as it was: its search, the selected person, the scroll."""
+        text, person_id, scroll = state
+        page = self.people_page
+
+        def select(_count: int = 0) -> None:
+            row = page.model.row_of(person_id) if person_id is not None else -1
+            if row >= 0:
+                page.table.selectRow(row)
+            page.table.verticalScrollBar().setValue(scroll)
+
+        if self.search.text() == text and not page._debounce.isActive():
+            select()
+            return
+
+        def arrived(count: int) -> None:
+            page.results_ready.disconnect(arrived)
+            select(count)
+
+        page.results_ready.connect(arrived)
+        self.search.blockSignals(True)  # not a new search typed: no history, no page change
+        self.search.setText(text)
+        self.search.blockSignals(False)
+        page.set_search_text(text)
+        page.refresh()  # at once: there is no typing to wait for
+
     def go_back(self) -> None:
         if self._history and self._may_leave(self.go_back):
-            self._future.append(self._current)
+            self._future.append(self._here())
             self._go(*self._history.pop(), remember=False)
 
     def go_forward(self) -> None:
         if self._future and self._may_leave(self.go_forward):
-            self._history.append(self._current)
+            self._history.append(self._here())
             self._go(*self._future.pop(), remember=False)
 
     def refresh(self) -> None:
-        kind, entity_id = self._current
+        kind, entity_id, _state = self._current
         if kind in ("person", "organisation", "placement"):
             self._go(kind, entity_id, remember=False)
         elif kind == "people":
