@@ -135,6 +135,8 @@ class MainWindow(QMainWindow):
             if geometry is not None:
                 self.restoreGeometry(geometry)
         self._database_changed(check_empty=check_empty)
+        # Keyboard first: typing at once searches (otherwise Back, first in Tab order, has it).
+        self.search.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:

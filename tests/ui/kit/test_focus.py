@@ -116,3 +116,9 @@ def test_view_menu_switches_the_theme_and_remembers_it(qtbot, window, themed: QA
     actions["system"].trigger()
     assert settings.get("theme") == "system"
     assert theme.colours().dark == theme.system_prefers_dark()
+
+
+def test_the_window_opens_ready_to_search(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    assert QApplication.focusWidget() is window.search
