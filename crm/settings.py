@@ -111,6 +111,13 @@ OPTIONS: dict[str, Option] = {
             "Who the recruiter is, for attribution; empty means the login name.",
         ),
         Option(
+            "theme",
+            str,
+            "system",
+            None,
+            "Colour scheme of the app: system (follow the desktop), light or dark.",
+        ),
+        Option(
             "retention_months",
             int,
             24,

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from crm.cli import argtypes, open_db
+from crm.cli import UsageError, argtypes, open_db
 from crm.cli.output import print_json, print_table
 
 
@@ -30,8 +30,12 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=demo)
 
     p = sub.add_parser("search", help="find people by name, title, organisation, handle, tag...")
-    p.add_argument("text", nargs="+")
-    p.add_argument("--org", metavar="NAME", help="only people currently at this organisation")
+    p.add_argument("text", nargs="*", help="words to look for (optional with --org, --kind, --tag)")
+    p.add_argument(
+        "--org",
+        metavar="NAME",
+        help="only people currently at this organisation (alone: all of them)",
+    )
     p.add_argument("--kind", choices=("client", "candidate"))
     p.add_argument("--tag")
     p.add_argument("--sector")
@@ -95,6 +99,8 @@ def search(args: argparse.Namespace) -> int:
     from crm.services.people import search_people
     from crm.storage.search import PeopleFilter
 
+    if not args.text and not (args.org or args.kind or args.tag or args.sector):
+        raise UsageError("Give some words to search for, or --org, --kind, --tag or --sector.")
     database = open_db(args)
     org_id = resolve_organisation(database, args.org) if args.org else None
     filters = PeopleFilter(organisation_id=org_id, kind=args.kind, tag=args.tag, sector=args.sector)

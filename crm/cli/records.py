@@ -10,6 +10,7 @@ from typing import Any
 from crm.cli import UsageError, argtypes, open_db
 from crm.cli.output import fmt, print_json, print_table
 from crm.domain.dates import parse_date, parse_when
+from crm.domain.display import fmt_money, format_phone, label_of, plural
 from crm.domain.errors import ValidationError
 
 
@@ -167,15 +168,11 @@ def person_show(args: argparse.Namespace) -> int:
         print("  " + " and ".join(kinds))
     for label, value in (
         ("Email", ", ".join(detail.emails)),
-        ("Phone", ", ".join(detail.phones)),
+        ("Phone", ", ".join(format_phone(n) for n in detail.phones)),
         ("X", detail.x_account and "@" + detail.x_account.handle),
         ("Tags", ", ".join(detail.tags)),
         ("Available", fmt(detail.available_from)),
-        (
-            "Day rate",
-            detail.day_rate_expectation
-            and f"{detail.day_rate_currency} {detail.day_rate_expectation}",
-        ),
+        ("Day rate", fmt_money(detail.day_rate_expectation, detail.day_rate_currency)),
         ("Version", str(detail.version)),  # for crm person edit --version
     ):
         if value:
@@ -263,8 +260,8 @@ def person_delete(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             raise UsageError("Refusing to delete without --yes when not run interactively.")
         answer = input(
-            f"Delete {detail.name} with {impact['employments']} job record(s) and "
-            f"their part in {impact['interactions']} interaction(s)? [y/N] "
+            f"Delete {detail.name} with {plural(impact['employments'], 'job record')} and "
+            f"their part in {plural(impact['interactions'], 'interaction')}? [y/N] "
         )
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing deleted.")
@@ -347,10 +344,10 @@ def org_show(args: argparse.Namespace) -> int:
         return 0
     print(f"#{detail.id} {detail.name}")
     for label, value in (
-        ("Sector", detail.sector),
-        ("Type", detail.org_type),
+        ("Sector", label_of(detail.sector)),
+        ("Type", label_of(detail.org_type)),
         ("Region", detail.region),
-        ("Status", detail.client_status),
+        ("Status", label_of(detail.client_status)),
         ("ODS", detail.ods_code),
         ("GSS", detail.gss_code),
         ("Website", detail.website),
@@ -368,7 +365,7 @@ def org_show(args: argparse.Namespace) -> int:
     print(f"\nPlacements ({len(placements)}):")
     for pl in placements:
         print(
-            f"  #{pl.id} {pl.candidate}, {pl.role} ({pl.status}) "
+            f"  #{pl.id} {pl.candidate}, {pl.role} ({label_of(pl.status)}) "
             f"{fmt(pl.start_date)} to {fmt(pl.end_date)}"
         )
     return 0
@@ -384,7 +381,10 @@ def org_list(args: argparse.Namespace) -> int:
         return 0
     print_table(
         ["ID", "NAME", "SECTOR", "STATUS", "PEOPLE"],
-        [(o.id, o.name, o.sector, o.client_status, o.people_count) for o in orgs],
+        [
+            (o.id, o.name, label_of(o.sector), label_of(o.client_status), o.people_count)
+            for o in orgs
+        ],
     )
     return 0
 
@@ -582,10 +582,10 @@ def placement_list(args: argparse.Namespace) -> int:
                 p.candidate,
                 p.organisation,
                 p.role,
-                p.status,
+                label_of(p.status),
                 p.start_date,
                 p.end_date,
-                p.day_rate and f"{p.currency} {p.day_rate}",
+                fmt_money(p.day_rate, p.currency, per_day=False),
             )
             for p in placements
         ],
@@ -601,18 +601,18 @@ def placement_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(p)
         return 0
-    print(f"#{p.id} {p.candidate}: {p.role} at {p.organisation} ({p.status})")
+    print(f"#{p.id} {p.candidate}: {p.role} at {p.organisation} ({label_of(p.status)})")
     print(
         f"  {fmt(p.start_date)} to {fmt(p.end_date)}"
-        + (f", {p.currency} {p.day_rate}/day" if p.day_rate else "")
-        + f", IR35 {p.ir35}"
+        + (f", {fmt_money(p.day_rate, p.currency)}" if p.day_rate else "")
+        + f", IR35: {label_of(p.ir35)}"
     )
     if p.client_contact:
         print(f"  Client contact: {p.client_contact}")
     for e in p.extensions:
         print(
             f"  Extended {fmt(e.created_at)} to {fmt(e.new_end_date)}"
-            + (f" at {e.day_rate}" if e.day_rate else "")
+            + (f" at {fmt_money(e.day_rate, p.currency)}" if e.day_rate else "")
             + (f": {e.reason}" if e.reason else "")
         )
     for n in p.notes:

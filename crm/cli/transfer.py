@@ -10,6 +10,7 @@ from typing import Any
 
 from crm.cli import UsageError, argtypes, open_db
 from crm.cli.output import fmt, print_json, print_table
+from crm.domain.display import plural
 
 
 def register(sub: Any) -> None:
@@ -148,10 +149,11 @@ def import_command(args: argparse.Namespace) -> int:
     if report.dry_run:
         print("Dry run: nothing was changed. A real import would do this:")
     elif not report.committed:
-        print(f"Nothing was imported: {report.refused:,} row(s) refused (--all-or-nothing).")
+        refused = plural(report.refused, "row")
+        print(f"Nothing was imported: {refused} refused (--all-or-nothing).")
     verb = "would be" if report.dry_run else "were" if report.committed else "would have been"
     print(
-        f"  {report.rows:,} rows: {report.created:,} {verb} created, {report.updated:,} "
+        f"  {plural(report.rows, 'row')}: {report.created:,} {verb} created, {report.updated:,} "
         f"updated, {report.unchanged:,} unchanged, {report.refused:,} refused "
         f"({report.seconds:.1f} s)."
     )
@@ -159,7 +161,7 @@ def import_command(args: argparse.Namespace) -> int:
         names = ", ".join(report.organisations_created[:20])
         more = report.organisations_created_count - min(20, len(report.organisations_created))
         print(
-            f"  {report.organisations_created_count:,} new organisation(s) {verb} created: "
+            f"  {plural(report.organisations_created_count, 'new organisation')} {verb} created: "
             + names
             + (f" and {more:,} more" if more > 0 else "")
         )
@@ -395,13 +397,14 @@ def gdpr_erase(args: argparse.Namespace) -> int:
     impact = erasure_impact(db, person_id)
     print(f"Erasing #{person_id} {impact.name} removes:")
     print(
-        f"  {impact.emails} email(s), {impact.phones} phone(s), {impact.employments} job(s); "
-        f"{impact.interactions_deleted} interaction(s) with no one else "
-        f"({impact.interactions_kept} shared one(s) are kept without them); "
-        f"{impact.placements_deleted} placement(s) as candidate"
+        f"  {plural(impact.emails, 'email')}, {plural(impact.phones, 'phone')}, "
+        f"{plural(impact.employments, 'job')}; "
+        f"{plural(impact.interactions_deleted, 'interaction')} with no one else "
+        f"({plural(impact.interactions_kept, 'shared one')} kept without them); "
+        f"{plural(impact.placements_deleted, 'placement')} as candidate"
     )
     if impact.x_handle:
-        print(f"  the X account @{impact.x_handle} and {impact.tweets} cached tweet(s)")
+        print(f"  the X account @{impact.x_handle} and {plural(impact.tweets, 'cached tweet')}")
     if not _confirm("Erase for good? This cannot be undone.", args.yes):
         print("Nothing erased.")
         return 1
@@ -447,5 +450,5 @@ def gdpr_renew(args: argparse.Namespace) -> int:
     db = open_db(args)
     ids = [resolve_person(db, ref) for ref in args.people]
     renew_retention(db, ids, args.reason)
-    print(f"Kept {len(set(ids))} person(s) for another retention period.")
+    print(f"Kept {plural(len(set(ids)), 'person', 'people')} for another retention period.")
     return 0

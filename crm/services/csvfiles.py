@@ -58,13 +58,31 @@ class CsvFormat:
 
     def describe(self) -> str:
         parts = [
-            self.encoding,
+            encoding_name(self.encoding),
             DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter)) + "-separated",
             "with a header row" if self.has_header else "without a header row",
         ]
         if self.skip_records:
-            parts.append(f"skipping {self.skip_records} line(s) of notes first")
+            lines = "line" if self.skip_records == 1 else "lines"
+            parts.append(f"skipping {self.skip_records} {lines} of notes first")
         return ", ".join(parts)
+
+
+# What people call the encodings Python names ("utf-8-sig" means nothing to a recruiter).
+ENCODING_NAMES = {
+    "utf-8-sig": "UTF-8 (with a byte-order mark)",
+    "utf-8": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "cp1252": "Windows-1252 (Western European)",
+}
+
+
+def encoding_name(encoding: str) -> str:
+    """'utf-8-sig' -> 'UTF-8 (with a byte-order mark)'; unknown names in capitals."""
+    key = encoding.lower().replace("_", "-")
+    return ENCODING_NAMES.get(key, encoding.upper())
 
 
 def detect_encoding(data: bytes) -> str:
@@ -324,7 +342,8 @@ class CsvReader:
             return None
         except UnicodeDecodeError:
             raise ValidationError(
-                f"{self.path.name} is not {self.format.encoding} text after row {self._row}; "
+                f"{self.path.name} is not {encoding_name(self.format.encoding)} text after row "
+                f"{self._row}; "
                 "choose its encoding (for example utf-8, cp1252 or utf-16).",
                 field="encoding",
             ) from None
@@ -360,12 +379,17 @@ def _filled(row: list[str]) -> bool:
     return bool("".join(row).strip())
 
 
-def read_preview(path: Path, fmt: CsvFormat, rows: int = 20) -> tuple[list[str], list[list[str]]]:
-    """The header and the first ``rows`` data rows, for the mapping screen."""
+def read_preview(
+    path: Path, fmt: CsvFormat, rows: int = 20, numbers: list[int] | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """The header and the first ``rows`` data rows, for the mapping screen; ``numbers``, if
+    given, receives each row's number in the file (the numbers refusals are reported with)."""
     with CsvReader(path, fmt) as reader:
         out: list[list[str]] = []
-        for _, cells in reader:
+        for number, cells in reader:
             out.append(cells)
+            if numbers is not None:
+                numbers.append(number)
             if len(out) >= rows:
                 break
         header = reader.header

@@ -50,6 +50,11 @@ from crm.storage.models import (
 from crm.storage.search import sort_name
 
 H, HO, LG, ED = Sector.HEALTH, Sector.HOUSING, Sector.LOCAL_GOVERNMENT, Sector.EDUCATION
+RUNNING = {
+    PlacementStatus.CONFIRMED.value,
+    PlacementStatus.ACTIVE.value,
+    PlacementStatus.EXTENDED.value,
+}
 T = OrganisationType
 
 # (name, sector, type, region, domain, handle or None, ODS/GSS code)
@@ -599,19 +604,34 @@ SUMMARIES = {
     "event": ["Met at the NHS ConfedExpo stand", "Spoke at the Housing 2026 fringe"],
     "note": ["Prefers calls before 9am", "Moving to the Midlands in spring; open to hybrid roles"],
 }
+# What anyone in the public sector might tweet, then what only one sector would: a housing
+# association never tweets about Ofsted, a school never about damp and mould.
 TWEETS = [
-    "Proud of our teams this winter. Thank you to every colleague keeping services running. #NHS",
+    "Proud of our teams this winter. Thank you to every colleague keeping services running.",
     "We're recruiting! Join our board as a non-executive director: {url}",
-    "Great to host @{other} today to talk about integrated neighbourhood teams.",
+    "Great to host @{other} today to talk about partnership working across the area.",
     "Our annual report is out: record satisfaction scores and a balanced budget. {url}",
     "Delighted to welcome our new interim director of finance this week.",
     "Join tonight's #TwitterChat at 8pm on leadership in public services.",
-    "Damp & mould: here's what we've done in the last 12 months and what's next. {url}",
-    "Thank you to everyone who came to our open day at the new campus!",
-    "Ofsted: 'Good' in every category. Hard work from staff, pupils and families. #proud",
-    "Consultation on the local plan closes on Friday - have your say: {url}",
-    "A reminder that <b>HTML</b> in a tweet & characters like <a href='x'>this</a> stay plain.",
 ]
+SECTOR_TWEETS: dict[Sector, list[str]] = {
+    H: [
+        "Thank you to every colleague keeping services running through winter pressures. #NHS",
+        "Great to host @{other} today to talk about integrated neighbourhood teams.",
+    ],
+    HO: [
+        "Damp & mould: here's what we've done in the last 12 months and what's next. {url}",
+        "Keys handed over today: 48 new affordable homes for local families. #UKHousing",
+    ],
+    LG: [
+        "Consultation on the local plan closes on Friday - have your say: {url}",
+        "Full council meets on Thursday; the budget papers are online: {url}",
+    ],
+    ED: [
+        "Ofsted: 'Good' in every category. Hard work from staff, pupils and families. #proud",
+        "Thank you to everyone who came to our open day at the new campus!",
+    ],
+}
 
 
 def fill_demo(
@@ -916,6 +936,9 @@ def fill_demo(
             ]
             session.add(placement)
             placements.append(placement)
+            if placement.status in RUNNING:
+                # Whoever has an interim placed with them now is a client, not a prospect.
+                org.client_status = ClientStatus.CLIENT.value
         session.flush()
 
         report("Interactions")
@@ -964,7 +987,18 @@ def fill_demo(
         mention_rows: list[dict[str, Any]] = []
         tweet_id = 1_850_000_000_000_000_000 + rng.randrange(10**12)
         handles = [a.handle for a in accounts]
+        sector_of: dict[int, Sector] = {}  # by id() of the account: an organisation's sector
+        for org, sector, _domain in orgs:
+            if org.x_account is not None:
+                sector_of[id(org.x_account)] = sector
+        org_sector = {id(org): sector for org, sector, _domain in orgs}
+        for person in people:
+            if person.x_account is not None and person.employments:
+                where = org_sector.get(id(person.employments[0].organisation))
+                if where is not None:
+                    sector_of[id(person.x_account)] = where
         for acct in accounts:
+            choices = TWEETS + SECTOR_TWEETS.get(sector_of.get(id(acct), Sector.OTHER), [])
             count = rng.randrange(8, 40)
             newest = 0
             for _k in range(count):
@@ -973,7 +1007,7 @@ def fill_demo(
                     days=rng.randrange(0, 400), minutes=rng.randrange(0, 1440)
                 )
                 other = rng.choice(handles)
-                text = rng.choice(TWEETS).format(url="https://example.org/news", other=other)
+                text = rng.choice(choices).format(url="https://example.org/news", other=other)
                 tweet_rows.append(
                     {
                         "id": tweet_id,
@@ -1028,7 +1062,9 @@ def fill_demo(
         for acct in accounts:
             followers = acct.followers_count or 0
             for week in range(26, -1, -1):
-                drift = int(followers * (1 - 0.004 * week) + rng.randrange(-20, 20))
+                noise = rng.randrange(-20, 20)
+                # The newest point is the count the header shows: the two must agree.
+                drift = int(followers * (1 - 0.004 * week) + (noise if week else 0))
                 snapshots.append(
                     {
                         "account_id": acct.id,

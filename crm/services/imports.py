@@ -526,6 +526,8 @@ class ImportPreview:
     rows: list[list[str]]
     mapping: dict[str, int]
     source: str
+    #: Each preview row's number in the file: the numbers refused rows are reported with.
+    row_numbers: tuple[int, ...] = ()
 
     @property
     def width(self) -> int:
@@ -552,9 +554,11 @@ def preview_import(
         header = [f.label for f in fields_for(kind)]
         names = [f.name for f in fields_for(kind)]
         sample: list[list[str]] = []
+        numbers: list[int] = []
         with _VCardRows(path, kind, encoding) as cards:
-            for _, values in cards:
+            for number, values in cards:
                 sample.append([values.get(n, "") for n in names])
+                numbers.append(number)
                 if len(sample) >= rows:
                     break
         return ImportPreview(
@@ -566,6 +570,7 @@ def preview_import(
             sample,
             {n: i for i, n in enumerate(names)},
             "vCard contacts",
+            tuple(numbers),
         )
     fmt = csvfiles.detect_format(
         path,
@@ -574,10 +579,13 @@ def preview_import(
         has_header=has_header,
         is_header_name=is_known_header(kind),
     )
-    header, sample = csvfiles.read_preview(path, fmt, rows)
+    row_numbers: list[int] = []
+    header, sample = csvfiles.read_preview(path, fmt, rows, row_numbers)
     mapping = guess_mapping(kind, header, sample) if fmt.has_header else {}
     source = guess_source(kind, header) if fmt.has_header else "A file without a header row"
-    return ImportPreview(str(path), kind, "csv", fmt, header, sample, mapping, source)
+    return ImportPreview(
+        str(path), kind, "csv", fmt, header, sample, mapping, source, tuple(row_numbers)
+    )
 
 
 # -- the report --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from crm import settings
@@ -32,6 +32,7 @@ ACTIVE_STATUSES = (
     PlacementStatus.ACTIVE.value,
     PlacementStatus.EXTENDED.value,
 )
+FINISHED_STATUSES = (PlacementStatus.ENDED.value, PlacementStatus.CANCELLED.value)
 
 
 # Which status a placement may move to from each status. Extending is its own action
@@ -365,8 +366,15 @@ def list_placements(
                 Placement.end_date >= start,
                 Placement.end_date <= start + timedelta(days=ending_within_days),
             )
+        # Soonest ending first: running placements by end date (open-ended ones after them),
+        # then the finished ones, most recently ended first.
+        finished = Placement.status.in_(FINISHED_STATUSES)
         stmt = stmt.order_by(
-            Placement.end_date.is_(None), Placement.end_date.desc(), Placement.id
+            finished,
+            Placement.end_date.is_(None),
+            case((finished, None), else_=Placement.end_date).asc(),
+            Placement.end_date.desc(),
+            Placement.id,
         ).limit(limit)
         if ending_within_days is not None:
             stmt = stmt.order_by(None).order_by(Placement.end_date, Placement.id)

@@ -104,8 +104,10 @@ def run(database_url: str | None = None) -> int:
     except CrmError as exc:
         QMessageBox.critical(None, "Cannot open the database", exc.message)
         return 1
+    from crm import settings
     from crm.ui.main_window import MainWindow
 
+    theme.choose(app, str(settings.get("theme")))  # View → Theme, remembered
     window = MainWindow(db, settings=QSettings())
     if instance is not None:
         instance.activated.connect(lambda: bring_forward(window))

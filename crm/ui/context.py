@@ -30,11 +30,28 @@ class AppContext(QObject):
         self.db = db
         self.runner = runner
         self.is_demo = False
+        #: The user's own database while the demo one is open (to go back in one step).
+        self.own_db: Database | None = None
+        #: Why the last X sync of an account failed, by account id (until one succeeds).
+        self.x_problems: dict[int, str] = {}
 
     def set_database(self, db: Database, *, demo: bool = False) -> None:
+        if demo and not self.is_demo:
+            self.own_db = self.db
+        elif not demo:
+            self.own_db = None
         self.db = db
         self.is_demo = demo
         self.database_changed.emit()
+
+    def back_to_own_database(self) -> bool:
+        """Leave the demo database for the one it replaced; False if there is none."""
+        if not self.is_demo or self.own_db is None:
+            return False
+        demo = self.db
+        self.set_database(self.own_db)
+        demo.dispose()
+        return True
 
     # Shorthands that bind the database, so a page writes ``ctx.read(service_fn, args...)``.
     def read(

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import shiboken6
 
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -58,6 +59,8 @@ from crm.storage.db import Database
 from crm.ui.context import AppContext
 from crm.ui.errors import ask, show_error
 from crm.ui.formatting import fmt_date, fmt_datetime, label_of
+from crm.ui.kit.keys import ENTER, buttons_last, enter_in_form, focus_first_field
+from crm.ui.kit.unsaved import GuardedDialog
 from crm.ui.widgets import FieldErrors, add_field, line_edit, plain_edit, plain_label
 
 log = logging.getLogger(__name__)
@@ -130,6 +133,25 @@ class OrganisationPicker(QComboBox):
         i = self.findData(self._wanted) if self._wanted is not None else -1
         self.setCurrentIndex(i if i >= 0 else 0 if self._optional else -1)
 
+    def half_typed(self) -> bool:
+        """Text typed that names no organisation yet (Enter shows the choices instead)."""
+        text = self.currentText().strip()
+        return (
+            bool(text) and self._loaded and self.findText(text, Qt.MatchFlag.MatchFixedString) < 0
+        )
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in ENTER and self.half_typed():
+            self.offer_choices()  # never save with half a name: choose first
+            return
+        super().keyPressEvent(event)
+
+    def offer_choices(self) -> None:
+        completer = self.completer()
+        if completer is not None:
+            completer.setCompletionPrefix(self.currentText().strip())
+            completer.complete()
+
     def organisation_id(self) -> int | None:
         text = self.currentText().strip()
         if not self._loaded:
@@ -191,6 +213,20 @@ class PersonPicker(QLineEdit):
         self._model.setStringList(list(self._labels))
         if self.hasFocus() and people:
             self.completer().complete()
+
+    def half_typed(self) -> bool:
+        """A name being typed but not yet chosen (Enter shows the choices instead)."""
+        return self._id is None and bool(self.text().strip())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in ENTER and self.half_typed():
+            self.offer_choices()  # never save with half a name: choose first
+            return
+        super().keyPressEvent(event)
+
+    def offer_choices(self) -> None:
+        self._timer.stop()
+        self._search()
 
     def _activated(self, label: str) -> None:
         self._id = self._labels.get(label)
@@ -428,7 +464,7 @@ def confirm_delete_placement(
 
 
 # -- the form dialog base ----------------------------------------------------------------------
-class FormDialog(QDialog):
+class FormDialog(GuardedDialog):
     """A form whose Save runs one service call in the write pool and shows errors inline."""
 
     saved = Signal(object)
@@ -452,6 +488,10 @@ class FormDialog(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        # Our own words, without the platform's mnemonics: "&Save" and "&Cancel" would take
+        # Alt+S and Alt+C from the fields (Status, Candidate).
+        self.save_button.setText("Save")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Cancel")
         self.save_button.setToolTip("Save (Enter)")
         self.save_button.setObjectName("Primary")
         self.buttons.accepted.connect(self.accept)
@@ -470,6 +510,24 @@ class FormDialog(QDialog):
     def field(self, name: str, label: str, widget: W, hint: str = "") -> W:
         add_field(self.form, self.errors, name, label, widget, hint=hint)
         return widget
+
+    # -- keys: fields first, Enter, unsaved edits ----------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self.prepared:
+            self.prepared = True
+            # Subclasses have added every field by now: start watching, put the buttons
+            # after the fields in Tab order, and type into the first field straight away.
+            self.start_watching()
+            items = (self.extra_buttons.itemAt(i) for i in range(self.extra_buttons.count()))
+            extra = [w for item in items if item is not None and (w := item.widget()) is not None]
+            buttons_last(self, [*extra, *self.buttons.buttons()])
+            focus_first_field(self)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if enter_in_form(self, event):
+            return
+        super().keyPressEvent(event)
 
     # Subclasses: turn the form into one call ``fn(db) -> result`` (may raise ValidationError).
     def collect(self) -> Callable[[Database], Any]:
@@ -583,7 +641,7 @@ class EmploymentDialog(FormDialog):
             "&Organisation",
             OrganisationPicker(ctx, e.organisation_id if e else None, optional=False),
         )
-        self.title = self.field("title", "Job &title", line_edit(e.title or "" if e else ""))
+        self.title = self.field("title", "Job t&itle", line_edit(e.title or "" if e else ""))
         self.start = self.field(
             "start_date", "&From", line_edit(fmt_date(e.start_date) if e else ""), hint="dd/mm/yyyy"
         )
@@ -644,15 +702,15 @@ class OrganisationDialog(FormDialog):
         )
         self.region = self.field("region", "&Region", line_edit(d.region or "" if d else ""))
         self.website = self.field(
-            "website", "&Website", line_edit(d.website or "" if d else "", "https://")
+            "website", "We&bsite", line_edit(d.website or "" if d else "", "https://")
         )
         self.ods = self.field("ods_code", "NHS &ODS code", line_edit(d.ods_code or "" if d else ""))
         self.gss = self.field(
             "gss_code", "&GSS code", line_edit(d.gss_code or "" if d else "", "E06000001")
         )
         self.owner = self.field("owner", "O&wner", line_edit(d.owner or "" if d else ""))
-        self.tags = self.field("tags", "Ta&gs", line_edit(", ".join(d.tags) if d else ""))
-        self.notes = self.field("notes", "N&otes", plain_edit(d.notes or "" if d else "", 70))
+        self.tags = self.field("tags", "T&ags", line_edit(", ".join(d.tags) if d else ""))
+        self.notes = self.field("notes", "Not&es", plain_edit(d.notes or "" if d else "", 70))
         self.new_id: int | None = None
 
     def values(self) -> dict[str, Any]:

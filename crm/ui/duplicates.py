@@ -24,7 +24,7 @@ from crm.services import duplicates
 from crm.services.duplicates import DuplicatePair, MergePreview
 from crm.storage.db import Database
 from crm.ui.errors import ask, show_error
-from crm.ui.formatting import plain_tooltip
+from crm.ui.formatting import plain_tooltip, plural
 from crm.ui.models import Column, RecordTableModel
 from crm.ui.widgets import make_table, plain_label
 from crm.ui.workers import TaskRunner
@@ -149,7 +149,7 @@ class DuplicatesDialog(QDialog):
     def _listed(self, pairs: list[DuplicatePair]) -> None:
         self.pairs.set_rows(pairs)
         self.status.setText(
-            f"{len(pairs):,} pair(s) to review" if pairs else "No duplicates found."
+            f"{plural(len(pairs), 'pair')} to review" if pairs else "No duplicates found."
         )
         self.preview = None
         self._show_preview()

@@ -25,6 +25,7 @@ from crm.services.gdpr import ErasureImpact, ErasureReport, SubjectAccessResult
 from crm.services.people import get_person
 from crm.storage.db import Database
 from crm.ui.errors import show_error
+from crm.ui.formatting import plural
 from crm.ui.widgets import plain_label
 from crm.ui.workers import TaskRunner
 
@@ -131,21 +132,27 @@ class SubjectAccessDialog(QDialog):
 
 def impact_lines(impact: ErasureImpact) -> list[str]:
     """What erasing a person removes, one line each, for the confirmation."""
+    kept = impact.interactions_kept
     lines = [
-        f"Their details, {impact.emails} email address(es), {impact.phones} phone number(s) "
-        f"and {impact.employments} job record(s).",
-        f"{impact.interactions_deleted} conversation(s) with no one else; "
-        f"{impact.interactions_kept} shared one(s) stay for the others, without them.",
+        f"Their details, {plural(impact.emails, 'email address', 'email addresses')}, "
+        f"{plural(impact.phones, 'phone number')} and {plural(impact.employments, 'job record')}.",
+        f"{plural(impact.interactions_deleted, 'conversation')} with no one else; "
+        f"{plural(kept, 'shared one')} {'stays' if kept == 1 else 'stay'} for the others, "
+        "without them.",
     ]
     if impact.placements_deleted:
-        lines.append(f"{impact.placements_deleted} placement(s) where they were the candidate.")
+        lines.append(
+            f"{plural(impact.placements_deleted, 'placement')} where they were the candidate."
+        )
     if impact.placements_as_contact:
         lines.append(
-            f"They are removed as client contact from {impact.placements_as_contact} placement(s)."
+            "They are removed as client contact from "
+            f"{plural(impact.placements_as_contact, 'placement')}."
         )
     if impact.x_handle:
         lines.append(
-            f"The X account @{impact.x_handle} with {impact.tweets} cached tweet(s) and its "
+            f"The X account @{impact.x_handle} with {plural(impact.tweets, 'cached tweet')} "
+            "and its "
             "follower history."
         )
     lines.append("Every mention of them in notes and in the audit trail.")

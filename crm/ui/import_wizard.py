@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -39,7 +40,7 @@ from crm.services import imports
 from crm.services.imports import ImportOptions, ImportPreview, ImportReport, RowRefusal
 from crm.storage.db import Database
 from crm.ui.errors import show_error
-from crm.ui.formatting import plain_tooltip
+from crm.ui.formatting import plain_tooltip, plural
 from crm.ui.widgets import make_table, plain_label
 from crm.ui.workers import Progress, Task, TaskRunner
 
@@ -59,9 +60,14 @@ class PreviewModel(QAbstractTableModel):
         self._header: list[str] = []
         self._rows: list[list[str]] = []
         self._fields: dict[int, str] = {}
+        self._numbers: tuple[int, ...] = ()
 
-    def set_preview(self, header: list[str], rows: list[list[str]]) -> None:
+    def set_preview(
+        self, header: list[str], rows: list[list[str]], numbers: tuple[int, ...] = ()
+    ) -> None:
+        """``numbers``: each row's number in the file, shown beside it (refusals use them)."""
         self.beginResetModel()
+        self._numbers = numbers
         width = max([len(header), *(len(r) for r in rows)])
         self._header = header + [f"Column {i + 1}" for i in range(len(header), width)]
         self._rows = [r + [""] * (width - len(r)) for r in rows]
@@ -94,7 +100,8 @@ class PreviewModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Vertical:
-            return str(section + 1)
+            numbers = self._numbers
+            return str(numbers[section] if section < len(numbers) else section + 1)
         if not 0 <= section < len(self._header):
             return None
         field = self._fields.get(section)
@@ -165,15 +172,16 @@ def summary_text(report: ImportReport) -> str:
     else:
         verb = "would have been"
     lines = [
-        f"{report.rows:,} rows: {report.created:,} {verb} added, {report.updated:,} updated, "
+        f"{plural(report.rows, 'row')}: {report.created:,} {verb} added, "
+        f"{report.updated:,} updated, "
         f"{report.unchanged:,} already up to date, {report.refused:,} refused."
     ]
     if report.organisations_created_count:
         names = ", ".join(report.organisations_created[:8])
         more = report.organisations_created_count - min(8, len(report.organisations_created))
         lines.append(
-            f"{report.organisations_created_count:,} new organisation(s) {verb} created: {names}"
-            + (f" and {more:,} more." if more > 0 else ".")
+            f"{plural(report.organisations_created_count, 'new organisation')} {verb} created: "
+            f"{names}" + (f" and {more:,} more." if more > 0 else ".")
         )
     elif report.kind == imports.PEOPLE and report.new_organisations == "refuse":
         lines.append("Rows naming an organisation not in the CRM are refused.")
@@ -471,7 +479,19 @@ class MappingPage(QWizardPage):
             self.table.setCellWidget(column, 2, combo)
             self.combos.append(combo)
         self.table.resizeColumnToContents(0)
-        self.model.set_preview(preview.header, preview.rows)
+        self.table.resizeColumnToContents(2)  # whole field names in the choosers
+        self.model.set_preview(preview.header, preview.rows, preview.row_numbers)
+        # Whole column names over the preview ("Organisation", not "Organisatic"), within
+        # reason: a long value must not push the other columns out of sight.
+        self.preview_view.resizeColumnsToContents()
+        bold = QFont(self.preview_view.horizontalHeader().font())
+        bold.setBold(True)  # the style sheet draws header titles bold
+        metrics = QFontMetrics(bold)
+        for column in range(self.model.columnCount()):
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal) or "")
+            wanted = max(metrics.horizontalAdvance(line) for line in title.split("\n")) + 24
+            width = max(self.preview_view.columnWidth(column), wanted, 60)
+            self.preview_view.setColumnWidth(column, min(width, 280))
         self._filling = False
         self._sync()
 
@@ -673,15 +693,19 @@ class ImportPage(_RunPage):
     def _done(self, report: ImportReport) -> None:
         super()._done(report)
         self.wizard_.report = report
+        self.stop_button.hide()  # nothing left to stop
         if report.committed:
             self.setSubTitle("Done.")
+            # What is imported stays imported: only Finish is left to press.
+            for which in (QWizard.WizardButton.CancelButton, QWizard.WizardButton.BackButton):
+                self.wizard_.button(which).setEnabled(False)
             self.wizard_.imported.emit(report)
 
     def show_report(self, report: ImportReport) -> None:
         if not report.committed:
             self.summary.setText(
-                f"Nothing was imported: {report.refused:,} row(s) were refused.\n"
-                + summary_text(report)
+                f"Nothing was imported: {plural(report.refused, 'row was', 'rows were')} "
+                "refused.\n" + summary_text(report)
             )
             return
         self.summary.setText(summary_text(report) + f"\nTook {report.seconds:.1f} seconds.")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -29,6 +30,10 @@ from crm.storage.db import Database
 from crm.ui import errors
 from crm.ui.context import AppContext
 from crm.ui.formatting import plain_tooltip
+from crm.ui.kit.demo import DemoBanner, ask_demo_write
+from crm.ui.kit.theme_menu import add_theme_menu
+from crm.ui.kit.unsaved import ask_unsaved
+from crm.ui.kit.x_problems import XProblemsBanner
 from crm.ui.people_page import PeoplePage
 from crm.ui.widgets import plain_label
 from crm.ui.workers import TaskRunner
@@ -108,9 +113,14 @@ class MainWindow(QMainWindow):
         self.runner.setParent(self)
         self.ctx = AppContext(db, self.runner, self)
         self.runner.default_error = lambda exc: errors.show_error(exc, self)
-        self._history: list[tuple[str, int]] = []
-        self._future: list[tuple[str, int]] = []
-        self._current: tuple[str, int] = ("people", 0)
+        # Places visited: (kind, id, state); a list's state is what it showed (search text,
+        # selected row, scroll), so Back returns to the list as it was left.
+        self._history: list[tuple[str, int, Any]] = []
+        self._future: list[tuple[str, int, Any]] = []
+        self._current: tuple[str, int, Any] = ("people", 0, None)
+        self._leaving = False  # unsaved edits were saved or discarded: navigate on
+        self._asking_leave: QMessageBox | None = None
+        self._demo_writes_ok = False  # asked once per visit to the sample data
         self.x_sync = XSyncRunner(self.ctx, self)
         self.x_scheduler = XSyncScheduler(self.x_sync, self)
         self._build()
@@ -126,6 +136,8 @@ class MainWindow(QMainWindow):
             if geometry is not None:
                 self.restoreGeometry(geometry)
         self._database_changed(check_empty=check_empty)
+        # Keyboard first: typing at once searches (otherwise Back, first in Tab order, has it).
+        self.search.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -205,6 +217,14 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.log_button)
         column.addWidget(top)
 
+        self.demo_banner = DemoBanner()
+        self.demo_banner.back_requested.connect(self.back_to_my_database)
+        column.addWidget(self.demo_banner)
+        self.x_problems_banner = XProblemsBanner()
+        self.x_sync.finished.connect(self.x_problems_banner.show_report)
+        self.x_sync.failed.connect(self._x_failed)
+        self.x_sync.token_needed.connect(self.x_settings)
+        column.addWidget(self.x_problems_banner)
         self.stack = QStackedWidget()
         # The people list is the usual first screen; the other pages are built on first use
         # (see _page), so start-up neither imports nor lays them out.
@@ -242,7 +262,7 @@ class MainWindow(QMainWindow):
         from crm.ui.welcome import WelcomePage
 
         page = WelcomePage(self.ctx)
-        page.start_empty.connect(self.show_people)
+        page.start_empty.connect(self._start_empty)
         page.demo_opened.connect(self._demo_opened)
         page.import_requested.connect(self.import_contacts)
         page.set_import_available(True)
@@ -305,6 +325,9 @@ class MainWindow(QMainWindow):
             self.person_page.timeline.rerender()
         if "organisation" in self._pages:
             self.organisation_page.timeline.rerender()
+        for page in self._pages.values():
+            for chart in page.findChildren(QWidget, "FollowerChart"):
+                chart.apply_theme()  # type: ignore[attr-defined]
 
     def _action(
         self,
@@ -372,6 +395,13 @@ class MainWindow(QMainWindow):
             None,
             "Open the separate demo database with sample data",
         )
+        self.back_to_mine_action = self._action(
+            file,
+            "Back to &my database",
+            self.back_to_my_database,
+            None,
+            "Close the sample data and open your own database again",
+        )
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -404,6 +434,8 @@ class MainWindow(QMainWindow):
             view, "&Forward", self.go_forward, QKeySequence.StandardKey.Forward
         )
         self._action(view, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        view.addSeparator()
+        self.theme_actions = add_theme_menu(view, self, self.rerender_timelines)
         self.back_button.setToolTip(self.back_action.toolTip())
         self.forward_button.setToolTip(self.forward_action.toolTip())
 
@@ -497,12 +529,18 @@ class MainWindow(QMainWindow):
             self.busy_label.setText(f"⟳ {labels[-1]}…{extra}")
 
     def _database_changed(self, *, check_empty: bool = True) -> None:
+        demo = self.ctx.is_demo
         text = self.ctx.db.describe()
-        if self.ctx.is_demo:
+        if demo:
             text += "  (sample data)"
         self.db_label.setText(text)
         self.db_label.setToolTip(plain_tooltip(text) or "")
-        self.setWindowTitle("Interim CRM — sample data" if self.ctx.is_demo else "Interim CRM")
+        # Qt adds the application's name to the title ("Sample data — Interim CRM"); a title
+        # naming it too would show it twice.
+        self.setWindowTitle("Sample data" if demo else "")
+        self.demo_banner.setVisible(demo)
+        self.back_to_mine_action.setEnabled(demo and self.ctx.own_db is not None)
+        self._demo_writes_ok = False
         if not check_empty:
             self.people_page.reload()
             return
@@ -543,16 +581,56 @@ class MainWindow(QMainWindow):
         """Show a record's page (``kind`` person, organisation, placement) or a list."""
         self._go(kind, entity_id)
 
-    def _go(self, kind: str, entity_id: int, *, remember: bool = True) -> None:
+    def _may_leave(self, retry: Callable[[], object]) -> bool:
+        """True when the page on screen holds no unsaved edits. Otherwise ask Save / Discard
+        / Cancel and return False; after Save (once saved) or Discard, ``retry`` runs."""
+        if self._leaving:
+            return True
+        page: Any = self.stack.currentWidget()  # a page with unsaved-edit methods, or not
+        check = getattr(page, "has_unsaved_edits", None)
+        if check is None or not check():
+            return True
+        if self._asking_leave is not None:
+            return False  # the question is already on screen
+
+        def go_on() -> None:
+            self._asking_leave = None
+            self._leaving = True
+            try:
+                retry()
+            finally:
+                self._leaving = False
+
+        def discard() -> None:
+            page.discard_edits()
+            go_on()
+
+        def cancel() -> None:
+            self._asking_leave = None
+
+        def save() -> None:
+            self._asking_leave = None
+            page.save_edits(go_on)
+
+        self._asking_leave = ask_unsaved(self, page.unsaved_what(), save, discard, cancel)
+        return False
+
+    def _go(self, kind: str, entity_id: int, state: Any = None, *, remember: bool = True) -> None:
         target = (kind, entity_id)
-        if remember and target != self._current:
-            self._history.append(self._current)
+        if target != self._current[:2] and not self._may_leave(
+            lambda: self._go(kind, entity_id, state, remember=remember)
+        ):
+            return
+        if remember and target != self._current[:2]:
+            self._history.append(self._here())
             del self._history[:-50]
             self._future.clear()
-        self._current = target
+        self._current = (kind, entity_id, None)
         if kind == "people":
             self._select_nav("people")
             self.stack.setCurrentWidget(self.people_page)
+            if state is not None:
+                self._restore_people(state)
         elif kind == "organisations":
             self._select_nav("organisations")
             self.organisations_page.ensure_loaded()
@@ -578,18 +656,56 @@ class MainWindow(QMainWindow):
         self.back_button.setEnabled(bool(self._history))
         self.forward_button.setEnabled(bool(self._future))
 
+    def _here(self) -> tuple[str, int, Any]:
+        """The place on screen, with the people list's state when that is the place."""
+        kind, entity_id, _state = self._current
+        if kind != "people":
+            return (kind, entity_id, None)
+        page = self.people_page
+        return (
+            kind,
+            entity_id,
+            (self.search.text(), page.current_person_id(), page.table.verticalScrollBar().value()),
+        )
+
+    def _restore_people(self, state: tuple[str, int | None, int]) -> None:
+        """Show the people list as it was: its search, the selected person, the scroll."""
+        text, person_id, scroll = state
+        page = self.people_page
+
+        def select(_count: int = 0) -> None:
+            row = page.model.row_of(person_id) if person_id is not None else -1
+            if row >= 0:
+                page.table.selectRow(row)
+            page.table.verticalScrollBar().setValue(scroll)
+
+        if self.search.text() == text and not page._debounce.isActive():
+            select()
+            return
+
+        def arrived(count: int) -> None:
+            page.results_ready.disconnect(arrived)
+            select(count)
+
+        page.results_ready.connect(arrived)
+        self.search.blockSignals(True)  # not a new search typed: no history, no page change
+        self.search.setText(text)
+        self.search.blockSignals(False)
+        page.set_search_text(text)
+        page.refresh()  # at once: there is no typing to wait for
+
     def go_back(self) -> None:
-        if self._history:
-            self._future.append(self._current)
+        if self._history and self._may_leave(self.go_back):
+            self._future.append(self._here())
             self._go(*self._history.pop(), remember=False)
 
     def go_forward(self) -> None:
-        if self._future:
-            self._history.append(self._current)
+        if self._future and self._may_leave(self.go_forward):
+            self._history.append(self._here())
             self._go(*self._future.pop(), remember=False)
 
     def refresh(self) -> None:
-        kind, entity_id = self._current
+        kind, entity_id, _state = self._current
         if kind in ("person", "organisation", "placement"):
             self._go(kind, entity_id, remember=False)
         elif kind == "people":
@@ -651,6 +767,8 @@ class MainWindow(QMainWindow):
     def new_person(self) -> None:
         from crm.ui.dialogs import PersonDialog, open_dialog
 
+        if not self._demo_guard("A new person", self.new_person):
+            return
         org = None
         if self._showing("organisation"):
             org = self.organisation_page.organisation_id
@@ -659,11 +777,14 @@ class MainWindow(QMainWindow):
     def new_organisation(self) -> None:
         from crm.ui.dialogs import OrganisationDialog, open_dialog
 
-        open_dialog(OrganisationDialog(self.ctx, None, self))
+        if self._demo_guard("A new organisation", self.new_organisation):
+            open_dialog(OrganisationDialog(self.ctx, None, self))
 
     def new_placement(self) -> None:
         from crm.ui.dialogs import PlacementDialog, open_dialog
 
+        if not self._demo_guard("A new placement", self.new_placement):
+            return
         candidate = None
         detail = self.current_person()
         if detail is not None:
@@ -684,6 +805,12 @@ class MainWindow(QMainWindow):
             return
         self.x_sync.confirm_and_sync(selection, self)
 
+    def _x_failed(self, message: str) -> None:
+        report = self.x_sync.last_report
+        if report is not None and report.error == message:
+            return  # the banner shows that report, reasons and all
+        self.x_problems_banner.show_text(f"X sync: {message}")
+
     def sync_watched(self) -> None:
         self.x_sync.confirm_and_sync(SyncSelection(watched=True), self)
 
@@ -697,9 +824,11 @@ class MainWindow(QMainWindow):
         return dialog
 
     # -- data: import, export, duplicates, retention -----------------------------------------------
-    def import_contacts(self) -> ImportWizard:
+    def import_contacts(self) -> ImportWizard | None:
         from crm.ui.import_wizard import ImportWizard
 
+        if not self._demo_guard("The import", self.import_contacts):
+            return None
         kind = "organisations" if self._showing("organisations") else "people"
         wizard = ImportWizard(self.ctx.db, self, kind=kind, runner=self.runner)
         wizard.imported.connect(self._imported)
@@ -773,6 +902,33 @@ class MainWindow(QMainWindow):
     def open_sample_data(self) -> None:
         self.show_welcome()
 
+    def back_to_my_database(self) -> None:
+        """Close the sample data: the database it replaced opens again, as it was."""
+        if self.ctx.back_to_own_database():
+            self.search.clear()
+            self.show_message("Back in your own database.")
+
+    def _start_empty(self) -> None:
+        if self.ctx.is_demo:
+            self.ctx.back_to_own_database()
+        self.show_people()
+
+    def _demo_guard(self, what: str, retry: Callable[[], object]) -> bool:
+        """True when the work may go ahead; in the sample data, ask first (once)."""
+        if not self.ctx.is_demo or self._demo_writes_ok:
+            return True
+
+        def into_demo() -> None:
+            self._demo_writes_ok = True
+            retry()
+
+        def back() -> None:
+            self.back_to_my_database()
+            retry()
+
+        ask_demo_write(self, what, back, into_demo)
+        return False
+
     def _demo_opened(self) -> None:
         self.search.clear()
         self.show_people()
@@ -800,6 +956,9 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_leave(self.close):
+            event.ignore()
+            return
         self.save_state()
         self.show_message("Finishing background work…")
         self.x_scheduler.timer.stop()

@@ -125,9 +125,12 @@ def people_columns(current: bool) -> list[Column[PersonSummary]]:
 
 
 def placement_columns(show_org: bool = True) -> list[Column[PlacementSummary]]:
+    """The placements list's columns; without the organisation (its own page's tab, about
+    700 pixels wide at the usual window size) narrower, so End and Day rate stay in view."""
+    wide = show_org
     columns: list[Column[PlacementSummary]] = [
-        Column("Candidate", lambda p: p.candidate, width=190),
-        Column("Role", lambda p: p.role, width=280),
+        Column("Candidate", lambda p: p.candidate, width=190 if wide else 150),
+        Column("Role", lambda p: p.role, width=280 if wide else 190),
     ]
     if show_org:
         columns.append(Column("Organisation", lambda p: p.organisation, width=320))
@@ -135,17 +138,27 @@ def placement_columns(show_org: bool = True) -> list[Column[PlacementSummary]]:
         Column(
             "Status",
             lambda p: label_of(p.status),
-            width=95,
+            width=95 if wide else 80,
             tone=lambda p: STATUS_COLOUR.get(p.status),
         ),
-        Column("Start", lambda p: fmt_date(p.start_date), sort=lambda p: p.start_date, width=100),
-        Column("End", lambda p: fmt_date(p.end_date), sort=lambda p: p.end_date, width=100),
+        Column(
+            "Start",
+            lambda p: fmt_date(p.start_date),
+            sort=lambda p: p.start_date,
+            width=100 if wide else 88,
+        ),
+        Column(
+            "End",
+            lambda p: fmt_date(p.end_date),
+            sort=lambda p: p.end_date,
+            width=100 if wide else 88,
+        ),
         Column(
             "Day rate",
             lambda p: fmt_money(p.day_rate, p.currency, per_day=False),
             sort=lambda p: p.day_rate,
             align=Qt.AlignmentFlag.AlignRight,
-            width=90,
+            width=90 if wide else 76,
         ),
     ]
     return columns

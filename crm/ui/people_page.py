@@ -176,6 +176,10 @@ class PeoplePage(QWidget):
         self.available_spin.setSpecialValueText("Available any time")
         self.available_spin.setPrefix("Within ")
         self.available_spin.setSuffix(" weeks")
+        # "Within 1 week", not "Within 1 weeks".
+        self.available_spin.valueChanged.connect(
+            lambda n: self.available_spin.setSuffix(" week" if n == 1 else " weeks")
+        )
         self.available_spin.setToolTip("Candidates available within this many weeks")
         self.clear_button = QPushButton("Clear filters")
         self.clear_button.setAccessibleName("Clear filters")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +53,7 @@ from crm.ui.formatting import (
     label_of,
 )
 from crm.ui.gdpr import ErasureDialog, SubjectAccessDialog
+from crm.ui.theme import colours
 from crm.ui.timeline_view import TimelineView, follow_link
 from crm.ui.widgets import (
     FieldErrors,
@@ -108,6 +110,8 @@ class PersonPage(QWidget):
         self.detail: PersonDetail | None = None
         self._jobs_shown: list[EmploymentView] | None = None
         self._generation = 0
+        self._refill = False
+        self._after_save: Callable[[], None] | None = None
         self._build()
         ctx.changed.connect(self._on_changed)
 
@@ -146,7 +150,7 @@ class PersonPage(QWidget):
         self.more_button.setAccessibleName("More actions")
         menu = QMenu(self.more_button)
         menu.addAction("Add job…", self.add_job)
-        menu.addAction("New placement for this candidate…", self.new_placement)
+        self.placement_action = menu.addAction("New placement…", self.new_placement)
         menu.addSeparator()
         menu.addAction("Subject access export (UK GDPR)…", self.subject_access)
         menu.addAction("Erase everything about them (UK GDPR)…", self.erase)
@@ -199,7 +203,7 @@ class PersonPage(QWidget):
         self.save_button.setToolTip("Save the details (Ctrl+S)")
         self.save_button.setShortcut("Ctrl+S")
         self.save_button.setAccessibleName("Save details")
-        self.save_button.clicked.connect(self.save)
+        self.save_button.clicked.connect(lambda: self.save())
         self.revert_button.clicked.connect(self.revert)
         top.addWidget(self.revert_button)
         top.addWidget(self.save_button)
@@ -363,6 +367,19 @@ class PersonPage(QWidget):
 
     def _show(self, p: PersonDetail, followers: Followers | None = None) -> None:
         """Show a person; ``followers`` is their follower history when it came with them."""
+        # A refresh of the same person (a sync, a logged call) leaves what is typed in the
+        # form alone; a save or another person fills it afresh.
+        keep = (
+            not self._refill
+            and self.detail is not None
+            and self.detail.id == p.id
+            and self.has_unsaved_edits()
+        )
+        self._refill = False
+        if keep:
+            # Keep the version too: saving over a colleague's newer change is then refused
+            # with their name, as any stale save is.
+            return
         self.detail = p
         self.header.title.setText(p.name)
         badges = []
@@ -401,6 +418,13 @@ class PersonPage(QWidget):
             facts.append(
                 "synced " + esc(fmt_ago(x.last_synced_at)) if x.last_synced_at else "not synced yet"
             )
+            problem = self.ctx.x_problems.get(x.id)
+            if problem:
+                # Stays here until a sync of this account works (the banner can be dismissed).
+                facts.append(
+                    f"<span style='color:{colours().danger}'>last sync failed: "
+                    f"{esc(problem)}</span>"
+                )
             facts.append('<a href="crm:sync">sync now</a>')
             if x.status not in ("ok", "unverified"):
                 facts.append(f"<span style='color:red'>{esc(label_of(x.status))}</span>")
@@ -417,6 +441,11 @@ class PersonPage(QWidget):
                 "asks you to confirm."
             )
         self.warning.setVisible(p.do_not_contact)
+        self.placement_action.setText(
+            "New placement for this candidate…"
+            if p.is_candidate or not p.is_client_contact
+            else "New placement with them as client contact…"
+        )
         self._fill_form(p)
         self._fill_jobs(p.employments)
         self._show_followers(p, followers)
@@ -573,8 +602,10 @@ class PersonPage(QWidget):
             return ""
         return XHandle.parse(typed).value
 
-    def save(self) -> None:
-        """Save the details form (one transaction); errors show next to their field."""
+    def save(self, then: Callable[[], None] | None = None) -> None:
+        """Save the details form (one transaction); errors show next to their field.
+        ``then`` runs once the save succeeded (navigating on after "Save changes?")."""
+        self._after_save = then
         p = self.detail
         if p is None:
             return
@@ -587,6 +618,7 @@ class PersonPage(QWidget):
             return
         if not changes and handle is None:
             self.ctx.message.emit("Nothing to save.")
+            self._run_after_save()
             return
         person_id, version = p.id, p.version
 
@@ -604,23 +636,48 @@ class PersonPage(QWidget):
 
     def _saved(self, _result: Any) -> None:
         self.save_button.setEnabled(True)
+        self._refill = True  # show what was saved, as the database now holds it
         if self.detail is not None:
             self.ctx.message.emit(f"Saved {self.detail.name}.")
             self.ctx.notify("person", self.detail.id)
+        self._run_after_save()
+
+    def _run_after_save(self) -> None:
+        then, self._after_save = self._after_save, None
+        if then is not None:
+            then()
 
     def _save_failed(self, exc: BaseException) -> None:
         self.save_button.setEnabled(True)
-        handle_save_error(exc, self.errors, self.reload, self)
+        self._after_save = None  # stay on the page: the error is next to its field
+        handle_save_error(exc, self.errors, self.reload_theirs, self)
+
+    def reload_theirs(self) -> None:
+        """After a conflict the user asked for the saved version: the form shows it."""
+        self._refill = True
+        self.reload()
 
     def revert(self) -> None:
         if self.detail is not None:
             self._fill_form(self.detail)
 
     def has_unsaved_edits(self) -> bool:
+        if self.detail is None:
+            return False
         try:
             return bool(self.changes()) or self.x_handle_change() is not None
         except ValidationError:
             return True
+
+    # What the main window asks before leaving the page (see crm.ui.kit.unsaved).
+    def unsaved_what(self) -> str:
+        return f"your changes to {self.detail.name}" if self.detail else "your changes"
+
+    def save_edits(self, then: Callable[[], None]) -> None:
+        self.save(then)
+
+    def discard_edits(self) -> None:
+        self.revert()
 
     # -- jobs, placements, deletion -----------------------------------------------------------
     def add_job(self) -> None:
@@ -656,16 +713,24 @@ class PersonPage(QWidget):
         )
 
     def new_placement(self) -> None:
-        if self.detail is not None:
+        """A candidate is placed; a client contact is the contact of a placement at their
+        organisation."""
+        p = self.detail
+        if p is None:
+            return
+        if p.is_candidate or not p.is_client_contact:
             open_dialog(
                 PlacementDialog(
-                    self.ctx,
-                    None,
-                    self,
-                    candidate=(self.detail.id, self.detail.name),
-                    organisation_id=None,
+                    self.ctx, None, self, candidate=(p.id, p.name), organisation_id=None
                 )
             )
+            return
+        job = p.current_employment
+        dialog = PlacementDialog(
+            self.ctx, None, self, organisation_id=job.organisation_id if job else None
+        )
+        dialog.contact.set_person(p.id, p.name)
+        open_dialog(dialog)
 
     def subject_access(self) -> None:
         if self.detail is not None:
@@ -739,6 +804,7 @@ class PersonPage(QWidget):
             if kind == "employment":
                 self.reload()
             else:
+                self.timeline.reveal(kind)  # what was just logged or changed must show
                 self.timeline.load(self.detail.id)
 
     def save_state(self) -> None:

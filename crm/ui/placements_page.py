@@ -4,6 +4,7 @@ extensions and notes (added in place)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
@@ -196,7 +197,7 @@ class PlacementPage(QWidget):
         self.note_edit.setMaximumHeight(72)
         self.add_note_button = QPushButton("Add note")
         self.add_note_button.setToolTip("Add the note (Ctrl+Enter)")
-        self.add_note_button.clicked.connect(self.add_note)
+        self.add_note_button.clicked.connect(lambda: self.add_note())
         add_row.addWidget(self.note_edit, 1)
         add_row.addWidget(self.add_note_button, 0, Qt.AlignmentFlag.AlignTop)
         column.addLayout(add_row)
@@ -204,7 +205,7 @@ class PlacementPage(QWidget):
         self.errors = FieldErrors(general)
         self.errors.add("text", self.note_edit, general)
         column.addWidget(general)
-        self._submit = on_ctrl_enter(self.note_edit, self.add_note)
+        self._submit = on_ctrl_enter(self.note_edit, lambda: self.add_note())
         self.notes_view = QTextBrowser()
         self.notes_view.setObjectName("Timeline")
         self.notes_view.setAccessibleName("Placement notes")
@@ -270,7 +271,20 @@ class PlacementPage(QWidget):
         self.extend_button.setEnabled(d.status != "cancelled")
         self.notes_view.setHtml(notes_html(d))
 
-    def add_note(self) -> None:
+    # What the main window asks before leaving the page (see crm.ui.kit.unsaved).
+    def has_unsaved_edits(self) -> bool:
+        return self.detail is not None and bool(self.note_edit.toPlainText().strip())
+
+    def unsaved_what(self) -> str:
+        return "the note you typed"
+
+    def save_edits(self, then: Callable[[], None]) -> None:
+        self.add_note(then)
+
+    def discard_edits(self) -> None:
+        self.note_edit.clear()
+
+    def add_note(self, then: Callable[[], None] | None = None) -> None:
         if self.detail is None:
             return
         text = self.note_edit.toPlainText()
@@ -285,6 +299,8 @@ class PlacementPage(QWidget):
             self.add_note_button.setEnabled(True)
             self.note_edit.clear()
             self.ctx.notify("placement", placement_id)
+            if then is not None:
+                then()
 
         def failed(exc: BaseException) -> None:
             self.add_note_button.setEnabled(True)

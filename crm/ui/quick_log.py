@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -33,6 +32,8 @@ from crm.services.views import PersonDetail
 from crm.ui.context import AppContext
 from crm.ui.dialogs import PersonPicker, date_or_none, handle_save_error
 from crm.ui.errors import ask
+from crm.ui.kit.keys import buttons_last, enter_in_form
+from crm.ui.kit.unsaved import GuardedDialog
 from crm.ui.widgets import (
     FieldErrors,
     add_field,
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 KINDS: tuple[InteractionKind, ...] = tuple(InteractionKind)  # nine: Ctrl+1 .. Ctrl+9
 
 
-class QuickLogDialog(QDialog):
+class QuickLogDialog(GuardedDialog):
     """Log an interaction with one person; ``logged`` carries the new interaction's id."""
 
     logged = Signal(int)
@@ -155,6 +156,7 @@ class QuickLogDialog(QDialog):
         self.errors.alias("do_not_contact", "summary")
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Cancel")
         self.save_button = self.buttons.addButton("Log it", QDialogButtonBox.ButtonRole.AcceptRole)
         self.save_button.setObjectName("Primary")
         self.save_button.setToolTip("Save (Enter, or Ctrl+Enter from the notes)")
@@ -175,6 +177,15 @@ class QuickLogDialog(QDialog):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.activateWindow()  # its shortcuts (Ctrl+1..9) must work straight away
+        if not self.prepared:
+            self.prepared = True
+            self.start_watching()
+            buttons_last(self, self.buttons.buttons())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if enter_in_form(self, event):
+            return
+        super().keyPressEvent(event)
 
     # -- kind and direction --------------------------------------------------------------------
     def set_kind(self, kind: InteractionKind) -> None:

@@ -20,6 +20,9 @@ EXTRA = (
     ("Ctrl+D (quick log)", "Flip between outgoing and incoming"),
     ("Ctrl+Enter (notes)", "Save"),
     ("Ctrl+S (person page)", "Save the details"),
+    ("Alt+A / Alt+C / Alt+T / Alt+P (timeline)", "All / conversations / tweets / placements"),
+    ("Alt+underlined letter (dialogs)", "Go to that field"),
+    ("Esc (dialogs)", "Close; asks first if you typed something"),
 )
 
 

@@ -163,6 +163,10 @@ def style_sheet(c: Colours) -> str:
     QFrame#Warning {{ background: {c.danger_bg}; border: 1px solid {c.danger};
                       border-radius: 6px; }}
     QFrame#Warning QLabel {{ color: {c.danger}; font-weight: 600; }}
+    QFrame#DemoBanner {{ background: {c.warning_bg}; border-bottom: 1px solid {c.border}; }}
+    QFrame#DemoBanner QLabel {{ font-weight: 600; }}
+    QFrame#ProblemBanner {{ background: {c.danger_bg}; border-bottom: 1px solid {c.danger}; }}
+    QFrame#ProblemBanner QLabel {{ color: {c.danger}; font-weight: 600; }}
     QLabel#FieldError {{ color: {c.danger}; font-size: 8.5pt; }}
     QCheckBox::indicator {{ width: 14px; height: 14px; border: 1px solid {c.muted};
                             border-radius: 3px; background: {c.base}; }}
@@ -182,9 +186,21 @@ def style_sheet(c: Colours) -> str:
     QLineEdit#GlobalSearch {{ padding: 5px 8px; border-radius: 6px; border: 1px solid {c.border};
                               background: {c.base}; }}
     QLineEdit#GlobalSearch:focus {{ border: 1px solid {c.accent}; }}
+    QPushButton {{ background: {c.panel}; border: 1px solid {c.border}; border-radius: 5px;
+                   padding: 5px 12px; }}
+    QPushButton:hover {{ border-color: {c.muted}; }}
+    QPushButton:pressed {{ background: {c.selection}; }}
+    QPushButton:disabled {{ color: {c.muted}; }}
+    QPushButton::menu-indicator {{ subcontrol-position: right center; right: 6px; }}
     QPushButton#Primary {{ background: {c.accent}; color: {c.accent_text}; border: none;
                            border-radius: 5px; padding: 6px 14px; font-weight: 600; }}
     QPushButton#Primary:disabled {{ background: {c.border}; color: {c.muted}; }}
+    /* A focus ring you can see from across the room, in both themes (the accent ring on
+       ordinary buttons; on the accent-filled primary button, a ring in the text colour). */
+    QPushButton:focus {{ border: 2px solid {c.accent}; padding: 4px 11px; }}
+    QPushButton#Primary:focus {{ border: 2px solid {c.text}; padding: 4px 12px; }}
+    QToolButton:focus {{ border: 2px solid {c.accent}; border-radius: 5px; }}
+    QCheckBox:focus {{ color: {c.accent}; }}
     QToolButton#KindButton {{ padding: 4px 8px; border: 1px solid {c.border}; border-radius: 5px; }}
     QToolButton#KindButton:checked {{ background: {c.accent}; color: {c.accent_text};
                                       border-color: {c.accent}; }}
@@ -242,10 +258,28 @@ def apply(app: QApplication, dark: bool | None = None) -> Colours:
     return c
 
 
+THEMES = (("system", "&System"), ("light", "&Light"), ("dark", "&Dark"))
+
+
+def choose(app: QApplication, choice: str) -> Colours:
+    """The look the user picked in View → Theme: "system" (follow the desktop), "light" or
+    "dark" (a machine without a desktop cannot change the system's scheme)."""
+    if choice in ("light", "dark"):
+        return apply(app, choice == "dark")
+    hints = app.styleHints()
+    if hasattr(hints, "unsetColorScheme"):  # Qt 6.8+: stop forcing, follow the system again
+        hints.unsetColorScheme()
+    return apply(app, None)
+
+
 def follow_system(app: QApplication, on_change: object = None) -> None:
     """Re-apply the look when the system switches between light and dark."""
 
     def changed(_scheme: Qt.ColorScheme) -> None:
+        from crm import settings
+
+        if settings.get("theme") in ("light", "dark"):
+            return  # the user's choice holds whatever the system does
         apply(app, None)
         if callable(on_change):
             on_change()

@@ -36,11 +36,12 @@ log = logging.getLogger(__name__)
 
 Fetch = Callable[[Database, int, TimelineQuery], list[TimelineEntry]]
 
+# The underlined letter is the filter's shortcut (Alt+A, Alt+C, Alt+T, Alt+P).
 FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("All", ALL_KINDS),
-    ("Conversations", frozenset({"interaction"})),
-    ("Tweets", frozenset({"tweet"})),
-    ("Placements", frozenset({"placement", "placement_note"})),
+    ("&All", ALL_KINDS),
+    ("&Conversations", frozenset({"interaction"})),
+    ("&Tweets", frozenset({"tweet"})),
+    ("&Placements", frozenset({"placement", "placement_note"})),
 )
 
 _SUBTYPE_ICON = {
@@ -207,6 +208,7 @@ class TimelineView(QWidget):
         self.ctx = ctx
         self._fetch = fetch
         self._entity_id: int | None = None
+        self._filtered_for: int | None = None  # whose timeline the chosen filter belongs to
         self._kinds = ALL_KINDS
         self._entries: list[TimelineEntry] = []
         self._more = False
@@ -230,7 +232,9 @@ class TimelineView(QWidget):
             button.setText(label)
             button.setCheckable(True)
             button.setObjectName("FilterChip")
-            button.setAccessibleName(f"Show {label.lower()}")
+            plain = label.replace("&", "")
+            button.setAccessibleName(f"Show {plain.lower()}")
+            button.setToolTip(f"Show {plain.lower()} (Alt+{plain[0]})")
             button.setChecked(i == 0)
             self.filter_group.addButton(button, i)
             bar.addWidget(button)
@@ -252,11 +256,7 @@ class TimelineView(QWidget):
 
     def set_kinds(self, kinds: frozenset[str]) -> None:
         self._kinds = kinds
-        for i, (_label, k) in enumerate(FILTERS):
-            if k == kinds:
-                button = self.filter_group.button(i)
-                if button is not None:
-                    button.setChecked(True)
+        self._check_filter(kinds)
         if self._entity_id is not None:
             self.load(self._entity_id)
 
@@ -268,8 +268,39 @@ class TimelineView(QWidget):
         self._entries = []
         self.browser.clear()
 
+    def reveal(self, kind: str) -> None:
+        """Make sure entries of ``kind`` show (a call just logged must not hide behind the
+        Tweets filter): back to All if the filter leaves them out."""
+        if kind not in self._kinds:
+            self._check_filter(ALL_KINDS)
+            self._kinds = ALL_KINDS
+
+    def _check_filter(self, kinds: frozenset[str]) -> None:
+        for i, (_label, k) in enumerate(FILTERS):
+            button = self.filter_group.button(i)
+            if button is not None and k == kinds:
+                button.setChecked(True)
+
+    @property
+    def filtered(self) -> bool:
+        return self._kinds != ALL_KINDS
+
+    def shown_empty_text(self) -> str:
+        """What an empty timeline says: with a filter on, that the filter hides the rest."""
+        if not self.filtered:
+            return self.empty_text
+        label = next((lbl for lbl, k in FILTERS if k == self._kinds), "this filter")
+        return f"Nothing under “{label.replace('&', '')}”. All (Alt+A) shows everything."
+
     def load(self, entity_id: int, *, sync: bool = False) -> None:
-        """Show the newest page for ``entity_id`` (in the background unless ``sync``)."""
+        """Show the newest page for ``entity_id`` (in the background unless ``sync``).
+        Another person or organisation starts with everything shown: a filter chosen for
+        one would hide the next one's entries without a word."""
+        if entity_id != self._filtered_for:
+            self._filtered_for = entity_id
+            if self.filtered:
+                self._kinds = ALL_KINDS
+                self._check_filter(ALL_KINDS)
         self._entity_id = entity_id
         self._generation += 1
         query = TimelineQuery(kinds=self._kinds, limit=self.PAGE)
@@ -314,7 +345,9 @@ class TimelineView(QWidget):
         first = self._entries if append else self._entries[:shown]
         rest = [] if append else self._entries[shown:]
         self.browser.setHtml(
-            timeline_html(first, self._more and not rest, self.empty_text, self.tweet_logging)
+            timeline_html(
+                first, self._more and not rest, self.shown_empty_text(), self.tweet_logging
+            )
         )
         self.browser.verticalScrollBar().setValue(scroll)
         self.loaded.emit(len(self._entries))
@@ -336,7 +369,7 @@ class TimelineView(QWidget):
     def _append(self, generation: int, after: TimelineEntry, rest: list[TimelineEntry]) -> None:
         if generation != self._generation:
             return
-        html = timeline_html(rest, self._more, self.empty_text, self.tweet_logging, after)
+        html = timeline_html(rest, self._more, self.shown_empty_text(), self.tweet_logging, after)
         cursor = QTextCursor(self.browser.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertHtml(html)
@@ -348,7 +381,7 @@ class TimelineView(QWidget):
     def rerender(self) -> None:
         """Paint again (after a light/dark switch)."""
         self.browser.setHtml(
-            timeline_html(self._entries, self._more, self.empty_text, self.tweet_logging)
+            timeline_html(self._entries, self._more, self.shown_empty_text(), self.tweet_logging)
         )
 
     def _on_anchor(self, url: QUrl) -> None:

@@ -64,6 +64,8 @@ class Choice(QFrame):
         column.addWidget(body, 1)
         self.button = QPushButton(button)
         self.button.setAccessibleName(button)
+        # Enter presses the focused card's button (outside a dialog Qt leaves this off).
+        self.button.setAutoDefault(True)
         if primary:
             self.button.setObjectName("Primary")
         column.addWidget(self.button)
@@ -137,7 +139,16 @@ class WelcomePage(QWidget):
         )
 
     def _update_where(self) -> None:
-        self.where.setText(f"Your database: {self.ctx.db.describe()}")
+        own = self.ctx.own_db
+        if self.ctx.is_demo:
+            mine = f" Your own database: {own.describe()}." if own is not None else ""
+            self.where.setText(f"Open now: the sample data ({self.ctx.db.describe()}).{mine}")
+            self.empty.button.setText("Back to my database")
+            self.empty.button.setAccessibleName("Back to my database")
+        else:
+            self.where.setText(f"Your database: {self.ctx.db.describe()}")
+            self.empty.button.setText("Start empty")
+            self.empty.button.setAccessibleName("Start empty")
 
     def open_demo(self) -> None:
         dialog = QProgressDialog("Preparing sample data…", "Cancel", 0, 0, self)

@@ -232,7 +232,10 @@ def add_field(
             column.addWidget(plain_label(hint, "Muted"))
     errors.add(name, widget, error)
     widget.setAccessibleName(label.replace("&", ""))
-    form.addRow(label, box)
+    # The label's buddy is the field itself, not the box around it: Alt+letter focuses it.
+    caption = QLabel(label)
+    caption.setBuddy(widget)
+    form.addRow(caption, box)
     return box
 
 

@@ -56,6 +56,10 @@ class FollowerChart(QWidget):
         self.y_axis = QValueAxis()
         self.y_axis.setLabelFormat("%.0f")
         self.y_axis.setTickCount(4)
+        for axis in (self.x_axis, self.y_axis):
+            # Laid out first at a narrow width, QtCharts would cut the labels to "…" and keep
+            # them so; the tick counts are few enough for full labels to fit.
+            axis.setTruncateLabels(False)
         self.chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
         for series in (self.series, self.dots):

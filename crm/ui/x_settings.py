@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -56,6 +55,8 @@ class WatchListModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[xlink.LinkedAccount] = []
+        #: Why an account's last sync failed, by id (the window's AppContext keeps these).
+        self.problems: dict[int, str] = {}
 
     def set_rows(self, rows: list[xlink.LinkedAccount]) -> None:
         self.beginResetModel()
@@ -110,7 +111,7 @@ class WatchListModel(QAbstractTableModel):
                 a.last_synced_at.timestamp() if a.last_synced_at else 0.0,
             )[column]
         if role == Qt.ItemDataRole.ToolTipRole and column == self.STATUS:
-            return plain_tooltip(a.status_detail)  # X's own words: never markup
+            return plain_tooltip(self.problems.get(a.id) or a.status_detail)  # never markup
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if column == self.HANDLE:
@@ -122,7 +123,7 @@ class WatchListModel(QAbstractTableModel):
         if column == self.FOLLOWERS:
             return fmt_count(a.followers_count, "—")
         if column == self.STATUS:
-            return a.status.replace("_", " ")
+            return "last sync failed" if a.id in self.problems else a.status.replace("_", " ")
         if column == self.SYNCED:
             return fmt_ago(a.last_synced_at)
         return None
@@ -158,14 +159,10 @@ class XSettingsPage(QWidget):
 
     # -- building ---------------------------------------------------------------------------
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        outer.addWidget(scroll)
-        body = QWidget()
-        scroll.setWidget(body)
-        layout = QVBoxLayout(body)
+        # One scroll bar, the watch list's own: a scrolling page around a scrolling table
+        # trapped the list at a few rows.
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
 
         # Credentials
         box = QGroupBox("API credentials")
@@ -237,11 +234,12 @@ class XSettingsPage(QWidget):
             )
         )
         self.model = WatchListModel(self)
+        self.model.problems = self.ctx.x_problems
         self.model.watch_toggled.connect(self._toggle_watch)
         self.table = make_table("XWatchList", "Linked X accounts")
         self.table.setModel(self.model)
-        self.table.setMinimumHeight(240)
-        watch.addWidget(self.table)
+        self.table.setMinimumHeight(150)
+        watch.addWidget(self.table, 1)
         self.sync_watched = QPushButton("Sync watched now…")
         self.sync_watched.setEnabled(self.sync_runner is not None)
         self.sync_watched.clicked.connect(self._sync_watched)
@@ -249,7 +247,7 @@ class XSettingsPage(QWidget):
         sync_row.addWidget(self.sync_watched)
         sync_row.addStretch(1)
         watch.addLayout(sync_row)
-        layout.addWidget(box)
+        layout.addWidget(box, 1)  # the watch list takes the height there is
 
         # Schedule and usage
         box = QGroupBox("Schedule and usage")
@@ -281,7 +279,6 @@ class XSettingsPage(QWidget):
         self.usage.setAccessibleName("Requests this month")
         grid.addRow("This month", self.usage)
         layout.addWidget(box)
-        layout.addStretch(1)
 
     # -- loading ----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -445,7 +442,7 @@ class XSettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("X settings")
         self.setObjectName("XSettingsDialog")
-        self.resize(720, 640)
+        self.resize(760, 820)
         layout = QVBoxLayout(self)
         self.page = XSettingsPage(ctx, runner, self)
         layout.addWidget(self.page)

@@ -22,6 +22,8 @@ from crm.ui import errors
 from crm.ui.context import AppContext
 from crm.ui.widgets import plain_label
 from crm.ui.workers import Progress, Task
+from crm.x import credentials
+from crm.x.credentials import CredentialSource
 from crm.x.sync import SyncPlan, SyncReport, SyncSelection, make_gateway, plan_sync, run_sync
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ class XSyncRunner(QObject):
     resumed = Signal()
     finished = Signal(object)
     failed = Signal(str)
+    #: A sync was asked for but no X token is set: the window offers the X settings.
+    token_needed = Signal()
 
     # Emitted from the worker thread; this object lives on the GUI thread, so it is queued.
     _waiting = Signal(object)
@@ -108,9 +112,22 @@ class XSyncRunner(QObject):
             label="Planning X sync",
         )
 
-    def confirm_and_sync(self, selection: SyncSelection, parent: QWidget | None = None) -> Task:
+    def confirm_and_sync(
+        self, selection: SyncSelection, parent: QWidget | None = None
+    ) -> Task | None:
         """Plan, ask the user with the request count (warning past the monthly budget), and
-        run if they agree: what the Sync button and "Sync watched now" call."""
+        run if they agree: what the Sync button and "Sync watched now" call. Without a token
+        it says so first, instead of asking about requests it could never make."""
+        if credentials.status().source == CredentialSource.NONE:
+            errors.ask(
+                parent,
+                "X token needed",
+                "Syncing with X needs an X API bearer token, and none is set yet. "
+                "Nothing was sent to X.",
+                "Open X settings…",
+                self.token_needed.emit,
+            )
+            return None
         db = self.ctx.db
 
         def ask(plan: SyncPlan) -> None:
@@ -219,6 +236,13 @@ class XSyncRunner(QObject):
     def _on_done(self, report: SyncReport) -> None:
         self._finish()
         self.last_report = report
+        # Each account's problem stays known (its page shows it) until a sync of it works.
+        for result in report.accounts:
+            reason = result.message or (None if result.complete else report.error)
+            if reason:
+                self.ctx.x_problems[result.account_id] = reason
+            else:
+                self.ctx.x_problems.pop(result.account_id, None)
         for result in report.accounts:
             for person_id in result.person_ids:
                 self.ctx.notify("person", person_id)

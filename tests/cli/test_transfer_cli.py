@@ -34,7 +34,7 @@ def test_import_dry_run_then_for_real(
     assert search_people(db, "siobhan") == []
     code, out, _ = run(db, capsys, "import", "people", str(path))
     assert code == 0 and "3 were created" in out
-    assert "3 new organisation(s) were created" in out
+    assert "3 new organisations were created" in out
     code, out, _ = run(db, capsys, "import", "people", str(path), "--json")
     report = json.loads(out)
     assert (report["created"], report["unchanged"], report["committed"]) == (0, 3, True)
@@ -84,7 +84,7 @@ def test_import_all_or_nothing_and_refusing_new_organisations(
         "--all-or-nothing",
     )
     assert code == 1
-    assert "Nothing was imported: 3 row(s) refused" in out
+    assert "Nothing was imported: 3 rows refused" in out
     assert "row 5: 'Leeds Teaching Hospitals NHS Trust' is not an organisation in the CRM." in out
     assert search_people(db, "siobhan") == []
 
@@ -105,7 +105,7 @@ def test_import_preview(db: Database, capsys: pytest.CaptureFixture[str], tmp_pa
     path = contacts.outlook(tmp_path / "outlook.csv")
     code, out, _ = run(db, capsys, "import", "people", str(path), "--preview", "--map", "notes=")
     assert code == 0
-    assert "cp1252, comma-separated, with a header row (Outlook)" in out
+    assert "Windows-1252 (Western European), comma-separated, with a header row (Outlook)" in out
     assert "8: Job Title" in out and "Chief Executive" in out
     assert "17: Notes" not in out
     code, out, _ = run(db, capsys, "import", "people", str(path), "--preview", "--json")
@@ -154,7 +154,7 @@ def test_gdpr_commands(db: Database, capsys: pytest.CaptureFixture[str], tmp_pat
     code, out, _ = run(db, capsys, "gdpr", "review", "--months", "1")
     assert code == 0 and "People with no interaction for 1 months: 0" in out
     code, out, _ = run(db, capsys, "gdpr", "renew", str(pid), "--reason", "live")
-    assert code == 0 and "Kept 1 person(s)" in out
+    assert code == 0 and "Kept 1 person for" in out
     code, out, _ = run(db, capsys, "gdpr", "erase", "Zebedee Quillfeather", "--yes")
     assert code == 0 and "Erased #" in out
     assert search_people(db, "quillfeather") == []

@@ -1,0 +1,2 @@
+"""Keyboard and form helpers every dialog and page shares: unsaved-edit prompts, focus,
+Enter and mnemonics."""
