@@ -466,7 +466,14 @@ def _register_placement(sub: Any) -> None:
     p.add_argument("candidate", metavar="PERSON")
     p.add_argument("organisation", metavar="ORGANISATION")
     p.add_argument("--role", required=True)
-    p.add_argument("--rate", dest="day_rate", metavar="AMOUNT", help="day rate, e.g. 750")
+    p.add_argument(
+        "--rate",
+        "--charge-rate",
+        dest="charge_rate",
+        metavar="AMOUNT",
+        help="charge rate billed to the client per day, e.g. 750",
+    )
+    p.add_argument("--pay-rate", metavar="AMOUNT", help="pay rate to the interim per day")
     p.add_argument("--currency", default="GBP")
     p.add_argument("--start", metavar="DATE")
     p.add_argument("--end", metavar="DATE")
@@ -522,7 +529,8 @@ def placement_add(args: argparse.Namespace) -> int:
         organisation_id=resolve_organisation(db, args.organisation),
         role=args.role,
         status=args.status,
-        day_rate=args.day_rate,
+        charge_rate=args.charge_rate,
+        pay_rate=args.pay_rate,
         currency=args.currency,
         start_date=parse_date(args.start, "start_date") if args.start else None,
         end_date=parse_date(args.end, "end_date") if args.end else None,
@@ -562,7 +570,7 @@ def placement_list(args: argparse.Namespace) -> int:
                 p.status,
                 p.start_date,
                 p.end_date,
-                p.day_rate and f"{p.currency} {p.day_rate}",
+                p.charge_rate and f"{p.currency} {p.charge_rate}",
             )
             for p in placements
         ],
@@ -581,9 +589,15 @@ def placement_show(args: argparse.Namespace) -> int:
     print(f"#{p.id} {p.candidate}: {p.role} at {p.organisation} ({p.status})")
     print(
         f"  {fmt(p.start_date)} to {fmt(p.end_date)}"
-        + (f", {p.currency} {p.day_rate}/day" if p.day_rate else "")
+        + (f", charged {p.currency} {p.charge_rate}/day" if p.charge_rate else "")
+        + (f", paid {p.currency} {p.pay_rate}/day" if p.pay_rate else "")
         + f", IR35 {p.ir35}"
     )
+    if p.margin_per_day is not None:
+        print(
+            f"  Margin {p.currency} {p.margin_per_day}/day"
+            + (f", {p.currency} {p.margin_total} over the placement" if p.margin_total else "")
+        )
     if p.client_contact:
         print(f"  Client contact: {p.client_contact}")
     for e in p.extensions:

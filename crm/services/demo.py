@@ -877,7 +877,7 @@ def fill_demo(
                 client_contact=contact,
                 role=rng.choice(INTERIM_ROLES[sector]),
                 status=status.value,
-                day_rate=Decimal(rng.randrange(50, 130) * 10),
+                charge_rate=Decimal(rng.randrange(50, 130) * 10),
                 currency="GBP",
                 start_date=start,
                 end_date=end,
@@ -889,7 +889,7 @@ def fill_demo(
                     Extension(
                         previous_end_date=end,
                         new_end_date=new_end,
-                        day_rate=placement.day_rate,
+                        day_rate=placement.charge_rate,
                         reason="Client extended to cover the restructure.",
                         created_by=settings.current_user(),
                         created_at=datetime.combine(

@@ -141,9 +141,9 @@ def placement_columns(show_org: bool = True) -> list[Column[PlacementSummary]]:
         Column("Start", lambda p: fmt_date(p.start_date), sort=lambda p: p.start_date, width=100),
         Column("End", lambda p: fmt_date(p.end_date), sort=lambda p: p.end_date, width=100),
         Column(
-            "Day rate",
-            lambda p: fmt_money(p.day_rate, p.currency, per_day=False),
-            sort=lambda p: p.day_rate,
+            "Charge rate",
+            lambda p: fmt_money(p.charge_rate, p.currency, per_day=False),
+            sort=lambda p: p.charge_rate,
             align=Qt.AlignmentFlag.AlignRight,
             width=90,
         ),

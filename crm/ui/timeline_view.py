@@ -40,7 +40,7 @@ FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("All", ALL_KINDS),
     ("Conversations", frozenset({"interaction"})),
     ("Tweets", frozenset({"tweet"})),
-    ("Placements", frozenset({"placement", "placement_note"})),
+    ("Placements", frozenset({"placement", "placement_note", "assignment"})),
 )
 
 _SUBTYPE_ICON = {
