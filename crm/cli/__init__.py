@@ -17,7 +17,14 @@ from crm.domain.errors import CrmError
 log = logging.getLogger(__name__)
 
 # Subcommand modules, in the order their help is listed. Each has register(subparsers).
-_GROUPS = ("crm.cli.core", "crm.cli.records", "crm.cli.x", "crm.cli.transfer", "crm.cli.app")
+_GROUPS = (
+    "crm.cli.core",
+    "crm.cli.records",
+    "crm.cli.assignments",
+    "crm.cli.x",
+    "crm.cli.transfer",
+    "crm.cli.app",
+)
 
 
 class UsageError(CrmError):

@@ -776,10 +776,12 @@ def place_candidate(
     pay_rate: str | Decimal | None = None,
     status: str = PlacementStatus.CONFIRMED.value,
     reason: str | None = None,
+    let_others_know: bool = False,
 ) -> PlacedResult:
     """Place a shortlisted candidate: the placement is made from the assignment (client,
     contact, role, dates, rates, IR35), the assignment is filled, and the others still on
-    the shortlist are returned so the recruiter can let them know."""
+    the shortlist are returned so the recruiter can let them know (``let_others_know`` sets
+    each of them a follow-up for today in the same transaction)."""
     if status not in (s.value for s in PlacementStatus):
         raise ValidationError(f"{status!r} is not a placement status.", field="status")
     charge = _rate(charge_rate, "charge_rate")
@@ -852,6 +854,10 @@ def place_candidate(
             for e in a.shortlist
             if e.id != entry.id and ShortlistStage(e.stage).is_pipeline
         ]
+        if let_others_know:
+            _follow_ups(
+                session, a, [e.person for e in a.shortlist if e.id in {c.id for c in others}], None
+            )
         return PlacedResult(placement.id, others)
 
 
@@ -867,26 +873,31 @@ def let_them_know(
     with db.session() as session:
         a = load(session, Assignment, assignment_id, "assignment")
         people = [load(session, Person, pid, "person") for pid in dict.fromkeys(person_ids)]
-        for person in people:
-            interaction = Interaction(
-                kind=InteractionKind.NOTE.value,
-                occurred_at=utcnow(),
-                summary=f"Let them know: {a.role} at {a.organisation.name} is filled",
-                logged_by=settings.current_user(),
-                organisation_id=a.organisation_id,
-                follow_up_due=due or date.today(),
-                people=[person],
-            )
-            session.add(interaction)
-            session.flush()
-            audit.record(
-                session,
-                "interaction",
-                interaction.id,
-                "create",
-                {"summary": interaction.summary, "assignment_id": a.id},
-            )
+        _follow_ups(session, a, people, due)
         return len(people)
+
+
+def _follow_ups(session: Session, a: Assignment, people: list[Person], due: date | None) -> None:
+    """A "let them know" note with a follow-up for each person, in the caller's transaction."""
+    for person in people:
+        interaction = Interaction(
+            kind=InteractionKind.NOTE.value,
+            occurred_at=utcnow(),
+            summary=f"Let them know: {a.role} at {a.organisation.name} is filled",
+            logged_by=settings.current_user(),
+            organisation_id=a.organisation_id,
+            follow_up_due=due or date.today(),
+            people=[person],
+        )
+        session.add(interaction)
+        session.flush()
+        audit.record(
+            session,
+            "interaction",
+            interaction.id,
+            "create",
+            {"summary": interaction.summary, "assignment_id": a.id},
+        )
 
 
 # -- matching ---------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from crm.domain.enums import (
 from crm.domain.errors import ValidationError
 from crm.domain.values import XHandle, fold
 from crm.services import audit
+from crm.services.demo_assignments import add_demo_assignments
 from crm.storage.db import Database
 from crm.storage.models import (
     Employment,
@@ -918,6 +919,13 @@ def fill_demo(
             placements.append(placement)
         session.flush()
 
+        report("Assignments")
+        # Its own random stream, so the rest of the demo comes out as it did without it.
+        assignments = add_demo_assignments(
+            session, random.Random(seed + 15), orgs, candidates, placements, today
+        )
+        session.flush()
+
         report("Interactions")
         kinds = [k.value for k in InteractionKind]
         weights = [30, 12, 10, 20, 4, 4, 3, 4, 6]
@@ -1044,6 +1052,7 @@ def fill_demo(
             "organisations": len(orgs),
             "people": len(people),
             "placements": len(placements),
+            "assignments": assignments,
             "interactions": 2000,
             "X accounts": len(accounts),
             "tweets": len(tweet_rows),

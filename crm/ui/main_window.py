@@ -38,6 +38,7 @@ from crm.x.sync import SyncSelection
 # imported when first opened: together they pull in QtCharts, the timeline, keyring, vCard
 # and CSV parsing and fuzzy matching, a large share of the time to the first window.
 if TYPE_CHECKING:
+    from crm.ui.assignments.page import AssignmentPage, AssignmentsPage
     from crm.ui.duplicates import DuplicatesDialog
     from crm.ui.export_dialog import ExportDialog
     from crm.ui.import_wizard import ImportWizard
@@ -50,7 +51,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NAV = (("people", "People"), ("organisations", "Organisations"), ("placements", "Placements"))
+NAV = (
+    ("people", "People"),
+    ("organisations", "Organisations"),
+    ("assignments", "Assignments"),
+    ("placements", "Placements"),
+)
 
 _Page = TypeVar("_Page", bound=QWidget)
 
@@ -296,6 +302,18 @@ class MainWindow(QMainWindow):
         from crm.ui.placements_page import PlacementPage
 
         return PlacementPage(self.ctx, self.settings)
+
+    @property
+    def assignments_page(self) -> AssignmentsPage:
+        from crm.ui.assignments.page import AssignmentsPage
+
+        return self._page("assignments", lambda: AssignmentsPage(self.ctx, self.settings))
+
+    @property
+    def assignment_page(self) -> AssignmentPage:
+        from crm.ui.assignments.page import AssignmentPage
+
+        return self._page("assignment", lambda: AssignmentPage(self.ctx, self.settings))
 
     def rerender_timelines(self) -> None:
         """Redraw the timelines built so far after the colour scheme changed (pages built
@@ -563,6 +581,14 @@ class MainWindow(QMainWindow):
             self._select_nav("placements")
             self.placement_page.open(entity_id)
             self.stack.setCurrentWidget(self.placement_page)
+        elif kind in ("assignments", "assignment"):
+            self._select_nav("assignments")
+            page = self.assignments_page if kind == "assignments" else self.assignment_page
+            if kind == "assignments":
+                self.assignments_page.ensure_loaded()
+            else:
+                self.assignment_page.open(entity_id)
+            self.stack.setCurrentWidget(page)
         self.back_action.setEnabled(bool(self._history))
         self.forward_action.setEnabled(bool(self._future))
         self.back_button.setEnabled(bool(self._history))
@@ -580,7 +606,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         kind, entity_id = self._current
-        if kind in ("person", "organisation", "placement"):
+        if kind in ("person", "organisation", "placement", "assignment"):
             self._go(kind, entity_id, remember=False)
         elif kind == "people":
             self.people_page.refresh()
@@ -588,6 +614,8 @@ class MainWindow(QMainWindow):
             self.organisations_page.refresh()
         elif kind == "placements":
             self.placements_page.refresh()
+        elif kind == "assignments":
+            self.assignments_page.refresh()
 
     # -- search -------------------------------------------------------------------------------
     def _search_changed(self, text: str) -> None:
@@ -613,6 +641,8 @@ class MainWindow(QMainWindow):
             self.organisations_page.focus_filter()
         elif self._showing("placements"):
             self.placements_page.focus_filter()
+        elif self._showing("assignments"):
+            self.assignments_page.focus_filter()
         else:
             self.focus_search()
 

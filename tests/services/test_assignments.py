@@ -430,3 +430,31 @@ def test_merges_move_shortlists_and_assignments(any_db: Database, world: dict[st
     third = add_assignment(any_db, AssignmentInput(organisation_id=dup, role="Interim COO"))
     merge_organisations(any_db, world["org"], dup)
     assert get_assignment(any_db, third).organisation_id == world["org"]
+
+
+def test_demo_has_every_status_and_stage_consistent_with_placements(db: Database) -> None:
+    from crm.domain.enums import AssignmentStatus, ShortlistStage
+    from crm.services.demo import fill_demo
+    from crm.storage.models import Assignment, Placement, ShortlistEntry
+
+    counts = fill_demo(db)
+    assert counts["assignments"] > 0
+    with db.read() as session:
+        statuses = set(session.scalars(select(Assignment.status)))
+        stages = set(session.scalars(select(ShortlistEntry.stage)))
+        linked = session.execute(
+            select(Placement, Assignment).join(Assignment, Assignment.id == Placement.assignment_id)
+        ).all()
+        assert statuses == {s.value for s in AssignmentStatus}
+        assert stages == {s.value for s in ShortlistStage}
+        assert linked
+        for placement, assignment in linked:
+            assert assignment.status == "filled"
+            assert (assignment.organisation_id, assignment.role) == (
+                placement.organisation_id,
+                placement.role,
+            )
+            assert assignment.opened_on <= assignment.closed_on
+            assert placement.pay_rate is not None and placement.pay_rate < placement.charge_rate
+            placed = [e.person_id for e in assignment.shortlist if e.stage == "placed"]
+            assert placed == [placement.candidate_id]
