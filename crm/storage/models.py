@@ -257,8 +257,21 @@ class Person(Versioned, Base):
         Index("ix_person_last_name", func.lower(Column("last_name"))),
         # First names in the order one- and two-letter searches show them.
         Index("ix_person_first_name_sort", func.lower(Column("first_name")), "sort_name", "id"),
-        # Matching candidates to an assignment: those available by its start date.
-        Index("ix_person_candidate_available", "is_candidate", "available_from"),
+        # Matching candidates to an assignment: every column the ranking reads, so it runs
+        # on the index alone and never visits the (wide) person rows.
+        Index(
+            "ix_person_candidate_match",
+            "is_candidate",
+            "available_from",
+            "do_not_contact",
+            "last_interaction_at",
+            "day_rate_expectation",
+            "ir35_preference",
+            "willing_to_travel",
+            "candidate_sectors",
+            "location",
+            "specialisms",
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))

@@ -214,11 +214,27 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
     op.create_index("ix_placement_assignment_id", "placement", ["assignment_id"])
-    op.create_index("ix_person_candidate_available", "person", ["is_candidate", "available_from"])
+    # Every column candidate matching reads: it ranks on the index alone.
+    op.create_index(
+        "ix_person_candidate_match",
+        "person",
+        [
+            "is_candidate",
+            "available_from",
+            "do_not_contact",
+            "last_interaction_at",
+            "day_rate_expectation",
+            "ir35_preference",
+            "willing_to_travel",
+            "candidate_sectors",
+            "location",
+            "specialisms",
+        ],
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_person_candidate_available", table_name="person")
+    op.drop_index("ix_person_candidate_match", table_name="person")
     op.drop_index("ix_placement_assignment_id", table_name="placement")
     if op.get_bind().dialect.name == "sqlite":
         op.execute("ALTER TABLE placement DROP COLUMN assignment_id")
