@@ -22,6 +22,23 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int, default=25)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=match)
+    p = sub.add_parser("report", help="placements, margin, time to fill, conversion")
+    p.add_argument(
+        "name",
+        choices=(
+            "placements-started",
+            "margin-by-month",
+            "margin-by-client",
+            "time-to-fill",
+            "conversion",
+        ),
+    )
+    p.add_argument("--from", dest="start", metavar="DATE", help="default: a year ago")
+    p.add_argument("--to", dest="end", metavar="DATE", help="default: the end of this month")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--csv", action="store_true", help="CSV on standard output")
+    p.set_defaults(handler=report)
 
 
 def _assignment_fields(p: argparse.ArgumentParser, *, adding: bool) -> None:
@@ -382,4 +399,31 @@ def match(args: argparse.Namespace) -> int:
     for m in found:
         print(f"{m.score:>4}  #{m.person_id} {m.name}")
         print("      " + "; ".join(m.reasons))
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    import csv
+    import sys
+
+    from crm.services.reports import run_report
+
+    db = open_db(args)
+    found = run_report(
+        db,
+        args.name,
+        parse_date(args.start, "from") if args.start else None,
+        parse_date(args.end, "to") if args.end else None,
+    )
+    if args.json:
+        print_json({"report": found.name, "title": found.title, "rows": found.as_dicts()})
+    elif args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(found.columns)
+        writer.writerows(found.rows)
+    else:
+        print(found.title)
+        print_table([c.upper() for c in found.columns], found.rows)
+        if found.note:
+            print(found.note)
     return 0

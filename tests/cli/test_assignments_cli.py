@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -134,3 +135,18 @@ def test_edit_close_and_clear_errors(run: Run) -> None:
     assert "(none)" in _ok(run, "assignment", "list", "--status", "open")
     code, _out, err = run("assignment", "show", "plumbing")
     assert code == 1 and "No assignment matches" in err
+
+
+def test_reports_as_table_json_and_csv(run: Run) -> None:
+    assert "(none)" not in _ok(run, "demo")
+    table = _ok(run, "report", "conversion")
+    assert table.startswith("Conversion per stage") and "identified" in table
+    rows = json.loads(_ok(run, "report", "margin-by-month", "--json"))["rows"]
+    assert len(rows) >= 12 and any(Decimal(r["margin"]) > 0 for r in rows)
+    csv_text = _ok(run, "report", "placements-started", "--from", "01/01/2026", "--csv")
+    lines = csv_text.splitlines()
+    assert lines[0] == "month,placements" and lines[1].startswith("2026-01,")
+    code, _out, err = run(
+        "report", "placements-started", "--from", "01/01/2027", "--to", "01/01/2026"
+    )
+    assert code == 1 and "start is after" in err
