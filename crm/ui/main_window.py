@@ -358,6 +358,9 @@ class MainWindow(QMainWindow):
         self.new_placement_action = self._action(
             file, "New p&lacement…", self.new_placement, "Ctrl+Shift+P"
         )
+        self.new_assignment_action = self._action(
+            file, "New &assignment…", self.new_assignment, "Ctrl+Shift+A"
+        )
         file.addSeparator()
         self.import_action = self._action(
             file,
@@ -465,8 +468,9 @@ class MainWindow(QMainWindow):
         new_menu.addAction(self.new_person_action)
         new_menu.addAction(self.new_org_action)
         new_menu.addAction(self.new_placement_action)
+        new_menu.addAction(self.new_assignment_action)
         self.new_button.setMenu(new_menu)
-        self.new_button.setToolTip("Add a person, organisation or placement")
+        self.new_button.setToolTip("Add a person, organisation, placement or assignment")
 
     def _build_status(self) -> None:
         status = self.statusBar()
@@ -680,6 +684,12 @@ class MainWindow(QMainWindow):
         from crm.ui.dialogs import OrganisationDialog, open_dialog
 
         open_dialog(OrganisationDialog(self.ctx, None, self))
+
+    def new_assignment(self) -> None:
+        from crm.ui.assignments.dialogs import AssignmentDialog
+        from crm.ui.dialogs import open_dialog
+
+        open_dialog(AssignmentDialog(self.ctx, None, self))
 
     def new_placement(self) -> None:
         from crm.ui.dialogs import PlacementDialog, open_dialog

@@ -20,6 +20,9 @@ EXTRA = (
     ("Ctrl+D (quick log)", "Flip between outgoing and incoming"),
     ("Ctrl+Enter (notes)", "Save"),
     ("Ctrl+S (person page)", "Save the details"),
+    ("Arrows (shortlist board)", "Move between candidates' cards"),
+    ("N / R / P (shortlist card)", "Next stage / reject or withdraw (asks why) / place"),
+    ("Enter (matched candidates)", "Add the selected candidate to the shortlist"),
 )
 
 
