@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 
@@ -194,3 +194,17 @@ def test_new_assignment_shortcut_opens_the_form(qtbot, window) -> None:  # type:
     dialogs = [w for w in window.findChildren(AssignmentDialog) if w.isVisible()]
     assert len(dialogs) == 1 and dialogs[0].windowTitle() == "New assignment"
     dialogs[0].reject()
+
+
+def test_stage_changes_on_the_persons_timeline_open_the_assignment(  # type: ignore[no-untyped-def]
+    qtbot, window, db: Database, sample: Sample
+) -> None:
+    aid = _assignment(db, sample)
+    add_to_shortlist(db, aid, sample.priya, "interested")
+    window.open_record("person", sample.priya)
+    browser = window.person_page.timeline.browser
+    assert "Shortlisted (interested)" in browser.toPlainText()
+    assert f"crm:assignment:{aid}" in browser.toHtml()
+    browser.anchorClicked.emit(QUrl(f"crm:assignment:{aid}"))
+    assert window.stack.currentWidget() is window.assignment_page
+    assert window.assignment_page.assignment_id == aid
