@@ -403,10 +403,9 @@ def match(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
-    import csv
     import sys
 
-    from crm.services.reports import run_report
+    from crm.services.reports import report_csv, run_report
 
     db = open_db(args)
     found = run_report(
@@ -418,9 +417,7 @@ def report(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"report": found.name, "title": found.title, "rows": found.as_dicts()})
     elif args.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(found.columns)
-        writer.writerows(found.rows)
+        sys.stdout.write(report_csv(found))
     else:
         print(found.title)
         print_table([c.upper() for c in found.columns], found.rows)

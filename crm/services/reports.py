@@ -3,12 +3,15 @@ from an assignment opened to filled, and how candidates convert from stage to st
 
 from __future__ import annotations
 
+import csv
+import io
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -16,6 +19,7 @@ from sqlalchemy import and_, or_, select
 from crm.domain.enums import PIPELINE_STAGES, AssignmentStatus, PlacementStatus, ShortlistStage
 from crm.domain.errors import ValidationError
 from crm.domain.rates import margin_per_day, working_days
+from crm.services.exports import neutralise
 from crm.storage.db import Database
 from crm.storage.models import (
     Assignment,
@@ -255,6 +259,39 @@ def conversion(
         ["stage", "candidates", "of the stage before"],
         rows,
     )
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell: numbers as they are, text with formula starts neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    text = str(value)
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return neutralise(text)
+    return text
+
+
+def report_csv(report: Report) -> str:
+    """The report as CSV text (a header row, then the rows)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(report.columns)
+    writer.writerows([_cell(v) for v in row] for row in report.rows)
+    return out.getvalue()
+
+
+def write_report_csv(report: Report, path: str | Path) -> Path:
+    """Save the report as a CSV file that opens in Excel with accents intact."""
+    target = Path(path)
+    try:
+        target.write_text(report_csv(report), encoding="utf-8-sig")
+    except OSError as exc:
+        raise ValidationError(f"Cannot write {target}: {exc.strerror or exc}.") from None
+    return target
 
 
 REPORTS: dict[str, Callable[..., Report]] = {

@@ -39,6 +39,7 @@ from crm.x.sync import SyncSelection
 # and CSV parsing and fuzzy matching, a large share of the time to the first window.
 if TYPE_CHECKING:
     from crm.ui.assignments.page import AssignmentPage, AssignmentsPage
+    from crm.ui.assignments.reports import ReportsPage
     from crm.ui.duplicates import DuplicatesDialog
     from crm.ui.export_dialog import ExportDialog
     from crm.ui.import_wizard import ImportWizard
@@ -56,6 +57,7 @@ NAV = (
     ("organisations", "Organisations"),
     ("assignments", "Assignments"),
     ("placements", "Placements"),
+    ("reports", "Reports"),
 )
 
 _Page = TypeVar("_Page", bound=QWidget)
@@ -314,6 +316,12 @@ class MainWindow(QMainWindow):
         from crm.ui.assignments.page import AssignmentPage
 
         return self._page("assignment", lambda: AssignmentPage(self.ctx, self.settings))
+
+    @property
+    def reports_page(self) -> ReportsPage:
+        from crm.ui.assignments.reports import ReportsPage
+
+        return self._page("reports", lambda: ReportsPage(self.ctx))
 
     def rerender_timelines(self) -> None:
         """Redraw the timelines built so far after the colour scheme changed (pages built
@@ -585,6 +593,10 @@ class MainWindow(QMainWindow):
             self._select_nav("placements")
             self.placement_page.open(entity_id)
             self.stack.setCurrentWidget(self.placement_page)
+        elif kind == "reports":
+            self._select_nav("reports")
+            self.reports_page.ensure_loaded()
+            self.stack.setCurrentWidget(self.reports_page)
         elif kind in ("assignments", "assignment"):
             self._select_nav("assignments")
             page = self.assignments_page if kind == "assignments" else self.assignment_page
@@ -620,6 +632,8 @@ class MainWindow(QMainWindow):
             self.placements_page.refresh()
         elif kind == "assignments":
             self.assignments_page.refresh()
+        elif kind == "reports":
+            self.reports_page.refresh()
 
     # -- search -------------------------------------------------------------------------------
     def _search_changed(self, text: str) -> None:

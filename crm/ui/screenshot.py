@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 VIEWS = (
     "people, person:ID, org:ID, placements, placement:ID, organisations, assignments, "
-    "assignment:ID, welcome, about"
+    "assignment:ID, reports, welcome, about"
 )
 
 
@@ -69,6 +69,8 @@ def render(
         window.show_list("organisations")
     elif kind == "assignments":
         window.show_list("assignments")
+    elif kind == "reports":
+        window.show_list("reports")
     elif kind == "assignment":
         window.open_record("assignment", int(ref))
     elif kind == "welcome":

@@ -208,3 +208,25 @@ def test_stage_changes_on_the_persons_timeline_open_the_assignment(  # type: ign
     browser.anchorClicked.emit(QUrl(f"crm:assignment:{aid}"))
     assert window.stack.currentWidget() is window.assignment_page
     assert window.assignment_page.assignment_id == aid
+
+
+def test_reports_page_charts_and_exports(  # type: ignore[no-untyped-def]
+    qtbot, window, db: Database, sample: Sample, tmp_path
+) -> None:
+    window.nav.setCurrentRow(4)  # Reports
+    page = window.reports_page
+    assert window.stack.currentWidget() is page
+    assert page.report is not None and page.report.name == "placements-started"
+    assert page.table.rowCount() == 12 or page.table.rowCount() == 13
+    assert len(page.chart.series()) == 1
+    page.choice.setCurrentIndex(page.choice.findData("margin-by-client"))
+    assert page.report.name == "margin-by-client"
+    page.start.setText("nonsense")
+    page.refresh()
+    assert "nonsense" in page.message.text() or "date" in page.message.text().lower()
+    page.start.setText("")
+    page.choice.setCurrentIndex(page.choice.findData("placements-started"))
+    written = page.export_csv(str(tmp_path / "started.csv"))
+    assert written is not None
+    text = written.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "month,placements"
