@@ -501,7 +501,7 @@ class World:
                 "client_contact_id": contact,
                 "role": "Interim " + words.JOB_TITLES[int(r() * len(words.JOB_TITLES))],
                 "status": statuses[int(r() * len(statuses))],
-                "day_rate": Decimal(500 + 25 * int(r() * 28)),
+                "charge_rate": Decimal(500 + 25 * int(r() * 28)),
                 "currency": "GBP",
                 "start_date": start,
                 "end_date": end,

@@ -30,7 +30,14 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 
 # Subcommand modules, in the order their help is listed. Each has register(subparsers).
-_GROUPS = ("crm.cli.core", "crm.cli.records", "crm.cli.x", "crm.cli.transfer", "crm.cli.app")
+_GROUPS = (
+    "crm.cli.core",
+    "crm.cli.records",
+    "crm.cli.assignments",
+    "crm.cli.x",
+    "crm.cli.transfer",
+    "crm.cli.app",
+)
 
 
 class UsageError(CrmError):

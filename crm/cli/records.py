@@ -487,7 +487,14 @@ def _register_placement(sub: Any) -> None:
     p.add_argument("candidate", metavar="PERSON")
     p.add_argument("organisation", metavar="ORGANISATION")
     p.add_argument("--role", required=True)
-    p.add_argument("--rate", dest="day_rate", metavar="AMOUNT", help="day rate, e.g. 750")
+    p.add_argument(
+        "--rate",
+        "--charge-rate",
+        dest="charge_rate",
+        metavar="AMOUNT",
+        help="charge rate billed to the client per day, e.g. 750",
+    )
+    p.add_argument("--pay-rate", metavar="AMOUNT", help="pay rate to the interim per day")
     p.add_argument("--currency", default="GBP")
     p.add_argument("--start", metavar="DATE")
     p.add_argument("--end", metavar="DATE")
@@ -545,7 +552,8 @@ def placement_add(args: argparse.Namespace) -> int:
         organisation_id=resolve_organisation(db, args.organisation),
         role=args.role,
         status=args.status,
-        day_rate=args.day_rate,
+        charge_rate=args.charge_rate,
+        pay_rate=args.pay_rate,
         currency=args.currency,
         start_date=parse_date(args.start, "start_date") if args.start else None,
         end_date=parse_date(args.end, "end_date") if args.end else None,
@@ -585,7 +593,7 @@ def placement_list(args: argparse.Namespace) -> int:
                 label_of(p.status),
                 p.start_date,
                 p.end_date,
-                fmt_money(p.day_rate, p.currency, per_day=False),
+                fmt_money(p.charge_rate, p.currency, per_day=False),
             )
             for p in placements
         ],
@@ -604,9 +612,19 @@ def placement_show(args: argparse.Namespace) -> int:
     print(f"#{p.id} {p.candidate}: {p.role} at {p.organisation} ({label_of(p.status)})")
     print(
         f"  {fmt(p.start_date)} to {fmt(p.end_date)}"
-        + (f", {fmt_money(p.day_rate, p.currency)}" if p.day_rate else "")
+        + (f", charged {fmt_money(p.charge_rate, p.currency)}" if p.charge_rate else "")
+        + (f", paid {fmt_money(p.pay_rate, p.currency)}" if p.pay_rate else "")
         + f", IR35: {label_of(p.ir35)}"
     )
+    if p.margin_per_day is not None:
+        print(
+            f"  Margin {fmt_money(p.margin_per_day, p.currency)}"
+            + (
+                f", {fmt_money(p.margin_total, p.currency, per_day=False)} over the placement"
+                if p.margin_total
+                else ""
+            )
+        )
     if p.client_contact:
         print(f"  Client contact: {p.client_contact}")
     for e in p.extensions:

@@ -139,6 +139,80 @@ class ConsentStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class WorkingPattern(StrEnum):
+    ON_SITE = "on_site"
+    HYBRID = "hybrid"
+    REMOTE = "remote"
+
+    @property
+    def label(self) -> str:
+        return {"on_site": "On site"}.get(self.value, self.value.capitalize())
+
+
+class AssignmentStatus(StrEnum):
+    """Where a client's requirement stands; all but ``open`` and ``on_hold`` are closed."""
+
+    OPEN = "open"
+    ON_HOLD = "on_hold"
+    FILLED = "filled"
+    LOST = "lost"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (AssignmentStatus.FILLED, AssignmentStatus.LOST, AssignmentStatus.CANCELLED)
+
+
+class ShortlistStage(StrEnum):
+    """A candidate's stage on an assignment's shortlist: the pipeline, then three ways out."""
+
+    IDENTIFIED = "identified"
+    APPROACHED = "approached"
+    INTERESTED = "interested"
+    SUBMITTED = "submitted"
+    INTERVIEW = "interview"
+    OFFERED = "offered"
+    PLACED = "placed"
+    DECLINED = "declined"  # by the candidate
+    REJECTED = "rejected"  # by the client
+    WITHDRAWN = "withdrawn"  # by us
+
+    @property
+    def label(self) -> str:
+        return {
+            "submitted": "Submitted to client",
+            "declined": "Declined by candidate",
+            "rejected": "Rejected by client",
+        }.get(self.value, self.value.capitalize())
+
+    @property
+    def short_label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def is_pipeline(self) -> bool:
+        """On the way to a placement (not placed and not out)."""
+        return self in PIPELINE_STAGES
+
+    @property
+    def is_out(self) -> bool:
+        return self in (ShortlistStage.DECLINED, ShortlistStage.REJECTED, ShortlistStage.WITHDRAWN)
+
+
+PIPELINE_STAGES = (
+    ShortlistStage.IDENTIFIED,
+    ShortlistStage.APPROACHED,
+    ShortlistStage.INTERESTED,
+    ShortlistStage.SUBMITTED,
+    ShortlistStage.INTERVIEW,
+    ShortlistStage.OFFERED,
+)
+
+
 def values(enum: type[StrEnum]) -> list[str]:
     """The stored values of ``enum``, for check constraints."""
     return [member.value for member in enum]

@@ -29,6 +29,7 @@ from crm.domain.enums import (
 from crm.domain.errors import ValidationError
 from crm.domain.values import XHandle, fold
 from crm.services import audit
+from crm.services.demo_assignments import add_demo_assignments
 from crm.storage.db import Database
 from crm.storage.models import (
     Employment,
@@ -897,7 +898,7 @@ def fill_demo(
                 client_contact=contact,
                 role=rng.choice(INTERIM_ROLES[sector]),
                 status=status.value,
-                day_rate=Decimal(rng.randrange(50, 130) * 10),
+                charge_rate=Decimal(rng.randrange(50, 130) * 10),
                 currency="GBP",
                 start_date=start,
                 end_date=end,
@@ -909,7 +910,7 @@ def fill_demo(
                     Extension(
                         previous_end_date=end,
                         new_end_date=new_end,
-                        day_rate=placement.day_rate,
+                        day_rate=placement.charge_rate,
                         reason="Client extended to cover the restructure.",
                         created_by=settings.current_user(),
                         created_at=datetime.combine(
@@ -939,6 +940,13 @@ def fill_demo(
             if placement.status in RUNNING:
                 # Whoever has an interim placed with them now is a client, not a prospect.
                 org.client_status = ClientStatus.CLIENT.value
+        session.flush()
+
+        report("Assignments")
+        # Its own random stream, so the rest of the demo comes out as it did without it.
+        assignments = add_demo_assignments(
+            session, random.Random(seed + 15), orgs, candidates, placements, today
+        )
         session.flush()
 
         report("Interactions")
@@ -1080,6 +1088,7 @@ def fill_demo(
             "organisations": len(orgs),
             "people": len(people),
             "placements": len(placements),
+            "assignments": assignments,
             "interactions": 2000,
             "X accounts": len(accounts),
             "tweets": len(tweet_rows),

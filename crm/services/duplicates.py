@@ -31,6 +31,7 @@ from crm.services.common import load_person
 from crm.services.people import sort_name
 from crm.storage.db import Database
 from crm.storage.models import (
+    Assignment,
     Employment,
     Interaction,
     Organisation,
@@ -38,6 +39,7 @@ from crm.storage.models import (
     PersonEmail,
     PersonPhone,
     Placement,
+    ShortlistEntry,
     interaction_people,
     organisation_tags,
 )
@@ -582,7 +584,7 @@ def _take_tags(survivor: _Merged, other: _Merged) -> int:
 
 def _repoint(
     session: Session,
-    model: type[Employment | Placement | Interaction | Organisation],
+    model: type[Employment | Placement | Interaction | Organisation | Assignment | ShortlistEntry],
     column: Any,
     other_id: int,
     survivor_id: int,
@@ -752,6 +754,20 @@ def _move_person_things(session: Session, survivor: Person, other: Person) -> di
         _repoint(session, Placement, column, other.id, survivor.id)
         for column in (Placement.candidate_id, Placement.client_contact_id)
     )
+    # On an assignment both were shortlisted for, the survivor's entry stays and the other's
+    # goes (its stage history with it); the rest move, as do assignments they are contact for.
+    both = select(ShortlistEntry.assignment_id).where(ShortlistEntry.person_id == survivor.id)
+    session.execute(
+        delete(ShortlistEntry).where(
+            ShortlistEntry.person_id == other.id, ShortlistEntry.assignment_id.in_(both)
+        )
+    )
+    moved["shortlist_entries"] = _repoint(
+        session, ShortlistEntry, ShortlistEntry.person_id, other.id, survivor.id
+    )
+    moved["assignments"] = _repoint(
+        session, Assignment, Assignment.contact_id, other.id, survivor.id
+    )
     return moved
 
 
@@ -811,6 +827,7 @@ def organisation_merge_preview(db: Database, survivor_id: int, other_id: int) ->
         moves = {
             "employments": count(Employment.organisation_id),
             "placements": count(Placement.organisation_id),
+            "assignments": count(Assignment.organisation_id),
             "interactions": count(Interaction.organisation_id),
             "child_organisations": count(Organisation.parent_id),
             "tags": len({t.id for t in other.tags} - {t.id for t in survivor.tags}),
@@ -878,6 +895,7 @@ def _move_organisation_things(
     for label, model, column in (
         ("employments", Employment, Employment.organisation_id),
         ("placements", Placement, Placement.organisation_id),
+        ("assignments", Assignment, Assignment.organisation_id),
         ("interactions", Interaction, Interaction.organisation_id),
     ):
         moved[label] = _repoint(session, model, column, other.id, survivor.id)

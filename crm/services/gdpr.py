@@ -39,6 +39,7 @@ from crm.services.common import load, load_person
 from crm.storage.db import Database
 from crm.storage.limits import LIMITS
 from crm.storage.models import (
+    Assignment,
     AuditEntry,
     Employment,
     Extension,
@@ -48,6 +49,8 @@ from crm.storage.models import (
     Person,
     Placement,
     PlacementNote,
+    ShortlistEntry,
+    ShortlistStageChange,
     Tweet,
     TweetMention,
     User,
@@ -150,6 +153,10 @@ _FREE_TEXT: list[tuple[Any, str]] = [
     (Person, "notes"),
     (Person, "specialisms"),
     (Organisation, "notes"),
+    (Assignment, "notes"),
+    (Assignment, "closed_reason"),
+    (ShortlistEntry, "reason"),
+    (ShortlistStageChange, "reason"),
     (XAccount, "bio"),
     (Tweet, "text"),
 ]
@@ -217,6 +224,22 @@ def subject_access_data(db: Database, person_id: int) -> dict[str, Any]:
         }
         data["interactions"] = _interactions_of(session, person_id)
         data["placements"] = _placements_of(session, person_id)
+        data["shortlists"] = _shortlists_of(session, person_id)
+        data["assignments_as_contact"] = [
+            {
+                "organisation": a.organisation.name,
+                "role": a.role,
+                "status": a.status,
+                "opened_on": a.opened_on,
+                "closed_on": a.closed_on,
+            }
+            for a in session.scalars(
+                select(Assignment)
+                .where(Assignment.contact_id == person_id)
+                .options(selectinload(Assignment.organisation))
+                .order_by(Assignment.opened_on)
+            )
+        ]
         account = person.x_account
         if account is not None:
             data["x_account"] = _columns(account)
@@ -341,7 +364,8 @@ def _placements_of(session: Session, person_id: int) -> list[dict[str, Any]]:
         if as_candidate:
             # The client's commercial terms are held about the candidate too.
             entry.update(
-                day_rate=p.day_rate,
+                charge_rate=p.charge_rate,
+                pay_rate=p.pay_rate,
                 currency=p.currency,
                 ir35=p.ir35,
                 extensions=[
@@ -362,6 +386,32 @@ def _placements_of(session: Session, person_id: int) -> list[dict[str, Any]]:
     return out
 
 
+def _shortlists_of(session: Session, person_id: int) -> list[dict[str, Any]]:
+    """The assignments the person was shortlisted for, with every dated stage."""
+    entries = session.scalars(
+        select(ShortlistEntry)
+        .where(ShortlistEntry.person_id == person_id)
+        .options(
+            selectinload(ShortlistEntry.assignment).selectinload(Assignment.organisation),
+            selectinload(ShortlistEntry.history),
+        )
+        .order_by(ShortlistEntry.id)
+    )
+    return [
+        {
+            "organisation": e.assignment.organisation.name,
+            "role": e.assignment.role,
+            "stage": e.stage,
+            "reason": e.reason,
+            "stages": [
+                {"from": h.from_stage, "to": h.to_stage, "reason": h.reason, "at": h.at}
+                for h in e.history
+            ],
+        }
+        for e in entries
+    ]
+
+
 def _related_ids(session: Session, person_id: int) -> dict[str, set[int]]:
     """Ids of the records that are about the person: their jobs, placements, interactions."""
     return {
@@ -370,6 +420,9 @@ def _related_ids(session: Session, person_id: int) -> dict[str, set[int]]:
         ),
         "placement": set(
             session.scalars(select(Placement.id).where(Placement.candidate_id == person_id))
+        ),
+        "shortlist_entry": set(
+            session.scalars(select(ShortlistEntry.id).where(ShortlistEntry.person_id == person_id))
         ),
         "interaction": set(
             session.scalars(
@@ -469,6 +522,8 @@ def render_html(data: dict[str, Any]) -> str:
         ("Jobs", _table(data["employments"])),
         ("Conversations and notes", _table(data["interactions"])),
         ("Placements", _table(data["placements"])),
+        ("Shortlists for assignments", _table(data.get("shortlists", []))),
+        ("Assignments as the hiring contact", _table(data.get("assignments_as_contact", []))),
     ]
     if "x_account" in data:
         sections += [
@@ -704,6 +759,16 @@ def _erase(session: Session, person_id: int, expected_version: int | None) -> Er
         .where(Placement.client_contact_id == person_id)
         .values(client_contact_id=None, version=Placement.version + 1)
     )
+    shortlisted = sorted(related["shortlist_entry"])
+    if shortlisted:
+        # Their stage history goes with each entry (ON DELETE CASCADE).
+        session.execute(delete(ShortlistEntry).where(ShortlistEntry.id.in_(shortlisted)))
+    removed["shortlist_entries"] = len(shortlisted)
+    session.execute(
+        update(Assignment)
+        .where(Assignment.contact_id == person_id)
+        .values(contact_id=None, version=Assignment.version + 1)
+    )
 
     own_account = _account_is_theirs_alone(session, person)
     tweet_ids = _tweet_ids(session, person, own_account)
@@ -735,7 +800,7 @@ def _erase(session: Session, person_id: int, expected_version: int | None) -> Er
     blanked = _BLANKED
     targets = [("person", [person_id, *merged])]
     targets += [("employment", sorted(related["employment"])), ("placement", placements)]
-    targets += [("interaction", alone)]
+    targets += [("interaction", alone), ("shortlist_entry", shortlisted)]
     scrubbed = 0
     for entity_type, ids in targets:
         for start in range(0, len(ids), 500):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased, selectinload
 from crm import settings
 from crm.domain.enums import IR35Determination, PlacementStatus
 from crm.domain.errors import NotFoundError, ValidationError
+from crm.domain.rates import margin_over, margin_per_day
 from crm.domain.values import check_date_range, parse_day_rate, require_text
 from crm.services import audit
 from crm.services.common import load
@@ -24,7 +25,14 @@ from crm.services.views import (
     PlacementSummary,
 )
 from crm.storage.db import Database
-from crm.storage.models import Extension, Organisation, Person, Placement, PlacementNote
+from crm.storage.models import (
+    Assignment,
+    Extension,
+    Organisation,
+    Person,
+    Placement,
+    PlacementNote,
+)
 from crm.storage.types import utcnow
 
 ACTIVE_STATUSES = (
@@ -55,12 +63,14 @@ class PlacementInput:
     organisation_id: int
     role: str
     status: str = PlacementStatus.PROPOSED.value
-    day_rate: str | Decimal | None = None
+    charge_rate: str | Decimal | None = None  # billed to the client per day
     currency: str = "GBP"
     start_date: date | None = None
     end_date: date | None = None
     client_contact_id: int | None = None
     ir35: str = IR35Determination.UNDETERMINED.value
+    pay_rate: str | Decimal | None = None  # paid to the interim per day
+    assignment_id: int | None = None
 
 
 def _status(value: str) -> str:
@@ -87,15 +97,22 @@ def _currency(value: str) -> str:
     return code
 
 
+def _rate(value: str | Decimal | None, field: str) -> Decimal | None:
+    return None if value in (None, "") else parse_day_rate(value, field)
+
+
 def add_placement(db: Database, data: PlacementInput) -> int:
     role = require_text(data.role, "Role", "role", 200)
-    rate = None if data.day_rate in (None, "") else parse_day_rate(data.day_rate)
+    rate = _rate(data.charge_rate, "charge_rate")
+    pay = _rate(data.pay_rate, "pay_rate")
     check_date_range(data.start_date, data.end_date)
     with db.session() as session:
         candidate = load(session, Person, data.candidate_id, "candidate")
         org = load(session, Organisation, data.organisation_id, "organisation")
         if data.client_contact_id is not None:
             load(session, Person, data.client_contact_id, "client contact")
+        if data.assignment_id is not None:
+            load(session, Assignment, data.assignment_id, "assignment")
         if not candidate.is_candidate:
             # Placing someone makes them a candidate; say so on their own record too.
             candidate.is_candidate = True
@@ -106,11 +123,13 @@ def add_placement(db: Database, data: PlacementInput) -> int:
             client_contact_id=data.client_contact_id,
             role=role,
             status=_status(data.status),
-            day_rate=rate,
+            charge_rate=rate,
+            pay_rate=pay,
             currency=_currency(data.currency),
             start_date=data.start_date,
             end_date=data.end_date,
             ir35=_ir35(data.ir35),
+            assignment_id=data.assignment_id,
         )
         session.add(placement)
         session.flush()
@@ -123,7 +142,9 @@ def add_placement(db: Database, data: PlacementInput) -> int:
                 "candidate": candidate.display_name,
                 "organisation": org.name,
                 "role": role,
-                "day_rate": rate,
+                "charge_rate": rate,
+                "pay_rate": pay,
+                "assignment_id": data.assignment_id,
                 "start_date": data.start_date,
                 "end_date": data.end_date,
             },
@@ -137,7 +158,8 @@ def update_placement(
     allowed = {
         "role",
         "status",
-        "day_rate",
+        "charge_rate",
+        "pay_rate",
         "currency",
         "start_date",
         "end_date",
@@ -163,8 +185,8 @@ def update_placement(
             elif name == "status":
                 value = _status(value)
                 _check_status_change(placement.status, value)
-            elif name == "day_rate":
-                value = None if value in (None, "") else parse_day_rate(value)
+            elif name in ("charge_rate", "pay_rate"):
+                value = _rate(value, name)
             elif name == "currency":
                 value = _currency(value)
             elif name == "ir35":
@@ -211,7 +233,7 @@ def extend_placement(
         session.add(extension)
         placement.end_date = new_end_date
         if rate is not None:
-            placement.day_rate = rate
+            placement.charge_rate = rate
         # A proposal not yet agreed stays a proposal, with its planned end moved.
         if placement.status != PlacementStatus.PROPOSED.value:
             placement.status = PlacementStatus.EXTENDED.value
@@ -297,6 +319,7 @@ def get_placement(db: Database, placement_id: int) -> PlacementDetail:
                 selectinload(Placement.client_contact),
                 selectinload(Placement.extensions),
                 selectinload(Placement.notes),
+                selectinload(Placement.assignment),
             )
         ).first()
         if p is None:
@@ -312,11 +335,21 @@ def get_placement(db: Database, placement_id: int) -> PlacementDetail:
             client_contact=p.client_contact.display_name if p.client_contact else None,
             role=p.role,
             status=p.status,
-            day_rate=p.day_rate,
+            charge_rate=p.charge_rate,
+            pay_rate=p.pay_rate,
             currency=p.currency,
             start_date=p.start_date,
             end_date=p.end_date,
             ir35=p.ir35,
+            assignment_id=p.assignment_id,
+            margin_per_day=margin_per_day(p.charge_rate, p.pay_rate),
+            margin_total=margin_over(
+                p.charge_rate,
+                p.pay_rate,
+                p.start_date,
+                p.end_date,
+                p.assignment.days_per_week if p.assignment else None,
+            ),
             extensions=[
                 ExtensionView(
                     e.id,
@@ -389,7 +422,7 @@ def list_placements(
                 status=p.status,
                 start_date=p.start_date,
                 end_date=p.end_date,
-                day_rate=p.day_rate,
+                charge_rate=p.charge_rate,
                 currency=p.currency,
             )
             for p, c, o in session.execute(stmt)

@@ -11,17 +11,20 @@ from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from crm import settings
-from crm.domain.enums import InteractionKind, PlacementStatus
+from crm.domain.enums import AssignmentStatus, InteractionKind, PlacementStatus, ShortlistStage
 from crm.domain.errors import NotFoundError
 from crm.services.views import TimelineEntry
 from crm.storage.db import Database
 from crm.storage.models import (
+    Assignment,
     Extension,
     Interaction,
     Organisation,
     Person,
     Placement,
     PlacementNote,
+    ShortlistEntry,
+    ShortlistStageChange,
     Tweet,
     TweetMention,
     User,
@@ -30,7 +33,8 @@ from crm.storage.models import (
 )
 
 _ONE_WAY_KINDS = frozenset({"call", "video_call", "email", "tweet", "dm"})
-ALL_KINDS = frozenset({"interaction", "tweet", "placement", "placement_note"})
+# "assignment": assignments opened and closed, and shortlist stage changes.
+ALL_KINDS = frozenset({"interaction", "tweet", "placement", "placement_note", "assignment"})
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ def person_timeline(
                 [Placement.candidate_id == person_id, Placement.client_contact_id == person_id],
                 q,
             )
+        if "assignment" in q.kinds:
+            others += _assignment_events(session, [Assignment.contact_id == person_id], q)
+            others += _stage_events(session, ShortlistEntry.person_id == person_id, q)
         return _newest(session, q, interactions, others)
 
 
@@ -108,7 +115,126 @@ def organisation_timeline(
             others += _tweets(session, x_account_id, q)
         if q.kinds & {"placement", "placement_note"}:
             others += _placements(session, [Placement.organisation_id == organisation_id], q)
+        if "assignment" in q.kinds:
+            others += _assignment_events(
+                session, [Assignment.organisation_id == organisation_id], q
+            )
         return _newest(session, q, interactions, others)
+
+
+def assignment_timeline(
+    db: Database, assignment_id: int, query: TimelineQuery | None = None
+) -> list[TimelineEntry]:
+    """An assignment's history: opened, every shortlist stage change, closed; newest first."""
+    q = query or TimelineQuery()
+    with db.read() as session:
+        if session.get(Assignment, assignment_id) is None:
+            raise NotFoundError(f"There is no assignment with id {assignment_id}.")
+        others = _assignment_events(session, [Assignment.id == assignment_id], q)
+        others += _stage_events(session, ShortlistEntry.assignment_id == assignment_id, q)
+        return _newest(session, q, [], others)
+
+
+def _assignment_events(
+    session: Session, conditions: list[Any], q: TimelineQuery
+) -> list[TimelineEntry]:
+    """Assignments opened and closed, as timeline entries."""
+    out: list[TimelineEntry] = []
+    rows = session.execute(
+        select(
+            Assignment.id,
+            Assignment.role,
+            Assignment.status,
+            Assignment.closed_reason,
+            Assignment.opened_on,
+            Assignment.closed_on,
+            Assignment.owner,
+            Organisation.name.label("organisation"),
+        )
+        .join(Organisation, Organisation.id == Assignment.organisation_id)
+        .where(or_(*conditions))
+        .order_by(Assignment.id)
+    )
+    for a in rows:
+        where = f"{a.role} at {a.organisation}"
+        extra = {"assignment_id": a.id, "status": a.status}
+        out.append(
+            TimelineEntry(
+                "assignment",
+                _at(a.opened_on),
+                "Assignment opened",
+                where,
+                a.id,
+                "opened",
+                author=a.owner,
+                extra=extra,
+            )
+        )
+        if a.closed_on is not None:
+            try:
+                status = AssignmentStatus(a.status).label.lower()
+            except ValueError:
+                status = a.status
+            out.append(
+                TimelineEntry(
+                    "assignment",
+                    _at(a.closed_on),
+                    f"Assignment {status}",
+                    where + (f". {a.closed_reason}" if a.closed_reason else ""),
+                    a.id,
+                    "closed",
+                    extra=extra,
+                )
+            )
+    if q.before is not None:
+        out = [e for e in out if e.at < q.before]
+    return out
+
+
+def _stage_events(session: Session, where: Any, q: TimelineQuery) -> list[TimelineEntry]:
+    """Shortlist stage changes (the newest ``q.limit``), as timeline entries."""
+    stmt = (
+        select(
+            ShortlistStageChange.id,
+            ShortlistStageChange.from_stage,
+            ShortlistStageChange.to_stage,
+            ShortlistStageChange.reason,
+            ShortlistStageChange.at,
+            ShortlistStageChange.by,
+            ShortlistEntry.assignment_id,
+            Person.preferred_name,
+            Person.first_name,
+            Person.last_name,
+            Assignment.role,
+            Organisation.name.label("organisation"),
+        )
+        .join(ShortlistEntry, ShortlistEntry.id == ShortlistStageChange.entry_id)
+        .join(Person, Person.id == ShortlistEntry.person_id)
+        .join(Assignment, Assignment.id == ShortlistEntry.assignment_id)
+        .join(Organisation, Organisation.id == Assignment.organisation_id)
+        .where(where)
+    )
+    if q.before is not None:
+        stmt = stmt.where(ShortlistStageChange.at < q.before)
+    stmt = stmt.order_by(ShortlistStageChange.at.desc(), ShortlistStageChange.id.desc())
+    out: list[TimelineEntry] = []
+    for c in session.execute(stmt.limit(q.limit)):
+        name = _display_name(c.preferred_name, c.first_name, c.last_name)
+        stage = ShortlistStage(c.to_stage).label.lower()
+        title = f"Shortlisted ({stage})" if c.from_stage is None else f"Shortlist: {stage}"
+        out.append(
+            TimelineEntry(
+                "assignment",
+                c.at,
+                title,
+                f"{name} for {c.role} at {c.organisation}" + (f". {c.reason}" if c.reason else ""),
+                c.id,
+                "stage",
+                author=c.by,
+                extra={"assignment_id": c.assignment_id, "stage": c.to_stage},
+            )
+        )
+    return out
 
 
 def _x_account_of(

@@ -197,7 +197,7 @@ class PlacementSummary:
     status: str
     start_date: date | None
     end_date: date | None
-    day_rate: Decimal | None
+    charge_rate: Decimal | None
     currency: str
 
 
@@ -213,13 +213,18 @@ class PlacementDetail:
     client_contact: str | None
     role: str
     status: str
-    day_rate: Decimal | None
+    charge_rate: Decimal | None  # billed to the client per day
     currency: str
     start_date: date | None
     end_date: date | None
     ir35: str
     extensions: list[ExtensionView] = field(default_factory=list)
     notes: list[PlacementNoteView] = field(default_factory=list)
+    pay_rate: Decimal | None = None  # paid to the interim per day
+    assignment_id: int | None = None
+    margin_per_day: Decimal | None = None
+    # Over the placement's length, start to current end (extensions included).
+    margin_total: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from crm.domain.enums import (
+    AssignmentStatus,
     ClientStatus,
     ConsentStatus,
     Direction,
@@ -36,6 +37,8 @@ from crm.domain.enums import (
     OrganisationType,
     PlacementStatus,
     Sector,
+    ShortlistStage,
+    WorkingPattern,
     XAccountStatus,
     values,
 )
@@ -254,6 +257,21 @@ class Person(Versioned, Base):
         Index("ix_person_last_name", func.lower(Column("last_name"))),
         # First names in the order one- and two-letter searches show them.
         Index("ix_person_first_name_sort", func.lower(Column("first_name")), "sort_name", "id"),
+        # Matching candidates to an assignment: every column the ranking reads, so it runs
+        # on the index alone and never visits the (wide) person rows.
+        Index(
+            "ix_person_candidate_match",
+            "is_candidate",
+            "available_from",
+            "do_not_contact",
+            "last_interaction_at",
+            "day_rate_expectation",
+            "ir35_preference",
+            "willing_to_travel",
+            "candidate_sectors",
+            "location",
+            "specialisms",
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
@@ -370,7 +388,8 @@ class Placement(Versioned, Base):
     __table_args__ = (
         _in("status", PlacementStatus),
         _in("ir35", IR35Determination),
-        CheckConstraint("day_rate IS NULL OR day_rate > 0", name="day_rate_positive"),
+        CheckConstraint("charge_rate IS NULL OR charge_rate > 0", name="charge_rate_positive"),
+        CheckConstraint("pay_rate IS NULL OR pay_rate > 0", name="pay_rate_positive"),
         CheckConstraint(
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"
         ),
@@ -388,15 +407,22 @@ class Placement(Versioned, Base):
     )
     role: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default=PlacementStatus.PROPOSED.value)
-    day_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # What the client is billed per day (the "day rate" before migration 0008) and what the
+    # interim is paid per day; the difference is the agency's margin.
+    charge_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    pay_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     currency: Mapped[str] = mapped_column(String(3), default="GBP")
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     ir35: Mapped[str] = mapped_column(String(20), default=IR35Determination.UNDETERMINED.value)
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignment.id", ondelete="SET NULL"), index=True
+    )
 
     candidate: Mapped[Person] = relationship(foreign_keys=[candidate_id])
     client_contact: Mapped[Person | None] = relationship(foreign_keys=[client_contact_id])
     organisation: Mapped[Organisation] = relationship()
+    assignment: Mapped[Assignment | None] = relationship()
     extensions: Mapped[list[Extension]] = relationship(
         back_populates="placement",
         cascade="all, delete-orphan",
@@ -411,6 +437,118 @@ class Placement(Versioned, Base):
     )
 
     __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class Assignment(Versioned, Base):
+    """A client's requirement: the role an interim is sought for, and how the search stands."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        _in("status", AssignmentStatus),
+        _in("sector", Sector, nullable=True),
+        _in("working_pattern", WorkingPattern, nullable=True),
+        _in("ir35", IR35Determination),
+        CheckConstraint(
+            "days_per_week IS NULL OR (days_per_week >= 1 AND days_per_week <= 7)",
+            name="days_per_week_range",
+        ),
+        CheckConstraint("duration_weeks IS NULL OR duration_weeks > 0", name="duration_positive"),
+        CheckConstraint(
+            "charge_rate_min IS NULL OR charge_rate_max IS NULL "
+            "OR charge_rate_min <= charge_rate_max",
+            name="charge_range_ordered",
+        ),
+        Index("ix_assignment_status_opened", "status", "opened_on"),
+        Index("ix_assignment_role_ci", func.lower(Column("role"))),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), index=True
+    )
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(200))
+    sector: Mapped[str | None] = mapped_column(String(30))
+    location: Mapped[str | None] = mapped_column(String(200))
+    working_pattern: Mapped[str | None] = mapped_column(String(10))
+    days_per_week: Mapped[int | None] = mapped_column(Integer)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    start_asap: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration_weeks: Mapped[int | None] = mapped_column(Integer)
+    charge_rate_min: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    charge_rate_max: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    pay_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="GBP")
+    ir35: Mapped[str] = mapped_column(String(20), default=IR35Determination.UNDETERMINED.value)
+    ir35_determined_on: Mapped[date | None] = mapped_column(Date)
+    ir35_determined_by: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(200))
+    owner: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=AssignmentStatus.OPEN.value)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    # The dates the reports count from: opened (the need came in) and closed (filled, lost...).
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    organisation: Mapped[Organisation] = relationship()
+    contact: Mapped[Person | None] = relationship()
+    shortlist: Mapped[list[ShortlistEntry]] = relationship(
+        back_populates="assignment",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ShortlistEntry.id",
+    )
+
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class ShortlistEntry(Versioned, Base):
+    """A candidate on an assignment's shortlist, at a stage."""
+
+    __tablename__ = "shortlist_entry"
+    __table_args__ = (
+        _in("stage", ShortlistStage),
+        Index("uq_shortlist_entry_assignment_person", "assignment_id", "person_id", unique=True),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20), default=ShortlistStage.IDENTIFIED.value)
+    reason: Mapped[str | None] = mapped_column(Text)
+    stage_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="shortlist")
+    person: Mapped[Person] = relationship()
+    history: Mapped[list[ShortlistStageChange]] = relationship(
+        back_populates="entry",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ShortlistStageChange.at",
+    )
+
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class ShortlistStageChange(Base):
+    """One dated step of a shortlist entry: from a stage (none when added) to a stage."""
+
+    __tablename__ = "shortlist_stage_change"
+    __table_args__ = (
+        _in("to_stage", ShortlistStage),
+        _in("from_stage", ShortlistStage, nullable=True),
+        Index("ix_shortlist_stage_change_entry_at", "entry_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("shortlist_entry.id", ondelete="CASCADE"))
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by: Mapped[str | None] = mapped_column(String(200))
+
+    entry: Mapped[ShortlistEntry] = relationship(back_populates="history")
 
 
 class Extension(Base):

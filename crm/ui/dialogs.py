@@ -888,7 +888,16 @@ class PlacementDialog(FormDialog):
             "status", "&Status", enum_combo(PlacementStatus, d.status if d else "proposed")
         )
         self.rate = self.field(
-            "day_rate", "Day r&ate", line_edit(str(d.day_rate) if d and d.day_rate else "")
+            "charge_rate",
+            "Char&ge rate",
+            line_edit(str(d.charge_rate) if d and d.charge_rate else ""),
+            hint="a day, billed to the client",
+        )
+        self.pay_rate = self.field(
+            "pay_rate",
+            "&Pay rate",
+            line_edit(str(d.pay_rate) if d and d.pay_rate else ""),
+            hint="a day, paid to the interim",
         )
         self.currency = self.field("currency", "C&urrency", line_edit(d.currency if d else "GBP"))
         self.start = self.field(
@@ -913,7 +922,8 @@ class PlacementDialog(FormDialog):
         values: dict[str, Any] = {
             "role": self.role.text(),
             "status": self.status.currentData(),
-            "day_rate": self.rate.text().strip().lstrip("£") or None,
+            "charge_rate": self.rate.text().strip().lstrip("£") or None,
+            "pay_rate": self.pay_rate.text().strip().lstrip("£") or None,
             "currency": self.currency.text(),
             "start_date": date_or_none(self.start.text(), "start_date"),
             "end_date": date_or_none(self.end.text(), "end_date"),
@@ -934,7 +944,8 @@ class PlacementDialog(FormDialog):
         current = {
             "role": d.role,
             "status": d.status,
-            "day_rate": str(d.day_rate) if d.day_rate is not None else None,
+            "charge_rate": str(d.charge_rate) if d.charge_rate is not None else None,
+            "pay_rate": str(d.pay_rate) if d.pay_rate is not None else None,
             "currency": d.currency,
             "start_date": d.start_date,
             "end_date": d.end_date,
@@ -962,8 +973,8 @@ class ExtensionDialog(FormDialog):
         self.end = self.field("new_end_date", "New &end date", line_edit(), hint="dd/mm/yyyy, +3m")
         self.rate = self.field(
             "day_rate",
-            "New day &rate",
-            line_edit(placeholder=f"{detail.day_rate or ''} (unchanged if empty)"),
+            "New charge &rate",
+            line_edit(placeholder=f"{detail.charge_rate or ''} (unchanged if empty)"),
         )
         self.reason = self.field("reason", "Rea&son", line_edit())
 

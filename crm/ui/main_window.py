@@ -44,6 +44,8 @@ from crm.x.sync import SyncSelection
 # imported when first opened: together they pull in QtCharts, the timeline, keyring, vCard
 # and CSV parsing and fuzzy matching, a large share of the time to the first window.
 if TYPE_CHECKING:
+    from crm.ui.assignments.page import AssignmentPage, AssignmentsPage
+    from crm.ui.assignments.reports import ReportsPage
     from crm.ui.duplicates import DuplicatesDialog
     from crm.ui.export_dialog import ExportDialog
     from crm.ui.import_wizard import ImportWizard
@@ -56,7 +58,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NAV = (("people", "People"), ("organisations", "Organisations"), ("placements", "Placements"))
+NAV = (
+    ("people", "People"),
+    ("organisations", "Organisations"),
+    ("assignments", "Assignments"),
+    ("placements", "Placements"),
+    ("reports", "Reports"),
+)
 
 _Page = TypeVar("_Page", bound=QWidget)
 
@@ -318,6 +326,24 @@ class MainWindow(QMainWindow):
 
         return PlacementPage(self.ctx, self.settings)
 
+    @property
+    def assignments_page(self) -> AssignmentsPage:
+        from crm.ui.assignments.page import AssignmentsPage
+
+        return self._page("assignments", lambda: AssignmentsPage(self.ctx, self.settings))
+
+    @property
+    def assignment_page(self) -> AssignmentPage:
+        from crm.ui.assignments.page import AssignmentPage
+
+        return self._page("assignment", lambda: AssignmentPage(self.ctx, self.settings))
+
+    @property
+    def reports_page(self) -> ReportsPage:
+        from crm.ui.assignments.reports import ReportsPage
+
+        return self._page("reports", lambda: ReportsPage(self.ctx))
+
     def rerender_timelines(self) -> None:
         """Redraw the timelines built so far after the colour scheme changed (pages built
         later draw in the new colours anyway)."""
@@ -363,6 +389,9 @@ class MainWindow(QMainWindow):
         )
         self.new_placement_action = self._action(
             file, "New p&lacement…", self.new_placement, "Ctrl+Shift+P"
+        )
+        self.new_assignment_action = self._action(
+            file, "New &assignment…", self.new_assignment, "Ctrl+Shift+A"
         )
         file.addSeparator()
         self.import_action = self._action(
@@ -489,8 +518,9 @@ class MainWindow(QMainWindow):
         new_menu.addAction(self.new_person_action)
         new_menu.addAction(self.new_org_action)
         new_menu.addAction(self.new_placement_action)
+        new_menu.addAction(self.new_assignment_action)
         self.new_button.setMenu(new_menu)
-        self.new_button.setToolTip("Add a person, organisation or placement")
+        self.new_button.setToolTip("Add a person, organisation, placement or assignment")
 
     def _build_status(self) -> None:
         status = self.statusBar()
@@ -651,6 +681,18 @@ class MainWindow(QMainWindow):
             self._select_nav("placements")
             self.placement_page.open(entity_id)
             self.stack.setCurrentWidget(self.placement_page)
+        elif kind == "reports":
+            self._select_nav("reports")
+            self.reports_page.ensure_loaded()
+            self.stack.setCurrentWidget(self.reports_page)
+        elif kind in ("assignments", "assignment"):
+            self._select_nav("assignments")
+            page = self.assignments_page if kind == "assignments" else self.assignment_page
+            if kind == "assignments":
+                self.assignments_page.ensure_loaded()
+            else:
+                self.assignment_page.open(entity_id)
+            self.stack.setCurrentWidget(page)
         self.back_action.setEnabled(bool(self._history))
         self.forward_action.setEnabled(bool(self._future))
         self.back_button.setEnabled(bool(self._history))
@@ -706,7 +748,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         kind, entity_id, _state = self._current
-        if kind in ("person", "organisation", "placement"):
+        if kind in ("person", "organisation", "placement", "assignment"):
             self._go(kind, entity_id, remember=False)
         elif kind == "people":
             self.people_page.refresh()
@@ -714,6 +756,10 @@ class MainWindow(QMainWindow):
             self.organisations_page.refresh()
         elif kind == "placements":
             self.placements_page.refresh()
+        elif kind == "assignments":
+            self.assignments_page.refresh()
+        elif kind == "reports":
+            self.reports_page.refresh()
 
     # -- search -------------------------------------------------------------------------------
     def _search_changed(self, text: str) -> None:
@@ -739,6 +785,8 @@ class MainWindow(QMainWindow):
             self.organisations_page.focus_filter()
         elif self._showing("placements"):
             self.placements_page.focus_filter()
+        elif self._showing("assignments"):
+            self.assignments_page.focus_filter()
         else:
             self.focus_search()
 
@@ -779,6 +827,12 @@ class MainWindow(QMainWindow):
 
         if self._demo_guard("A new organisation", self.new_organisation):
             open_dialog(OrganisationDialog(self.ctx, None, self))
+
+    def new_assignment(self) -> None:
+        from crm.ui.assignments.dialogs import AssignmentDialog
+        from crm.ui.dialogs import open_dialog
+
+        open_dialog(AssignmentDialog(self.ctx, None, self))
 
     def new_placement(self) -> None:
         from crm.ui.dialogs import PlacementDialog, open_dialog

@@ -154,9 +154,9 @@ def placement_columns(show_org: bool = True) -> list[Column[PlacementSummary]]:
             width=100 if wide else 88,
         ),
         Column(
-            "Day rate",
-            lambda p: fmt_money(p.day_rate, p.currency, per_day=False),
-            sort=lambda p: p.day_rate,
+            "Charge rate",
+            lambda p: fmt_money(p.charge_rate, p.currency, per_day=False),
+            sort=lambda p: p.charge_rate,
             align=Qt.AlignmentFlag.AlignRight,
             width=90 if wide else 76,
         ),

@@ -253,8 +253,16 @@ class PlacementPage(QWidget):
         facts = [
             f"{esc(fmt_date(d.start_date, '?'))} – {esc(fmt_date(d.end_date, 'open-ended'))}",
         ]
-        if d.day_rate is not None:
-            facts.append(f"<b>{esc(fmt_money(d.day_rate, d.currency))}</b>")
+        if d.charge_rate is not None:
+            facts.append(f"charged <b>{esc(fmt_money(d.charge_rate, d.currency))}</b>")
+        if d.pay_rate is not None:
+            facts.append(f"paid {esc(fmt_money(d.pay_rate, d.currency))}")
+        if d.margin_per_day is not None:
+            margin = f"margin <b>{esc(fmt_money(d.margin_per_day, d.currency))}</b>"
+            if d.margin_total is not None:
+                total = esc(fmt_money(d.margin_total, d.currency, per_day=False))
+                margin += f" ({total} over the placement)"
+            facts.append(margin)
         try:
             facts.append(esc(IR35Determination(d.ir35).label))
         except ValueError:

@@ -11,7 +11,10 @@ from crm.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-VIEWS = "people, person:ID, org:ID, placements, placement:ID, organisations, welcome, about"
+VIEWS = (
+    "people, person:ID, org:ID, placements, placement:ID, organisations, assignments, "
+    "assignment:ID, reports, welcome, about"
+)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -45,7 +48,7 @@ def render(
     window = MainWindow(db, runner=runner, settings=None)
     window.resize(*size)
     kind, _, ref = view.partition(":")
-    if kind in ("person", "org", "organisation", "placement") and not ref.isdigit():
+    if kind in ("person", "org", "organisation", "placement", "assignment") and not ref.isdigit():
         raise ValidationError(f"Say which record: {kind}:ID (views: {VIEWS}).", field="view")
     if kind == "people":
         if search:
@@ -64,6 +67,12 @@ def render(
         window.show_list("placements")
     elif kind == "organisations":
         window.show_list("organisations")
+    elif kind == "assignments":
+        window.show_list("assignments")
+    elif kind == "reports":
+        window.show_list("reports")
+    elif kind == "assignment":
+        window.open_record("assignment", int(ref))
     elif kind == "welcome":
         window.show_welcome()
     elif kind == "about":

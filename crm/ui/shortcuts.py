@@ -23,6 +23,9 @@ EXTRA = (
     ("Alt+A / Alt+C / Alt+T / Alt+P (timeline)", "All / conversations / tweets / placements"),
     ("Alt+underlined letter (dialogs)", "Go to that field"),
     ("Esc (dialogs)", "Close; asks first if you typed something"),
+    ("Arrows (shortlist board)", "Move between candidates' cards"),
+    ("N / R / P (shortlist card)", "Next stage / reject or withdraw (asks why) / place"),
+    ("Enter (matched candidates)", "Add the selected candidate to the shortlist"),
 )
 
 

@@ -41,7 +41,7 @@ FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("&All", ALL_KINDS),
     ("&Conversations", frozenset({"interaction"})),
     ("&Tweets", frozenset({"tweet"})),
-    ("&Placements", frozenset({"placement", "placement_note"})),
+    ("&Placements", frozenset({"placement", "placement_note", "assignment"})),
 )
 
 _SUBTYPE_ICON = {
@@ -89,7 +89,7 @@ def _colour_for(entry: TimelineEntry) -> str:
     c = theme.colours()
     if entry.kind == "tweet":
         return c.link
-    if entry.kind in ("placement", "placement_note"):
+    if entry.kind in ("placement", "placement_note", "assignment"):
         return c.candidate
     return c.client
 
@@ -115,6 +115,8 @@ def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
     icon = _SUBTYPE_ICON.get(entry.subtype or "", "●")
     if entry.kind == "placement":
         icon = "■"
+    elif entry.kind == "assignment":
+        icon = "◆"
     elif entry.kind == "placement_note":
         icon = "✎"
     meta: list[str] = []
@@ -143,6 +145,9 @@ def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
             meta.append(f'<a href="crm:logtweet:{entry.ref_id}">Log as interaction</a>')
     if entry.placement_id is not None:
         meta.append(f'<a href="crm:placement:{entry.placement_id}">Open placement</a>')
+    assignment_id = entry.extra.get("assignment_id") if entry.kind == "assignment" else None
+    if isinstance(assignment_id, int):
+        meta.append(f'<a href="crm:assignment:{assignment_id}">Open assignment</a>')
     text = linkify(entry.text)
     # Paragraphs, not tables: QTextDocument lays tables out several times slower, and the
     # person page must paint its first screen in a few tens of milliseconds.

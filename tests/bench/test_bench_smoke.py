@@ -26,6 +26,7 @@ EVERY_FIGURE = {
     "search.two_words",
     "data.people_list",
     "data.person_page",
+    "data.match_candidates",
     "x.store_tweets",
     "import.people_csv",
     "qt.keystroke.1_letter",

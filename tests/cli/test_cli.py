@@ -207,7 +207,7 @@ def test_person_org_log_placement_round_trip(env: dict[str, str], tmp_path: Path
     )
     assert crm("placement", "note", pid, "Start confirmed by HR", env=env).returncode == 0
     shown = json.loads(crm("placement", "show", pid, "--json", env=env).stdout)
-    assert shown["end_date"] == "2027-06-30" and shown["day_rate"] == "725.00"
+    assert shown["end_date"] == "2027-06-30" and shown["charge_rate"] == "725.00"
     assert [n["text"] for n in shown["notes"]] == ["Start confirmed by HR"]
 
     timeline = json.loads(crm("person", "show", "Amara Okafor", "--json", env=env).stdout)

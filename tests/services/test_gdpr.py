@@ -106,7 +106,7 @@ def zeb(any_db: Database) -> dict[str, int]:
             organisation_id=council,
             role="Interim Director of Finance",
             status="active",
-            day_rate="750",
+            charge_rate="750",
             start_date=date(2026, 1, 5),
             end_date=date(2026, 6, 30),
         ),
@@ -257,10 +257,10 @@ def test_subject_access_holds_everything(
     assert shared["other_people_present"] == 1
     assert "Sam" not in json.dumps(shared["other_people_present"])
     placements = {p["as"]: p for p in data["placements"]}
-    assert placements["candidate"]["day_rate"] == "750.00"
+    assert placements["candidate"]["charge_rate"] == "750.00"
     assert placements["candidate"]["notes"][0]["text"] == "Zeb Quillfeather settling in well."
     assert placements["candidate"]["extensions"][0]["reason"] == f"{NAME} asked to stay"
-    assert "day_rate" not in placements["client contact"]  # the other candidate's terms
+    assert "charge_rate" not in placements["client contact"]  # the other candidate's terms
     assert data["x_account"]["handle"] == HANDLE
     assert [t["text"] for t in data["tweets"]] == ["Great day at #NHSConfed"]
     assert [t["text"] for t in data["tweets_mentioning_them"]] == [

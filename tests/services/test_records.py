@@ -162,7 +162,7 @@ def test_placement_lifecycle(any_db: Database, world: dict[str, int]) -> None:
             world["org"],
             "Interim Director of Adult Social Care",
             status="active",
-            day_rate="750",
+            charge_rate="750",
             start_date=start,
             end_date=start + timedelta(weeks=12),
             client_contact_id=world["contact"],
@@ -174,7 +174,7 @@ def test_placement_lifecycle(any_db: Database, world: dict[str, int]) -> None:
     extend_placement(any_db, pid, start + timedelta(weeks=24), "800", "Restructure")
     add_note(any_db, pid, "Client delighted with progress")
     p = get_placement(any_db, pid)
-    assert (p.status, p.day_rate, p.end_date) == (
+    assert (p.status, p.charge_rate, p.end_date) == (
         "extended",
         Decimal("800.00"),
         start + timedelta(weeks=24),
@@ -185,7 +185,7 @@ def test_placement_lifecycle(any_db: Database, world: dict[str, int]) -> None:
     with pytest.raises(ValidationError, match="cannot end"):
         update_placement(any_db, pid, {"end_date": date(2026, 1, 1)}, None)
     with pytest.raises(ValidationError, match="positive"):
-        add_placement(any_db, PlacementInput(world["interim"], world["org"], "X", day_rate="0"))
+        add_placement(any_db, PlacementInput(world["interim"], world["org"], "X", charge_rate="0"))
     with pytest.raises(ValidationError, match="cannot end"):
         add_placement(
             any_db,

@@ -156,7 +156,7 @@ def _build_sample(db: Database) -> Sample:
             organisation_id=leeds,
             role="Interim Director of Finance",
             status="active",
-            day_rate="850",
+            charge_rate="850",
             start_date=date.today() - timedelta(days=60),
             end_date=date.today() + timedelta(days=30),
             client_contact_id=tom,
