@@ -394,6 +394,7 @@ class Database:
         the one an earlier attempt made if the database has not changed since."""
         path = self.sqlite_path
         assert path is not None
+        sqlite_files.remove_abandoned(path.parent)
         pattern = f"{path.stem}.before-upgrade-{revision}-*{path.suffix}"
         earlier = list(path.parent.glob(pattern))
         if earlier:
@@ -458,6 +459,7 @@ class Database:
         sqlite_files.check_folder(live.parent)
         if live.exists() and source.resolve() == live.resolve():
             raise DatabaseError(f"{source} is the database itself; choose a backup file.")
+        sqlite_files.remove_abandoned(live.parent)
         staged = sqlite_files.temporary_beside(live, "restore")
         try:
             _stage(source, staged)

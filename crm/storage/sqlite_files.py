@@ -13,6 +13,7 @@ import os
 import sqlite3
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 from crm.domain.errors import DatabaseError
@@ -143,6 +144,48 @@ def temporary_beside(target: Path, label: str) -> Path:
         raise DatabaseError(f"Cannot write in {target.parent}: {_reason(exc)}.") from None
     os.close(fd)
     return Path(name)
+
+
+# Temporary files of copies and restores (see temporary_beside), by their labels.
+_TEMPORARY_LABELS = ("copy", "restore", "dump")
+# One younger than this may belong to a copy still starting in another process.
+_ABANDONED_AFTER_SECONDS = 120
+
+
+def remove_abandoned(folder: Path) -> list[Path]:
+    """Remove what copies killed part-way left in ``folder`` (hidden temporary files, often
+    as big as the database): those neither recent nor locked by a copy in progress."""
+    removed = []
+    now = time.time()
+    for label in _TEMPORARY_LABELS:
+        for path in folder.glob(f".*.{label}-*.tmp"):
+            try:
+                if now - path.stat().st_mtime < _ABANDONED_AFTER_SECONDS or _in_use(path):
+                    continue
+            except OSError:
+                continue
+            remove_quietly(path)
+            removed.append(path)
+            log.info("Removed %s, left by an interrupted copy", path)
+    return removed
+
+
+def _in_use(path: Path) -> bool:
+    """Whether an SQLite connection elsewhere is writing ``path`` (it holds its lock)."""
+    try:
+        conn = sqlite3.connect(path, timeout=0)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.rollback()
+        return False
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc) or "busy" in str(exc)
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def copy_into(source: sqlite3.Connection, target: Path) -> None:

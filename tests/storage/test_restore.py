@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -403,3 +404,37 @@ def test_a_data_folder_that_cannot_be_made_is_one_clear_line(
     assert main(["search", "ada"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("crm: Cannot create the data folder") and err.count("\n") == 1, err
+
+
+def test_copies_killed_part_way_are_cleared_but_not_one_in_progress(tmp_path: Path) -> None:
+    """A kill during a backup leaves a hidden temporary file as big as the database (seen at
+    bench size); the next upgrade or restore clears it, but never one a copy is writing."""
+    from crm.storage.sqlite_files import remove_abandoned
+
+    old = time.time() - 600
+
+    def temporary(name: str) -> Path:
+        path = tmp_path / name
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE page (data BLOB)")
+        conn.commit()
+        conn.close()
+        return path
+
+    abandoned = temporary(".crm.before-upgrade-0004-1.sqlite3.copy-abc.tmp")
+    journal = abandoned.with_name(abandoned.name + "-journal")
+    journal.write_bytes(b"\0" * 512)
+    fresh = temporary(".crm.before-upgrade-0004-2.sqlite3.copy-def.tmp")
+    busy = temporary(".crm.sqlite3.restore-ghi.tmp")
+    for path in (abandoned, journal, busy):
+        os.utime(path, (old, old))
+    writer = sqlite3.connect(busy, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO page VALUES (x'00')")
+    try:
+        assert remove_abandoned(tmp_path) == [abandoned]
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert not abandoned.exists() and not journal.exists()
+    assert fresh.exists() and busy.exists()
