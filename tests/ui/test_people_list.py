@@ -376,7 +376,8 @@ def test_people_model_formats_again_what_it_forgets(qtmodeltester) -> None:  # t
 def test_people_model_refreshes_a_recent_last_contact(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime, timedelta
 
-    from crm.ui import formatting, models
+    from crm.domain import display  # where fmt_ago lives (the app and the crm command share it)
+    from crm.ui import models
 
     now = [datetime.now(UTC)]
 
@@ -385,7 +386,7 @@ def test_people_model_refreshes_a_recent_last_contact(monkeypatch) -> None:  # t
         def now(cls, tz=None):  # type: ignore[no-untyped-def]
             return now[0]
 
-    monkeypatch.setattr(formatting, "datetime", Clock)
+    monkeypatch.setattr(display, "datetime", Clock)
     monkeypatch.setattr(models, "datetime", Clock)
     called = now[0] - timedelta(seconds=20)
     model = PeopleTableModel(lambda ids: [_person(i, last_interaction_at=called) for i in ids])
