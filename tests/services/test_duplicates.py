@@ -231,6 +231,8 @@ def test_merge_keeps_everything(any_db: Database, pair: dict[str, int]) -> None:
         "employments": 1,
         "interactions": 1,
         "placements": 2,
+        "shortlist_entries": 0,
+        "assignments": 0,
     }
     assert set(merge.changes["fields_from_merged"]) >= {"first_name", "job_title", "notes"}
     assert any(e.action == "merged_into" and e.entity_id == other_id for e in entries)
@@ -295,6 +297,7 @@ def test_merge_organisations(any_db: Database, pair: dict[str, int], trust: int)
     assert preview.moves == {
         "employments": 1,
         "placements": 1,
+        "assignments": 0,
         "interactions": 1,
         "child_organisations": 1,
         "tags": 1,
