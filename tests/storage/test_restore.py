@@ -403,7 +403,7 @@ def test_a_data_folder_that_cannot_be_made_is_one_clear_line(
     monkeypatch.setenv("CRM_DATA_DIR", str(blocker / "data"))
     assert main(["search", "ada"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("crm: Cannot create the data folder") and err.count("\n") == 1, err
+    assert err.startswith("crm: Cannot use the data folder") and err.count("\n") == 1, err
 
 
 def test_copies_killed_part_way_are_cleared_but_not_one_in_progress(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def _place(db: Database, sample: Sample, role: str, status: str, end: date | Non
             organisation_id=sample.york,
             role=role,
             status=status,
-            day_rate="700",
+            charge_rate="700",
             start_date=today - timedelta(days=400),
             end_date=end,
         ),
