@@ -112,7 +112,9 @@ def test_from_assignment_to_placement(run: Run) -> None:
         "750.00",
         "150.00",
     )
-    assert "Margin £150/day, £15,600 over the placement" in _ok(run, "placement", "show", str(shown["placement_ids"][0]))
+    assert "Margin £150/day, £15,600 over the placement" in _ok(
+        run, "placement", "show", str(shown["placement_ids"][0])
+    )
     stages = json.loads(_ok(run, "shortlist", "list", "finance", "--json"))
     assert {s["name"]: s["stage"] for s in stages} == {
         "Priya Shah": "placed",
