@@ -5,12 +5,12 @@ and the bulk store of 3,200 tweets."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from crm import settings
 from crm.domain.errors import CredentialsError
@@ -537,12 +537,20 @@ def test_store_3200_tweets_from_a_page_sequence_in_bulk(
         s.add(acct)
         s.flush()
         account_id = acct.id
-    started = time.perf_counter()
-    stored = store_tweet_pages(any_db, account_id, pages)
-    elapsed = time.perf_counter() - started
-    print(f"\nstore_tweet_pages: 3,200 tweets in {elapsed * 1000:.0f} ms")
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    # Speed is the benchmark's to measure (bench/); here a lost bulk path shows as one
+    # statement per tweet instead of a few per page.
+    event.listen(any_db.engine, "before_cursor_execute", count)
+    try:
+        stored = store_tweet_pages(any_db, account_id, pages)
+    finally:
+        event.remove(any_db.engine, "before_cursor_execute", count)
     assert stored == 3200 and tweet_count(any_db, account_id) == 3200
-    assert elapsed < 2.0  # the target is 0.5 s (bench/); this only catches a lost bulk path
+    assert len(statements) < 400, len(statements)
     assert store_tweet_pages(any_db, account_id, pages) == 0  # idempotent
 
 
