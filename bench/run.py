@@ -192,6 +192,107 @@ def measure_people_list_data(run: Run) -> None:
     )
 
 
+def today_floor(run: Run, today: Any) -> Callable[[], Any]:
+    """The Today page's questions asked of the database directly: each section's count and
+    first 100 rows, by the same indexes, without building the report."""
+    week = today + timedelta(days=7)
+    horizon = today + timedelta(weeks=8)
+    since = datetime.combine(today - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    days = (today - datetime(1970, 1, 1).date()).days
+    if run.sqlite:
+        false, true, now, day_of = "0", "1", days + 2440587.5, "julianday({})"
+        since_arg: Any = since.replace(tzinfo=None).isoformat(sep=" ")
+    else:
+        false, true, now, day_of = "false", "true", float(days), "extract(epoch from {})/86400.0"
+        since_arg = since
+    busy = (
+        "SELECT candidate_id, max(end_date) AS until, "
+        "max(CASE WHEN end_date IS NULL THEN 1 ELSE 0 END) AS open_ended FROM placement "
+        "WHERE status IN ('confirmed','active','extended') AND (end_date IS NULL OR end_date >= ?) "
+        "GROUP BY candidate_id"
+    )
+    available = (
+        f"SELECT p.id, p.available_from, b.until FROM person p LEFT JOIN ({busy}) b "
+        f"ON b.candidate_id = p.id WHERE p.is_candidate = {true} AND p.do_not_contact = {false} "
+        "AND coalesce(b.open_ended, 0) = 0 AND (p.available_from <= ? OR "
+        "(p.available_from IS NULL AND b.until <= ?)) AND (b.until IS NULL OR b.until <= ?)"
+    )
+    due = day_of.format("coalesce(p.last_interaction_at, p.created_at)")
+    keep = (
+        f"SELECT p.id, {due} + 7 * CASE WHEN p.is_candidate = {true} THEN 4 ELSE 6 END AS due "
+        f"FROM person p WHERE p.do_not_contact = {false} "
+        f"AND {due} + 7 * CASE WHEN p.is_candidate = {true} THEN 4 ELSE 6 END < ?"
+    )
+    statements = [
+        (
+            f"SELECT count(*) FROM interaction WHERE follow_up_done = {false} "
+            "AND follow_up_due IS NOT NULL AND follow_up_due <= ?",
+            (week,),
+        ),
+        (
+            f"SELECT id, follow_up_due FROM interaction WHERE follow_up_done = {false} "
+            "AND follow_up_due IS NOT NULL AND follow_up_due <= ? ORDER BY follow_up_due, id "
+            "LIMIT 100",
+            (today,),
+        ),
+        (
+            "SELECT id, end_date FROM placement WHERE status IN ('confirmed','active','extended') "
+            "AND end_date >= ? AND end_date <= ? ORDER BY end_date, id LIMIT 100",
+            (today, horizon),
+        ),
+        (f"SELECT count(*) FROM ({available}) a", (today, horizon, horizon, horizon)),
+        (f"{available} ORDER BY p.available_from LIMIT 100", (today, horizon, horizon, horizon)),
+        (f"SELECT count(*) FROM ({keep}) k", (now,)),
+        (f"{keep} ORDER BY due LIMIT 100", (now,)),
+        (
+            "SELECT account_id, count(*) FROM tweet WHERE created_at > ? GROUP BY account_id",
+            (since_arg,),
+        ),
+    ]
+    marked = [(run.mark(sql), params) for sql, params in statements]
+
+    def floor() -> None:
+        for sql, params in marked:
+            run.rows(sql, params)
+
+    return floor
+
+
+def measure_today(run: Run) -> None:
+    from crm.services.today import TodayRules, today_report
+
+    today = generate.TODAY
+    counted: dict[str, int] = {}
+
+    def service() -> None:
+        report = today_report(run.db, today, TodayRules())
+        counted.update(
+            follow_ups=report.follow_up_counts.overdue
+            + report.follow_up_counts.today
+            + report.follow_up_counts.upcoming,
+            ending=report.ending_total,
+            available=report.available_total,
+            keep_in_touch=report.keep_in_touch_total,
+            x_signals=len(report.x_signals),
+            who_to_call=len(report.who_to_call),
+        )
+
+    timing = paired(service, today_floor(run, today), max(5, run.options.repeat // 3))
+    run.add(
+        Figure(
+            key="data.today",
+            label="Today page: every section + who to call (services)",
+            samples=timing.samples,
+            floor_label="raw counts + first rows",
+            floor_samples=timing.floors,
+            stat="p95",
+            target=100.0,
+            note="what the Today page's worker does; counts complete, 100 rows a section",
+            extra={**counted, **_cpu(run, timing)},
+        )
+    )
+
+
 def person_page_floor(run: Run) -> Callable[[], Any]:
     account = run.rows(run.mark("SELECT x_account_id FROM person WHERE id = ?"), (run.heavy,))[0][0]
     person = run.mark("SELECT * FROM person WHERE id = ?")
@@ -937,6 +1038,7 @@ def run_backend(backend: str, options: Options) -> Run:
             ("data.people_list", measure_people_list_data),
             ("data.person_page", measure_person_page_data),
             ("data.match_candidates", measure_matching),
+            ("data.today", measure_today),
             ("x.store_tweets", measure_tweet_store),
             ("import.people_csv", measure_import),
         ):
@@ -1019,7 +1121,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, Options]:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated parts to run: search, people_list, person_page, "
+        help="comma-separated parts to run: search, people_list, person_page, today, "
         "match_candidates, store_tweets, people_csv, qt (results go to a -partial file)",
     )
     parser.add_argument("-q", "--quiet", action="store_true")

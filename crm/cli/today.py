@@ -56,7 +56,7 @@ def today_show(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     counts = report.follow_up_counts
-    print(f"Today, {report.today:%A %d %B %Y}")
+    print(f"Today, {report.today:%A} {report.today.day} {report.today:%B %Y}")
     _heading("Who to call", len(report.who_to_call))
     print_table(
         ["#", "person", "score", "why"],

@@ -54,7 +54,7 @@ from crm.ui.today.model import (
     keep_rows,
     x_rows,
 )
-from crm.ui.widgets import PageHeader, plain_label
+from crm.ui.widgets import Badge, PageHeader, plain_label
 
 if TYPE_CHECKING:
     from crm.ui.quick_log import QuickLogDialog
@@ -80,12 +80,17 @@ class SectionPanel(QFrame):
         self.title_text = title
         self.setObjectName("Card")
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 8, 0, 0)
+        outer.setContentsMargins(0, 10, 0, 0)
         outer.setSpacing(4)
         top = QHBoxLayout()
-        top.setContentsMargins(14, 0, 12, 0)
-        self.title = plain_label(title, "SectionTitle")
-        self.count = plain_label("…", "TodayCount")
+        top.setContentsMargins(14, 0, 12, 2)
+        top.setSpacing(8)
+        self.title = plain_label(title)
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() + 1)
+        self.title.setFont(font)
+        self.count = Badge("…", "neutral")
         self.count.setAccessibleName(f"{title} count")
         top.addWidget(self.title)
         top.addWidget(self.count)
@@ -308,7 +313,7 @@ class TodayPage(QWidget):
         p["follow_ups"].set_rows(
             follow_up_rows(report.follow_ups, today),
             counts.overdue + counts.today + counts.upcoming,
-            f"{counts.overdue} overdue · {counts.today} today · {counts.upcoming} this week",
+            f"{counts.overdue} late · {counts.today} today · {counts.upcoming} soon",
         )
         p["ending"].set_rows(
             ending_rows(report.ending),
@@ -321,7 +326,7 @@ class TodayPage(QWidget):
         p["available"].set_rows(
             available_rows(report.available, today),
             report.available_total,
-            f"now or within {report.rules.available_weeks} weeks",
+            f"within {report.rules.available_weeks} weeks",
         )
         since = report.x_since.astimezone(UK)
         p["x"].set_rows(
