@@ -198,32 +198,28 @@ def today_floor(run: Run, today: Any) -> Callable[[], Any]:
     week = today + timedelta(days=7)
     horizon = today + timedelta(weeks=8)
     since = datetime.combine(today - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    days = (today - datetime(1970, 1, 1).date()).days
     if run.sqlite:
-        false, true, now, day_of = "0", "1", days + 2440587.5, "julianday({})"
+        false, true = "0", "1"
         since_arg: Any = since.replace(tzinfo=None).isoformat(sep=" ")
     else:
-        false, true, now, day_of = "false", "true", float(days), "extract(epoch from {})/86400.0"
+        false, true = "false", "true"
         since_arg = since
+    flags = (
+        f"coalesce(is_candidate, {false}) = {true} AND coalesce(do_not_contact, {false}) = {false}"
+    )
     busy = (
-        "SELECT candidate_id, max(end_date) AS until, "
-        "max(CASE WHEN end_date IS NULL THEN 1 ELSE 0 END) AS open_ended FROM placement "
-        "WHERE status IN ('confirmed','active','extended') AND (end_date IS NULL OR end_date >= ?) "
-        "GROUP BY candidate_id"
+        "SELECT candidate_id FROM placement WHERE status IN ('confirmed','active','extended') "
+        "AND (end_date IS NULL OR end_date >= ?)"
     )
-    available = (
-        f"SELECT p.id, p.available_from, b.until FROM person p LEFT JOIN ({busy}) b "
-        f"ON b.candidate_id = p.id WHERE p.is_candidate = {true} AND p.do_not_contact = {false} "
-        "AND coalesce(b.open_ended, 0) = 0 AND (p.available_from <= ? OR "
-        "(p.available_from IS NULL AND b.until <= ?)) AND (b.until IS NULL OR b.until <= ?)"
-    )
-    due = day_of.format("coalesce(p.last_interaction_at, p.created_at)")
+    cutoff = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    cutoffs: list[Any] = [cutoff - timedelta(weeks=w) for w in (4, 6)]
+    if run.sqlite:
+        cutoffs = [c.replace(tzinfo=None).isoformat(sep=" ") for c in cutoffs]
     keep = (
-        f"SELECT p.id, {due} + 7 * CASE WHEN p.is_candidate = {true} THEN 4 ELSE 6 END AS due "
-        f"FROM person p WHERE p.do_not_contact = {false} "
-        f"AND {due} + 7 * CASE WHEN p.is_candidate = {true} THEN 4 ELSE 6 END < ?"
+        f"FROM person WHERE is_candidate = {{kind}} AND do_not_contact = {false} "
+        "AND contact_every_weeks IS NULL AND last_interaction_at < ?"
     )
-    statements = [
+    statements: list[tuple[str, tuple[Any, ...]]] = [
         (
             f"SELECT count(*) FROM interaction WHERE follow_up_done = {false} "
             "AND follow_up_due IS NOT NULL AND follow_up_due <= ?",
@@ -240,15 +236,30 @@ def today_floor(run: Run, today: Any) -> Callable[[], Any]:
             "AND end_date >= ? AND end_date <= ? ORDER BY end_date, id LIMIT 100",
             (today, horizon),
         ),
-        (f"SELECT count(*) FROM ({available}) a", (today, horizon, horizon, horizon)),
-        (f"{available} ORDER BY p.available_from LIMIT 100", (today, horizon, horizon, horizon)),
-        (f"SELECT count(*) FROM ({keep}) k", (now,)),
-        (f"{keep} ORDER BY due LIMIT 100", (now,)),
+        (f"SELECT count(*) FROM person WHERE available_from <= ? AND {flags}", (horizon,)),
         (
-            "SELECT account_id, count(*) FROM tweet WHERE created_at > ? GROUP BY account_id",
-            (since_arg,),
+            f"SELECT id, first_name, last_name, available_from FROM person "
+            f"WHERE available_from <= ? AND {flags} AND id NOT IN ({busy}) "
+            "ORDER BY available_from DESC, id DESC LIMIT 100",
+            (today, today),
         ),
     ]
+    for kind, before in ((true, cutoffs[0]), (false, cutoffs[1])):
+        statements.append((f"SELECT count(*) {keep.format(kind=kind)}", (before,)))
+        statements.append(
+            (
+                f"SELECT id, first_name, last_name, last_interaction_at {keep.format(kind=kind)} "
+                "ORDER BY last_interaction_at, created_at LIMIT 100",
+                (before,),
+            )
+        )
+    statements.append(
+        (
+            "SELECT account_id + 0, count(*) FROM tweet WHERE created_at > ? "
+            "GROUP BY account_id + 0",
+            (since_arg,),
+        )
+    )
     marked = [(run.mark(sql), params) for sql, params in statements]
 
     def floor() -> None:

@@ -37,8 +37,7 @@ from sqlalchemy import (
     case,
     false,
     func,
-    literal,
-    null,
+    literal_column,
     or_,
     select,
     true,
@@ -491,75 +490,112 @@ def _names(session: Session, ids: Iterable[int]) -> dict[int, str]:
 # -- available candidates ----------------------------------------------------------------------
 
 
+def _busy_placements(today: date) -> Any:
+    """Placements that keep their candidate busy from today (an open end: indefinitely)."""
+    return and_(
+        Placement.status.in_(BUSY_STATUSES),
+        or_(Placement.end_date.is_(None), Placement.end_date >= today),
+    )
+
+
 def _available(session: Session, today: date, rules: TodayRules) -> tuple[list[Available], int]:
+    """Candidates free now or within the weeks: from the later of ``available_from`` and the
+    end of their current placement; one with neither date has not said, and is not listed.
+
+    Candidates whose current placement ends within the weeks are few: they are read and
+    worked out here. The rest come from the index on ``available_from`` (newest first for
+    "now", soonest first after that, a page each) and are counted from it, less those a
+    placement keeps busy beyond the weeks."""
     horizon = today + timedelta(weeks=rules.available_weeks)
-    busy = (
-        select(
-            Placement.candidate_id.label("candidate_id"),
-            func.max(Placement.end_date).label("until"),
-            func.max(case((Placement.end_date.is_(None), 1), else_=0)).label("open_ended"),
-        )
-        .where(
+    # Flags wrapped in coalesce: with two equalities to offer, SQLite (without statistics)
+    # would pick ix_person_keep_in_touch and read every candidate; the date is what narrows.
+    candidate = (
+        func.coalesce(Person.is_candidate, false()) == true(),
+        func.coalesce(Person.do_not_contact, false()) == false(),
+    )
+    columns = (
+        Person.id,
+        Person.first_name,
+        Person.preferred_name,
+        Person.last_name,
+        Person.available_from,
+        Person.candidate_sectors,
+        Person.specialisms,
+        Person.day_rate_expectation,
+        Person.last_interaction_at,
+    )
+    busy_beyond = select(Placement.candidate_id).where(
+        Placement.status.in_(BUSY_STATUSES),
+        or_(Placement.end_date.is_(None), Placement.end_date > horizon),
+    )
+    ending: dict[int, date] = {}  # candidate -> end of the placement that ends within
+    for cid, end in session.execute(
+        select(Placement.candidate_id, Placement.end_date).where(
             Placement.status.in_(BUSY_STATUSES),
-            or_(Placement.end_date.is_(None), Placement.end_date >= today),
+            Placement.end_date >= today,
+            Placement.end_date <= horizon,
         )
-        .group_by(Placement.candidate_id)
-        .subquery("busy")
+    ):
+        end_day = cast(date, end)  # never None: the query asks for a range of end dates
+        ending[cid] = max(end_day, ending.get(cid, end_day))
+    busy_rows: list[Any] = []  # (row, free from, until) of the candidates freed within
+    for chunk in _chunks(sorted(ending)):
+        for row in session.execute(
+            select(*columns).where(Person.id.in_(chunk), *candidate, Person.id.not_in(busy_beyond))
+        ):
+            until = ending[row[0]]
+            free = max(until, row[4] or until)
+            if free <= horizon:
+                busy_rows.append((row, free, until))
+    listed = int(
+        session.execute(
+            select(func.count()).where(Person.available_from <= horizon, *candidate)
+        ).scalar_one()
     )
-    avail = Person.available_from
-    # Free from the later of available_from and the end of the current placement; a
-    # candidate with neither has not said, and is not listed.
-    free_from = case(
-        (busy.c.until.is_(None), avail),
-        (avail.is_(None), busy.c.until),
-        (avail > busy.c.until, avail),
-        else_=busy.c.until,
+    blocking = int(
+        session.execute(
+            select(func.count()).where(
+                Person.available_from <= horizon, *candidate, Person.id.in_(busy_beyond)
+            )
+        ).scalar_one()
     )
-    where = (
-        Person.is_candidate == true(),
-        Person.do_not_contact == false(),
-        func.coalesce(busy.c.open_ended, 0) == 0,
-        or_(avail <= horizon, and_(avail.is_(None), busy.c.until <= horizon)),
-        or_(busy.c.until.is_(None), busy.c.until <= horizon),
-    )
-    base = select(Person.id).outerjoin(busy, busy.c.candidate_id == Person.id).where(*where)
-    total = int(session.execute(select(func.count()).select_from(base.subquery())).scalar_one())
-    # Available now first (all equally), then by date; the most recently in touch first.
-    starts = case((free_from < today, literal(today)), else_=free_from)
-    rows = session.execute(
-        select(
-            Person.id,
-            Person.first_name,
-            Person.preferred_name,
-            Person.last_name,
-            free_from,
-            busy.c.until,
-            Person.candidate_sectors,
-            Person.specialisms,
-            Person.day_rate_expectation,
-            Person.last_interaction_at,
-        )
-        .outerjoin(busy, busy.c.candidate_id == Person.id)
-        .where(*where)
-        .order_by(starts, Person.last_interaction_at.desc(), Person.sort_name, Person.id)
+    total = listed - blocking + sum(1 for row, _f, _u in busy_rows if row[4] is None)
+    not_busy = Person.id.not_in(select(Placement.candidate_id).where(_busy_placements(today)))
+    now_rows = session.execute(
+        select(*columns)
+        .where(Person.available_from <= today, *candidate, not_busy)
+        .order_by(Person.available_from.desc(), Person.id.desc())
         .limit(rules.limit)
     ).all()
+    soon_rows = session.execute(
+        select(*columns)
+        .where(
+            Person.available_from > today, Person.available_from <= horizon, *candidate, not_busy
+        )
+        .order_by(Person.available_from, Person.id)
+        .limit(rules.limit)
+    ).all()
+    free_today = [(r, f, u) for r, f, u in busy_rows if f <= today]
+    later = sorted(
+        [(r, f, u) for r, f, u in busy_rows if f > today] + [(r, r[4], None) for r in soon_rows],
+        key=lambda item: (item[1], item[0][0]),
+    )
+    ordered = free_today + [(r, r[4], None) for r in now_rows] + later
     result = []
-    for pid, first, preferred, last, free, until, sectors, specialisms, rate, contact in rows:
-        free_day = _as_date(free)
-        until_day = _as_date(until) if until is not None else None
-        if free_day <= today:
+    for row, free, until in ordered[: rules.limit]:
+        pid, first, preferred, last, _avail, sectors, specialisms, rate, contact = row
+        if free <= today:
             reason = "available now"
         else:
-            reason = f"available from {day_words(free_day, today)}"
-            if until_day is not None and until_day >= free_day:
+            reason = f"available from {day_words(free, today)}"
+            if until is not None and until >= free:
                 reason += " (current assignment ends)"
         result.append(
             Available(
                 person_id=pid,
                 name=_name(first, preferred, last),
-                free_from=free_day,
-                busy_until=until_day,
+                free_from=free,
+                busy_until=until,
                 sectors=_sector_labels(sectors),
                 specialisms=specialisms,
                 day_rate=rate,
@@ -570,13 +606,9 @@ def _available(session: Session, today: date, rules: TodayRules) -> tuple[list[A
     return result, total
 
 
-def _as_date(value: Any) -> date:
-    # A CASE over date columns comes back as text from SQLite.
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _sector_labels(raw: str | None) -> list[str]:
@@ -595,75 +627,89 @@ def _sector_labels(raw: str | None) -> list[str]:
 # -- keep in touch -----------------------------------------------------------------------------
 
 
-def _day_number(db: Database, column: Any) -> Any:
-    """A moment as a number of days, comparable with :func:`_today_number`."""
-    if db.is_sqlite:
-        return func.julianday(column)
-    return func.extract("epoch", column) / 86400.0
-
-
-def _today_number(db: Database, today: date) -> float:
-    days = (today - date(1970, 1, 1)).days
-    return days + 2440587.5 if db.is_sqlite else float(days)
-
-
 def _keep_in_touch(
     db: Database, session: Session, today: date, rules: TodayRules
 ) -> tuple[list[KeepInTouch], int]:
-    tagged = (
-        select(
-            person_tags.c.person_id.label("person_id"),
-            func.min(Tag.contact_every_weeks).label("weeks"),
+    """People overdue for contact against their cadence, most overdue first.
+
+    A cadence is the person's own, else the shortest of their tags', else their kind's
+    (candidate, else client contact); people with none are not tracked. Contact counts from
+    the last interaction (kept by triggers, so every write resets it), else from when the
+    person was added. Overdue: more than the cadence's days between that day and today.
+
+    The few people with a cadence of their own or from a tag are read whole; the many on
+    their kind's default are counted and listed by index (ix_person_keep_in_touch), each
+    kind in the order of its last contact, which is the order of its due dates."""
+    midnight = datetime.combine(today, time(0, 0), tzinfo=UTC)
+    own_rows = session.execute(
+        select(*_KEEP_COLUMNS).where(
+            Person.contact_every_weeks.is_not(None), Person.do_not_contact == false()
         )
-        .join(Tag, Tag.id == person_tags.c.tag_id)
-        .where(Tag.contact_every_weeks.is_not(None), Tag.contact_every_weeks > 0)
-        .group_by(person_tags.c.person_id)
-        .subquery("tagged")
-    )
-    by_kind = case(
-        (Person.is_candidate == true(), rules.candidate_weeks),
-        (Person.is_client_contact == true(), rules.client_weeks),
-        else_=null(),
-    )
-    weeks = func.coalesce(Person.contact_every_weeks, tagged.c.weeks, by_kind)
-    since = func.coalesce(Person.last_interaction_at, Person.created_at)
-    due = _day_number(db, since) + weeks * 7
-    where = (
-        Person.do_not_contact == false(),
-        weeks > 0,
-        due < _today_number(db, today),
-    )
-    base = select(Person.id).outerjoin(tagged, tagged.c.person_id == Person.id).where(*where)
-    total = int(session.execute(select(func.count()).select_from(base.subquery())).scalar_one())
-    rows = session.execute(
-        select(
-            Person.id,
-            Person.first_name,
-            Person.preferred_name,
-            Person.last_name,
-            Person.is_client_contact,
-            Person.is_candidate,
-            Person.contact_every_weeks,
-            tagged.c.weeks,
-            Person.last_interaction_at,
-            Person.created_at,
-        )
-        .outerjoin(tagged, tagged.c.person_id == Person.id)
-        .where(*where)
-        .order_by(due, Person.id)
-        .limit(rules.limit)
     ).all()
-    tag_names = _cadence_tags(session, [r[0] for r in rows if r[6] is None and r[7] is not None])
+    tag_weeks: dict[int, tuple[int, str]] = {}
+    cadence_tags = session.execute(
+        select(Tag.id, Tag.contact_every_weeks, Tag.name).where(Tag.contact_every_weeks > 0)
+    ).all()
+    if cadence_tags:  # most agencies set none: then person_tag is not read at all
+        tags = {tid: (int(weeks or 0), name) for tid, weeks, name in cadence_tags}
+        for pid, tid in session.execute(
+            select(person_tags.c.person_id, person_tags.c.tag_id).where(
+                person_tags.c.tag_id.in_(sorted(tags))
+            )
+        ):
+            if pid not in tag_weeks or tags[tid][0] < tag_weeks[pid][0]:
+                tag_weeks[pid] = tags[tid]
+    own_ids = {r[0] for r in own_rows}
+    tagged_ids = [pid for pid in tag_weeks if pid not in own_ids]
+    tagged_rows: list[Any] = []
+    for chunk in _chunks(sorted(tagged_ids)):
+        tagged_rows += session.execute(
+            select(*_KEEP_COLUMNS).where(Person.id.in_(chunk), Person.do_not_contact == false())
+        ).all()
+    found: list[tuple[datetime, Any, int, str]] = []  # (due, row, weeks, source)
+    total = 0
+    for row in own_rows:
+        weeks = int(row[6] or 0)
+        due = _since(row) + timedelta(weeks=weeks)
+        if weeks > 0 and due < midnight:
+            found.append((due, row, weeks, "own"))
+            total += 1
+    for row in tagged_rows:
+        weeks, name = tag_weeks[row[0]]
+        due = _since(row) + timedelta(weeks=weeks)
+        if due < midnight:
+            found.append((due, row, weeks, f"tag {name}"))
+            total += 1
+    # Everyone else, on their kind's cadence: candidates, then client contacts who are not.
+    for is_candidate, weeks, source in (
+        (True, rules.candidate_weeks, "candidate"),
+        (False, rules.client_weeks, "client"),
+    ):
+        cutoff = midnight - timedelta(weeks=weeks)
+        kind = [
+            Person.is_candidate == (true() if is_candidate else false()),
+            Person.do_not_contact == false(),
+            Person.contact_every_weeks.is_(None),
+        ]
+        if tag_weeks:
+            kind.append(Person.id.not_in(sorted(tag_weeks)))
+        if not is_candidate:
+            kind.append(Person.is_client_contact == true())
+        contacted = [*kind, Person.last_interaction_at < cutoff]
+        never = [*kind, Person.last_interaction_at.is_(None), Person.created_at < cutoff]
+        for where in (contacted, never):
+            # Two index ranges, counted apart: together (an OR) they would not be ranges.
+            total += int(session.execute(select(func.count()).where(*where)).scalar_one())
+            # In index order, so the first rows come without sorting them all.
+            order = (Person.last_interaction_at, Person.created_at)
+            for row in session.execute(
+                select(*_KEEP_COLUMNS).where(*where).order_by(*order).limit(rules.limit)
+            ):
+                found.append((_since(row) + timedelta(weeks=weeks), row, weeks, source))
+    found.sort(key=lambda item: (item[0], item[1][0]))
     result = []
-    for pid, first, preferred, last, client, candidate, own, tag_weeks, contact, created in rows:
-        if own is not None:
-            cadence, source = int(own), "own"
-        elif tag_weeks is not None:
-            cadence, source = int(tag_weeks), f"tag {tag_names.get(pid, '?')}"
-        elif candidate:
-            cadence, source = rules.candidate_weeks, "candidate"
-        else:
-            cadence, source = rules.client_weeks, "client"
+    for _due, row, cadence, source in found[: rules.limit]:
+        pid, first, preferred, last, client, candidate, _own, contact, created = row
         start = _local_day(contact or created)
         days = (today - start).days
         weeks_since = days // 7
@@ -688,19 +734,23 @@ def _keep_in_touch(
     return result, total
 
 
-def _cadence_tags(session: Session, person_ids: Sequence[int]) -> dict[int, str]:
-    """The tag each person's cadence comes from (the one with the shortest cadence)."""
-    found: dict[int, tuple[int, str]] = {}
-    if not person_ids:
-        return {}
-    for pid, name, weeks in session.execute(
-        select(person_tags.c.person_id, Tag.name, Tag.contact_every_weeks)
-        .join(Tag, Tag.id == person_tags.c.tag_id)
-        .where(person_tags.c.person_id.in_(person_ids), Tag.contact_every_weeks > 0)
-    ):
-        if pid not in found or weeks < found[pid][0]:
-            found[pid] = (weeks, name)
-    return {pid: name for pid, (_, name) in found.items()}
+_KEEP_COLUMNS = (
+    Person.id,
+    Person.first_name,
+    Person.preferred_name,
+    Person.last_name,
+    Person.is_client_contact,
+    Person.is_candidate,
+    Person.contact_every_weeks,
+    Person.last_interaction_at,
+    Person.created_at,
+)
+
+
+def _since(row: Any) -> datetime:
+    """When a keep-in-touch row's cadence counts from: last contact, else being added."""
+    moment: datetime = row[7] or row[8]
+    return moment
 
 
 # -- X -----------------------------------------------------------------------------------------
@@ -764,10 +814,40 @@ def _linked(
 
 def _x_signals(session: Session, since: datetime, rules: TodayRules) -> list[XSignal]:
     signals: list[XSignal] = []
+    # Grouped by "account_id + 0", not account_id: without statistics SQLite would walk the
+    # (account, time) index to group, reading every tweet ever stored (500,000 in the
+    # benchmark, 15 s) instead of the day's few by ix_tweet_created.
+    account = Tweet.account_id + literal_column("0")  # no parameter: the same SQL twice
+    grouped = (
+        select(
+            account.label("account_id"),
+            func.count().label("tweets"),
+            func.max(Tweet.created_at).label("newest"),
+            func.max(Tweet.id).label("newest_id"),
+        )
+        .where(Tweet.created_at > since)
+        .group_by(account)
+        .subquery("tweeted")
+    )
+    # Who each account is, in the same statement: hundreds of accounts tweet in a day.
     tweeted = session.execute(
-        select(Tweet.account_id, func.count(), func.max(Tweet.created_at), func.max(Tweet.id))
-        .where(Tweet.created_at > since, Tweet.account_id.is_not(None))
-        .group_by(Tweet.account_id)
+        select(
+            grouped.c.account_id,
+            grouped.c.tweets,
+            grouped.c.newest,
+            grouped.c.newest_id,
+            XAccount.handle,
+            Person.id,
+            Person.first_name,
+            Person.preferred_name,
+            Person.last_name,
+            Organisation.id,
+            Organisation.name,
+        )
+        .join(XAccount, XAccount.id == grouped.c.account_id)
+        .outerjoin(Person, Person.x_account_id == grouped.c.account_id)
+        .outerjoin(Organisation, Organisation.x_account_id == grouped.c.account_id)
+        .where(or_(Person.id.is_not(None), Organisation.id.is_not(None)))
     ).all()
     changes = session.execute(
         select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.changes, AuditEntry.at)
@@ -779,14 +859,20 @@ def _x_signals(session: Session, since: datetime, rules: TodayRules) -> list[XSi
         .order_by(AuditEntry.at)
     ).all()
     moved = _follower_moves(session, since, rules)
-    account_ids: set[int] = {r[0] for r in tweeted if r[0] is not None}
-    account_ids |= {r[0] for r in changes if r[0] is not None} | set(moved)
+    account_ids = {r[0] for r in changes if r[0] is not None} | set(moved)
     linked = _linked(session, account_ids)
-    handles = dict(
-        session.execute(
-            select(XAccount.id, XAccount.handle).where(XAccount.id.in_(sorted(linked)))
-        ).all()
-    )
+    handles: dict[int, str] = {}
+    if linked:
+        handles = dict(
+            session.execute(
+                select(XAccount.id, XAccount.handle).where(XAccount.id.in_(sorted(linked)))
+            ).all()
+        )
+    for aid, _n, _at, _tid, handle, pid, first, preferred, last, oid, org in tweeted:
+        handles[aid] = handle
+        linked[aid] = (
+            (pid, None, _name(first, preferred, last)) if pid is not None else (None, oid, org)
+        )
 
     def signal(
         aid: int, kind: str, at: datetime, reason: str, tweets: int = 0, tid: Any = None
@@ -798,7 +884,7 @@ def _x_signals(session: Session, since: datetime, rules: TodayRules) -> list[XSi
             )
         )
 
-    for aid, count, newest, newest_id in tweeted:
+    for aid, count, newest, newest_id, *_who in tweeted:
         if aid in linked:
             signal(
                 aid,
@@ -849,9 +935,9 @@ def _follower_moves(
     recent = [
         aid
         for (aid,) in session.execute(
-            select(FollowerSnapshot.account_id)
+            select(FollowerSnapshot.account_id + literal_column("0"))  # by time (see tweets)
             .where(FollowerSnapshot.taken_at > since)
-            .group_by(FollowerSnapshot.account_id)
+            .group_by(FollowerSnapshot.account_id + literal_column("0"))
         )
     ]
     linked = _linked(session, recent)

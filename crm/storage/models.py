@@ -284,6 +284,24 @@ class Person(Versioned, Base):
             "location",
             "specialisms",
         ),
+        # The Today page (migration 0010): candidates free soon, counted from the index.
+        Index("ix_person_available_candidate", "available_from", "is_candidate", "do_not_contact"),
+        # ... and people overdue on their kind's cadence, in order of last contact.
+        Index(
+            "ix_person_keep_in_touch",
+            "is_candidate",
+            "do_not_contact",
+            "last_interaction_at",
+            "created_at",
+            "is_client_contact",
+            "contact_every_weeks",
+        ),
+        Index(
+            "ix_person_own_cadence",
+            "contact_every_weeks",
+            sqlite_where=text("contact_every_weeks IS NOT NULL"),
+            postgresql_where=text("contact_every_weeks IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
@@ -408,6 +426,8 @@ class Placement(Versioned, Base):
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"
         ),
         Index("ix_placement_status_end", "status", "end_date"),
+        # Whose current placement keeps them busy (the Today page), from the index alone.
+        Index("ix_placement_busy", "status", "end_date", "candidate_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(
