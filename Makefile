@@ -47,8 +47,9 @@ bench: syslibs venv
 
 screenshots: venv
 	CRM_DATA_DIR=$$(mktemp -d) bash -c '$(BIN)/crm demo >/dev/null && \
-		for v in people person:230 org:2 placements assignments assignment:60 reports; do \
+		for v in today people person:230 org:2 placements assignments assignment:60 reports; do \
 			$(BIN)/crm screenshot docs/screenshots/$${v%%:*}.png --view $$v; done && \
+		$(BIN)/crm screenshot docs/screenshots/today-dark.png --view today --dark && \
 		$(BIN)/crm screenshot docs/screenshots/people-dark.png --view people --dark && \
 		$(BIN)/crm screenshot docs/screenshots/person-dark.png --view person:230 --dark && \
 		$(BIN)/crm screenshot docs/screenshots/assignment-dark.png --view assignment:60 --dark && \

@@ -192,6 +192,118 @@ def measure_people_list_data(run: Run) -> None:
     )
 
 
+def today_floor(run: Run, today: Any) -> Callable[[], Any]:
+    """The Today page's questions asked of the database directly: each section's count and
+    first 100 rows, by the same indexes, without building the report."""
+    week = today + timedelta(days=7)
+    horizon = today + timedelta(weeks=8)
+    since = datetime.combine(today - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    if run.sqlite:
+        false, true = "0", "1"
+        since_arg: Any = since.replace(tzinfo=None).isoformat(sep=" ")
+    else:
+        false, true = "false", "true"
+        since_arg = since
+    flags = (
+        f"coalesce(is_candidate, {false}) = {true} AND coalesce(do_not_contact, {false}) = {false}"
+    )
+    busy = (
+        "SELECT candidate_id FROM placement WHERE status IN ('confirmed','active','extended') "
+        "AND (end_date IS NULL OR end_date >= ?)"
+    )
+    cutoff = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    cutoffs: list[Any] = [cutoff - timedelta(weeks=w) for w in (4, 6)]
+    if run.sqlite:
+        cutoffs = [c.replace(tzinfo=None).isoformat(sep=" ") for c in cutoffs]
+    keep = (
+        f"FROM person WHERE is_candidate = {{kind}} AND do_not_contact = {false} "
+        "AND contact_every_weeks IS NULL AND last_interaction_at < ?"
+    )
+    statements: list[tuple[str, tuple[Any, ...]]] = [
+        (
+            f"SELECT count(*) FROM interaction WHERE follow_up_done = {false} "
+            "AND follow_up_due IS NOT NULL AND follow_up_due <= ?",
+            (week,),
+        ),
+        (
+            f"SELECT id, follow_up_due FROM interaction WHERE follow_up_done = {false} "
+            "AND follow_up_due IS NOT NULL AND follow_up_due <= ? ORDER BY follow_up_due, id "
+            "LIMIT 100",
+            (today,),
+        ),
+        (
+            "SELECT id, end_date FROM placement WHERE status IN ('confirmed','active','extended') "
+            "AND end_date >= ? AND end_date <= ? ORDER BY end_date, id LIMIT 100",
+            (today, horizon),
+        ),
+        (f"SELECT count(*) FROM person WHERE available_from <= ? AND {flags}", (horizon,)),
+        (
+            f"SELECT id, first_name, last_name, available_from FROM person "
+            f"WHERE available_from <= ? AND {flags} AND id NOT IN ({busy}) "
+            "ORDER BY available_from DESC, id DESC LIMIT 100",
+            (today, today),
+        ),
+    ]
+    for kind, before in ((true, cutoffs[0]), (false, cutoffs[1])):
+        statements.append((f"SELECT count(*) {keep.format(kind=kind)}", (before,)))
+        statements.append(
+            (
+                f"SELECT id, first_name, last_name, last_interaction_at {keep.format(kind=kind)} "
+                "ORDER BY last_interaction_at, created_at LIMIT 100",
+                (before,),
+            )
+        )
+    statements.append(
+        (
+            "SELECT account_id + 0, count(*) FROM tweet WHERE created_at > ? "
+            "GROUP BY account_id + 0",
+            (since_arg,),
+        )
+    )
+    marked = [(run.mark(sql), params) for sql, params in statements]
+
+    def floor() -> None:
+        for sql, params in marked:
+            run.rows(sql, params)
+
+    return floor
+
+
+def measure_today(run: Run) -> None:
+    from crm.services.today import TodayRules, today_report
+
+    today = generate.TODAY
+    counted: dict[str, int] = {}
+
+    def service() -> None:
+        report = today_report(run.db, today, TodayRules())
+        counted.update(
+            follow_ups=report.follow_up_counts.overdue
+            + report.follow_up_counts.today
+            + report.follow_up_counts.upcoming,
+            ending=report.ending_total,
+            available=report.available_total,
+            keep_in_touch=report.keep_in_touch_total,
+            x_signals=len(report.x_signals),
+            who_to_call=len(report.who_to_call),
+        )
+
+    timing = paired(service, today_floor(run, today), max(5, run.options.repeat // 3))
+    run.add(
+        Figure(
+            key="data.today",
+            label="Today page: every section + who to call (services)",
+            samples=timing.samples,
+            floor_label="raw counts + first rows",
+            floor_samples=timing.floors,
+            stat="p95",
+            target=100.0,
+            note="what the Today page's worker does; counts complete, 100 rows a section",
+            extra={**counted, **_cpu(run, timing)},
+        )
+    )
+
+
 def person_page_floor(run: Run) -> Callable[[], Any]:
     account = run.rows(run.mark("SELECT x_account_id FROM person WHERE id = ?"), (run.heavy,))[0][0]
     person = run.mark("SELECT * FROM person WHERE id = ?")
@@ -937,6 +1049,7 @@ def run_backend(backend: str, options: Options) -> Run:
             ("data.people_list", measure_people_list_data),
             ("data.person_page", measure_person_page_data),
             ("data.match_candidates", measure_matching),
+            ("data.today", measure_today),
             ("x.store_tweets", measure_tweet_store),
             ("import.people_csv", measure_import),
         ):
@@ -1019,7 +1132,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, Options]:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated parts to run: search, people_list, person_page, "
+        help="comma-separated parts to run: search, people_list, person_page, today, "
         "match_candidates, store_tweets, people_csv, qt (results go to a -partial file)",
     )
     parser.add_argument("-q", "--quiet", action="store_true")

@@ -34,6 +34,7 @@ _GROUPS = (
     "crm.cli.core",
     "crm.cli.records",
     "crm.cli.assignments",
+    "crm.cli.today",
     "crm.cli.x",
     "crm.cli.transfer",
     "crm.cli.app",

@@ -1083,6 +1083,8 @@ def fill_demo(
                     }
                 )
         session.execute(insert(FollowerSnapshot), snapshots)
+        report("Today")
+        _today_demo(session, rng, now, people, placements, tags, tweet_id)
         audit.record(session, "database", None, "demo", {"seed": seed})
         counts = {
             "organisations": len(orgs),
@@ -1094,3 +1096,133 @@ def fill_demo(
             "tweets": len(tweet_rows),
         }
     return counts
+
+
+# A recruiter's morning, relative to the day the demo runs: a handful of follow-ups due (most
+# older ones done), endings with and without a next role, cadences of their own, and X news.
+_TODAY_FOLLOW_UPS = (
+    (-4, "Send the shortlist for the interim finance director role"),
+    (-1, "Call back about the housing repairs backlog brief"),
+    (0, "Confirm the interview slots for Thursday"),
+    (0, "Check references came back for the start on Monday"),
+    (0, "Ask about budget sign-off for an extension"),
+    (2, "Chase the IR35 determination"),
+    (5, "Catch up after the board meeting"),
+)
+_NEW_BIOS = (
+    "Chief Executive (interim). Views my own.",
+    "Director of Housing & Communities. Proud to serve our tenants.",
+    "Chief Finance Officer. NHS finance, systems thinking, parkrun.",
+)
+
+
+def _today_demo(
+    session: Any,
+    rng: random.Random,
+    now: datetime,
+    people: list[Person],
+    placements: list[Placement],
+    tags: dict[str, Tag],
+    tweet_id: int,
+) -> None:
+    today = now.date()
+    # Follow-ups: one is never due before it was logged, and a recruiter who keeps up has
+    # ticked off most of the old ones.
+    for interaction in session.scalars(
+        select(Interaction).where(Interaction.follow_up_due.is_not(None))
+    ):
+        logged = interaction.occurred_at.date()
+        if interaction.follow_up_due < logged:
+            interaction.follow_up_due = logged + timedelta(days=rng.choice([3, 7, 14]))
+        if interaction.follow_up_due < today - timedelta(days=2) and rng.random() < 0.85:
+            interaction.follow_up_done = True
+    clients = [p for p in people if p.is_client_contact and not p.do_not_contact]
+    for (days, summary), person in zip(
+        _TODAY_FOLLOW_UPS, rng.sample(clients, len(_TODAY_FOLLOW_UPS)), strict=True
+    ):
+        at_org = person.employments[0].organisation if person.employments else None
+        when = now - timedelta(days=rng.randrange(5, 20), hours=rng.randrange(0, 6))
+        follow_up = Interaction(
+            kind=InteractionKind.CALL.value,
+            direction=Direction.OUTBOUND.value,
+            occurred_at=when,
+            summary=summary,
+            logged_by=settings.current_user(),
+            organisation=at_org,
+            follow_up_due=today + timedelta(days=days),
+        )
+        follow_up.people = [person]
+        session.add(follow_up)
+    # Endings: the second of those ending soonest has its next role proposed already.
+    ending = sorted(
+        (
+            p
+            for p in placements
+            if p.status in ("active", "extended", "confirmed")
+            and p.end_date is not None
+            and today <= p.end_date <= today + timedelta(weeks=8)
+        ),
+        key=lambda p: p.end_date or today,
+    )
+    for placement in ending[1:2]:
+        assert placement.end_date is not None
+        other = next(p for p in placements if p.organisation is not placement.organisation)
+        session.add(
+            Placement(
+                candidate=placement.candidate,
+                organisation=other.organisation,
+                client_contact=other.client_contact,
+                role=placement.role,
+                status=PlacementStatus.PROPOSED.value,
+                charge_rate=placement.charge_rate,
+                pay_rate=placement.pay_rate,
+                currency="GBP",
+                start_date=placement.end_date + timedelta(days=7),
+                end_date=placement.end_date + timedelta(weeks=27),
+                ir35=IR35Determination.UNDETERMINED.value,
+            )
+        )
+    # Cadences: board-level contacts every 3 weeks, and one client every fortnight.
+    tags["board-level"].contact_every_weeks = 3
+    clients[0].contact_every_weeks = 2
+    # X: some linked contacts tweeted this morning, three changed their bio (a new role shows
+    # there first), two gained or lost followers well beyond their usual weekly drift.
+    linked = [p for p in people if p.x_account is not None and not p.do_not_contact]
+    chosen = rng.sample(linked, min(12, len(linked)))
+    rows: list[dict[str, Any]] = []
+    for person in chosen[:6]:
+        account = person.x_account
+        assert account is not None
+        for _ in range(rng.randrange(1, 4)):
+            tweet_id += rng.randrange(10**9, 10**11)
+            text = rng.choice(TWEETS).format(url="https://example.org/news", other=account.handle)
+            rows.append(
+                {
+                    "id": tweet_id,
+                    "account_id": account.id,
+                    "author_x_user_id": account.x_user_id,
+                    "text": text,
+                    "created_at": now - timedelta(minutes=rng.randrange(20, 600)),
+                    "conversation_id": tweet_id,
+                    "mentioned_user_ids": [],
+                    "raw": {"id": str(tweet_id), "text": text},
+                }
+            )
+        account.newest_tweet_id = tweet_id
+    session.execute(insert(Tweet), rows)
+    for person, bio in zip(chosen[6:9], _NEW_BIOS, strict=False):
+        account = person.x_account
+        assert account is not None
+        audit.record(session, "x_account", account.id, "profile", {"bio": [account.bio, bio]})
+        account.bio = bio
+    for person, factor in zip(chosen[9:11], (1.12, 0.9), strict=False):
+        account = person.x_account
+        assert account is not None
+        newest = session.scalars(
+            select(FollowerSnapshot)
+            .where(FollowerSnapshot.account_id == account.id)
+            .order_by(FollowerSnapshot.taken_at.desc())
+            .limit(1)
+        ).one()
+        newest.followers = int(newest.followers * factor) + (60 if factor > 1 else -60)
+        account.followers_count = newest.followers

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -117,6 +118,9 @@ class Tag(Base):
     __table_args__ = (Index("uq_tag_name_ci", func.lower(Column("name")), unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
+    # Keep in touch with people carrying this tag every N weeks (the Today page); None: the
+    # tag sets no cadence.
+    contact_every_weeks: Mapped[int | None] = mapped_column(Integer)
 
 
 class XAccount(Versioned, Base):
@@ -156,7 +160,11 @@ class XAccount(Versioned, Base):
 
 class Tweet(Base):
     __tablename__ = "tweet"
-    __table_args__ = (Index("ix_tweet_account_created", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_tweet_account_created", "account_id", "created_at"),
+        # Who tweeted since the recruiter last looked (the Today page).
+        Index("ix_tweet_created", "created_at"),
+    )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("x_account.id", ondelete="CASCADE"), index=True
@@ -190,7 +198,11 @@ class TweetMention(Base):
 
 class FollowerSnapshot(Base):
     __tablename__ = "follower_snapshot"
-    __table_args__ = (Index("ix_follower_snapshot_account_taken", "account_id", "taken_at"),)
+    __table_args__ = (
+        Index("ix_follower_snapshot_account_taken", "account_id", "taken_at"),
+        # Snapshots taken since the recruiter last looked (the Today page).
+        Index("ix_follower_snapshot_taken", "taken_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("x_account.id", ondelete="CASCADE"))
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -272,6 +284,24 @@ class Person(Versioned, Base):
             "location",
             "specialisms",
         ),
+        # The Today page (migration 0010): candidates free soon, counted from the index.
+        Index("ix_person_available_candidate", "available_from", "is_candidate", "do_not_contact"),
+        # ... and people overdue on their kind's cadence, in order of last contact.
+        Index(
+            "ix_person_keep_in_touch",
+            "is_candidate",
+            "do_not_contact",
+            "last_interaction_at",
+            "created_at",
+            "is_client_contact",
+            "contact_every_weeks",
+        ),
+        Index(
+            "ix_person_own_cadence",
+            "contact_every_weeks",
+            sqlite_where=text("contact_every_weeks IS NOT NULL"),
+            postgresql_where=text("contact_every_weeks IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
@@ -307,6 +337,8 @@ class Person(Versioned, Base):
     # The newest occurred_at of the person's interactions. Kept by database triggers on
     # interaction_person and interaction (migration 0004), never written by the program.
     last_interaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Keep in touch every N weeks, overriding the person's tags and kinds (the Today page).
+    contact_every_weeks: Mapped[int | None] = mapped_column(Integer)
 
     x_account: Mapped[XAccount | None] = relationship()
     emails: Mapped[list[PersonEmail]] = relationship(
@@ -394,6 +426,8 @@ class Placement(Versioned, Base):
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"
         ),
         Index("ix_placement_status_end", "status", "end_date"),
+        # Whose current placement keeps them busy (the Today page), from the index alone.
+        Index("ix_placement_busy", "status", "end_date", "candidate_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(
@@ -588,6 +622,13 @@ class Interaction(Versioned, Base):
         _in("direction", Direction, nullable=True),
         Index("ix_interaction_occurred", "occurred_at"),
         Index("ix_interaction_follow_up", "follow_up_due"),
+        # Open follow-ups only: the Today page reads them without visiting the done ones.
+        Index(
+            "ix_interaction_open_follow_up",
+            "follow_up_due",
+            sqlite_where=text("follow_up_done = 0"),
+            postgresql_where=text("follow_up_done = false"),
+        ),
         Index("ix_interaction_org_occurred", "organisation_id", "occurred_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -617,7 +658,11 @@ class Interaction(Versioned, Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_entity", "entity_type", "entity_id", "at"),
+        # Recent changes of one kind of record (X profile changes on the Today page).
+        Index("ix_audit_type_at", "entity_type", "at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     who: Mapped[str] = mapped_column(String(200))
@@ -625,6 +670,15 @@ class AuditEntry(Base):
     entity_id: Mapped[int | None]
     action: Mapped[str] = mapped_column(String(30))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SeenMarker(Base):
+    """When a recruiter last looked at something (the X signals of the Today page)."""
+
+    __tablename__ = "seen_marker"
+    who: Mapped[str] = mapped_column(String(200), primary_key=True)
+    what: Mapped[str] = mapped_column(String(30), primary_key=True)
+    seen_at: Mapped[datetime]
 
 
 class PersonSearch(Base):

@@ -113,6 +113,7 @@ def run(database_url: str | None = None) -> int:
         instance.activated.connect(lambda: bring_forward(window))
     theme.follow_system(app, window.rerender_timelines)
     window.show()
+    window.reminders.start()
     code = app.exec()
     db.dispose()
     if instance is not None:

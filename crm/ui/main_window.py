@@ -53,12 +53,15 @@ if TYPE_CHECKING:
     from crm.ui.person_page import PersonPage
     from crm.ui.placements_page import PlacementPage, PlacementsPage
     from crm.ui.quick_log import QuickLogDialog
+    from crm.ui.today.page import TodayPage
     from crm.ui.welcome import WelcomePage
     from crm.ui.x_settings import XSettingsDialog
 
 log = logging.getLogger(__name__)
 
+# Ctrl+0 to Ctrl+5, in this order.
 NAV = (
+    ("today", "Today"),
     ("people", "People"),
     ("organisations", "Organisations"),
     ("assignments", "Assignments"),
@@ -147,6 +150,12 @@ class MainWindow(QMainWindow):
         # Keyboard first: typing at once searches (otherwise Back, first in Tab order, has it).
         self.search.setFocus(Qt.FocusReason.OtherFocusReason)
 
+        from crm.ui.today.reminders import Reminders
+
+        # Started by the app (crm.ui.app.run), not by every window a test or screenshot builds.
+        self.reminders = Reminders(self.ctx, self)
+        self.reminders.open_today.connect(self._open_today_from_tray)
+
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
         central = QWidget()
@@ -170,7 +179,7 @@ class MainWindow(QMainWindow):
         for i, (key, label) in enumerate(NAV):
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, key)
-            item.setToolTip(f"{label} (Ctrl+{i + 1})")
+            item.setToolTip(f"{label} (Ctrl+{i})")
             item.setSizeHint(QSize(0, 34))
             self.nav.addItem(item)
         self.nav.setCurrentRow(0)
@@ -274,6 +283,17 @@ class MainWindow(QMainWindow):
         page.demo_opened.connect(self._demo_opened)
         page.import_requested.connect(self.import_contacts)
         page.set_import_available(True)
+        return page
+
+    @property
+    def today_page(self) -> TodayPage:
+        return self._page("today", self._build_today_page)
+
+    def _build_today_page(self) -> TodayPage:
+        from crm.ui.today.page import TodayPage
+
+        page = TodayPage(self.ctx, self.settings)
+        self.x_sync.finished.connect(lambda _report: page.refresh())
         return page
 
     @property
@@ -454,9 +474,7 @@ class MainWindow(QMainWindow):
 
         view = bar.addMenu("&View")
         for i, (key, label) in enumerate(NAV):
-            self._action(
-                view, f"&{label}", lambda _c=False, k=key: self.show_list(k), f"Ctrl+{i + 1}"
-            )
+            self._action(view, f"&{label}", lambda _c=False, k=key: self.show_list(k), f"Ctrl+{i}")
         view.addSeparator()
         self.back_action = self._action(view, "&Back", self.go_back, QKeySequence.StandardKey.Back)
         self.forward_action = self._action(
@@ -581,7 +599,7 @@ class MainWindow(QMainWindow):
         if empty:
             self.show_welcome()
         else:
-            self.show_people()
+            self.show_today()
 
     # -- navigation ------------------------------------------------------------------------------
     def _nav_changed(self, row: int) -> None:
@@ -603,6 +621,15 @@ class MainWindow(QMainWindow):
 
     def show_people(self) -> None:
         self.show_list("people")
+
+    def show_today(self) -> None:
+        self.show_list("today")
+
+    def _open_today_from_tray(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        self.show_today()
 
     def show_list(self, key: str) -> None:
         self._go(key, 0)
@@ -656,7 +683,12 @@ class MainWindow(QMainWindow):
             del self._history[:-50]
             self._future.clear()
         self._current = (kind, entity_id, None)
-        if kind == "people":
+        if kind == "today":
+            self._select_nav("today")
+            self.stack.setCurrentWidget(self.today_page)
+            self.today_page.ensure_loaded()
+            self.today_page.focus_first_list()
+        elif kind == "people":
             self._select_nav("people")
             self.stack.setCurrentWidget(self.people_page)
             if state is not None:
@@ -752,6 +784,8 @@ class MainWindow(QMainWindow):
             self._go(kind, entity_id, remember=False)
         elif kind == "people":
             self.people_page.refresh()
+        elif kind == "today":
+            self.today_page.refresh()
         elif kind == "organisations":
             self.organisations_page.refresh()
         elif kind == "placements":
@@ -807,9 +841,11 @@ class MainWindow(QMainWindow):
             return self.person_page.detail
         return None
 
-    def quick_log(self) -> QuickLogDialog:
+    def quick_log(self) -> QuickLogDialog | None:
         from crm.ui.quick_log import open_quick_log
 
+        if self._showing("today") and self.today_page.log_call():
+            return None  # the page opens it for the person of its current row
         return open_quick_log(self.ctx, self.current_person(), self)
 
     def new_person(self) -> None:
@@ -985,7 +1021,7 @@ class MainWindow(QMainWindow):
 
     def _demo_opened(self) -> None:
         self.search.clear()
-        self.show_people()
+        self.show_today()
 
     def show_shortcuts(self) -> None:
         from crm.ui.shortcuts import show_shortcuts
@@ -1017,6 +1053,7 @@ class MainWindow(QMainWindow):
         self.show_message("Finishing background work…")
         self.x_scheduler.timer.stop()
         self.x_sync.cancel()
+        self.reminders.stop()
         self.runner.shutdown()
         errors.set_status_sink(None)
         event.accept()

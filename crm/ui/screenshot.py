@@ -12,7 +12,7 @@ from crm.storage.db import Database
 log = logging.getLogger(__name__)
 
 VIEWS = (
-    "people, person:ID, org:ID, placements, placement:ID, organisations, assignments, "
+    "today, people, person:ID, org:ID, placements, placement:ID, organisations, assignments, "
     "assignment:ID, reports, welcome, about"
 )
 
@@ -50,7 +50,9 @@ def render(
     kind, _, ref = view.partition(":")
     if kind in ("person", "org", "organisation", "placement", "assignment") and not ref.isdigit():
         raise ValidationError(f"Say which record: {kind}:ID (views: {VIEWS}).", field="view")
-    if kind == "people":
+    if kind == "today":
+        window.show_today()
+    elif kind == "people":
         if search:
             window.search.setText(search)
             window.set_search_text_now(search)

@@ -26,6 +26,11 @@ EXTRA = (
     ("Arrows (shortlist board)", "Move between candidates' cards"),
     ("N / R / P (shortlist card)", "Next stage / reject or withdraw (asks why) / place"),
     ("Enter (matched candidates)", "Add the selected candidate to the shortlist"),
+    ("D (Today)", "Mark the follow-up done"),
+    ("T / W / S (Today)", "Snooze the follow-up to tomorrow / by a week / to a date"),
+    ("Shift+Enter (Today, ending soon)", "Open the placement's client contact"),
+    ("M (Today)", "Mark the X news seen"),
+    ("Tab (Today)", "The next list"),
 )
 
 

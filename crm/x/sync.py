@@ -1036,8 +1036,18 @@ def apply_profile(
     follower snapshot. The caller follows a changed handle (it may clash with another row)."""
     now = now or utcnow()
     account.x_user_id = user.id
+    known = account.id is not None and account.last_synced_at is not None
+    before = {"display_name": account.display_name, "bio": account.bio}
     account.display_name = (user.name or "")[:100] or None
     account.bio = user.description or None
+    changed = {
+        name: [was, getattr(account, name)]
+        for name, was in before.items()
+        if was != getattr(account, name)
+    }
+    if known and changed:
+        # A new title in a bio is often the first sign of a new role: the Today page lists it.
+        audit.record(session, "x_account", account.id, "profile", changed)
     account.location = (user.location or "")[:200] or None
     account.url = (user.url or "")[:500] or None
     account.verified = user.verified

@@ -27,6 +27,7 @@ EVERY_FIGURE = {
     "data.people_list",
     "data.person_page",
     "data.match_candidates",
+    "data.today",
     "x.store_tweets",
     "import.people_csv",
     "qt.keystroke.1_letter",
@@ -79,6 +80,8 @@ def test_benchmark_produces_every_figure(tmp_path: Path) -> None:
         if figure["floor"] is not None:
             assert figure["floor"]["samples"], key
     assert figures["data.person_page"]["extra"]["entries"] == 100
+    today = figures["data.today"]["extra"]
+    assert today["follow_ups"] and today["keep_in_touch"] and today["who_to_call"]
     assert figures["x.store_tweets"]["extra"]["new_tweets"] == 3_200
     assert figures["import.people_csv"]["extra"]["created"] == SIZE
     assert figures["qt.people_list"]["label"].startswith(f"open the people list ({SIZE}")

@@ -84,6 +84,7 @@ def test_do_not_contact_asks_for_confirmation(qtbot, window, sample: Sample, db:
 def test_quick_log_from_the_list_asks_for_the_person(
     qtbot, window, sample: Sample, db: Database
 ) -> None:  # type: ignore[no-untyped-def]
+    window.show_people()  # on the Today page Ctrl+L logs for the row's person
     dialog = open_quick_log(qtbot, window)
     assert dialog.picker is not None
     dialog.picker.setText("Ewan Hughes")
