@@ -35,6 +35,7 @@ _GROUPS = (
     "crm.cli.records",
     "crm.cli.assignments",
     "crm.cli.x",
+    "crm.cli.bsky",
     "crm.cli.transfer",
     "crm.cli.app",
 )

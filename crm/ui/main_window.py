@@ -28,6 +28,7 @@ from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.storage.db import Database
 from crm.ui import errors
+from crm.ui.bluesky.sync import BlueskySyncRunner, BlueskySyncStatus
 from crm.ui.context import AppContext
 from crm.ui.formatting import plain_tooltip
 from crm.ui.kit.demo import DemoBanner, ask_demo_write
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         self._demo_writes_ok = False  # asked once per visit to the sample data
         self.x_sync = XSyncRunner(self.ctx, self)
         self.x_scheduler = XSyncScheduler(self.x_sync, self)
+        self.bluesky_sync = BlueskySyncRunner(self.ctx, self)
         self._build()
         self._build_menus()
         self._build_status()
@@ -304,6 +306,8 @@ class MainWindow(QMainWindow):
         page = PersonPage(self.ctx, self.settings)
         page.quick_log_requested.connect(self.quick_log)
         page.sync_requested.connect(self.sync_current)
+        page.bluesky_sync_requested.connect(self.sync_current_bluesky)
+        page.bluesky_link_requested.connect(self.link_bluesky)
         return page
 
     @property
@@ -509,6 +513,34 @@ class MainWindow(QMainWindow):
             x_menu, "X &settings…", self.x_settings, None, "Token, own account, watch list"
         )
 
+        bsky_menu = bar.addMenu("&Bluesky")
+        self._action(
+            bsky_menu,
+            "&Link this record to Bluesky…",
+            self.link_bluesky,
+            None,
+            "Link the person or organisation shown to a Bluesky account",
+        )
+        self._action(
+            bsky_menu,
+            "Sync &this record",
+            self.sync_current_bluesky,
+            None,
+            "Fetch new posts and follower counts from Bluesky for the record shown",
+        )
+        self._action(
+            bsky_menu,
+            "Sync &all linked accounts",
+            lambda: self.bluesky_sync.sync(all_linked=True),
+            None,
+            "Fetch new posts and follower counts for every linked Bluesky account (free)",
+        )
+        self.cancel_bluesky_action = self._action(
+            bsky_menu, "&Cancel sync", self.bluesky_sync.cancel, None, "Stop the Bluesky sync"
+        )
+        self.cancel_bluesky_action.setEnabled(False)
+        self.bluesky_sync.running_changed.connect(self.cancel_bluesky_action.setEnabled)
+
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self.about_action = self._action(help_menu, "&About Interim CRM", self.show_about)
@@ -531,6 +563,8 @@ class MainWindow(QMainWindow):
         self.db_label.setTextFormat(Qt.TextFormat.PlainText)
         self.x_status = XSyncStatus(self.x_sync)
         status.addPermanentWidget(self.x_status)
+        self.bluesky_status = BlueskySyncStatus(self.bluesky_sync)
+        status.addPermanentWidget(self.bluesky_status)
         status.addPermanentWidget(self.busy_label)
         status.addPermanentWidget(self.db_label)
         self.runner.busy_changed.connect(self._busy_changed)
@@ -865,6 +899,38 @@ class MainWindow(QMainWindow):
             return  # the banner shows that report, reasons and all
         self.x_problems_banner.show_text(f"X sync: {message}")
 
+    def _record_shown(self) -> tuple[str, int, str] | None:
+        """("person" | "organisation", id, name) of the record on screen, if any."""
+        if self._showing("person") and self.person_page.detail is not None:
+            return "person", self.person_page.detail.id, self.person_page.detail.name
+        if self._showing("organisation") and self.organisation_page.organisation_id is not None:
+            detail = getattr(self.organisation_page, "detail", None)
+            name = getattr(detail, "name", "this organisation")
+            return "organisation", self.organisation_page.organisation_id, str(name)
+        return None
+
+    def sync_current_bluesky(self) -> None:
+        shown = self._record_shown()
+        if shown is None:
+            self.show_message("Open a person or an organisation to sync their Bluesky account.")
+            return
+        kind, record_id, _name = shown
+        if kind == "person":
+            self.bluesky_sync.sync(person_ids=[record_id])
+        else:
+            self.bluesky_sync.sync(organisation_ids=[record_id])
+
+    def link_bluesky(self) -> None:
+        from crm.ui.bluesky.link import BlueskyLinkDialog
+
+        shown = self._record_shown()
+        if shown is None:
+            self.show_message("Open a person or an organisation to link a Bluesky account.")
+            return
+        dialog = BlueskyLinkDialog(self.ctx, *shown, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
     def sync_watched(self) -> None:
         self.x_sync.confirm_and_sync(SyncSelection(watched=True), self)
 
@@ -1017,6 +1083,7 @@ class MainWindow(QMainWindow):
         self.show_message("Finishing background work…")
         self.x_scheduler.timer.stop()
         self.x_sync.cancel()
+        self.bluesky_sync.cancel()
         self.runner.shutdown()
         errors.set_status_sink(None)
         event.accept()

@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 from crm.domain.enums import IR35Preference, LawfulBasis
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.values import XHandle, format_phone
+from crm.services import bluesky as bluesky_service
 from crm.services import people as people_service
 from crm.services import xlink
+from crm.services.bluesky import BlueskyAccountView
 from crm.services.timeline import person_timeline
 from crm.services.views import EmploymentView, PersonDetail
 from crm.storage.db import Database
@@ -82,16 +84,34 @@ def link_x_handle(db: Database, person_id: int, handle: str) -> None:
 Followers = list[tuple[datetime, int]]
 
 
-def person_and_followers(db: Database, person_id: int) -> tuple[PersonDetail, Followers | None]:
-    """What the page shows first: the person and, if they have an X account, its follower
-    history for the chart (one short query more, so both arrive together)."""
+def person_and_followers(
+    db: Database, person_id: int
+) -> tuple[PersonDetail, Followers | None, BlueskyAccountView | None]:
+    """What the page shows first: the person, their X follower history for the chart if they
+    have an X account, and their Bluesky account (short queries, so all arrive together)."""
     detail = people_service.get_person(db, person_id)
+    bsky = bluesky_service.bluesky_account_of(db, person_id=person_id)
     if detail.x_account is None:
-        return detail, None
+        return detail, None, bsky
     try:
-        return detail, xlink.follower_history(db, detail.x_account.id)
+        return detail, xlink.follower_history(db, detail.x_account.id), bsky
     except NotFoundError:  # the account went in between the two reads: an empty chart
-        return detail, []
+        return detail, [], bsky
+
+
+def bluesky_facts(bsky: BlueskyAccountView) -> list[str]:
+    """The header's Bluesky part: handle (linked to the profile), followers, last sync."""
+    handle = esc(bsky.handle)
+    facts = [f'Bluesky <a href="https://bsky.app/profile/{handle}">@{handle}</a>']
+    if bsky.followers_count is not None:
+        facts.append(f"<b>{esc(fmt_count(bsky.followers_count))}</b> followers")
+    facts.append(
+        "synced " + esc(fmt_ago(bsky.last_synced_at)) if bsky.last_synced_at else "posts not synced"
+    )
+    facts.append('<a href="crm:bsky-sync">sync Bluesky</a>')
+    if bsky.status != "ok":
+        facts.append(f"<span style='color:red'>{esc(label_of(bsky.status))}</span>")
+    return facts
 
 
 class PersonPage(QWidget):
@@ -100,6 +120,8 @@ class PersonPage(QWidget):
     loaded = Signal(int)
     quick_log_requested = Signal()
     sync_requested = Signal()
+    bluesky_sync_requested = Signal()
+    bluesky_link_requested = Signal()
 
     def __init__(
         self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
@@ -108,6 +130,7 @@ class PersonPage(QWidget):
         self.ctx = ctx
         self._settings = settings
         self.detail: PersonDetail | None = None
+        self.bluesky: BlueskyAccountView | None = None
         self._jobs_shown: list[EmploymentView] | None = None
         self._generation = 0
         self._refill = False
@@ -151,6 +174,7 @@ class PersonPage(QWidget):
         menu = QMenu(self.more_button)
         menu.addAction("Add job…", self.add_job)
         self.placement_action = menu.addAction("New placement…", self.new_placement)
+        menu.addAction("Link a Bluesky account…", self.bluesky_link_requested.emit)
         menu.addSeparator()
         menu.addAction("Subject access export (UK GDPR)…", self.subject_access)
         menu.addAction("Erase everything about them (UK GDPR)…", self.erase)
@@ -336,7 +360,9 @@ class PersonPage(QWidget):
         if self.detail is None or self.detail.id != person_id:
             self.timeline.clear()
 
-        def done(found: tuple[PersonDetail, Followers | None]) -> None:
+        def done(
+            found: tuple[PersonDetail, Followers | None, BlueskyAccountView | None],
+        ) -> None:
             if generation != self._generation:
                 return
             self._show(*found)
@@ -365,7 +391,12 @@ class PersonPage(QWidget):
         if self.detail is not None:
             self.open(self.detail.id)
 
-    def _show(self, p: PersonDetail, followers: Followers | None = None) -> None:
+    def _show(
+        self,
+        p: PersonDetail,
+        followers: Followers | None = None,
+        bsky: BlueskyAccountView | None = None,
+    ) -> None:
         """Show a person; ``followers`` is their follower history when it came with them."""
         # A refresh of the same person (a sync, a logged call) leaves what is typed in the
         # form alone; a save or another person fills it afresh.
@@ -381,6 +412,7 @@ class PersonPage(QWidget):
             # with their name, as any stale save is.
             return
         self.detail = p
+        self.bluesky = bsky
         self.header.title.setText(p.name)
         badges = []
         if p.is_client_contact:
@@ -412,7 +444,7 @@ class PersonPage(QWidget):
         if p.x_account is not None:
             x = p.x_account
             handle = esc(x.handle)
-            facts.append(f'<a href="https://x.com/{handle}">@{handle}</a>')
+            facts.append(f'X <a href="https://x.com/{handle}">@{handle}</a>')
             if x.followers_count is not None:
                 facts.append(f"<b>{esc(fmt_count(x.followers_count))}</b> followers")
             facts.append(
@@ -428,6 +460,8 @@ class PersonPage(QWidget):
             facts.append('<a href="crm:sync">sync now</a>')
             if x.status not in ("ok", "unverified"):
                 facts.append(f"<span style='color:red'>{esc(label_of(x.status))}</span>")
+        if bsky is not None:
+            facts.extend(bluesky_facts(bsky))
         self.facts_line.setText(" · ".join(facts))
         self.facts_line.setVisible(bool(facts))
         contact = [*p.emails, *(format_phone(n) for n in p.phones)]
@@ -762,6 +796,9 @@ class PersonPage(QWidget):
     def _on_link(self, href: str) -> None:
         if href == "crm:sync":
             self.sync_requested.emit()
+            return
+        if href == "crm:bsky-sync":
+            self.bluesky_sync_requested.emit()
             return
         follow_link(href, self.ctx.open)
 
