@@ -190,7 +190,11 @@ class TweetMention(Base):
 
 class FollowerSnapshot(Base):
     __tablename__ = "follower_snapshot"
-    __table_args__ = (Index("ix_follower_snapshot_account_taken", "account_id", "taken_at"),)
+    __table_args__ = (
+        Index("ix_follower_snapshot_account_taken", "account_id", "taken_at"),
+        # The newest snapshot overall: the moment the league table is as of.
+        Index("ix_follower_snapshot_taken", "taken_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("x_account.id", ondelete="CASCADE"))
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -266,7 +270,10 @@ class BlueskySnapshot(Base):
     """A Bluesky account's counts at one moment: the follower history, like X's snapshots."""
 
     __tablename__ = "bluesky_snapshot"
-    __table_args__ = (Index("ix_bluesky_snapshot_account_taken", "account_id", "taken_at"),)
+    __table_args__ = (
+        Index("ix_bluesky_snapshot_account_taken", "account_id", "taken_at"),
+        Index("ix_bluesky_snapshot_taken", "taken_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("bluesky_account.id", ondelete="CASCADE"))
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from crm.ui.duplicates import DuplicatesDialog
     from crm.ui.export_dialog import ExportDialog
     from crm.ui.import_wizard import ImportWizard
+    from crm.ui.league.page import LeaguePage
     from crm.ui.organisations_page import OrganisationPage, OrganisationsPage
     from crm.ui.person_page import PersonPage
     from crm.ui.placements_page import PlacementPage, PlacementsPage
@@ -65,6 +66,7 @@ NAV = (
     ("assignments", "Assignments"),
     ("placements", "Placements"),
     ("reports", "Reports"),
+    ("league", "League table"),
 )
 
 _Page = TypeVar("_Page", bound=QWidget)
@@ -295,6 +297,15 @@ class MainWindow(QMainWindow):
         from crm.ui.placements_page import PlacementsPage
 
         return PlacementsPage(self.ctx, self.settings)
+
+    @property
+    def league_page(self) -> LeaguePage:
+        return self._page("league", self._build_league_page)
+
+    def _build_league_page(self) -> LeaguePage:
+        from crm.ui.league.page import LeaguePage
+
+        return LeaguePage(self.ctx, self.settings)
 
     @property
     def person_page(self) -> PersonPage:
@@ -703,6 +714,10 @@ class MainWindow(QMainWindow):
             self._select_nav("placements")
             self.placements_page.ensure_loaded()
             self.stack.setCurrentWidget(self.placements_page)
+        elif kind == "league":
+            self._select_nav("league")
+            self.league_page.ensure_loaded()
+            self.stack.setCurrentWidget(self.league_page)
         elif kind == "person":
             self._select_nav("people")
             self.person_page.open(entity_id)
@@ -794,6 +809,8 @@ class MainWindow(QMainWindow):
             self.assignments_page.refresh()
         elif kind == "reports":
             self.reports_page.refresh()
+        elif kind == "league":
+            self.league_page.refresh()
 
     # -- search -------------------------------------------------------------------------------
     def _search_changed(self, text: str) -> None:

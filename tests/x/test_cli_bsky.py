@@ -57,3 +57,26 @@ def test_sync_exits_non_zero_when_nothing_could_be_synced(
     code, out, _err = run(capsys, "bsky", "sync")
     assert code == 1
     assert "returned nothing" in out
+
+
+def test_league_json_agrees_with_the_service(
+    isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crm.services.league import LeagueQuery, league_table, table_record
+    from crm.storage.db import open_database
+    from tests.fixtures.league import build_world
+
+    db = open_database(None)
+    build_world(db)
+    code, out, err = run(capsys, "x", "league", "--json", "--by", "growth_4w", "--network", "x")
+    assert code == 0, err
+    printed = json.loads(out)
+    expected = table_record(league_table(db, LeagueQuery(network="x", measure="growth_4w")))
+    assert printed == json.loads(json.dumps(expected))
+    assert [r["name"] for r in printed["rows"]][:1] == ["Harbourside NHS FT"]
+    code, out, err = run(capsys, "x", "league", "--sector", "health_social_care", "--type", "nhs")
+    assert code == 0, err
+    assert "Kingsford NHS Trust" in out and "Leeds" not in out
+    assert "silent on X, active on Bluesky" in out
+    code, _out, err = run(capsys, "x", "league", "--sector", "space")
+    assert code == 1 and "not a sector" in err

@@ -4,7 +4,7 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-02 07:10:00
 
-New tables only: the link to a person or organisation lives on ``bluesky_account``, so the
+New tables (and an index on follower_snapshot.taken_at) only: the link to a person or organisation lives on ``bluesky_account``, so the
 person and organisation tables are not copied (a SQLite batch copy would drop the triggers
 that keep the search tables in step). Plain CREATE TABLE works the same on SQLite and
 PostgreSQL.
@@ -117,9 +117,15 @@ def upgrade() -> None:
     op.create_index(
         "ix_bluesky_snapshot_account_taken", "bluesky_snapshot", ["account_id", "taken_at"]
     )
+    op.create_index("ix_bluesky_snapshot_taken", "bluesky_snapshot", ["taken_at"])
+    # The league table is as of the newest snapshot: found from an index, not a scan. Plain
+    # create_index on the existing table (no batch copy).
+    op.create_index("ix_follower_snapshot_taken", "follower_snapshot", ["taken_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_follower_snapshot_taken", table_name="follower_snapshot")
+    op.drop_index("ix_bluesky_snapshot_taken", table_name="bluesky_snapshot")
     op.drop_index("ix_bluesky_snapshot_account_taken", table_name="bluesky_snapshot")
     op.drop_table("bluesky_snapshot")
     op.drop_index("ix_bluesky_post_account_created", table_name="bluesky_post")
