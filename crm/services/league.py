@@ -101,6 +101,10 @@ class NetworkFigures:
         return None if value is None else float(value)
 
 
+_EMPTY = NetworkFigures()
+_NO_NETWORKS: dict[str, NetworkFigures] = {}  # shared, never written: _detail replaces it
+
+
 @dataclass(slots=True)
 class LeagueRow:
     """One ranked organisation or person. Treat as read-only."""
@@ -314,7 +318,7 @@ def _entities(session: Session, q: LeagueQuery) -> list[Any]:
         LEFT JOIN bluesky_account ba ON {owner}
         WHERE {" AND ".join(where)}
     """
-    return list(session.execute(text(sql), params))
+    return [tuple(row) for row in session.execute(text(sql), params)]
 
 
 def _accounts_sql(q: LeagueQuery, network: str, params: dict[str, Any]) -> str:
@@ -583,11 +587,9 @@ def _ranked_rows(
                 then = round(sum(f[3] for f in found) / n1, 2) if n1 else None
         now_values.append(now)
         then_values.append(then)
-        figures = NetworkFigures()
-        if now is not None and measure in ("followers", "growth_4w", "growth_12w"):
-            setattr(figures, measure, int(now))
-        else:
-            setattr(figures, measure, now if measure != "posts_per_week" else (now or 0.0))
+        # Every column is filled later (_detail) for the rows that are shown; until then a
+        # row shares one empty set of figures: 10,000 fewer objects to build.
+        # Every field given, in order: the cheapest way to build 10,000 of them.
         rows.append(
             LeagueRow(
                 None,
@@ -599,28 +601,44 @@ def _ranked_rows(
                 organisation,
                 x_handle,
                 b_handle,
-                figures,
-                {},
-                accounts=accounts,
+                _EMPTY,
+                _NO_NETWORKS,
+                None,
+                None,
+                None,
+                None,
+                None,
+                False,
+                accounts,
+                False,
             )
         )
-    current = _places(now_values, rows)
-    before = _places(then_values, rows)
-    for row, place, earlier in zip(rows, current, before, strict=True):
+    names = [(r.name.lower(), r.entity_id) for r in rows]
+    current = _order(now_values, names)
+    before = _places(_order(then_values, names), len(rows))
+    ranked = []
+    for place, i in enumerate(current, start=1):
+        row = rows[i]
         row.rank = place
-        row.rank_change = earlier - place if place is not None and earlier is not None else None
-    big = len(rows) + 1
-    rows.sort(key=lambda r: (r.rank or big, r.name.lower(), r.entity_id))
-    return rows
+        earlier = before[i]
+        row.rank_change = earlier - place if earlier is not None else None
+        ranked.append(row)
+    unranked = sorted((i for i, v in enumerate(now_values) if v is None), key=names.__getitem__)
+    ranked.extend(rows[i] for i in unranked)
+    return ranked
 
 
-def _places(values: list[float | None], rows: list[LeagueRow]) -> list[int | None]:
-    """Ranks (1 = best) of the rows with a value: highest first, ties by name then id."""
-    order = sorted(
+def _order(values: list[float | None], names: list[tuple[str, int]]) -> list[int]:
+    """Indexes of the rows with a value, best first: highest value, ties by name then id."""
+    return sorted(
         (i for i, v in enumerate(values) if v is not None),
-        key=lambda i: (-(values[i] or 0.0), rows[i].name.lower(), rows[i].entity_id),
+        key=lambda i: (-(values[i] or 0.0), names[i]),
     )
-    places: list[int | None] = [None] * len(rows)
+
+
+def _places(order: list[int], size: int) -> list[int | None]:
+    """Each row's place (1 = best) in ``order``; None for rows not in it."""
+    places: list[int | None] = [None] * size
     for place, i in enumerate(order, start=1):
         places[i] = place
     return places

@@ -33,7 +33,7 @@ def test_the_page_shows_the_services_table_and_reranks(  # type: ignore[no-untyp
     assert _column(page, "Name") == [r.name for r in expected.rows]
     assert _column(page, "Followers")[0] == "9,313"  # Kingsford: 7,913 on X + 1,400 on Bluesky
     assert _column(page, "Chief executive")[0] == "Jane Okafor (869)"
-    assert _column(page, "Note")[0] == "Silent on X 90 days, active on Bluesky"
+    assert _column(page, "Networks")[0] == "X → Bluesky"  # silent on X, active on Bluesky
     assert "silent on X for 90 days" in page.as_of_label.text()
 
     page.measure.setCurrentIndex(page.measure.findData("growth_4w"))

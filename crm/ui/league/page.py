@@ -87,10 +87,16 @@ def _chief(row: LeagueRow) -> str:
     return f"{row.chief_executive} ({fmt_count(row.chief_executive_followers)})"
 
 
-def _note(row: LeagueRow) -> str:
+def _networks(row: LeagueRow) -> str:
+    # Someone silent on X for 90 days but active on Bluesky shows as moving across.
+    return "X → Bluesky" if row.moved_to_bluesky else row.networks
+
+
+def _networks_tip(row: LeagueRow) -> str:
+    text = _last_posts(row)
     if row.moved_to_bluesky:
-        return "Silent on X 90 days, active on Bluesky"
-    return ""
+        text = "Silent on X for 90 days, active on Bluesky. " + text
+    return text
 
 
 def _last_posts(row: LeagueRow) -> str:
@@ -113,7 +119,13 @@ def columns(entity: str) -> list[Column[LeagueRow]]:
         Column("#", lambda r: str(r.rank or ""), lambda r: r.rank or 10**9, right, 44),
         Column("±", _change, lambda r: r.rank_change or 0, right, 52, tone=_change_tone),
         Column("Name", lambda r: r.name, width=240, tooltip=_last_posts),
-        Column("Networks", lambda r: r.networks, width=92, muted=True),
+        Column(
+            "Networks",
+            _networks,
+            width=100,
+            tooltip=_networks_tip,
+            tone=lambda r: "danger" if r.moved_to_bluesky else "muted",
+        ),
         Column(
             "Followers",
             lambda r: fmt_count(f(r).followers) if f(r).followers is not None else "",
@@ -149,7 +161,7 @@ def columns(entity: str) -> list[Column[LeagueRow]]:
         ),
         Column(
             "Eng/post",
-            lambda r: f"{f(r).engagement:g}" if f(r).engagement is not None else "",
+            lambda r: f"{f(r).engagement:.1f}" if f(r).engagement is not None else "",
             lambda r: f(r).engagement,
             right,
             78,
@@ -159,9 +171,6 @@ def columns(entity: str) -> list[Column[LeagueRow]]:
         cols.append(Column("Chief executive", _chief, width=210))
     else:
         cols.append(Column("Organisation", lambda r: r.organisation or "", width=210))
-    cols.append(
-        Column("Note", _note, width=240, tone=lambda r: "danger" if r.moved_to_bluesky else None)
-    )
     return cols
 
 
@@ -263,7 +272,7 @@ class LeaguePage(QWidget):
             row.addWidget(combo)
         row.addStretch(1)
         self.header.body.addLayout(row)
-        self.as_of_label = plain_label("", "PageSubtitle")
+        self.as_of_label = plain_label("", "PageSubtitle", wrap=True)
         self.header.body.addWidget(self.as_of_label)
         layout.addWidget(self.header)
         self.model = LeagueModel(columns("organisation"), id_of=lambda r: r.entity_id, parent=self)
