@@ -50,6 +50,23 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=bsky_sync)
 
+    _register_find(bs)
+
+
+def _register_find(bs: Any) -> None:
+    p = bs.add_parser(
+        "find",
+        help="look people on X up on Bluesky by name (offers matches, links nothing)",
+        description="Who left X: search Bluesky (app.bsky.actor.searchActors, one request a "
+        "person) for people linked on X with no Bluesky link, or for the people named, and "
+        "list the accounts whose display name matches. Nothing is linked: confirm a match "
+        "with 'crm bsky link PERSON HANDLE'.",
+    )
+    p.add_argument("people", nargs="*", metavar="PERSON")
+    p.add_argument("--limit", type=int, default=25, help="people to look up at most (25)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=bsky_find)
+
 
 def _target_kind(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
@@ -146,3 +163,34 @@ def bsky_sync(args: argparse.Namespace) -> int:
     if report.cancelled:
         return 130
     return 0 if report.synced or not report.accounts else 1
+
+
+def bsky_find(args: argparse.Namespace) -> int:
+    from crm.services.bluesky import find_on_bluesky, make_gateway
+    from crm.services.people import resolve_person
+
+    db = open_db(args)
+    ids = [resolve_person(db, ref) for ref in args.people] or None
+    matches = find_on_bluesky(db, make_gateway(), person_ids=ids, limit=args.limit)
+    if args.json:
+        print_json(matches)
+        return 0
+    if not matches:
+        print("No Bluesky account matched by name.")
+        return 0
+    print_table(
+        ["PERSON", "ID", "X", "BLUESKY", "NAME ON BLUESKY", "DID"],
+        [
+            (
+                m.name,
+                m.person_id,
+                f"@{m.x_handle}" if m.x_handle else "",
+                m.handle,
+                m.display_name,
+                m.did,
+            )
+            for m in matches
+        ],
+    )
+    print("Nothing was linked. To confirm one: crm bsky link PERSON-ID HANDLE")
+    return 0

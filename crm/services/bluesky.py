@@ -648,3 +648,184 @@ def _mark(
         account.status_detail = message[:500]
         result.status = account.status
         result.message = message
+
+
+# --------------------------------------------------------------------------- who left X
+
+
+@dataclass(frozen=True)
+class SocialActivity:
+    """When a person or organisation last posted on each network, and whether they look
+    like they moved: silent on X for 90 days but active on Bluesky."""
+
+    last_x_post: datetime | None
+    last_bluesky_post: datetime | None
+    has_x: bool
+    has_bluesky: bool
+    moved_to_bluesky: bool
+
+
+SILENT_DAYS = 90
+
+
+def social_activity(
+    db: Database,
+    *,
+    person_id: int | None = None,
+    organisation_id: int | None = None,
+    now: datetime | None = None,
+) -> SocialActivity:
+    """Last post per network of a person's or organisation's linked accounts."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from crm.storage.models import Tweet
+
+    _one_target(person_id, organisation_id)
+    moment = now or utcnow()
+    with db.read() as session:
+        record: Person | Organisation
+        if person_id is not None:
+            record = load(session, Person, person_id, "person")
+            bsky_owner = BlueskyAccount.person_id == person_id
+        else:
+            assert organisation_id is not None
+            record = load(session, Organisation, organisation_id, "organisation")
+            bsky_owner = BlueskyAccount.organisation_id == organisation_id
+        x_id = record.x_account_id
+        last_x = (
+            session.scalar(select(func.max(Tweet.created_at)).where(Tweet.account_id == x_id))
+            if x_id is not None
+            else None
+        )
+        b_id = session.scalar(select(BlueskyAccount.id).where(bsky_owner))
+        last_b = (
+            session.scalar(select(func.max(Post.created_at)).where(Post.account_id == b_id))
+            if b_id is not None
+            else None
+        )
+    silent = timedelta(days=SILENT_DAYS)
+    moved = (
+        x_id is not None
+        and (last_x is None or moment - last_x > silent)
+        and last_b is not None
+        and moment - last_b <= silent
+    )
+    return SocialActivity(last_x, last_b, x_id is not None, b_id is not None, moved)
+
+
+@dataclass(frozen=True)
+class BlueskyMatch:
+    """A Bluesky account whose display name matches a person on X with no Bluesky link:
+    offered for the recruiter to confirm, never linked by itself."""
+
+    person_id: int
+    name: str
+    x_handle: str | None
+    did: str
+    handle: str
+    display_name: str | None
+    description: str | None
+
+
+def _folded(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join("".join(c if c.isalnum() else " " for c in plain.lower()).split())
+
+
+def name_matches(person_name: str, display_name: str | None) -> bool:
+    """Whether a Bluesky display name is this person's name: every word of the name in it
+    (ignoring case, accents and punctuation), so "Dr Jane Okafor OBE" matches Jane Okafor."""
+    words = _folded(person_name).split()
+    shown = set(_folded(display_name or "").split())
+    return bool(words) and all(w in shown for w in words)
+
+
+def people_to_look_up(db: Database, limit: int = 25) -> list[tuple[int, str, str | None]]:
+    """People with an X link and no Bluesky link: (id, name, X handle), by name."""
+    from crm.storage.models import XAccount
+
+    with db.read() as session:
+        rows = session.execute(
+            select(
+                Person.id,
+                Person.preferred_name,
+                Person.first_name,
+                Person.last_name,
+                XAccount.handle,
+            )
+            .join(XAccount, XAccount.id == Person.x_account_id)
+            .where(
+                ~Person.id.in_(
+                    select(BlueskyAccount.person_id).where(BlueskyAccount.person_id.is_not(None))
+                )
+            )
+            .order_by(Person.sort_name, Person.id)
+            .limit(max(1, limit))
+        )
+        return [
+            (pid, f"{pref or first} {last}".strip(), handle)
+            for pid, pref, first, last, handle in rows
+        ]
+
+
+def find_on_bluesky(
+    db: Database,
+    gateway: BlueskyGateway,
+    *,
+    person_ids: Sequence[int] | None = None,
+    limit: int = 25,
+    progress: Progress = _no_progress,
+    cancelled: Callable[[], bool] = _never,
+) -> list[BlueskyMatch]:
+    """Look people up on Bluesky by name (``app.bsky.actor.searchActors``, one request a
+    person): the named people, or up to ``limit`` people with an X link and no Bluesky link.
+    Returns the accounts whose display name matches, for the recruiter to confirm; links
+    nothing. Accounts already linked to someone are left out."""
+    if person_ids is not None:
+        with db.read() as session:
+            people = []
+            for pid in person_ids:
+                person = load(session, Person, pid, "person")
+                handle = person.x_account.handle if person.x_account is not None else None
+                people.append((person.id, person.display_name, handle))
+    else:
+        people = people_to_look_up(db, limit)
+    with db.read() as session:
+        taken = set(
+            session.scalars(
+                select(BlueskyAccount.did).where(
+                    BlueskyAccount.person_id.is_not(None)
+                    | BlueskyAccount.organisation_id.is_not(None)
+                )
+            )
+        )
+    matches: list[BlueskyMatch] = []
+    for done, (pid, name, x_handle) in enumerate(people):
+        if cancelled():
+            raise Cancelled()
+        progress(done, len(people), f"Looking for {name} on Bluesky")
+        for profile in gateway.search_actors(name, limit=10):
+            if profile.did in taken or not name_matches(name, profile.display_name):
+                continue
+            matches.append(
+                BlueskyMatch(
+                    pid,
+                    name,
+                    x_handle,
+                    profile.did,
+                    profile.handle,
+                    profile.display_name,
+                    profile.description,
+                )
+            )
+    progress(
+        len(people),
+        len(people),
+        f"{len(matches)} possible match{'es' if len(matches) != 1 else ''}",
+    )
+    return matches

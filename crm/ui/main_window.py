@@ -546,6 +546,13 @@ class MainWindow(QMainWindow):
             None,
             "Fetch new posts and follower counts for every linked Bluesky account (free)",
         )
+        self._action(
+            bsky_menu,
+            "&Find people from X on Bluesky…",
+            self.find_on_bluesky,
+            None,
+            "Search Bluesky by name for people on X with no Bluesky link (offers matches)",
+        )
         self.cancel_bluesky_action = self._action(
             bsky_menu, "&Cancel sync", self.bluesky_sync.cancel, None, "Stop the Bluesky sync"
         )
@@ -936,6 +943,15 @@ class MainWindow(QMainWindow):
             self.bluesky_sync.sync(person_ids=[record_id])
         else:
             self.bluesky_sync.sync(organisation_ids=[record_id])
+
+    def find_on_bluesky(self) -> QDialog:
+        from crm.ui.bluesky.find import BlueskyFindDialog
+
+        dialog = BlueskyFindDialog(self.ctx, None, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        dialog.search()
+        return dialog
 
     def link_bluesky(self) -> None:
         from crm.ui.bluesky.link import BlueskyLinkDialog

@@ -3,7 +3,7 @@ handles and the timeline shows posts beside tweets, marked by network."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from crm.services import bluesky
 from crm.storage.models import Person, Tweet, XAccount
@@ -64,3 +64,44 @@ def test_link_sync_and_see_both_networks_on_the_person_page(  # type: ignore[no-
     page.timeline.set_kinds(frozenset({"post"}))
     page.timeline.finish_painting()
     assert "A tweet among the posts" not in plain_text_of(page.timeline)
+
+
+def test_find_on_bluesky_offers_matches_and_links_only_when_asked(  # type: ignore[no-untyped-def]
+    qtbot, window, sample: Sample, fake_bsky: FakeBlueskyServer
+) -> None:
+    from crm.services.people import PersonInput, add_person
+    from crm.ui.bluesky.find import BlueskyFindDialog
+
+    db = window.ctx.db
+    amara = add_person(db, PersonInput("Amara", "Okafor"))
+    with db.session() as session:
+        account = XAccount(handle="AmaraOkafor", x_user_id=88, status="ok")
+        session.add(account)
+        session.flush()
+        person = session.get(Person, amara)
+        assert person is not None
+        person.x_account_id = account.id
+        session.add(
+            Tweet(
+                id=9,
+                account_id=account.id,
+                author_x_user_id=88,
+                text="My last tweet",
+                created_at=datetime.now(UTC) - timedelta(days=200),
+            )
+        )
+    dialog = BlueskyFindDialog(window.ctx, [amara], window)
+    dialog.search()
+    assert [m.handle for m in dialog.matches] == ["amara.bsky.social"]
+    assert bluesky.bluesky_account_of(db, person_id=amara) is None  # offered only
+    dialog.link(dialog.matches[0])
+    view = bluesky.bluesky_account_of(db, person_id=amara)
+    assert view is not None and view.handle == "amara.bsky.social"
+    # The page judges "silent for 90 days" against today.
+    fake_bsky.add_post(view.did, "Hello from Bluesky", datetime.now(UTC) - timedelta(days=1))
+    window.open_record("person", amara)
+    with qtbot.waitSignal(window.bluesky_sync.finished, timeout=10_000):
+        window.sync_current_bluesky()
+    window.person_page.load(amara)
+    facts = window.person_page.facts_line.text()
+    assert "Moved to Bluesky?" in facts and "silent on X since" in facts

@@ -332,3 +332,76 @@ def test_reposts_by_others_are_not_stored_as_the_accounts_posts(
     with db.read() as session:
         texts: list[Any] = list(session.scalars(select(Post.text)))
     assert "Someone else's post" not in texts
+
+
+# --------------------------------------------------------------------------- who left X
+
+
+def test_name_matching_ignores_case_accents_titles_and_punctuation() -> None:
+    assert bluesky.name_matches("Jane Okafor", "Dr Jane Okafor OBE")
+    assert bluesky.name_matches("Zoë O'Neill", "zoe o neill")
+    assert not bluesky.name_matches("Jane Okafor", "Jane Smith")
+    assert not bluesky.name_matches("Jane Okafor", None)
+
+
+def test_find_offers_matches_for_people_on_x_and_links_nothing(
+    db: Database, fake_bsky: FakeBlueskyServer
+) -> None:
+    amara = add_person(db, PersonInput("Amara", "Okafor"))
+    jane = _jane(db)
+    nobody = add_person(db, PersonInput("Nobody", "Here"))
+    with db.session() as session:
+        from crm.storage.models import Person
+
+        for i, pid in enumerate((amara, jane, nobody)):
+            account = XAccount(handle=f"xhandle{i}", x_user_id=900 + i, status="ok")
+            session.add(account)
+            session.flush()
+            person = session.get(Person, pid)
+            assert person is not None
+            person.x_account_id = account.id
+    gateway = bluesky.make_gateway()
+    # Jane is already on Bluesky here: she is not looked up again.
+    bluesky.link_bluesky(db, person_id=jane, handle=JANE_DID, gateway=gateway)
+    fake_bsky.clear_requests()
+    matches = bluesky.find_on_bluesky(db, gateway)
+    assert [(m.person_id, m.handle) for m in matches] == [(amara, "amara.bsky.social")]
+    searched = [r.query["term"][0] for r in fake_bsky.requests_to("app.bsky.actor.searchActors")]
+    assert searched == ["Nobody Here", "Amara Okafor"]  # by surname
+    assert bluesky.bluesky_account_of(db, person_id=amara) is None  # offered, not linked
+
+
+def test_social_activity_flags_silent_on_x_and_active_on_bluesky(
+    db: Database, fake_bsky: FakeBlueskyServer
+) -> None:
+    jane = _jane(db)
+    gateway = bluesky.make_gateway()
+    with db.session() as session:
+        from crm.storage.models import Person
+
+        account = XAccount(handle="JaneOkafor", x_user_id=42, status="ok")
+        session.add(account)
+        session.flush()
+        person = session.get(Person, jane)
+        assert person is not None
+        person.x_account_id = account.id
+        session.add(
+            Tweet(
+                id=7,
+                account_id=account.id,
+                author_x_user_id=42,
+                text="Last tweet",
+                created_at=NOW - timedelta(days=120),
+            )
+        )
+    bluesky.link_bluesky(db, person_id=jane, handle=JANE_DID, gateway=gateway)
+    before = bluesky.social_activity(db, person_id=jane, now=NOW)
+    assert before.has_x and before.has_bluesky and not before.moved_to_bluesky  # no posts yet
+    bluesky.run_bluesky_sync(db, gateway, bluesky.plan_bluesky_sync(db, person_ids=[jane]))
+    after = bluesky.social_activity(db, person_id=jane, now=NOW)
+    assert after.moved_to_bluesky
+    assert after.last_x_post == NOW - timedelta(days=120)
+    assert after.last_bluesky_post is not None and NOW - after.last_bluesky_post < timedelta(days=1)
+    assert not bluesky.social_activity(
+        db, person_id=jane, now=NOW + timedelta(days=100)
+    ).moved_to_bluesky

@@ -80,3 +80,14 @@ def test_league_json_agrees_with_the_service(
     assert "silent on X, active on Bluesky" in out
     code, _out, err = run(capsys, "x", "league", "--sector", "space")
     assert code == 1 and "not a sector" in err
+
+
+def test_find_lists_matches_and_says_nothing_was_linked(
+    fake_bsky: FakeBlueskyServer, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "person", "add", "Amara", "Okafor")
+    code, out, err = run(capsys, "bsky", "find", "Amara Okafor")
+    assert code == 0, err
+    assert "amara.bsky.social" in out and "Nothing was linked" in out
+    code, out, _err = run(capsys, "bsky", "find", "Amara Okafor", "--json")
+    assert json.loads(out)[0]["did"] == "did:plc:movedfromx0000000000003"
