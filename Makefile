@@ -53,7 +53,10 @@ screenshots: venv
 		$(BIN)/crm screenshot docs/screenshots/people-dark.png --view people --dark && \
 		$(BIN)/crm screenshot docs/screenshots/person-dark.png --view person:230 --dark && \
 		$(BIN)/crm screenshot docs/screenshots/assignment-dark.png --view assignment:60 --dark && \
-		$(BIN)/crm screenshot docs/screenshots/about.png --view about'
+		$(BIN)/crm screenshot docs/screenshots/about.png --view about && \
+		$(BIN)/crm screenshot docs/screenshots/league.png --view league && \
+		$(BIN)/crm screenshot docs/screenshots/league-dark.png --view league --dark && \
+		$(BIN)/crm screenshot docs/screenshots/person-bluesky.png --view person:22'
 
 # The one-folder bundle (PyInstaller) in dist/interim-crm, with share/ (desktop file, metainfo,
 # icons, completion, man page) and install.sh, packed as dist/interim-crm-VERSION-linux-ARCH.tar.gz.

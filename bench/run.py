@@ -1025,6 +1025,18 @@ def measure_matching(run: Run) -> None:
 
 
 def open_backend(backend: str, options: Options) -> tuple[Database, generate.GenerationInfo]:
+    if options.only == frozenset({"league"}):
+        # The league figures use a database of their own (bench/league.py): do not build
+        # the main one just for them.
+        from bench import league
+
+        organisations = league_organisations(options.size)
+        if backend == "sqlite":
+            db = league.sqlite_database(options.work_dir, organisations)
+        else:
+            db = league.postgres_database(options.pg_url, organisations)
+        info = generate.GenerationInfo(backend, options.size, options.seed, "league", 0, 0.0)
+        return db, info
     if backend == "sqlite":
         return generate.sqlite_database(
             options.size, options.seed, work_dir=options.work_dir, rebuild=options.rebuild
@@ -1032,6 +1044,78 @@ def open_backend(backend: str, options: Options) -> tuple[Database, generate.Gen
     return generate.postgres_database(
         options.size, options.seed, options.pg_url, rebuild=options.rebuild
     )
+
+
+# -- the league table ------------------------------------------------------------------------------
+LEAGUE_QUERIES: list[tuple[str, str, dict[str, Any]]] = [
+    ("default", "combined, by followers", {}),
+    ("growth", "combined, by 12-week growth", {"measure": "growth_12w"}),
+    ("posts", "combined, by posts a week", {"measure": "posts_per_week"}),
+    ("nhs_x", "X, NHS trusts only", {"network": "x", "org_types": ("nhs",)}),
+]
+
+
+def league_organisations(size: int) -> int:
+    """The league database's organisations: 10,000 at the usual 100,000 people (as many as
+    the main database has), fewer for quick runs."""
+    return max(20, min(10_000, size // 10))
+
+
+def measure_league(run: Run) -> None:
+    """The league page's work: rank every organisation and fill the first screenful of rows
+    (what the page's worker does), then the text of the first 40 rows' cells."""
+    from bench import league
+    from crm.services.league import LeagueQuery, league_table
+    from crm.ui.league.page import FIRST_ROWS, columns
+
+    organisations = league_organisations(run.options.size)
+    if run.sqlite:
+        db = league.sqlite_database(run.options.work_dir, organisations)
+    else:
+        db = league.postgres_database(run.options.pg_url, organisations)
+    cells = columns("organisation")
+    raw = db.engine.raw_connection()
+    floor_sql = (
+        "SELECT o.id, o.name, x.followers_count FROM organisation o "
+        "JOIN x_account x ON x.id = o.x_account_id ORDER BY x.followers_count DESC, o.name"
+    )
+
+    def floor() -> None:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(floor_sql)
+            cursor.fetchall()
+        finally:
+            cursor.close()
+
+    try:
+        for key, label, options in LEAGUE_QUERIES:
+            counted: dict[str, int] = {}
+
+            def page(options: dict[str, Any] = options, counted: dict[str, int] = counted) -> None:
+                table = league_table(db, LeagueQuery(**options), detail_rows=FIRST_ROWS)
+                for row in table.rows[:40]:
+                    for column in cells:
+                        column.text(row)
+                counted["rows"] = len(table.rows)
+
+            timing = paired(page, floor, max(5, run.options.repeat // 6))
+            run.add(
+                Figure(
+                    key=f"league.{key}",
+                    label=f"league page: {label} (services)",
+                    samples=timing.samples,
+                    floor_label="raw organisations by stored follower count",
+                    floor_samples=timing.floors,
+                    stat="median",
+                    target=200.0,
+                    note=f"{organisations:,} organisations, 16 weekly snapshots each",
+                    extra={"rows": counted.get("rows", 0), **_cpu(run, timing)},
+                )
+            )
+    finally:
+        raw.close()
+        db.dispose()
 
 
 def run_backend(backend: str, options: Options) -> Run:
@@ -1052,6 +1136,7 @@ def run_backend(backend: str, options: Options) -> Run:
             ("data.today", measure_today),
             ("x.store_tweets", measure_tweet_store),
             ("import.people_csv", measure_import),
+            ("league.league", measure_league),
         ):
             if options.only and key.split(".")[-1] not in options.only:
                 continue
@@ -1133,7 +1218,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, Options]:
         "--only",
         default="",
         help="comma-separated parts to run: search, people_list, person_page, today, "
-        "match_candidates, store_tweets, people_csv, qt (results go to a -partial file)",
+        "match_candidates, store_tweets, people_csv, league, qt (results go to a -partial file)",
     )
     parser.add_argument("-q", "--quiet", action="store_true")
     args = parser.parse_args(argv)

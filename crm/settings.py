@@ -104,6 +104,14 @@ OPTIONS: dict[str, Option] = {
             "Warn before a sync that would pass this many X API requests in a month.",
         ),
         Option(
+            "bluesky_appview_url",
+            str,
+            "https://public.api.bsky.app",
+            "CRM_BLUESKY_APPVIEW_URL",
+            "Base URL of the Bluesky AppView (public, no account needed; a local server can "
+            "stand in).",
+        ),
+        Option(
             "user_name",
             str,
             "",

@@ -8,6 +8,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -142,3 +143,18 @@ def any_db(
         db.dispose()
     else:
         yield from pg_database(_pg_reason)
+
+
+@pytest.fixture
+def fake_bsky(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fresh fake Bluesky AppView on 127.0.0.1, set as the ``bluesky_appview_url``."""
+    from tests.x.fake_bluesky_server import FakeBlueskyServer
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    server = FakeBlueskyServer().start()
+    monkeypatch.setenv("CRM_BLUESKY_APPVIEW_URL", server.base_url)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -36,6 +36,7 @@ _GROUPS = (
     "crm.cli.assignments",
     "crm.cli.today",
     "crm.cli.x",
+    "crm.cli.bsky",
     "crm.cli.transfer",
     "crm.cli.app",
 )

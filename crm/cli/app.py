@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
         "--view",
         default="people",
         help="today, people, person:ID, org:ID, placements, placement:ID, organisations, "
-        "assignments, assignment:ID, welcome or about (default: people)",
+        "assignments, assignment:ID, reports, league, welcome or about (default: people)",
     )
     s.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
     s.add_argument("--dark", action="store_true", help="use the dark colour scheme")

@@ -77,6 +77,10 @@ def register(sub: Any) -> None:
     p.add_argument("--offline", action="store_true", help="do not look the handle up on X")
     p.set_defaults(handler=x_own)
 
+    from crm.cli.league import register_league
+
+    register_league(xs)
+
     p = xs.add_parser("usage", help="X API requests made this month (and before)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=x_usage)

@@ -80,6 +80,15 @@ class RateLimitedError(XApiError):
         self.reset_at = reset_at
 
 
+class BlueskyApiError(CrmError):
+    """The Bluesky AppView refused or failed a request; ``error`` is its XRPC error name."""
+
+    def __init__(self, message: str, status: int | None = None, error: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+
+
 class Cancelled(CrmError):
     """The user cancelled a long-running operation; nothing was written."""
 

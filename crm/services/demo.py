@@ -30,6 +30,7 @@ from crm.domain.errors import ValidationError
 from crm.domain.values import XHandle, fold
 from crm.services import audit
 from crm.services.demo_assignments import add_demo_assignments
+from crm.services.demo_social import add_social_demo
 from crm.storage.db import Database
 from crm.storage.models import (
     Employment,
@@ -1085,6 +1086,10 @@ def fill_demo(
         session.execute(insert(FollowerSnapshot), snapshots)
         report("Today")
         _today_demo(session, rng, now, people, placements, tags, tweet_id)
+        report("Bluesky")
+        social = add_social_demo(
+            session, random.Random(seed + 1), now, [(o, d) for o, _s, d in orgs], people
+        )
         audit.record(session, "database", None, "demo", {"seed": seed})
         counts = {
             "organisations": len(orgs),
@@ -1094,6 +1099,7 @@ def fill_demo(
             "interactions": 2000,
             "X accounts": len(accounts),
             "tweets": len(tweet_rows),
+            **social,
         }
     return counts
 

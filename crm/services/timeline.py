@@ -1,4 +1,5 @@
-"""One timeline per person: logged interactions, tweets, placement events and notes, newest first."""
+"""One timeline per person: logged interactions, tweets, Bluesky posts, placement events and
+notes, newest first. Tweets and posts carry their network in ``extra["network"]``."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from crm.services.views import TimelineEntry
 from crm.storage.db import Database
 from crm.storage.models import (
     Assignment,
+    BlueskyAccount,
     Extension,
     Interaction,
     Organisation,
     Person,
     Placement,
     PlacementNote,
+    Post,
     ShortlistEntry,
     ShortlistStageChange,
     Tweet,
@@ -34,7 +37,7 @@ from crm.storage.models import (
 
 _ONE_WAY_KINDS = frozenset({"call", "video_call", "email", "tweet", "dm"})
 # "assignment": assignments opened and closed, and shortlist stage changes.
-ALL_KINDS = frozenset({"interaction", "tweet", "placement", "placement_note", "assignment"})
+ALL_KINDS = frozenset({"interaction", "tweet", "post", "placement", "placement_note", "assignment"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ def person_timeline(
             )
         if "tweet" in q.kinds and x_account_id is not None:
             others += _tweets(session, x_account_id, q)
+        if "post" in q.kinds:
+            others += _posts(session, BlueskyAccount.person_id == person_id, q)
         if q.kinds & {"placement", "placement_note"}:
             others += _placements(
                 session,
@@ -113,6 +118,8 @@ def organisation_timeline(
             )
         if "tweet" in q.kinds and x_account_id is not None:
             others += _tweets(session, x_account_id, q)
+        if "post" in q.kinds:
+            others += _posts(session, BlueskyAccount.organisation_id == organisation_id, q)
         if q.kinds & {"placement", "placement_note"}:
             others += _placements(session, [Placement.organisation_id == organisation_id], q)
         if "assignment" in q.kinds:
@@ -394,6 +401,52 @@ def _tweets(session: Session, account_id: int, q: TimelineQuery) -> list[Timelin
                     "retweets": t.retweet_count,
                     "replies": t.reply_count,
                     "url": f"https://x.com/{account.handle}/status/{t.id}",
+                    "network": "x",
+                },
+            )
+        )
+    return out
+
+
+def _posts(session: Session, owner: Any, q: TimelineQuery) -> list[TimelineEntry]:
+    """The Bluesky posts of the account linked to the person or organisation (``owner``)."""
+    account = session.execute(select(BlueskyAccount.id, BlueskyAccount.handle).where(owner)).first()
+    if account is None:
+        return []
+    stmt = select(
+        Post.id,
+        Post.uri,
+        Post.text,
+        Post.created_at,
+        Post.reply_parent_uri,
+        Post.like_count,
+        Post.repost_count,
+        Post.reply_count,
+    ).where(Post.account_id == account.id)
+    if q.before is not None:
+        stmt = stmt.where(Post.created_at < q.before)
+    stmt = stmt.order_by(Post.created_at.desc(), Post.id.desc()).limit(q.limit)
+    out = []
+    for p in session.execute(stmt):
+        subtype = "reply" if p.reply_parent_uri else "post"
+        out.append(
+            TimelineEntry(
+                kind="post",
+                at=p.created_at,
+                title=f"@{account.handle} " + ("replied" if subtype == "reply" else "posted"),
+                text=p.text,
+                ref_id=p.id,
+                subtype=subtype,
+                author=account.handle,
+                extra={
+                    "likes": p.like_count,
+                    "reposts": p.repost_count,
+                    "replies": p.reply_count,
+                    "url": (
+                        f"https://bsky.app/profile/{account.handle}/post/"
+                        + p.uri.rsplit("/", 1)[-1]
+                    ),
+                    "network": "bluesky",
                 },
             )
         )

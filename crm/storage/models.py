@@ -200,7 +200,7 @@ class FollowerSnapshot(Base):
     __tablename__ = "follower_snapshot"
     __table_args__ = (
         Index("ix_follower_snapshot_account_taken", "account_id", "taken_at"),
-        # Snapshots taken since the recruiter last looked (the Today page).
+        # Snapshots since the recruiter last looked (Today), the newest one (league table).
         Index("ix_follower_snapshot_taken", "taken_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -218,6 +218,76 @@ class XUsage(Base):
     __tablename__ = "x_usage"
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11"
     requests: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BlueskyAccount(Base):
+    """A Bluesky account, kept by its DID (stable; the handle can change). The person or
+    organisation it belongs to is named here, so linking needs no change to their rows."""
+
+    __tablename__ = "bluesky_account"
+    __table_args__ = (
+        CheckConstraint("person_id IS NULL OR organisation_id IS NULL", name="one_owner"),
+        Index("ix_bluesky_account_handle", "handle"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    did: Mapped[str] = mapped_column(String(2048), unique=True)
+    handle: Mapped[str] = mapped_column(String(253))
+    display_name: Mapped[str | None] = mapped_column(String(640))
+    bio: Mapped[str | None] = mapped_column(Text)
+    followers_count: Mapped[int | None]
+    follows_count: Mapped[int | None]
+    posts_count: Mapped[int | None]
+    bsky_created_at: Mapped[datetime | None]
+    last_synced_at: Mapped[datetime | None]
+    # The newest stored post's time: the next sync pages back only to here.
+    newest_post_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="ok")
+    status_detail: Mapped[str | None] = mapped_column(String(500))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), unique=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Post(Base):
+    """A Bluesky post of a linked account, kept by its ``at://`` URI."""
+
+    __tablename__ = "bluesky_post"
+    __table_args__ = (Index("ix_bluesky_post_account_created", "account_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(String(500), unique=True)
+    cid: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[int] = mapped_column(ForeignKey("bluesky_account.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    reply_parent_uri: Mapped[str | None] = mapped_column(String(500))
+    reply_root_uri: Mapped[str | None] = mapped_column(String(500))
+    like_count: Mapped[int] = mapped_column(Integer, default=0)
+    repost_count: Mapped[int] = mapped_column(Integer, default=0)
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    quote_count: Mapped[int] = mapped_column(Integer, default=0)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BlueskySnapshot(Base):
+    """A Bluesky account's counts at one moment: the follower history, like X's snapshots."""
+
+    __tablename__ = "bluesky_snapshot"
+    __table_args__ = (
+        Index("ix_bluesky_snapshot_account_taken", "account_id", "taken_at"),
+        Index("ix_bluesky_snapshot_taken", "taken_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("bluesky_account.id", ondelete="CASCADE"))
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+    followers: Mapped[int]
+    follows: Mapped[int]
+    posts: Mapped[int]
 
 
 class Organisation(Versioned, Base):

@@ -28,6 +28,7 @@ from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.storage.db import Database
 from crm.ui import errors
+from crm.ui.bluesky.sync import BlueskySyncRunner, BlueskySyncStatus
 from crm.ui.context import AppContext
 from crm.ui.formatting import plain_tooltip
 from crm.ui.kit.demo import DemoBanner, ask_demo_write
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from crm.ui.duplicates import DuplicatesDialog
     from crm.ui.export_dialog import ExportDialog
     from crm.ui.import_wizard import ImportWizard
+    from crm.ui.league.page import LeaguePage
     from crm.ui.organisations_page import OrganisationPage, OrganisationsPage
     from crm.ui.person_page import PersonPage
     from crm.ui.placements_page import PlacementPage, PlacementsPage
@@ -67,6 +69,7 @@ NAV = (
     ("assignments", "Assignments"),
     ("placements", "Placements"),
     ("reports", "Reports"),
+    ("league", "League table"),
 )
 
 _Page = TypeVar("_Page", bound=QWidget)
@@ -134,6 +137,7 @@ class MainWindow(QMainWindow):
         self._demo_writes_ok = False  # asked once per visit to the sample data
         self.x_sync = XSyncRunner(self.ctx, self)
         self.x_scheduler = XSyncScheduler(self.x_sync, self)
+        self.bluesky_sync = BlueskySyncRunner(self.ctx, self)
         self._build()
         self._build_menus()
         self._build_status()
@@ -315,6 +319,15 @@ class MainWindow(QMainWindow):
         return PlacementsPage(self.ctx, self.settings)
 
     @property
+    def league_page(self) -> LeaguePage:
+        return self._page("league", self._build_league_page)
+
+    def _build_league_page(self) -> LeaguePage:
+        from crm.ui.league.page import LeaguePage
+
+        return LeaguePage(self.ctx, self.settings)
+
+    @property
     def person_page(self) -> PersonPage:
         return self._page("person", self._build_person_page)
 
@@ -324,6 +337,8 @@ class MainWindow(QMainWindow):
         page = PersonPage(self.ctx, self.settings)
         page.quick_log_requested.connect(self.quick_log)
         page.sync_requested.connect(self.sync_current)
+        page.bluesky_sync_requested.connect(self.sync_current_bluesky)
+        page.bluesky_link_requested.connect(self.link_bluesky)
         return page
 
     @property
@@ -527,6 +542,41 @@ class MainWindow(QMainWindow):
             x_menu, "X &settings…", self.x_settings, None, "Token, own account, watch list"
         )
 
+        bsky_menu = bar.addMenu("&Bluesky")
+        self._action(
+            bsky_menu,
+            "&Link this record to Bluesky…",
+            self.link_bluesky,
+            None,
+            "Link the person or organisation shown to a Bluesky account",
+        )
+        self._action(
+            bsky_menu,
+            "Sync &this record",
+            self.sync_current_bluesky,
+            None,
+            "Fetch new posts and follower counts from Bluesky for the record shown",
+        )
+        self._action(
+            bsky_menu,
+            "Sync &all linked accounts",
+            lambda: self.bluesky_sync.sync(all_linked=True),
+            None,
+            "Fetch new posts and follower counts for every linked Bluesky account (free)",
+        )
+        self._action(
+            bsky_menu,
+            "&Find people from X on Bluesky…",
+            self.find_on_bluesky,
+            None,
+            "Search Bluesky by name for people on X with no Bluesky link (offers matches)",
+        )
+        self.cancel_bluesky_action = self._action(
+            bsky_menu, "&Cancel sync", self.bluesky_sync.cancel, None, "Stop the Bluesky sync"
+        )
+        self.cancel_bluesky_action.setEnabled(False)
+        self.bluesky_sync.running_changed.connect(self.cancel_bluesky_action.setEnabled)
+
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self.about_action = self._action(help_menu, "&About Interim CRM", self.show_about)
@@ -549,6 +599,8 @@ class MainWindow(QMainWindow):
         self.db_label.setTextFormat(Qt.TextFormat.PlainText)
         self.x_status = XSyncStatus(self.x_sync)
         status.addPermanentWidget(self.x_status)
+        self.bluesky_status = BlueskySyncStatus(self.bluesky_sync)
+        status.addPermanentWidget(self.bluesky_status)
         status.addPermanentWidget(self.busy_label)
         status.addPermanentWidget(self.db_label)
         self.runner.busy_changed.connect(self._busy_changed)
@@ -701,6 +753,10 @@ class MainWindow(QMainWindow):
             self._select_nav("placements")
             self.placements_page.ensure_loaded()
             self.stack.setCurrentWidget(self.placements_page)
+        elif kind == "league":
+            self._select_nav("league")
+            self.league_page.ensure_loaded()
+            self.stack.setCurrentWidget(self.league_page)
         elif kind == "person":
             self._select_nav("people")
             self.person_page.open(entity_id)
@@ -794,6 +850,8 @@ class MainWindow(QMainWindow):
             self.assignments_page.refresh()
         elif kind == "reports":
             self.reports_page.refresh()
+        elif kind == "league":
+            self.league_page.refresh()
 
     # -- search -------------------------------------------------------------------------------
     def _search_changed(self, text: str) -> None:
@@ -900,6 +958,47 @@ class MainWindow(QMainWindow):
         if report is not None and report.error == message:
             return  # the banner shows that report, reasons and all
         self.x_problems_banner.show_text(f"X sync: {message}")
+
+    def _record_shown(self) -> tuple[str, int, str] | None:
+        """("person" | "organisation", id, name) of the record on screen, if any."""
+        if self._showing("person") and self.person_page.detail is not None:
+            return "person", self.person_page.detail.id, self.person_page.detail.name
+        if self._showing("organisation") and self.organisation_page.organisation_id is not None:
+            detail = getattr(self.organisation_page, "detail", None)
+            name = getattr(detail, "name", "this organisation")
+            return "organisation", self.organisation_page.organisation_id, str(name)
+        return None
+
+    def sync_current_bluesky(self) -> None:
+        shown = self._record_shown()
+        if shown is None:
+            self.show_message("Open a person or an organisation to sync their Bluesky account.")
+            return
+        kind, record_id, _name = shown
+        if kind == "person":
+            self.bluesky_sync.sync(person_ids=[record_id])
+        else:
+            self.bluesky_sync.sync(organisation_ids=[record_id])
+
+    def find_on_bluesky(self) -> QDialog:
+        from crm.ui.bluesky.find import BlueskyFindDialog
+
+        dialog = BlueskyFindDialog(self.ctx, None, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        dialog.search()
+        return dialog
+
+    def link_bluesky(self) -> None:
+        from crm.ui.bluesky.link import BlueskyLinkDialog
+
+        shown = self._record_shown()
+        if shown is None:
+            self.show_message("Open a person or an organisation to link a Bluesky account.")
+            return
+        dialog = BlueskyLinkDialog(self.ctx, *shown, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def sync_watched(self) -> None:
         self.x_sync.confirm_and_sync(SyncSelection(watched=True), self)
@@ -1054,6 +1153,7 @@ class MainWindow(QMainWindow):
         self.x_scheduler.timer.stop()
         self.x_sync.cancel()
         self.reminders.stop()
+        self.bluesky_sync.cancel()
         self.runner.shutdown()
         errors.set_status_sink(None)
         event.accept()

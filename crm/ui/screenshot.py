@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 VIEWS = (
     "today, people, person:ID, org:ID, placements, placement:ID, organisations, assignments, "
-    "assignment:ID, reports, welcome, about"
+    "assignment:ID, reports, league, welcome, about"
 )
 
 
@@ -75,6 +75,8 @@ def render(
         window.show_list("reports")
     elif kind == "assignment":
         window.open_record("assignment", int(ref))
+    elif kind == "league":
+        window.show_list("league")
     elif kind == "welcome":
         window.show_welcome()
     elif kind == "about":

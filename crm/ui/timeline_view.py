@@ -1,4 +1,4 @@
-"""A timeline of interactions, tweets, placement events and notes, newest first.
+"""A timeline of interactions, tweets, Bluesky posts, placement events and notes, newest first.
 
 Rendered as escaped HTML in a QTextBrowser that never follows links itself: every piece of
 data text goes through :func:`crm.ui.formatting.linkify` (escape first, then link), internal
@@ -41,6 +41,7 @@ FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("&All", ALL_KINDS),
     ("&Conversations", frozenset({"interaction"})),
     ("&Tweets", frozenset({"tweet"})),
+    ("&Bluesky", frozenset({"post"})),
     ("&Placements", frozenset({"placement", "placement_note", "assignment"})),
 )
 
@@ -55,6 +56,9 @@ _SUBTYPE_ICON = {
     "event": "★",
     "note": "✎",
 }
+
+
+NETWORK_LABELS = {"x": "X", "bluesky": "Bluesky"}
 
 
 def open_web_link(href: str) -> bool:
@@ -87,7 +91,7 @@ def follow_link(href: str, open_record: Callable[[str, int], object]) -> None:
 
 def _colour_for(entry: TimelineEntry) -> str:
     c = theme.colours()
-    if entry.kind == "tweet":
+    if entry.kind in ("tweet", "post"):
         return c.link
     if entry.kind in ("placement", "placement_note", "assignment"):
         return c.candidate
@@ -119,9 +123,15 @@ def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
         icon = "◆"
     elif entry.kind == "placement_note":
         icon = "✎"
+    elif entry.kind == "post":
+        icon = "☁"
     meta: list[str] = []
+    network = NETWORK_LABELS.get(str(entry.extra.get("network") or ""))
+    if network:
+        # Which network a post came from, first on its line: tweets and posts sit side by side.
+        meta.append(f"<b>{esc(network)}</b>")
     if entry.author:
-        meta.append(("@" if entry.kind == "tweet" else "by ") + esc(entry.author))
+        meta.append(("@" if entry.kind in ("tweet", "post") else "by ") + esc(entry.author))
     if entry.kind == "interaction":
         due = entry.extra.get("follow_up_due")
         if due:
@@ -143,6 +153,16 @@ def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
             meta.append(f'<a href="{esc(url)}">Open on X</a>')
         if tweet_logging:
             meta.append(f'<a href="crm:logtweet:{entry.ref_id}">Log as interaction</a>')
+    if entry.kind == "post":
+        counts = [
+            f"{entry.extra.get(k, 0) or 0} {k}"
+            for k in ("likes", "reposts", "replies")
+            if entry.extra.get(k)
+        ]
+        meta.extend(esc(x) for x in counts)
+        url = str(entry.extra.get("url") or "")
+        if is_web_url(url):
+            meta.append(f'<a href="{esc(url)}">Open on Bluesky</a>')
     if entry.placement_id is not None:
         meta.append(f'<a href="crm:placement:{entry.placement_id}">Open placement</a>')
     assignment_id = entry.extra.get("assignment_id") if entry.kind == "assignment" else None

@@ -30,6 +30,10 @@ EVERY_FIGURE = {
     "data.today",
     "x.store_tweets",
     "import.people_csv",
+    "league.default",
+    "league.growth",
+    "league.posts",
+    "league.nhs_x",
     "qt.keystroke.1_letter",
     "qt.keystroke.2_letters",
     "qt.keystroke.3_letters",
@@ -152,4 +156,6 @@ def test_benchmark_runs_on_postgresql(tmp_path: Path) -> None:
         engine = create_engine(PG_URL)
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS bench_{size} CASCADE"))
+            league = run.league_organisations(size)
+            conn.execute(text(f"DROP SCHEMA IF EXISTS bench_league_{league} CASCADE"))
         engine.dispose()

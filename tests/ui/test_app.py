@@ -225,7 +225,7 @@ def test_x_menu_is_wired(window, sample: Sample) -> None:  # type: ignore[no-unt
     from crm.ui.x_settings import XSettingsDialog
 
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "View", "Data", "X", "Help"]
+    assert menus == ["File", "Edit", "View", "Data", "X", "Bluesky", "Help"]
     dialog = window.x_settings()
     assert isinstance(dialog, XSettingsDialog) and dialog.isVisible()
     dialog.close()

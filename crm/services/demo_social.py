@@ -1,0 +1,198 @@
+"""The social part of the sample data: Bluesky accounts for a share of the organisations and
+people (some of whom have gone quiet on X since moving), and follower histories that differ
+from account to account, so the league table has leaders, risers and fallers.
+
+Called by :func:`crm.services.demo.fill_demo` inside its transaction, after the X accounts,
+tweets and follower snapshots are written.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from crm.domain.values import fold
+from crm.storage.models import (
+    BlueskyAccount,
+    BlueskySnapshot,
+    FollowerSnapshot,
+    Organisation,
+    Person,
+    Post,
+    Tweet,
+    XAccount,
+)
+
+BLUESKY_POSTS = [
+    "Proud of our teams this week: thank you to every colleague keeping services running.",
+    "We have moved our updates here from X. Follow us for news from the board and services.",
+    "Our annual report is out: record satisfaction scores and a balanced budget.",
+    "Great conversation at the ICS leadership forum today about neighbourhood health.",
+    "Recruiting: interim director of finance for six months. Get in touch.",
+    "Thank you to everyone who came to our open day at the new campus.",
+    "Damp and mould: what we have done this year and what comes next.",
+    "Delighted to welcome our new chief nurse to the board.",
+]
+WEEKS = 26
+
+
+def _did(rng: random.Random) -> str:
+    return "did:plc:" + "".join(rng.choice(string.ascii_lowercase + "234567") for _ in range(24))
+
+
+def _person_handle(person: Person, taken: set[str]) -> str:
+    base = "-".join(fold(f"{person.first_name} {person.last_name}").split()) or "someone"
+    base = "".join(c for c in base if c.isalnum() or c == "-")[:40].strip("-") or "someone"
+    handle = f"{base}.bsky.social"
+    n = 2
+    while handle in taken:
+        handle = f"{base}{n}.bsky.social"
+        n += 1
+    taken.add(handle)
+    return handle
+
+
+def add_social_demo(
+    session: Session,
+    rng: random.Random,
+    now: datetime,
+    organisations: list[tuple[Organisation, str]],
+    people: list[Person],
+) -> dict[str, int]:
+    """Add Bluesky accounts, posts and snapshots, vary the X follower histories and quieten
+    the X accounts of those who moved. ``organisations`` pairs each with its web domain."""
+    taken: set[str] = set()
+    x_accounts: dict[int, XAccount] = {}
+    # Each X account's weekly growth: most grow slowly, some fast, a few shrink.
+    for org, _domain in organisations:
+        if org.x_account is not None:
+            x_accounts[org.x_account.id] = org.x_account
+    for person in people:
+        if person.x_account is not None:
+            x_accounts[person.x_account.id] = person.x_account
+    owners: list[tuple[str, Organisation | Person, str]] = []
+    for org, domain in organisations:
+        if rng.random() < 0.45:
+            handle = domain.lower() if rng.random() < 0.5 else f"{domain.split('.')[0]}.bsky.social"
+            if handle in taken:
+                continue
+            taken.add(handle)
+            owners.append(("organisation", org, handle))
+    for person in people:
+        chance = 0.45 if person.x_account is not None else 0.08
+        if rng.random() < chance:
+            owners.append(("person", person, _person_handle(person, taken)))
+    moved: set[int] = set()
+    accounts: list[tuple[BlueskyAccount, float, XAccount | None]] = []
+    for kind, owner, handle in owners:
+        x = owner.x_account
+        account = BlueskyAccount(
+            did=_did(rng),
+            handle=handle,
+            display_name=owner.name if isinstance(owner, Organisation) else owner.display_name,
+            bio="Moved here from X." if x is not None and rng.random() < 0.35 else None,
+            status="ok",
+            bsky_created_at=now - timedelta(days=rng.randrange(60, 700)),
+            last_synced_at=now - timedelta(hours=rng.randrange(1, 48)),
+            person_id=owner.id if kind == "person" else None,
+            organisation_id=owner.id if kind == "organisation" else None,
+        )
+        session.add(account)
+        if x is not None and account.bio:
+            moved.add(x.id)
+        accounts.append((account, rng.uniform(0.005, 0.09), x))
+    session.flush()
+
+    # X histories: a growth rate per account; those who moved lose followers slowly.
+    session.execute(
+        delete(FollowerSnapshot).where(FollowerSnapshot.account_id.in_(list(x_accounts)))
+    )
+    x_rows: list[dict[str, Any]] = []
+    for account_id, x in x_accounts.items():
+        rate = (
+            -0.004
+            if account_id in moved
+            else rng.choice([0.001, 0.002, 0.004, 0.008, 0.02, -0.002])
+        )
+        now_followers = x.followers_count or 0
+        for week in range(WEEKS, -1, -1):
+            followers = int(now_followers / (1 + rate) ** week) + rng.randrange(-10, 10)
+            x_rows.append(
+                {
+                    "account_id": account_id,
+                    "taken_at": now - timedelta(weeks=week),
+                    "followers": max(followers, 0),
+                    "following": x.following_count or 0,
+                    "tweets": max((x.tweet_count or 0) - week * 5, 0),
+                }
+            )
+    if x_rows:
+        session.execute(insert(FollowerSnapshot), x_rows)
+    # Those who moved have not tweeted for four months or more.
+    if moved:
+        session.execute(
+            delete(Tweet).where(
+                Tweet.account_id.in_(list(moved)), Tweet.created_at > now - timedelta(days=120)
+            )
+        )
+
+    snapshots: list[dict[str, Any]] = []
+    posts: list[dict[str, Any]] = []
+    for account, rate, x in accounts:
+        base = (
+            rng.randrange(40, 900)
+            if x is None
+            else max(30, int((x.followers_count or 0) * rng.uniform(0.02, 0.4)))
+        )
+        followers = base
+        for week in range(WEEKS, -1, -1):
+            value = int(base / (1 + rate) ** week)
+            snapshots.append(
+                {
+                    "account_id": account.id,
+                    "taken_at": now - timedelta(weeks=week),
+                    "followers": value,
+                    "follows": rng.randrange(50, 600),
+                    "posts": 0,
+                }
+            )
+            followers = value
+        account.followers_count = followers
+        account.follows_count = rng.randrange(50, 600)
+        count = rng.randrange(10, 45) if x is not None and x.id in moved else rng.randrange(2, 25)
+        newest: datetime | None = None
+        for i in range(count):
+            created = now - timedelta(days=rng.randrange(0, 150), minutes=rng.randrange(0, 1440))
+            newest = created if newest is None or created > newest else newest
+            rkey = "3l" + "".join(rng.choice(string.ascii_lowercase + "234567") for _ in range(11))
+            posts.append(
+                {
+                    "uri": f"at://{account.did}/app.bsky.feed.post/{rkey}",
+                    "cid": "bafyrei" + "".join(rng.choice("abcdef234567") for _ in range(20)),
+                    "account_id": account.id,
+                    "text": rng.choice(BLUESKY_POSTS),
+                    "created_at": created,
+                    "like_count": rng.randrange(0, 120),
+                    "repost_count": rng.randrange(0, 30),
+                    "reply_count": rng.randrange(0, 15),
+                    "quote_count": rng.randrange(0, 5),
+                    "raw": {"demo": True, "n": i},
+                    "fetched_at": now,
+                }
+            )
+        account.posts_count = count
+        account.newest_post_at = newest
+    if snapshots:
+        session.execute(insert(BlueskySnapshot), snapshots)
+    if posts:
+        session.execute(insert(Post), posts)
+    return {
+        "Bluesky accounts": len(accounts),
+        "Bluesky posts": len(posts),
+        "moved from X": len(moved),
+    }

@@ -1,0 +1,1 @@
+"""The league table page: organisations and people ranked on X and Bluesky."""

@@ -1,0 +1,30 @@
+"""The sample data's social side: Bluesky accounts, people who moved from X, and a league
+table with something to show on both networks."""
+
+from __future__ import annotations
+
+from crm.domain.bluesky import BlueskyActor
+from crm.services import bluesky
+from crm.services.demo import fill_demo
+from crm.services.league import LeagueQuery, league_table
+from crm.storage.db import Database
+
+
+def test_demo_has_bluesky_accounts_some_moved_from_x_and_a_varied_league(any_db: Database) -> None:
+    counts = fill_demo(any_db)
+    assert counts["Bluesky accounts"] >= 30 and counts["moved from X"] >= 5
+    linked = bluesky.linked_bluesky_accounts(any_db)
+    assert len(linked) == counts["Bluesky accounts"]
+    for account in linked:
+        assert BlueskyActor.parse(account.handle).value == account.handle
+        assert account.did.startswith("did:plc:") and len(account.did) == 32
+    combined = league_table(any_db, LeagueQuery(measure="growth_4w_pct"))
+    networks = {r.networks for r in combined.rows}
+    assert {"X", "Bluesky", "X + Bluesky"} <= networks
+    growth = [r.figures.growth_4w_pct for r in combined.rows if r.figures.growth_4w_pct is not None]
+    assert len(set(growth)) > 10  # not everyone grows alike
+    assert any(r.moved_to_bluesky for r in combined.rows)
+    people = league_table(any_db, LeagueQuery(entity="person", network="bluesky"))
+    assert len(people.rows) >= 10
+    # Reproducible: the same database gives the same table.
+    assert league_table(any_db, LeagueQuery(measure="growth_4w_pct")).rows == combined.rows

@@ -1,0 +1,140 @@
+"""The league table from stored snapshots and posts: each measure, both networks and combined,
+filters, rank change since last week, chief executives, and reproducibility."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from crm.domain.errors import ValidationError
+from crm.services.league import LeagueQuery, league_table, to_csv
+from crm.storage.db import Database
+from crm.storage.models import FollowerSnapshot, Organisation
+from tests.fixtures.league import AS_OF, build_world
+
+
+@pytest.fixture
+def world(any_db: Database) -> dict[str, int]:
+    return build_world(any_db)
+
+
+def test_followers_rank_on_x_with_growth_posts_and_engagement(
+    any_db: Database, world: dict[str, int]
+) -> None:
+    table = league_table(any_db, LeagueQuery(network="x"))
+    assert table.as_of == AS_OF
+    names = [r.name for r in table.rows]
+    assert names == ["Kingsford NHS Trust", "Leeds City Council", "Harbourside NHS FT"]
+    kingsford, leeds, harbour = table.rows
+    assert kingsford.figures.followers == 7913
+    assert kingsford.figures.growth_4w == 4 and kingsford.figures.growth_12w == 12
+    assert harbour.figures.growth_4w == 400
+    assert harbour.figures.growth_4w_pct == pytest.approx(100 * 400 / 1900, abs=0.05)
+    assert harbour.figures.posts_per_week == 1.5  # 6 tweets in the last 28 days (not day 30)
+    assert harbour.figures.engagement == 10.0  # 9 likes + 1 retweet
+    assert kingsford.figures.posts_per_week == 0 and kingsford.figures.engagement is None
+    assert leeds.figures.growth_4w is None  # one snapshot: no growth yet
+    assert harbour.figures.spark == tuple(1100 + 100 * i for i in range(13))
+    assert kingsford.chief_executive == "Jane Okafor"
+    assert kingsford.chief_executive_followers == 869
+
+
+def test_each_measure_orders_the_table_and_rows_without_a_figure_come_last(
+    any_db: Database, world: dict[str, int]
+) -> None:
+    by_growth = league_table(any_db, LeagueQuery(network="x", measure="growth_4w"))
+    assert [(r.name, r.rank) for r in by_growth.rows] == [
+        ("Harbourside NHS FT", 1),
+        ("Kingsford NHS Trust", 2),
+        ("Leeds City Council", None),
+    ]
+    by_posts = league_table(any_db, LeagueQuery(network="x", measure="posts_per_week"))
+    assert by_posts.rows[0].name == "Harbourside NHS FT"
+    by_engagement = league_table(any_db, LeagueQuery(network="x", measure="engagement"))
+    assert [r.rank for r in by_engagement.rows] == [1, None, None]
+
+
+def test_bluesky_and_combined_views(any_db: Database, world: dict[str, int]) -> None:
+    bsky = league_table(any_db, LeagueQuery(network="bluesky"))
+    assert [r.name for r in bsky.rows] == ["Kingsford NHS Trust"]
+    row = bsky.rows[0]
+    assert row.figures.followers == 1400 and row.figures.growth_4w == 400
+    assert row.figures.posts_per_week == 1.0 and row.figures.engagement == 4.0
+    combined = league_table(any_db, LeagueQuery(network="combined"))
+    kingsford = next(r for r in combined.rows if r.name == "Kingsford NHS Trust")
+    assert kingsford.figures.followers == 7913 + 1400
+    assert kingsford.figures.growth_4w == 404
+    assert kingsford.networks == "X + Bluesky"
+    assert kingsford.by_network["x"].followers == 7913
+
+
+def test_rank_change_since_last_week(any_db: Database, world: dict[str, int]) -> None:
+    # A week ago Kingsford led Harbourside on X followers (Leeds had no snapshot yet); a
+    # jump this week puts Harbourside first.
+    with any_db.session() as session:
+        account = session.get(Organisation, world["harbour"])
+        assert account is not None and account.x_account_id is not None
+        session.add(
+            FollowerSnapshot(
+                account_id=account.x_account_id,
+                taken_at=AS_OF,
+                followers=9999,
+                following=1,
+                tweets=1,
+            )
+        )
+    table = league_table(any_db, LeagueQuery(network="x"))
+    first = table.rows[0]
+    assert first.name == "Harbourside NHS FT" and first.rank == 1 and first.rank_change == 1
+    assert [(r.name, r.rank_change) for r in table.rows[1:]] == [
+        ("Kingsford NHS Trust", -1),
+        ("Leeds City Council", None),  # new in the table this week
+    ]
+
+
+def test_filters_by_sector_and_type(any_db: Database, world: dict[str, int]) -> None:
+    health = league_table(any_db, LeagueQuery(network="x", sector="Health & Social Care"))
+    assert {r.name for r in health.rows} == {"Kingsford NHS Trust", "Harbourside NHS FT"}
+    trusts = league_table(any_db, LeagueQuery(network="x", org_types=("nhs",)))
+    assert len(trusts.rows) == 2
+    councils = league_table(any_db, LeagueQuery(network="x", org_types=("council",)))
+    assert [r.name for r in councils.rows] == ["Leeds City Council"]
+    with pytest.raises(ValidationError, match="not a sector"):
+        league_table(any_db, LeagueQuery(sector="space"))
+    with pytest.raises(ValidationError, match="Rank by one of"):
+        league_table(any_db, LeagueQuery(measure="vibes"))
+
+
+def test_people_are_ranked_too(any_db: Database, world: dict[str, int]) -> None:
+    people = league_table(any_db, LeagueQuery(entity="person", network="x"))
+    assert [(r.name, r.organisation, r.figures.followers) for r in people.rows] == [
+        ("Jane Okafor", "Kingsford NHS Trust", 869)
+    ]
+    health = league_table(any_db, LeagueQuery(entity="person", sector="health_social_care"))
+    assert len(health.rows) == 1
+
+
+def test_silent_on_x_and_active_on_bluesky_is_flagged(
+    any_db: Database, world: dict[str, int]
+) -> None:
+    table = league_table(any_db, LeagueQuery())
+    flags = {r.name: r.moved_to_bluesky for r in table.rows}
+    assert flags == {
+        "Kingsford NHS Trust": True,
+        "Harbourside NHS FT": False,
+        "Leeds City Council": False,
+    }
+    kingsford = next(r for r in table.rows if r.moved_to_bluesky)
+    assert kingsford.last_x_post == AS_OF - timedelta(days=100)
+    assert kingsford.last_bluesky_post == AS_OF - timedelta(days=1)
+
+
+def test_the_same_database_gives_the_same_table(any_db: Database, world: dict[str, int]) -> None:
+    first = league_table(any_db, LeagueQuery(measure="growth_12w"))
+    again = league_table(any_db, LeagueQuery(measure="growth_12w"))
+    assert first == again
+    assert to_csv(first) == to_csv(again)
+    lines = to_csv(first).splitlines()
+    assert lines[0].startswith("rank,rank_change,name,networks")
+    assert len(lines) == 4
