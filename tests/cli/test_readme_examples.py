@@ -6,6 +6,7 @@ import io
 import re
 import shlex
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from crm.cli import main
 from crm.storage.db import open_database
 from crm.storage.models import User, XAccount
 from tests.fixtures import contacts
+from tests.x.fake_bluesky_server import FakeActor, FakeBlueskyServer
 from tests.x.fake_x_server import FakeUser, FakeXServer
 from tests.x.test_archive import tweet, ytd
 
@@ -81,10 +83,18 @@ def test_readme_examples_run_on_the_sample_data(
     server.add_user(FakeUser(id=1490000001, username="KwameEkwueme", name="Kwame Ekwueme"))
     monkeypatch.setenv("CRM_X_API_URL", server.base_url)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": server.token)
+    # Bluesky is a fake AppView on 127.0.0.1 that knows the handle the README links.
+    appview = FakeBlueskyServer().start()
+    kwame = appview.add_actor(
+        FakeActor("did:plc:readmekwame0000000000aa", "kwame.bsky.social", "Kwame Ekwueme")
+    )
+    appview.add_post(kwame.did, "Interim roles in housing this week", datetime.now(UTC))
+    monkeypatch.setenv("CRM_BLUESKY_APPVIEW_URL", appview.base_url)
     try:
         run_examples(monkeypatch, capsys)
     finally:
         server.stop()
+        appview.stop()
 
 
 def run_examples(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
