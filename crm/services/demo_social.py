@@ -121,7 +121,9 @@ def add_social_demo(
         )
         now_followers = x.followers_count or 0
         for week in range(WEEKS, -1, -1):
-            followers = int(now_followers / (1 + rate) ** week) + rng.randrange(-10, 10)
+            noise = rng.randrange(-10, 10)
+            # The newest snapshot is the count the header shows: no noise on it.
+            followers = int(now_followers / (1 + rate) ** week) + (noise if week else 0)
             x_rows.append(
                 {
                     "account_id": account_id,
