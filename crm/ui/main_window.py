@@ -151,8 +151,12 @@ class MainWindow(QMainWindow):
             if geometry is not None:
                 self.restoreGeometry(geometry)
         self._database_changed(check_empty=check_empty)
-        # Keyboard first: typing at once searches (otherwise Back, first in Tab order, has it).
-        self.search.setFocus(Qt.FocusReason.OtherFocusReason)
+        # Keyboard first: the Today page's first list has the keys when it opens (D, T, W, Enter);
+        # elsewhere typing at once searches (otherwise Back, first in Tab order, has it).
+        if self._showing("today"):
+            self.today_page.focus_first_list()
+        else:
+            self.search.setFocus(Qt.FocusReason.OtherFocusReason)
 
         from crm.ui.today.reminders import Reminders
 

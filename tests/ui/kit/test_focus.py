@@ -121,4 +121,15 @@ def test_view_menu_switches_the_theme_and_remembers_it(qtbot, window, themed: QA
 def test_the_window_opens_ready_to_search(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    # A database with records opens on Today, its first list ready for D, T, W and Enter;
+    # Ctrl+K reaches the search from there.
+    assert window.stack.currentWidget() is window.today_page
+    assert QApplication.focusWidget() is window.today_page.current_panel.view
+    window.find_action.trigger()
     assert QApplication.focusWidget() is window.search
+
+
+def test_an_empty_database_opens_ready_to_search(qtbot, empty_window) -> None:  # type: ignore[no-untyped-def]
+    empty_window.activateWindow()
+    qtbot.waitUntil(empty_window.isActiveWindow, timeout=2000)
+    assert QApplication.focusWidget() is empty_window.search
