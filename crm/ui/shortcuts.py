@@ -20,7 +20,10 @@ EXTRA = (
     ("Ctrl+D (quick log)", "Flip between outgoing and incoming"),
     ("Ctrl+Enter (notes)", "Save"),
     ("Ctrl+S (person page)", "Save the details"),
-    ("Alt+A / Alt+C / Alt+T / Alt+P (timeline)", "All / conversations / tweets / placements"),
+    (
+        "Alt+A / Alt+C / Alt+T / Alt+K / Alt+P (timeline)",
+        "All / conversations / tweets / Bluesky posts / placements",
+    ),
     ("Alt+underlined letter (dialogs)", "Go to that field"),
     ("Esc (dialogs)", "Close; asks first if you typed something"),
     ("Arrows (shortlist board)", "Move between candidates' cards"),

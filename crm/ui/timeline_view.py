@@ -36,12 +36,12 @@ log = logging.getLogger(__name__)
 
 Fetch = Callable[[Database, int, TimelineQuery], list[TimelineEntry]]
 
-# The underlined letter is the filter's shortcut (Alt+A, Alt+C, Alt+T, Alt+P).
+# The underlined letter is the filter's shortcut (Alt+A, Alt+C, Alt+T, Alt+K, Alt+P).
 FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("&All", ALL_KINDS),
     ("&Conversations", frozenset({"interaction"})),
     ("&Tweets", frozenset({"tweet"})),
-    ("&Bluesky", frozenset({"post"})),
+    ("Blues&ky", frozenset({"post"})),
     ("&Placements", frozenset({"placement", "placement_note", "assignment"})),
 )
 

@@ -48,11 +48,11 @@ def test_filters_have_keys(qtbot, window, sample: Sample) -> None:  # type: igno
     timeline = window.person_page.timeline
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    for letter, checked in (("P", 3), ("C", 1), ("T", 2), ("A", 0)):
+    for letter, checked in (("P", 4), ("C", 1), ("T", 2), ("K", 3), ("A", 0)):
         qtbot.keyClick(window, letter, Qt.KeyboardModifier.AltModifier)
         # A mnemonic presses its button the way a click looks: a moment later.
         qtbot.waitUntil(lambda c=checked: timeline.filter_group.checkedId() == c, timeout=2000)
     qtbot.keyClick(window, "P", Qt.KeyboardModifier.AltModifier)
-    qtbot.waitUntil(lambda: timeline.filter_group.checkedId() == 3, timeout=2000)
+    qtbot.waitUntil(lambda: timeline.filter_group.checkedId() == 4, timeout=2000)
     assert "Interim Director of Finance" in timeline.browser.toPlainText()
     assert "Talked about the Leeds finance role" not in timeline.browser.toPlainText()
