@@ -19,6 +19,7 @@ from crm.services.people import PersonInput, add_person
 from crm.services.placements import get_placement
 from crm.storage.db import Database
 from crm.ui.assignments.dialogs import AssignmentDialog, PlaceDialog, StageDialog
+from crm.ui.main_window import NAV
 from tests.ui.conftest import Sample
 
 
@@ -49,7 +50,7 @@ def test_list_filters_and_opens(qtbot, window, db: Database, sample: Sample) -> 
     add_assignment(
         db, AssignmentInput(organisation_id=sample.clarion, role="Interim Head of Income")
     )
-    window.nav.setCurrentRow(2)  # the sidebar's Assignments entry
+    window.nav.setCurrentRow([key for key, _label in NAV].index("assignments"))  # the sidebar
     page = window.assignments_page
     assert window.stack.currentWidget() is page
     assert page.model.rowCount() == 2
@@ -213,7 +214,7 @@ def test_stage_changes_on_the_persons_timeline_open_the_assignment(  # type: ign
 def test_reports_page_charts_and_exports(  # type: ignore[no-untyped-def]
     qtbot, window, db: Database, sample: Sample, tmp_path
 ) -> None:
-    window.nav.setCurrentRow(4)  # Reports
+    window.nav.setCurrentRow([key for key, _label in NAV].index("reports"))  # the sidebar
     page = window.reports_page
     assert window.stack.currentWidget() is page
     assert page.report is not None and page.report.name == "placements-started"
