@@ -1,7 +1,7 @@
 """The errors a recruiter can meet, as one small hierarchy.
 
 Services raise these; the command line and the desktop app each have one place that turns
-them into a message (``crm.cli.main`` and ``crm.ui.errors.show_error``). Anything that is not
+them into a message (``crm.cli.main`` and ``crm.ui.kit.errors.show_error``). Anything that is not
 a :class:`CrmError` is a bug and is reported as one.
 """
 

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from crm import app_identity
 from crm.domain.errors import CrmError
 from crm.storage.db import open_database
-from crm.ui import errors, theme
 from crm.ui.instance import SingleInstance, activate_running, instance_key
+from crm.ui.kit import errors, theme
 
 log = logging.getLogger(__name__)
 

@@ -56,12 +56,12 @@ from crm.services.views import (
     PlacementDetail,
 )
 from crm.storage.db import Database
-from crm.ui.context import AppContext
-from crm.ui.errors import ask, show_error
-from crm.ui.formatting import fmt_date, fmt_datetime, label_of
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import ask, show_error
+from crm.ui.kit.formatting import fmt_date, fmt_datetime, label_of
 from crm.ui.kit.keys import ENTER, buttons_last, enter_in_form, focus_first_field
 from crm.ui.kit.unsaved import GuardedDialog
-from crm.ui.widgets import FieldErrors, add_field, line_edit, plain_edit, plain_label
+from crm.ui.kit.widgets import FieldErrors, add_field, line_edit, plain_edit, plain_label
 
 log = logging.getLogger(__name__)
 

@@ -27,17 +27,17 @@ from PySide6.QtWidgets import (
 from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.storage.db import Database
-from crm.ui import errors
 from crm.ui.bluesky.sync import BlueskySyncRunner, BlueskySyncStatus
-from crm.ui.context import AppContext
-from crm.ui.formatting import plain_tooltip
+from crm.ui.kit import errors
+from crm.ui.kit.context import AppContext
 from crm.ui.kit.demo import DemoBanner, ask_demo_write
+from crm.ui.kit.formatting import plain_tooltip
 from crm.ui.kit.theme_menu import add_theme_menu
 from crm.ui.kit.unsaved import ask_unsaved
+from crm.ui.kit.widgets import plain_label
+from crm.ui.kit.workers import TaskRunner
 from crm.ui.kit.x_problems import XProblemsBanner
-from crm.ui.people_page import PeoplePage
-from crm.ui.widgets import plain_label
-from crm.ui.workers import TaskRunner
+from crm.ui.people.page import PeoplePage
 from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus
 from crm.x.sync import SyncSelection
 
@@ -47,15 +47,15 @@ from crm.x.sync import SyncSelection
 if TYPE_CHECKING:
     from crm.ui.assignments.page import AssignmentPage, AssignmentsPage
     from crm.ui.assignments.reports import ReportsPage
-    from crm.ui.duplicates import DuplicatesDialog
-    from crm.ui.export_dialog import ExportDialog
-    from crm.ui.import_wizard import ImportWizard
     from crm.ui.league.page import LeaguePage
-    from crm.ui.organisations_page import OrganisationPage, OrganisationsPage
-    from crm.ui.person_page import PersonPage
-    from crm.ui.placements_page import PlacementPage, PlacementsPage
-    from crm.ui.quick_log import QuickLogDialog
+    from crm.ui.organisations.page import OrganisationPage, OrganisationsPage
+    from crm.ui.people.person import PersonPage
+    from crm.ui.people.quick_log import QuickLogDialog
+    from crm.ui.placements.page import PlacementPage, PlacementsPage
     from crm.ui.today.page import TodayPage
+    from crm.ui.transfer.duplicates import DuplicatesDialog
+    from crm.ui.transfer.export_dialog import ExportDialog
+    from crm.ui.transfer.import_wizard import ImportWizard
     from crm.ui.welcome import WelcomePage
     from crm.ui.x_settings import XSettingsDialog
 
@@ -309,7 +309,7 @@ class MainWindow(QMainWindow):
         return self._page("organisations", self._build_organisations_page)
 
     def _build_organisations_page(self) -> OrganisationsPage:
-        from crm.ui.organisations_page import OrganisationsPage
+        from crm.ui.organisations.page import OrganisationsPage
 
         return OrganisationsPage(self.ctx, self.settings)
 
@@ -318,7 +318,7 @@ class MainWindow(QMainWindow):
         return self._page("placements", self._build_placements_page)
 
     def _build_placements_page(self) -> PlacementsPage:
-        from crm.ui.placements_page import PlacementsPage
+        from crm.ui.placements.page import PlacementsPage
 
         return PlacementsPage(self.ctx, self.settings)
 
@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
         return self._page("person", self._build_person_page)
 
     def _build_person_page(self) -> PersonPage:
-        from crm.ui.person_page import PersonPage
+        from crm.ui.people.person import PersonPage
 
         page = PersonPage(self.ctx, self.settings)
         page.quick_log_requested.connect(self.quick_log)
@@ -350,7 +350,7 @@ class MainWindow(QMainWindow):
         return self._page("organisation", self._build_organisation_page)
 
     def _build_organisation_page(self) -> OrganisationPage:
-        from crm.ui.organisations_page import OrganisationPage
+        from crm.ui.organisations.page import OrganisationPage
 
         page = OrganisationPage(self.ctx, self.settings)
         page.sync_requested.connect(self.sync_current)
@@ -361,7 +361,7 @@ class MainWindow(QMainWindow):
         return self._page("placement", self._build_placement_page)
 
     def _build_placement_page(self) -> PlacementPage:
-        from crm.ui.placements_page import PlacementPage
+        from crm.ui.placements.page import PlacementPage
 
         return PlacementPage(self.ctx, self.settings)
 
@@ -904,7 +904,7 @@ class MainWindow(QMainWindow):
         return None
 
     def quick_log(self) -> QuickLogDialog | None:
-        from crm.ui.quick_log import open_quick_log
+        from crm.ui.people.quick_log import open_quick_log
 
         if self._showing("today") and self.today_page.log_call():
             return None  # the page opens it for the person of its current row
@@ -1018,7 +1018,7 @@ class MainWindow(QMainWindow):
 
     # -- data: import, export, duplicates, retention -----------------------------------------------
     def import_contacts(self) -> ImportWizard | None:
-        from crm.ui.import_wizard import ImportWizard
+        from crm.ui.transfer.import_wizard import ImportWizard
 
         if not self._demo_guard("The import", self.import_contacts):
             return None
@@ -1036,7 +1036,7 @@ class MainWindow(QMainWindow):
             self.show_people()
 
     def export(self) -> ExportDialog:
-        from crm.ui.export_dialog import ExportDialog
+        from crm.ui.transfer.export_dialog import ExportDialog
 
         kind, ids = "people", None
         if self.stack.currentWidget() is self.people_page:
@@ -1050,7 +1050,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def find_duplicates(self, kind: str) -> DuplicatesDialog:
-        from crm.ui.duplicates import DuplicatesDialog
+        from crm.ui.transfer.duplicates import DuplicatesDialog
 
         dialog = DuplicatesDialog(self.ctx.db, self, kind=kind, runner=self.runner)
         dialog.merged.connect(lambda k, survivor, _gone: self._merged(k, survivor))
@@ -1068,7 +1068,7 @@ class MainWindow(QMainWindow):
             self.ctx.notify("person", person_id)
 
     def retention_review(self) -> QDialog:
-        from crm.ui.retention import RetentionReview
+        from crm.ui.transfer.retention import RetentionReview
 
         dialog = QDialog(self)
         dialog.setWindowTitle("Retention review")
@@ -1083,12 +1083,12 @@ class MainWindow(QMainWindow):
         return dialog
 
     def back_up(self) -> None:
-        from crm.ui.backup import back_up
+        from crm.ui.transfer.backup import back_up
 
         back_up(self, self.ctx)
 
     def restore_backup(self) -> None:
-        from crm.ui.backup import restore
+        from crm.ui.transfer.backup import restore
 
         restore(self, self.ctx)
 
@@ -1127,7 +1127,7 @@ class MainWindow(QMainWindow):
         self.show_today()
 
     def show_shortcuts(self) -> None:
-        from crm.ui.shortcuts import show_shortcuts
+        from crm.ui.kit.shortcuts import show_shortcuts
 
         show_shortcuts(self)
 

@@ -40,8 +40,8 @@ def render(
     from PySide6.QtCore import QCoreApplication, QEventLoop
 
     from crm.ui.app import make_application
+    from crm.ui.kit.workers import TaskRunner
     from crm.ui.main_window import MainWindow
-    from crm.ui.workers import TaskRunner
 
     app = make_application(["crm"], dark=dark)
     runner = TaskRunner(inline=True)

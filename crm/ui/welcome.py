@@ -21,10 +21,10 @@ from crm.domain.errors import Cancelled
 from crm.services import people as people_service
 from crm.services.demo import fill_demo
 from crm.storage.db import Database, open_database
-from crm.ui.context import AppContext
-from crm.ui.errors import show_error
-from crm.ui.widgets import plain_label
-from crm.ui.workers import Progress
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import show_error
+from crm.ui.kit.widgets import plain_label
+from crm.ui.kit.workers import Progress
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from PySide6.QtCore import QDateTime, QMargins, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QStackedLayout, QToolTip, QVBoxLayout, QWidget
 
-from crm.ui.formatting import fmt_count, local
-from crm.ui.theme import colours
-from crm.ui.widgets import plain_label
+from crm.ui.kit.formatting import fmt_count, local
+from crm.ui.kit.theme import colours
+from crm.ui.kit.widgets import plain_label
 
 _DAY_MS = 86_400_000
 

@@ -28,10 +28,10 @@ from crm import settings
 from crm.domain.errors import CredentialsError
 from crm.services import xlink
 from crm.services.views import XAccountView
-from crm.ui import errors
-from crm.ui.context import AppContext
-from crm.ui.formatting import fmt_ago, fmt_count, plain_tooltip
-from crm.ui.widgets import make_table, plain_label
+from crm.ui.kit import errors
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.formatting import fmt_ago, fmt_count, plain_tooltip
+from crm.ui.kit.widgets import make_table, plain_label
 from crm.ui.x_sync import XSyncRunner
 from crm.x import credentials
 from crm.x.sync import SyncSelection, optional_gateway

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QToolButton, QWidget
 from crm import settings
 from crm.domain.errors import CrmError
 from crm.storage.db import Database
-from crm.ui import errors
-from crm.ui.context import AppContext
-from crm.ui.widgets import plain_label
-from crm.ui.workers import Progress, Task
+from crm.ui.kit import errors
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.widgets import plain_label
+from crm.ui.kit.workers import Progress, Task
 from crm.x import credentials
 from crm.x.credentials import CredentialSource
 from crm.x.sync import SyncPlan, SyncReport, SyncSelection, make_gateway, plan_sync, run_sync

@@ -84,7 +84,7 @@ def test_icns_holds_png_elements_up_to_512() -> None:
 
 
 def test_the_theme_ticks_with_the_packaged_image() -> None:
-    from crm.ui import theme
+    from crm.ui.kit import theme
 
     # check.svg is white: both looks must put it on an accent that white reads on.
     assert theme.LIGHT.accent_text == theme.DARK.accent_text == "#ffffff"
@@ -98,7 +98,7 @@ def test_a_checked_box_shows_the_tick(qtbot) -> None:  # type: ignore[no-untyped
     """The SVG loads (Qt's SVG image plugin is there) and draws white on the accent."""
     from PySide6.QtWidgets import QCheckBox
 
-    from crm.ui import theme
+    from crm.ui.kit import theme
 
     def white_pixels(sheet: str) -> int:
         box = QCheckBox()

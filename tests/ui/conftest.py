@@ -170,8 +170,8 @@ def _build_sample(db: Database) -> Sample:
 
 @pytest.fixture
 def window(qtbot, db: Database, sample: Sample) -> Iterator:  # type: ignore[no-untyped-def]
+    from crm.ui.kit.workers import TaskRunner
     from crm.ui.main_window import MainWindow
-    from crm.ui.workers import TaskRunner
 
     w = MainWindow(db, runner=TaskRunner(inline=True), settings=None)
     qtbot.addWidget(w)
@@ -182,8 +182,8 @@ def window(qtbot, db: Database, sample: Sample) -> Iterator:  # type: ignore[no-
 
 @pytest.fixture
 def empty_window(qtbot, db: Database) -> Iterator:  # type: ignore[no-untyped-def]
+    from crm.ui.kit.workers import TaskRunner
     from crm.ui.main_window import MainWindow
-    from crm.ui.workers import TaskRunner
 
     w = MainWindow(db, runner=TaskRunner(inline=True), settings=None)
     qtbot.addWidget(w)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from crm import app_identity, app_logging
 from crm.storage.db import Database
 from crm.ui.about import AboutDialog
-from crm.ui.errors import CrashDialog
+from crm.ui.kit.errors import CrashDialog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,7 +84,7 @@ def test_the_crash_dialog_says_where_the_report_is(window) -> None:  # type: ign
         dialog = CrashDialog(ZeroDivisionError("bug"), window)
         intro = dialog.findChild(QLabel, "CrashIntro")
         assert intro is not None and str(log_file) in intro.text()
-        from crm.ui.errors import show_crash
+        from crm.ui.kit.errors import show_crash
 
         show_crash(RuntimeError("a bug with an id #42"), window).close()
         for handler in app_logging._handlers:

@@ -13,8 +13,8 @@ from PySide6.QtGui import QImage, QKeySequence
 
 from crm.services.people import count_people
 from crm.storage.db import Database
-from crm.ui.errors import CrashDialog, show_error
-from crm.ui.workers import TaskRunner
+from crm.ui.kit.errors import CrashDialog, show_error
+from crm.ui.kit.workers import TaskRunner
 from tests.ui.conftest import Sample
 
 
@@ -203,15 +203,15 @@ def test_crm_with_no_command_opens_the_window_without_the_rarely_used_parts(
     # Start-up time: these load when first opened, not before the window is shown.
     for module in (
         "PySide6.QtCharts",
-        "crm.ui.person_page",
-        "crm.ui.organisations_page",
-        "crm.ui.placements_page",
+        "crm.ui.people.person",
+        "crm.ui.organisations.page",
+        "crm.ui.placements.page",
         "crm.ui.dialogs",
-        "crm.ui.import_wizard",
-        "crm.ui.export_dialog",
-        "crm.ui.duplicates",
-        "crm.ui.gdpr",
-        "crm.ui.retention",
+        "crm.ui.transfer.import_wizard",
+        "crm.ui.transfer.export_dialog",
+        "crm.ui.transfer.duplicates",
+        "crm.ui.transfer.gdpr",
+        "crm.ui.transfer.retention",
         "crm.ui.x_settings",
         "crm.cli.records",
         "crm.cli.transfer",
@@ -236,10 +236,10 @@ def test_x_menu_is_wired(window, sample: Sample) -> None:  # type: ignore[no-unt
 
 
 def test_data_dialogs_open_from_the_menus(window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
-    from crm.ui.duplicates import DuplicatesDialog
-    from crm.ui.export_dialog import ExportDialog
-    from crm.ui.gdpr import ErasureDialog, SubjectAccessDialog
-    from crm.ui.import_wizard import ImportWizard
+    from crm.ui.transfer.duplicates import DuplicatesDialog
+    from crm.ui.transfer.export_dialog import ExportDialog
+    from crm.ui.transfer.gdpr import ErasureDialog, SubjectAccessDialog
+    from crm.ui.transfer.import_wizard import ImportWizard
 
     wizard = window.import_contacts()
     assert isinstance(wizard, ImportWizard) and wizard.isVisible()

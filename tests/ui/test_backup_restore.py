@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from crm.services.people import PersonInput, add_person, count_people
 from crm.storage.db import Database
-from crm.ui.backup import back_up, restore
+from crm.ui.transfer.backup import back_up, restore
 
 
 def test_back_up_then_restore_from_the_app(window, db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

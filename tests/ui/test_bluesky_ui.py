@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from crm.services import bluesky
 from crm.storage.models import Person, Tweet, XAccount
 from crm.ui.bluesky.link import BlueskyLinkDialog
-from crm.ui.timeline_view import plain_text_of
+from crm.ui.kit.timeline_view import plain_text_of
 from tests.ui.conftest import Sample
 from tests.x.fake_bluesky_server import JANE_DID, NOW, FakeBlueskyServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from crm.ui.formatting import (
+from crm.ui.kit.formatting import (
     fmt_ago,
     fmt_compact,
     fmt_date,
@@ -58,7 +58,7 @@ def test_uk_formats() -> None:
 
 
 def test_follow_link_opens_our_records_and_refuses_other_schemes() -> None:
-    from crm.ui.timeline_view import crm_link, follow_link
+    from crm.ui.kit.timeline_view import crm_link, follow_link
 
     opened: list[tuple[str, int]] = []
     follow_link("crm:person:12", lambda kind, i: opened.append((kind, i)))

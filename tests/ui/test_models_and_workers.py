@@ -14,10 +14,10 @@ from crm.services.organisations import list_organisations
 from crm.services.people import people_at
 from crm.services.placements import get_placement, list_placements
 from crm.storage.db import Database
-from crm.ui.models import IdRole, RecordRole, RecordTableModel, SortRole
-from crm.ui.organisations_page import organisation_columns, people_columns, placement_columns
-from crm.ui.placements_page import extension_columns
-from crm.ui.workers import Progress, TaskRunner
+from crm.ui.kit.models import IdRole, RecordRole, RecordTableModel, SortRole
+from crm.ui.kit.workers import Progress, TaskRunner
+from crm.ui.organisations.page import organisation_columns, people_columns, placement_columns
+from crm.ui.placements.page import extension_columns
 from tests.ui.conftest import Sample
 
 

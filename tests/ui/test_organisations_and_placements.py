@@ -19,7 +19,7 @@ from crm.ui.dialogs import (
     PersonDialog,
     PlacementDialog,
 )
-from crm.ui.models import IdRole
+from crm.ui.kit.models import IdRole
 from tests.ui.conftest import Sample
 
 
@@ -202,9 +202,9 @@ def test_delete_organisation_with_placements_is_refused_with_a_reason(
 
 
 def test_organisation_picker_loads_off_the_gui_thread(qtbot, db: Database, sample: Sample) -> None:  # type: ignore[no-untyped-def]
-    from crm.ui.context import AppContext
     from crm.ui.dialogs import OrganisationPicker
-    from crm.ui.workers import TaskRunner
+    from crm.ui.kit.context import AppContext
+    from crm.ui.kit.workers import TaskRunner
 
     runner = TaskRunner()  # a real pool, not the tests' inline one
     picker = OrganisationPicker(AppContext(db, runner), sample.york, optional=False)

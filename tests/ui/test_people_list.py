@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel
 from crm.services.people import search_people_id_list
 from crm.services.views import PersonSummary
 from crm.storage.search import PeopleFilter
-from crm.ui.models import IdRole, PeopleTableModel
+from crm.ui.kit.models import IdRole, PeopleTableModel
 from tests.ui.conftest import Sample
 
 
@@ -105,7 +105,7 @@ def test_organisation_name_shows_the_organisation_and_its_people(
 
 def test_sorting_by_a_column(window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
     page = window.people_page
-    column = [c.key for c in __import__("crm.ui.models", fromlist=["x"]).PEOPLE_COLUMNS].index(
+    column = [c.key for c in __import__("crm.ui.kit.models", fromlist=["x"]).PEOPLE_COLUMNS].index(
         "organisation"
     )
     page.table.sortByColumn(column, Qt.SortOrder.AscendingOrder)
@@ -117,7 +117,7 @@ def test_sorting_by_a_column(window, sample: Sample) -> None:  # type: ignore[no
 
 
 def _column(key: str) -> int:
-    from crm.ui.models import PEOPLE_COLUMNS
+    from crm.ui.kit.models import PEOPLE_COLUMNS
 
     return [c.key for c in PEOPLE_COLUMNS].index(key)
 
@@ -127,7 +127,7 @@ def test_a_whole_list_sorts_a_chunk_at_a_time_with_progress(  # type: ignore[no-
 ) -> None:
     """A header sort takes the whole list (up to the list's own limit), loading its rows a
     chunk at a time and showing how far it has got."""
-    from crm.ui import people_page as module
+    from crm.ui.people import page as module
 
     monkeypatch.setattr(module, "_SORT_CHUNK", 2)
     page = window.people_page
@@ -151,7 +151,7 @@ def test_a_sort_stays_on_as_you_type_within_its_limit(  # type: ignore[no-untype
 ) -> None:
     """Typed searches are sorted up to SORT_AS_YOU_TYPE results, beyond that shown best
     first; the whole list (no text) is always sorted."""
-    from crm.ui import people_page as module
+    from crm.ui.people import page as module
 
     page = window.people_page
 
@@ -178,8 +178,8 @@ def test_a_sort_stays_on_as_you_type_within_its_limit(  # type: ignore[no-untype
 
 def test_a_sort_stops_when_cancelled(db, sample: Sample) -> None:  # type: ignore[no-untyped-def]
     from crm.domain.errors import Cancelled
-    from crm.ui.people_page import sorted_people_ids
-    from crm.ui.workers import Progress
+    from crm.ui.kit.workers import Progress
+    from crm.ui.people.page import sorted_people_ids
 
     progress = Progress(lambda *_args: None)
     progress.cancel()
@@ -213,8 +213,8 @@ def test_people_model_loads_pages_lazily(qtmodeltester, db, sample: Sample) -> N
 
 
 def test_first_page_arrives_before_the_whole_list(qtbot, db, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    from crm.ui.kit.workers import TaskRunner
     from crm.ui.main_window import MainWindow
-    from crm.ui.workers import TaskRunner
 
     window = MainWindow(db, runner=TaskRunner(inline=True), settings=None)
     qtbot.addWidget(window)
@@ -281,9 +281,9 @@ def _person(person_id: int, **fields: Any) -> PersonSummary:
 def test_people_model_cells_and_roles(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, date, datetime, timedelta
 
-    from crm.ui import theme
-    from crm.ui.formatting import fmt_datetime
-    from crm.ui.models import PEOPLE_COLUMNS, RecordRole, SortRole
+    from crm.ui.kit import theme
+    from crm.ui.kit.formatting import fmt_datetime
+    from crm.ui.kit.models import PEOPLE_COLUMNS, RecordRole, SortRole
 
     called = datetime.now(UTC) - timedelta(days=40)
     rows = {
@@ -377,7 +377,7 @@ def test_people_model_refreshes_a_recent_last_contact(monkeypatch) -> None:  # t
     from datetime import UTC, datetime, timedelta
 
     from crm.domain import display  # where fmt_ago lives (the app and the crm command share it)
-    from crm.ui import models
+    from crm.ui.kit import models
 
     now = [datetime.now(UTC)]
 
@@ -420,8 +420,8 @@ def test_people_model_extends_a_shown_list_without_a_reset(qtmodeltester) -> Non
 
 
 def test_whole_list_is_appended_below_the_first_page(qtbot, db, sample: Sample) -> None:  # type: ignore[no-untyped-def]
+    from crm.ui.kit.workers import TaskRunner
     from crm.ui.main_window import MainWindow
-    from crm.ui.workers import TaskRunner
 
     window = MainWindow(db, runner=TaskRunner(inline=True), settings=None)
     qtbot.addWidget(window)

@@ -248,8 +248,8 @@ def test_follower_history_comes_with_the_person(qtbot, db: Database, sample: Sam
 
     from crm.services.xlink import link_x_account
     from crm.storage.models import FollowerSnapshot
+    from crm.ui.kit.workers import TaskRunner
     from crm.ui.main_window import MainWindow
-    from crm.ui.workers import TaskRunner
 
     account = link_x_account(db, person_id=sample.tom, handle="TomPatelYork")
     now = datetime.now(UTC)

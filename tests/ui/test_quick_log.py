@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from crm.services.interactions import interactions_for
 from crm.storage.db import Database
-from crm.ui.quick_log import QuickLogDialog
+from crm.ui.people.quick_log import QuickLogDialog
 from tests.ui.conftest import Sample
 
 

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 
 from crm.services.views import PersonSummary
-from crm.ui.formatting import plain_tooltip
-from crm.ui.models import PEOPLE_COLUMNS, Column, PeopleTableModel, RecordTableModel
+from crm.ui.kit.formatting import plain_tooltip
+from crm.ui.kit.models import PEOPLE_COLUMNS, Column, PeopleTableModel, RecordTableModel
 
 HOSTILE = [
     "<b>Bold</b> Okafor",

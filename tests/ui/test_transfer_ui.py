@@ -19,12 +19,12 @@ from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person, get_person, search_people
 from crm.storage.db import Database
 from crm.storage.models import Person
-from crm.ui.duplicates import DuplicatesDialog
-from crm.ui.export_dialog import ExportDialog
-from crm.ui.gdpr import ErasureDialog, SubjectAccessDialog
-from crm.ui.import_wizard import ImportWizard
-from crm.ui.retention import RetentionReview
-from crm.ui.workers import TaskRunner
+from crm.ui.kit.workers import TaskRunner
+from crm.ui.transfer.duplicates import DuplicatesDialog
+from crm.ui.transfer.export_dialog import ExportDialog
+from crm.ui.transfer.gdpr import ErasureDialog, SubjectAccessDialog
+from crm.ui.transfer.import_wizard import ImportWizard
+from crm.ui.transfer.retention import RetentionReview
 from tests.fixtures import contacts
 
 FATAL = QAbstractItemModelTester.FailureReportingMode.Fatal

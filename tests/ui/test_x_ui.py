@@ -21,8 +21,8 @@ from crm import settings
 from crm.services.people import PersonInput, add_person
 from crm.services.xlink import link_x_account, list_watched, set_watched
 from crm.storage.db import Database
-from crm.ui.context import AppContext
-from crm.ui.workers import TaskRunner
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.workers import TaskRunner
 from crm.ui.x_chart import FollowerChart
 from crm.ui.x_settings import WatchListModel, XSettingsDialog, XSettingsPage
 from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus, fmt_countdown

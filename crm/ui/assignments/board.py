@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from crm.domain.enums import PIPELINE_STAGES, ShortlistStage
 from crm.services.assignments import ShortlistCard
-from crm.ui.formatting import fmt_money
-from crm.ui.widgets import plain_label
+from crm.ui.kit.formatting import fmt_money
+from crm.ui.kit.widgets import plain_label
 
 CardRole = Qt.ItemDataRole.UserRole + 1
 

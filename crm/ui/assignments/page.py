@@ -24,14 +24,14 @@ from crm.services import assignments as service
 from crm.services.assignments import AssignmentDetail, AssignmentSummary, CandidateMatch
 from crm.ui.assignments.board import Board
 from crm.ui.assignments.dialogs import AssignmentDialog, CloseDialog, PlaceDialog, StageDialog
-from crm.ui.context import AppContext
 from crm.ui.dialogs import open_dialog
-from crm.ui.errors import show_error
-from crm.ui.formatting import esc, fmt_date, fmt_money
-from crm.ui.list_page import ListPage, enum_combo
-from crm.ui.models import Column
-from crm.ui.timeline_view import follow_link
-from crm.ui.widgets import PageHeader, link_label, plain_label
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import show_error
+from crm.ui.kit.formatting import esc, fmt_date, fmt_money
+from crm.ui.kit.list_page import ListPage, enum_combo
+from crm.ui.kit.models import Column
+from crm.ui.kit.timeline_view import follow_link
+from crm.ui.kit.widgets import PageHeader, link_label, plain_label
 
 log = logging.getLogger(__name__)
 

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 from crm.domain.dates import parse_date
 from crm.domain.errors import ValidationError
 from crm.services import reports as service
-from crm.ui.context import AppContext
-from crm.ui.errors import show_error
-from crm.ui.theme import colours
-from crm.ui.widgets import PageHeader, plain_label
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import show_error
+from crm.ui.kit.theme import colours
+from crm.ui.kit.widgets import PageHeader, plain_label
 
 NAMES = {
     "placements-started": "Placements started per month",

@@ -20,8 +20,8 @@ from crm.domain.errors import CrmError
 from crm.services.bluesky import BlueskyMatch, find_on_bluesky, make_gateway
 from crm.storage.db import Database
 from crm.ui.bluesky.link import link_record
-from crm.ui.context import AppContext
-from crm.ui.errors import show_error
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import show_error
 
 
 def search(db: Database, person_ids: Sequence[int] | None, limit: int) -> list[BlueskyMatch]:

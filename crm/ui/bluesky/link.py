@@ -6,8 +6,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBo
 
 from crm.services.bluesky import BlueskyAccountView, link_bluesky, make_gateway
 from crm.storage.db import Database
-from crm.ui.context import AppContext
-from crm.ui.errors import show_error
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import show_error
 
 
 def link_record(db: Database, kind: str, record_id: int, handle: str) -> BlueskyAccountView:

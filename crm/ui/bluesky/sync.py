@@ -21,10 +21,10 @@ from crm.services.bluesky import (
     run_bluesky_sync,
 )
 from crm.storage.db import Database
-from crm.ui import errors
-from crm.ui.context import AppContext
-from crm.ui.widgets import plain_label
-from crm.ui.workers import Progress, Task
+from crm.ui.kit import errors
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.widgets import plain_label
+from crm.ui.kit.workers import Progress, Task
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QMessageBox, QPushButton, QWidget
 
-from crm.ui.widgets import plain_label
+from crm.ui.kit.widgets import plain_label
 
 BANNER_TEXT = (
     "You are exploring the sample data: nothing here is real, and nothing you add here goes "

@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from crm import settings
-from crm.ui import theme
+from crm.ui.kit import theme
 
 
 def add_theme_menu(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
-from crm.ui.widgets import plain_label
+from crm.ui.kit.widgets import plain_label
 from crm.x.sync import SyncReport
 
 SHOWN = 3  # reasons listed by name; the rest are counted

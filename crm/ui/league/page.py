@@ -33,13 +33,13 @@ from crm.services.league import (
     league_details,
     league_table,
 )
-from crm.ui import theme
-from crm.ui.context import AppContext
-from crm.ui.errors import show_error
-from crm.ui.formatting import fmt_count, fmt_date
-from crm.ui.list_page import record_table, selected_id
-from crm.ui.models import Column, RecordRole, RecordTableModel
-from crm.ui.widgets import EmptyState, PageHeader, plain_label, restore_header, save_header
+from crm.ui.kit import theme
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import show_error
+from crm.ui.kit.formatting import fmt_count, fmt_date
+from crm.ui.kit.list_page import record_table, selected_id
+from crm.ui.kit.models import Column, RecordRole, RecordTableModel
+from crm.ui.kit.widgets import EmptyState, PageHeader, plain_label, restore_header, save_header
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -30,8 +30,8 @@ from crm.services.today import (
     TodayReport,
     XSignal,
 )
-from crm.ui import theme
-from crm.ui.formatting import fmt_ago, fmt_money
+from crm.ui.kit import theme
+from crm.ui.kit.formatting import fmt_ago, fmt_money
 
 RowRole = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex

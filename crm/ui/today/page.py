@@ -40,8 +40,9 @@ from crm.domain.dates import UK, parse_date
 from crm.domain.errors import CrmError
 from crm.services import interactions as interaction_service
 from crm.services import today as today_service
-from crm.ui.context import AppContext
-from crm.ui.errors import ask, show_error
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import ask, show_error
+from crm.ui.kit.widgets import Badge, PageHeader, plain_label
 from crm.ui.today.model import (
     RowRole,
     TodayListModel,
@@ -54,10 +55,9 @@ from crm.ui.today.model import (
     keep_rows,
     x_rows,
 )
-from crm.ui.widgets import Badge, PageHeader, plain_label
 
 if TYPE_CHECKING:
-    from crm.ui.quick_log import QuickLogDialog
+    from crm.ui.people.quick_log import QuickLogDialog
 
 log = logging.getLogger(__name__)
 
@@ -463,7 +463,7 @@ class TodayPage(QWidget):
         return True
 
     def _open_log(self, row: TodayRow, detail: Any) -> None:
-        from crm.ui.quick_log import open_quick_log
+        from crm.ui.people.quick_log import open_quick_log
 
         dialog = open_quick_log(self.ctx, detail, self.window())
         self.log_dialog = dialog

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from crm import settings as app_settings
 from crm.services import today as today_service
-from crm.ui import theme
-from crm.ui.context import AppContext
+from crm.ui.kit import theme
+from crm.ui.kit.context import AppContext
 from crm.ui.today.page import uk_today
 
 log = logging.getLogger(__name__)

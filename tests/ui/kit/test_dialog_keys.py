@@ -22,7 +22,7 @@ from crm.ui.dialogs import (
     PlacementDialog,
 )
 from crm.ui.kit.keys import mnemonics, takes_tab_focus
-from crm.ui.quick_log import QuickLogDialog
+from crm.ui.people.quick_log import QuickLogDialog
 from tests.ui.conftest import Sample
 
 

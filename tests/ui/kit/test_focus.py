@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
-from crm.ui import theme
+from crm.ui.kit import theme
 
 
 def luminance(c: QColor) -> float:

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QScrollArea
 from crm.services.placements import PlacementInput, add_placement, list_placements
 from crm.services.xlink import link_x_account
 from crm.storage.db import Database
-from crm.ui.context import AppContext
-from crm.ui.import_wizard import ImportWizard
-from crm.ui.workers import TaskRunner
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.workers import TaskRunner
+from crm.ui.transfer.import_wizard import ImportWizard
 from crm.ui.x_chart import FollowerChart
 from crm.ui.x_settings import XSettingsDialog
 from tests.fixtures import contacts

@@ -11,7 +11,7 @@ from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import count_people
 from crm.storage.db import Database
 from crm.ui.dialogs import PersonDialog
-from crm.ui.import_wizard import ImportWizard
+from crm.ui.transfer.import_wizard import ImportWizard
 from tests.ui.kit.helpers import open_box
 
 

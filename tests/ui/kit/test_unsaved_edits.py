@@ -10,7 +10,7 @@ from crm.services.people import get_person
 from crm.services.placements import get_placement, list_placements
 from crm.storage.db import Database
 from crm.ui.dialogs import OrganisationDialog, PlacementDialog
-from crm.ui.quick_log import QuickLogDialog
+from crm.ui.people.quick_log import QuickLogDialog
 from tests.ui.conftest import Sample
 from tests.ui.kit.helpers import answer, open_box
 

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
 from crm.storage.db import Database
-from crm.ui.import_wizard import ImportWizard
-from crm.ui.workers import TaskRunner
+from crm.ui.kit.workers import TaskRunner
+from crm.ui.transfer.import_wizard import ImportWizard
 from tests.fixtures import contacts
 from tests.ui.conftest import Sample
 

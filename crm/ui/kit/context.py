@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from crm.storage.db import Database
-from crm.ui.workers import Task, TaskRunner
+from crm.ui.kit.workers import Task, TaskRunner
 
 
 class AppContext(QObject):

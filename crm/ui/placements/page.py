@@ -23,8 +23,6 @@ from crm.domain.enums import IR35Determination, PlacementStatus
 from crm.domain.errors import ValidationError
 from crm.services import placements as placement_service
 from crm.services.views import ExtensionView, PlacementDetail, PlacementSummary
-from crm.ui import theme
-from crm.ui.context import AppContext
 from crm.ui.dialogs import (
     ExtensionDialog,
     PlacementDialog,
@@ -32,12 +30,13 @@ from crm.ui.dialogs import (
     handle_save_error,
     open_dialog,
 )
-from crm.ui.formatting import esc, fmt_date, fmt_datetime, fmt_money, label_of, linkify
-from crm.ui.list_page import ListPage, enum_combo, record_table
-from crm.ui.models import Column, RecordTableModel
-from crm.ui.organisations_page import placement_columns
-from crm.ui.timeline_view import follow_link, open_web_link
-from crm.ui.widgets import (
+from crm.ui.kit import theme
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.formatting import esc, fmt_date, fmt_datetime, fmt_money, label_of, linkify
+from crm.ui.kit.list_page import ListPage, enum_combo, record_table
+from crm.ui.kit.models import Column, RecordTableModel
+from crm.ui.kit.timeline_view import follow_link, open_web_link
+from crm.ui.kit.widgets import (
     FieldErrors,
     PageHeader,
     link_label,
@@ -45,6 +44,7 @@ from crm.ui.widgets import (
     plain_edit,
     plain_label,
 )
+from crm.ui.organisations.page import placement_columns
 
 log = logging.getLogger(__name__)
 

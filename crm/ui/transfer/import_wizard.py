@@ -1,7 +1,7 @@
 """The import wizard: choose a file, check the column mapping against its first rows, see what
 a dry run would create, update and refuse, then import with a progress bar and a cancel.
 
-Reading and importing run on a worker thread through :class:`crm.ui.workers.TaskRunner`;
+Reading and importing run on a worker thread through :class:`crm.ui.kit.workers.TaskRunner`;
 the import service does everything in one transaction, so a cancel leaves the database as it
 was. The wizard emits :attr:`ImportWizard.imported` with the report when rows went in.
 """
@@ -39,10 +39,10 @@ from crm.domain.errors import Cancelled, CrmError
 from crm.services import imports
 from crm.services.imports import ImportOptions, ImportPreview, ImportReport, RowRefusal
 from crm.storage.db import Database
-from crm.ui.errors import show_error
-from crm.ui.formatting import plain_tooltip, plural
-from crm.ui.widgets import make_table, plain_label
-from crm.ui.workers import Progress, Task, TaskRunner
+from crm.ui.kit.errors import show_error
+from crm.ui.kit.formatting import plain_tooltip, plural
+from crm.ui.kit.widgets import make_table, plain_label
+from crm.ui.kit.workers import Progress, Task, TaskRunner
 
 log = logging.getLogger(__name__)
 

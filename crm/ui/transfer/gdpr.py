@@ -24,10 +24,10 @@ from crm.services import gdpr
 from crm.services.gdpr import ErasureImpact, ErasureReport, SubjectAccessResult
 from crm.services.people import get_person
 from crm.storage.db import Database
-from crm.ui.errors import show_error
-from crm.ui.formatting import plural
-from crm.ui.widgets import plain_label
-from crm.ui.workers import TaskRunner
+from crm.ui.kit.errors import show_error
+from crm.ui.kit.formatting import plural
+from crm.ui.kit.widgets import plain_label
+from crm.ui.kit.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
 from crm.services import duplicates
 from crm.services.duplicates import DuplicatePair, MergePreview
 from crm.storage.db import Database
-from crm.ui.errors import ask, show_error
-from crm.ui.formatting import plain_tooltip, plural
-from crm.ui.models import Column, RecordTableModel
-from crm.ui.widgets import make_table, plain_label
-from crm.ui.workers import TaskRunner
+from crm.ui.kit.errors import ask, show_error
+from crm.ui.kit.formatting import plain_tooltip, plural
+from crm.ui.kit.models import Column, RecordTableModel
+from crm.ui.kit.widgets import make_table, plain_label
+from crm.ui.kit.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ def plain_label(text: str = "", object_name: str = "", *, wrap: bool = False) ->
 
 
 def link_label(html_text: str = "", on_link: Callable[[str], None] | None = None) -> QLabel:
-    """A label with our own links (built with crm.ui.formatting.esc/linkify): never opens
+    """A label with our own links (built with crm.ui.kit.formatting.esc/linkify): never opens
     anything by itself; ``on_link`` decides."""
     label = QLabel()
     label.setTextFormat(Qt.TextFormat.RichText)

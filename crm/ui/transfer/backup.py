@@ -13,9 +13,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from crm import settings
-from crm.ui.context import AppContext
-from crm.ui.errors import show_error
-from crm.ui.workers import Task
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import show_error
+from crm.ui.kit.workers import Task
 
 
 def _default_backup_path(ctx: AppContext) -> Path:

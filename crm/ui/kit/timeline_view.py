@@ -1,7 +1,7 @@
 """A timeline of interactions, tweets, Bluesky posts, placement events and notes, newest first.
 
 Rendered as escaped HTML in a QTextBrowser that never follows links itself: every piece of
-data text goes through :func:`crm.ui.formatting.linkify` (escape first, then link), internal
+data text goes through :func:`crm.ui.kit.formatting.linkify` (escape first, then link), internal
 ``crm:`` links open records, and only http(s) links leave the app.
 """
 
@@ -27,10 +27,10 @@ from crm.domain.errors import NotFoundError
 from crm.services.timeline import ALL_KINDS, TimelineQuery
 from crm.services.views import TimelineEntry
 from crm.storage.db import Database
-from crm.ui import theme
-from crm.ui.context import AppContext
-from crm.ui.errors import show_error
-from crm.ui.formatting import esc, fmt_date, is_web_url, linkify, local
+from crm.ui.kit import theme
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import show_error
+from crm.ui.kit.formatting import esc, fmt_date, is_web_url, linkify, local
 
 log = logging.getLogger(__name__)
 

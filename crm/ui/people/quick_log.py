@@ -29,12 +29,12 @@ from crm.domain.errors import ValidationError
 from crm.services import interactions as interaction_service
 from crm.services import people as people_service
 from crm.services.views import PersonDetail
-from crm.ui.context import AppContext
 from crm.ui.dialogs import PersonPicker, date_or_none, handle_save_error
-from crm.ui.errors import ask
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import ask
 from crm.ui.kit.keys import buttons_last, enter_in_form
 from crm.ui.kit.unsaved import GuardedDialog
-from crm.ui.widgets import (
+from crm.ui.kit.widgets import (
     FieldErrors,
     add_field,
     line_edit,

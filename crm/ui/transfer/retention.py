@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
 from crm.services import gdpr
 from crm.services.gdpr import RetentionCandidate
 from crm.storage.db import Database
-from crm.ui.errors import ask, show_error
-from crm.ui.formatting import fmt_date, fmt_datetime, label_of
-from crm.ui.models import Column, RecordTableModel
-from crm.ui.widgets import make_table, plain_label
-from crm.ui.workers import TaskRunner
+from crm.ui.kit.errors import ask, show_error
+from crm.ui.kit.formatting import fmt_date, fmt_datetime, label_of
+from crm.ui.kit.models import Column, RecordTableModel
+from crm.ui.kit.widgets import make_table, plain_label
+from crm.ui.kit.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 

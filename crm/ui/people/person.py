@@ -34,8 +34,6 @@ from crm.services.bluesky import BlueskyAccountView, SocialActivity
 from crm.services.timeline import person_timeline
 from crm.services.views import EmploymentView, PersonDetail
 from crm.storage.db import Database
-from crm.ui import theme
-from crm.ui.context import AppContext
 from crm.ui.dialogs import (
     EmploymentDialog,
     InteractionDialog,
@@ -46,8 +44,10 @@ from crm.ui.dialogs import (
     open_dialog,
     split_list,
 )
-from crm.ui.errors import ask, show_error
-from crm.ui.formatting import (
+from crm.ui.kit import theme
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.errors import ask, show_error
+from crm.ui.kit.formatting import (
     esc,
     fmt_ago,
     fmt_count,
@@ -55,10 +55,9 @@ from crm.ui.formatting import (
     fmt_money,
     label_of,
 )
-from crm.ui.gdpr import ErasureDialog, SubjectAccessDialog
-from crm.ui.theme import colours
-from crm.ui.timeline_view import TimelineView, follow_link
-from crm.ui.widgets import (
+from crm.ui.kit.theme import colours
+from crm.ui.kit.timeline_view import TimelineView, follow_link
+from crm.ui.kit.widgets import (
     FieldErrors,
     PageHeader,
     add_field,
@@ -68,6 +67,7 @@ from crm.ui.widgets import (
     plain_edit,
     plain_label,
 )
+from crm.ui.transfer.gdpr import ErasureDialog, SubjectAccessDialog
 from crm.ui.x_chart import FollowerChart
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.ui.context import AppContext
-from crm.ui.models import Column, IdRole, RecordTableModel, SortRole
-from crm.ui.widgets import (
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.models import Column, IdRole, RecordTableModel, SortRole
+from crm.ui.kit.widgets import (
     EmptyState,
     EnterFilter,
     PageHeader,

@@ -26,8 +26,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from crm.services.views import PersonSummary
-from crm.ui import theme
-from crm.ui.formatting import fmt_ago, fmt_count, fmt_date, fmt_datetime, plain_tooltip
+from crm.ui.kit import theme
+from crm.ui.kit.formatting import fmt_ago, fmt_count, fmt_date, fmt_datetime, plain_tooltip
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def _person_tooltip(p: PersonSummary, key: str, text: str) -> str | None:
 
 
 def _person_tone(p: PersonSummary, key: str) -> str | None:
-    """The theme colour (a :class:`crm.ui.theme.Colours` field) a cell's text is in."""
+    """The theme colour (a :class:`crm.ui.kit.theme.Colours` field) a cell's text is in."""
     if key == "name" and p.do_not_contact:
         return "danger"
     if key == "kind":
@@ -421,7 +421,7 @@ class Column(Generic[T]):
     width: int = 0
     tooltip: Callable[[T], str] | None = None
     muted: bool = False
-    #: A colour role name from crm.ui.theme.Colours ("success", "danger"...) per record.
+    #: A colour role name from crm.ui.kit.theme.Colours ("success", "danger"...) per record.
     tone: Callable[[T], str | None] | None = None
 
 

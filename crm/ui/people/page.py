@@ -27,11 +27,11 @@ from crm.services import people as people_service
 from crm.services.views import OrganisationSummary, PersonSummary
 from crm.storage.db import Database
 from crm.storage.search import PeopleFilter
-from crm.ui.context import AppContext
-from crm.ui.formatting import esc
-from crm.ui.models import PEOPLE_COLUMNS, IdRole, PeopleTableModel, person_sort_key
-from crm.ui.timeline_view import crm_link
-from crm.ui.widgets import (
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.formatting import esc
+from crm.ui.kit.models import PEOPLE_COLUMNS, IdRole, PeopleTableModel, person_sort_key
+from crm.ui.kit.timeline_view import crm_link
+from crm.ui.kit.widgets import (
     EmptyState,
     EnterFilter,
     PageHeader,
@@ -40,7 +40,7 @@ from crm.ui.widgets import (
     restore_header,
     save_header,
 )
-from crm.ui.workers import Progress, Task
+from crm.ui.kit.workers import Progress, Task
 
 log = logging.getLogger(__name__)
 

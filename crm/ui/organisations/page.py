@@ -33,9 +33,9 @@ from crm.services.views import (
     PlacementSummary,
     XAccountView,
 )
-from crm.ui.context import AppContext
 from crm.ui.dialogs import OrganisationDialog, confirm_delete_organisation, open_dialog
-from crm.ui.formatting import (
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.formatting import (
     esc,
     fmt_ago,
     fmt_count,
@@ -44,10 +44,10 @@ from crm.ui.formatting import (
     is_web_url,
     label_of,
 )
-from crm.ui.list_page import ListPage, enum_combo, open_on_enter, record_table, selected_id
-from crm.ui.models import Column, RecordTableModel
-from crm.ui.timeline_view import TimelineView, follow_link
-from crm.ui.widgets import PageHeader, link_label, plain_label
+from crm.ui.kit.list_page import ListPage, enum_combo, open_on_enter, record_table, selected_id
+from crm.ui.kit.models import Column, RecordTableModel
+from crm.ui.kit.timeline_view import TimelineView, follow_link
+from crm.ui.kit.widgets import PageHeader, link_label, plain_label
 from crm.ui.x_chart import FollowerChart
 
 log = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ from crm.domain.errors import Cancelled
 from crm.services import exports
 from crm.services.exports import ExportResult
 from crm.storage.db import Database
-from crm.ui.errors import show_error
-from crm.ui.widgets import plain_label
-from crm.ui.workers import Progress, Task, TaskRunner
+from crm.ui.kit.errors import show_error
+from crm.ui.kit.widgets import plain_label
+from crm.ui.kit.workers import Progress, Task, TaskRunner
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Organisations: the organisations list, the organisation page and its form."""

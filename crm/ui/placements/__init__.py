@@ -1,0 +1,1 @@
+"""Placements: the placements list, the placement page, the placement and extension forms."""
