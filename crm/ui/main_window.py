@@ -911,7 +911,8 @@ class MainWindow(QMainWindow):
         return open_quick_log(self.ctx, self.current_person(), self)
 
     def new_person(self) -> None:
-        from crm.ui.dialogs import PersonDialog, open_dialog
+        from crm.ui.kit.forms import open_dialog
+        from crm.ui.people.dialogs import PersonDialog
 
         if not self._demo_guard("A new person", self.new_person):
             return
@@ -921,19 +922,21 @@ class MainWindow(QMainWindow):
         open_dialog(PersonDialog(self.ctx, self, org))
 
     def new_organisation(self) -> None:
-        from crm.ui.dialogs import OrganisationDialog, open_dialog
+        from crm.ui.kit.forms import open_dialog
+        from crm.ui.organisations.dialogs import OrganisationDialog
 
         if self._demo_guard("A new organisation", self.new_organisation):
             open_dialog(OrganisationDialog(self.ctx, None, self))
 
     def new_assignment(self) -> None:
         from crm.ui.assignments.dialogs import AssignmentDialog
-        from crm.ui.dialogs import open_dialog
+        from crm.ui.kit.forms import open_dialog
 
         open_dialog(AssignmentDialog(self.ctx, None, self))
 
     def new_placement(self) -> None:
-        from crm.ui.dialogs import PlacementDialog, open_dialog
+        from crm.ui.kit.forms import open_dialog
+        from crm.ui.placements.dialogs import PlacementDialog
 
         if not self._demo_guard("A new placement", self.new_placement):
             return

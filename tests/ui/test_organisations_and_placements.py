@@ -11,15 +11,11 @@ from crm.services.organisations import get_organisation, update_organisation
 from crm.services.people import get_person, search_people
 from crm.services.placements import get_placement
 from crm.storage.db import Database
-from crm.ui.dialogs import (
-    ConflictDialog,
-    EmploymentDialog,
-    ExtensionDialog,
-    OrganisationDialog,
-    PersonDialog,
-    PlacementDialog,
-)
+from crm.ui.kit.forms import ConflictDialog
 from crm.ui.kit.models import IdRole
+from crm.ui.organisations.dialogs import OrganisationDialog
+from crm.ui.people.dialogs import EmploymentDialog, PersonDialog
+from crm.ui.placements.dialogs import ExtensionDialog, PlacementDialog
 from tests.ui.conftest import Sample
 
 
@@ -202,8 +198,8 @@ def test_delete_organisation_with_placements_is_refused_with_a_reason(
 
 
 def test_organisation_picker_loads_off_the_gui_thread(qtbot, db: Database, sample: Sample) -> None:  # type: ignore[no-untyped-def]
-    from crm.ui.dialogs import OrganisationPicker
     from crm.ui.kit.context import AppContext
+    from crm.ui.kit.pickers import OrganisationPicker
     from crm.ui.kit.workers import TaskRunner
 
     runner = TaskRunner()  # a real pool, not the tests' inline one

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMessageBox
 from crm.services.interactions import InteractionInput, log_interaction
 from crm.services.people import get_person, update_person
 from crm.storage.db import Database
-from crm.ui.dialogs import ConflictDialog
+from crm.ui.kit.forms import ConflictDialog
 from tests.ui.conftest import Sample
 
 INJECTION = "<img src=x><a href='http://evil'>x</a>"

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from crm.services.interactions import interactions_for
 from crm.services.people import get_person, update_person
 from crm.storage.db import Database
-from crm.ui.dialogs import ConflictDialog
+from crm.ui.kit.forms import ConflictDialog
 from crm.ui.kit.workers import TaskRunner
 from crm.ui.main_window import MainWindow
 from tests.ui.conftest import _build_sample

@@ -18,10 +18,11 @@ from crm.domain.enums import (
 from crm.domain.errors import ValidationError
 from crm.services import assignments as service
 from crm.storage.db import Database
-from crm.ui.dialogs import FormDialog, OrganisationPicker, PersonPicker, date_or_none, enum_combo
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.formatting import fmt_date
-from crm.ui.kit.widgets import line_edit, plain_label
+from crm.ui.kit.forms import FormDialog, date_or_none
+from crm.ui.kit.pickers import OrganisationPicker, PersonPicker
+from crm.ui.kit.widgets import enum_combo, line_edit, plain_label
 
 
 def _text(value: Any) -> str:

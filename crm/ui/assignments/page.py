@@ -24,14 +24,14 @@ from crm.services import assignments as service
 from crm.services.assignments import AssignmentDetail, AssignmentSummary, CandidateMatch
 from crm.ui.assignments.board import Board
 from crm.ui.assignments.dialogs import AssignmentDialog, CloseDialog, PlaceDialog, StageDialog
-from crm.ui.dialogs import open_dialog
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error
 from crm.ui.kit.formatting import esc, fmt_date, fmt_money
-from crm.ui.kit.list_page import ListPage, enum_combo
+from crm.ui.kit.forms import open_dialog
+from crm.ui.kit.list_page import ListPage
 from crm.ui.kit.models import Column
 from crm.ui.kit.timeline_view import follow_link
-from crm.ui.kit.widgets import PageHeader, link_label, plain_label
+from crm.ui.kit.widgets import PageHeader, enum_combo, link_label, plain_label
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +70,14 @@ class AssignmentsPage(ListPage[AssignmentSummary]):
         self.filter_edit.textChanged.connect(self._filter_text)
         self.filter_edit.setPlaceholderText("Filter by role or client (Ctrl+F)")
         self.filter_edit.setMinimumWidth(300)
-        self.status_combo = enum_combo(AssignmentStatus, "Any status", "Status filter")
+        self.status_combo = enum_combo(
+            AssignmentStatus, blank="Any status", accessible="Status filter"
+        )
         self.status_combo.insertItem(1, "Open or on hold", "active")
         self.owner_combo = QComboBox()
         self.owner_combo.setAccessibleName("Owner filter")
         self.owner_combo.addItem("Anyone's", None)
-        self.sector_combo = enum_combo(Sector, "Any sector", "Sector filter")
+        self.sector_combo = enum_combo(Sector, blank="Any sector", accessible="Sector filter")
         return [self.status_combo, self.owner_combo, self.sector_combo]
 
     def refresh(self) -> None:

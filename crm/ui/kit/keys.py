@@ -64,7 +64,7 @@ def focus_first_field(window: QWidget) -> QWidget | None:
 def enter_in_form(window: QWidget, event: QKeyEvent) -> bool:
     """What Enter does in a form before the dialog's default button gets it: True when it is
     dealt with here (a focused button is pressed, not the default one). Pickers keep Enter
-    for themselves while their text is half typed (see crm.ui.dialogs)."""
+    for themselves while their text is half typed (see crm.ui.kit.pickers)."""
     if event.key() not in ENTER:
         return False
     if event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):

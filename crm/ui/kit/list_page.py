@@ -3,7 +3,7 @@ record pages are made of."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt
@@ -71,16 +71,6 @@ def open_on_enter(view: QTableView, open_fn: Callable[[], object]) -> EnterFilte
     view.installEventFilter(enter)
     view.doubleClicked.connect(lambda _i: open_fn())
     return enter
-
-
-def enum_combo(values: Iterable[Any], any_text: str, accessible: str) -> QComboBox:
-    """A filter combo over a domain enum (``label``/``value``), "any" first."""
-    combo = QComboBox()
-    combo.setAccessibleName(accessible)
-    combo.addItem(any_text, None)
-    for value in values:
-        combo.addItem(value.label, value.value)
-    return combo
 
 
 class ListPage(QWidget, Generic[T]):

@@ -4,11 +4,13 @@ tables that remember their column layout."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm.domain.errors import ValidationError
+from crm.ui.kit.formatting import label_of
 
 
 def plain_label(text: str = "", object_name: str = "", *, wrap: bool = False) -> QLabel:
@@ -244,6 +247,29 @@ def line_edit(text: str = "", placeholder: str = "") -> QLineEdit:
     if placeholder:
         edit.setPlaceholderText(placeholder)
     return edit
+
+
+def enum_combo(
+    enum: Iterable[Any],
+    current: str | None = None,
+    *,
+    blank: str | None = None,
+    accessible: str = "",
+) -> QComboBox:
+    """A combo over a domain enum: each member's label, its value as the item data.
+
+    ``blank`` puts a first item with no value ("—" in a form, "Any status" in a filter);
+    ``current`` selects a value (else the first item)."""
+    combo = QComboBox()
+    if accessible:
+        combo.setAccessibleName(accessible)
+    if blank is not None:
+        combo.addItem(blank, None)
+    for member in enum:
+        combo.addItem(getattr(member, "label", None) or label_of(member.value), member.value)
+    if current is not None:
+        combo.setCurrentIndex(max(combo.findData(current), 0))
+    return combo
 
 
 def plain_edit(text: str = "", height: int = 80) -> QPlainTextEdit:

@@ -33,7 +33,6 @@ from crm.services.views import (
     PlacementSummary,
     XAccountView,
 )
-from crm.ui.dialogs import OrganisationDialog, confirm_delete_organisation, open_dialog
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.formatting import (
     esc,
@@ -44,10 +43,12 @@ from crm.ui.kit.formatting import (
     is_web_url,
     label_of,
 )
-from crm.ui.kit.list_page import ListPage, enum_combo, open_on_enter, record_table, selected_id
+from crm.ui.kit.forms import open_dialog
+from crm.ui.kit.list_page import ListPage, open_on_enter, record_table, selected_id
 from crm.ui.kit.models import Column, RecordTableModel
 from crm.ui.kit.timeline_view import TimelineView, follow_link
-from crm.ui.kit.widgets import PageHeader, link_label, plain_label
+from crm.ui.kit.widgets import PageHeader, enum_combo, link_label, plain_label
+from crm.ui.organisations.dialogs import OrganisationDialog, confirm_delete_organisation
 from crm.ui.x_chart import FollowerChart
 
 log = logging.getLogger(__name__)
@@ -182,8 +183,10 @@ class OrganisationsPage(ListPage[OrganisationSummary]):
         self.filter_edit.textChanged.connect(lambda _t: self._timer.start())
         self.filter_edit.setPlaceholderText("Filter by name or ODS/GSS code (Ctrl+F)")
         self.filter_edit.setMinimumWidth(300)
-        self.sector_combo = enum_combo(Sector, "All sectors", "Sector filter")
-        self.status_combo = enum_combo(ClientStatus, "Any status", "Client status filter")
+        self.sector_combo = enum_combo(Sector, blank="All sectors", accessible="Sector filter")
+        self.status_combo = enum_combo(
+            ClientStatus, blank="Any status", accessible="Client status filter"
+        )
         return [self.sector_combo, self.status_combo]
 
     def refresh(self) -> None:
@@ -454,7 +457,7 @@ class OrganisationPage(QWidget):
     def _timeline_link(self, kind: str, entity_id: int) -> None:
         if kind == "interaction":
             from crm.services.interactions import get_interaction
-            from crm.ui.dialogs import InteractionDialog
+            from crm.ui.people.dialogs import InteractionDialog
 
             self.ctx.read(
                 get_interaction,
@@ -475,7 +478,7 @@ class OrganisationPage(QWidget):
             open_dialog(OrganisationDialog(self.ctx, self.detail, self))
 
     def new_person(self) -> None:
-        from crm.ui.dialogs import PersonDialog
+        from crm.ui.people.dialogs import PersonDialog
 
         if self.detail is not None:
             open_dialog(PersonDialog(self.ctx, self, self.detail.id))

@@ -34,16 +34,6 @@ from crm.services.bluesky import BlueskyAccountView, SocialActivity
 from crm.services.timeline import person_timeline
 from crm.services.views import EmploymentView, PersonDetail
 from crm.storage.db import Database
-from crm.ui.dialogs import (
-    EmploymentDialog,
-    InteractionDialog,
-    PlacementDialog,
-    confirm_delete_person,
-    date_or_none,
-    handle_save_error,
-    open_dialog,
-    split_list,
-)
 from crm.ui.kit import theme
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import ask, show_error
@@ -55,6 +45,7 @@ from crm.ui.kit.formatting import (
     fmt_money,
     label_of,
 )
+from crm.ui.kit.forms import date_or_none, handle_save_error, open_dialog, split_list
 from crm.ui.kit.theme import colours
 from crm.ui.kit.timeline_view import TimelineView, follow_link
 from crm.ui.kit.widgets import (
@@ -67,6 +58,8 @@ from crm.ui.kit.widgets import (
     plain_edit,
     plain_label,
 )
+from crm.ui.people.dialogs import EmploymentDialog, InteractionDialog, confirm_delete_person
+from crm.ui.placements.dialogs import PlacementDialog
 from crm.ui.transfer.gdpr import ErasureDialog, SubjectAccessDialog
 from crm.ui.x_chart import FollowerChart
 

@@ -29,10 +29,11 @@ from crm.domain.errors import ValidationError
 from crm.services import interactions as interaction_service
 from crm.services import people as people_service
 from crm.services.views import PersonDetail
-from crm.ui.dialogs import PersonPicker, date_or_none, handle_save_error
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import ask
+from crm.ui.kit.forms import date_or_none, handle_save_error
 from crm.ui.kit.keys import buttons_last, enter_in_form
+from crm.ui.kit.pickers import PersonPicker
 from crm.ui.kit.unsaved import GuardedDialog
 from crm.ui.kit.widgets import (
     FieldErrors,

@@ -23,28 +23,24 @@ from crm.domain.enums import IR35Determination, PlacementStatus
 from crm.domain.errors import ValidationError
 from crm.services import placements as placement_service
 from crm.services.views import ExtensionView, PlacementDetail, PlacementSummary
-from crm.ui.dialogs import (
-    ExtensionDialog,
-    PlacementDialog,
-    confirm_delete_placement,
-    handle_save_error,
-    open_dialog,
-)
 from crm.ui.kit import theme
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.formatting import esc, fmt_date, fmt_datetime, fmt_money, label_of, linkify
-from crm.ui.kit.list_page import ListPage, enum_combo, record_table
+from crm.ui.kit.forms import handle_save_error, open_dialog
+from crm.ui.kit.list_page import ListPage, record_table
 from crm.ui.kit.models import Column, RecordTableModel
 from crm.ui.kit.timeline_view import follow_link, open_web_link
 from crm.ui.kit.widgets import (
     FieldErrors,
     PageHeader,
+    enum_combo,
     link_label,
     on_ctrl_enter,
     plain_edit,
     plain_label,
 )
 from crm.ui.organisations.page import placement_columns
+from crm.ui.placements.dialogs import ExtensionDialog, PlacementDialog, confirm_delete_placement
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +67,9 @@ class PlacementsPage(ListPage[PlacementSummary]):
         self.filter_edit.textChanged.connect(self._filter_text)
         self.filter_edit.setPlaceholderText("Filter by candidate, role or organisation (Ctrl+F)")
         self.filter_edit.setMinimumWidth(340)
-        self.status_combo = enum_combo(PlacementStatus, "Any status", "Status filter")
+        self.status_combo = enum_combo(
+            PlacementStatus, blank="Any status", accessible="Status filter"
+        )
         self.ending_check = QCheckBox("Ending within 8 weeks")
         self.ending_check.setAccessibleName("Ending within 8 weeks")
         self.ending_check.setToolTip("Running placements whose end date is in the next 8 weeks")

@@ -13,16 +13,11 @@ from PySide6.QtWidgets import QApplication, QDialog, QPushButton
 from crm.services.people import count_people
 from crm.services.placements import get_placement, list_placements
 from crm.storage.db import Database
-from crm.ui.dialogs import (
-    EmploymentDialog,
-    ExtensionDialog,
-    InteractionDialog,
-    OrganisationDialog,
-    PersonDialog,
-    PlacementDialog,
-)
 from crm.ui.kit.keys import mnemonics, takes_tab_focus
+from crm.ui.organisations.dialogs import OrganisationDialog
+from crm.ui.people.dialogs import EmploymentDialog, InteractionDialog, PersonDialog
 from crm.ui.people.quick_log import QuickLogDialog
+from crm.ui.placements.dialogs import ExtensionDialog, PlacementDialog
 from tests.ui.conftest import Sample
 
 

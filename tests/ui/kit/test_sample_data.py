@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import count_people
 from crm.storage.db import Database
-from crm.ui.dialogs import PersonDialog
+from crm.ui.people.dialogs import PersonDialog
 from crm.ui.transfer.import_wizard import ImportWizard
 from tests.ui.kit.helpers import open_box
 

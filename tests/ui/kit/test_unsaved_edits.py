@@ -9,8 +9,9 @@ from crm.services.interactions import interactions_for
 from crm.services.people import get_person
 from crm.services.placements import get_placement, list_placements
 from crm.storage.db import Database
-from crm.ui.dialogs import OrganisationDialog, PlacementDialog
+from crm.ui.organisations.dialogs import OrganisationDialog
 from crm.ui.people.quick_log import QuickLogDialog
+from crm.ui.placements.dialogs import PlacementDialog
 from tests.ui.conftest import Sample
 from tests.ui.kit.helpers import answer, open_box
 

@@ -87,7 +87,7 @@ def test_a_client_contact_is_not_offered_as_a_candidate(window, sample: Sample) 
     page = window.person_page
     assert "candidate" not in page.placement_action.text()
     page.placement_action.trigger()
-    from crm.ui.dialogs import PlacementDialog
+    from crm.ui.placements.dialogs import PlacementDialog
 
     dialog = page.findChild(PlacementDialog)
     assert dialog is not None
