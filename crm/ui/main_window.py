@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -16,8 +16,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMenu,
-    QMessageBox,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -32,11 +30,11 @@ from crm.ui.kit import errors
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.demo import DemoBanner, ask_demo_write
 from crm.ui.kit.formatting import plain_tooltip
-from crm.ui.kit.theme_menu import add_theme_menu
-from crm.ui.kit.unsaved import ask_unsaved
 from crm.ui.kit.widgets import plain_label
 from crm.ui.kit.workers import TaskRunner
 from crm.ui.kit.x_problems import XProblemsBanner
+from crm.ui.menus import NAV, build_menus
+from crm.ui.navigation import Navigator
 from crm.ui.people.page import PeoplePage
 from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus
 from crm.x.sync import SyncSelection
@@ -61,23 +59,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Ctrl+0 to Ctrl+5, in this order.
-NAV = (
-    ("today", "Today"),
-    ("people", "People"),
-    ("organisations", "Organisations"),
-    ("assignments", "Assignments"),
-    ("placements", "Placements"),
-    ("reports", "Reports"),
-    ("league", "League table"),
-)
-
 _Page = TypeVar("_Page", bound=QWidget)
-
-
-def shortcut_text(keys: QKeySequence | QKeySequence.StandardKey | str) -> str:
-    seq = keys if isinstance(keys, QKeySequence) else QKeySequence(keys)
-    return seq.toString(QKeySequence.SequenceFormat.NativeText)
 
 
 class _SearchKeys(QObject):
@@ -111,6 +93,29 @@ class _SearchKeys(QObject):
 class MainWindow(QMainWindow):
     """Construct with a database; ``show()`` is optional (benchmarks and screenshots skip it)."""
 
+    # The actions pages and tests use, made by crm.ui.menus.build_menus.
+    new_person_action: QAction
+    new_org_action: QAction
+    new_placement_action: QAction
+    new_assignment_action: QAction
+    import_action: QAction
+    export_action: QAction
+    sample_action: QAction
+    back_to_mine_action: QAction
+    find_action: QAction
+    find_in_list_action: QAction
+    log_action: QAction
+    back_action: QAction
+    forward_action: QAction
+    theme_actions: dict[str, QAction]
+    duplicates_action: QAction
+    retention_action: QAction
+    sync_current_action: QAction
+    sync_watched_action: QAction
+    cancel_sync_action: QAction
+    cancel_bluesky_action: QAction
+    about_action: QAction
+
     def __init__(
         self,
         db: Database,
@@ -129,17 +134,13 @@ class MainWindow(QMainWindow):
         self.runner.default_error = lambda exc: errors.show_error(exc, self)
         # Places visited: (kind, id, state); a list's state is what it showed (search text,
         # selected row, scroll), so Back returns to the list as it was left.
-        self._history: list[tuple[str, int, Any]] = []
-        self._future: list[tuple[str, int, Any]] = []
-        self._current: tuple[str, int, Any] = ("people", 0, None)
-        self._leaving = False  # unsaved edits were saved or discarded: navigate on
-        self._asking_leave: QMessageBox | None = None
+        self.navigator = Navigator(self)
         self._demo_writes_ok = False  # asked once per visit to the sample data
         self.x_sync = XSyncRunner(self.ctx, self)
         self.x_scheduler = XSyncScheduler(self.x_sync, self)
         self.bluesky_sync = BlueskySyncRunner(self.ctx, self)
         self._build()
-        self._build_menus()
+        build_menus(self)
         self._build_status()
         self.ctx.open_requested.connect(self.open_record)
         self.ctx.message.connect(self.show_message)
@@ -394,206 +395,6 @@ class MainWindow(QMainWindow):
             for chart in page.findChildren(QWidget, "FollowerChart"):
                 chart.apply_theme()  # type: ignore[attr-defined]
 
-    def _action(
-        self,
-        menu: QMenu,
-        text: str,
-        slot: Any,
-        keys: QKeySequence.StandardKey | str | None = None,
-        tip: str = "",
-    ) -> QAction:
-        action = QAction(text, self)
-        if keys is not None:
-            seq = QKeySequence(keys)
-            action.setShortcut(seq)
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        shown = text.replace("&", "").rstrip("…")
-        action.setToolTip(
-            f"{tip or shown} ({shortcut_text(action.shortcut())})" if keys else tip or shown
-        )
-        action.setStatusTip(tip or shown)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        self.addAction(action)  # shortcuts work with the menu bar hidden too
-        return action
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self.new_person_action = self._action(
-            file, "New &person…", self.new_person, QKeySequence.StandardKey.New, "Add a person"
-        )
-        self.new_org_action = self._action(
-            file, "New &organisation…", self.new_organisation, "Ctrl+Shift+N"
-        )
-        self.new_placement_action = self._action(
-            file, "New p&lacement…", self.new_placement, "Ctrl+Shift+P"
-        )
-        self.new_assignment_action = self._action(
-            file, "New &assignment…", self.new_assignment, "Ctrl+Shift+A"
-        )
-        file.addSeparator()
-        self.import_action = self._action(
-            file,
-            "&Import contacts…",
-            self.import_contacts,
-            "Ctrl+Shift+I",
-            "Import people or organisations from a CSV or vCard file",
-        )
-        self.export_action = self._action(
-            file,
-            "&Export…",
-            self.export,
-            "Ctrl+Shift+E",
-            "Export people, organisations or interactions (or the list on screen)",
-        )
-        file.addSeparator()
-        self._action(file, "&Back up the database…", self.back_up, None, "Copy the database")
-        self._action(
-            file,
-            "&Restore from a backup…",
-            self.restore_backup,
-            None,
-            "Replace the database with a backup (checked first; a copy is kept)",
-        )
-        self.sample_action = self._action(
-            file,
-            "Explore &sample data…",
-            self.open_sample_data,
-            None,
-            "Open the separate demo database with sample data",
-        )
-        self.back_to_mine_action = self._action(
-            file,
-            "Back to &my database",
-            self.back_to_my_database,
-            None,
-            "Close the sample data and open your own database again",
-        )
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        edit = bar.addMenu("&Edit")
-        self.find_action = self._action(
-            edit,
-            "&Search everything",
-            self.focus_search,
-            "Ctrl+K",
-            "Search people and organisations",
-        )
-        self.find_in_list_action = self._action(
-            edit, "&Find in list", self.find_in_list, QKeySequence.StandardKey.Find
-        )
-        edit.addSeparator()
-        self.log_action = self._action(
-            edit, "&Log interaction…", self.quick_log, "Ctrl+L", "Log a call, meeting or note"
-        )
-        self.log_button.setToolTip(self.log_action.toolTip())
-        self.search.setToolTip(self.find_action.toolTip())
-
-        view = bar.addMenu("&View")
-        for i, (key, label) in enumerate(NAV):
-            self._action(view, f"&{label}", lambda _c=False, k=key: self.show_list(k), f"Ctrl+{i}")
-        view.addSeparator()
-        self.back_action = self._action(view, "&Back", self.go_back, QKeySequence.StandardKey.Back)
-        self.forward_action = self._action(
-            view, "&Forward", self.go_forward, QKeySequence.StandardKey.Forward
-        )
-        self._action(view, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
-        view.addSeparator()
-        self.theme_actions = add_theme_menu(view, self, self.rerender_timelines)
-        self.back_button.setToolTip(self.back_action.toolTip())
-        self.forward_button.setToolTip(self.forward_action.toolTip())
-
-        data = bar.addMenu("&Data")
-        self.duplicates_action = self._action(
-            data, "Find duplicate &people…", lambda: self.find_duplicates("person")
-        )
-        self._action(
-            data, "Find duplicate &organisations…", lambda: self.find_duplicates("organisation")
-        )
-        data.addSeparator()
-        self.retention_action = self._action(
-            data,
-            "&Retention review…",
-            self.retention_review,
-            None,
-            "People with no interaction for a long time: keep or erase (UK GDPR)",
-        )
-
-        x_menu = bar.addMenu("&X")
-        self.sync_current_action = self._action(
-            x_menu,
-            "Sync &this record",
-            self.sync_current,
-            "Ctrl+Shift+Y",
-            "Fetch new tweets and follower counts for the person or organisation shown",
-        )
-        self.sync_watched_action = self._action(
-            x_menu,
-            "Sync &watched accounts…",
-            self.sync_watched,
-            "Ctrl+Shift+W",
-            "Fetch new tweets for every watched account (asks first, with the request count)",
-        )
-        self.cancel_sync_action = self._action(
-            x_menu, "&Cancel sync", self.x_sync.cancel, None, "Stop the X sync in progress"
-        )
-        self.cancel_sync_action.setEnabled(False)
-        self.x_sync.running_changed.connect(self.cancel_sync_action.setEnabled)
-        x_menu.addSeparator()
-        self._action(
-            x_menu, "X &settings…", self.x_settings, None, "Token, own account, watch list"
-        )
-
-        bsky_menu = bar.addMenu("&Bluesky")
-        self._action(
-            bsky_menu,
-            "&Link this record to Bluesky…",
-            self.link_bluesky,
-            None,
-            "Link the person or organisation shown to a Bluesky account",
-        )
-        self._action(
-            bsky_menu,
-            "Sync &this record",
-            self.sync_current_bluesky,
-            None,
-            "Fetch new posts and follower counts from Bluesky for the record shown",
-        )
-        self._action(
-            bsky_menu,
-            "Sync &all linked accounts",
-            lambda: self.bluesky_sync.sync(all_linked=True),
-            None,
-            "Fetch new posts and follower counts for every linked Bluesky account (free)",
-        )
-        self._action(
-            bsky_menu,
-            "&Find people from X on Bluesky…",
-            self.find_on_bluesky,
-            None,
-            "Search Bluesky by name for people on X with no Bluesky link (offers matches)",
-        )
-        self.cancel_bluesky_action = self._action(
-            bsky_menu, "&Cancel sync", self.bluesky_sync.cancel, None, "Stop the Bluesky sync"
-        )
-        self.cancel_bluesky_action.setEnabled(False)
-        self.bluesky_sync.running_changed.connect(self.cancel_bluesky_action.setEnabled)
-
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
-        self.about_action = self._action(help_menu, "&About Interim CRM", self.show_about)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-
-        new_menu = QMenu(self.new_button)
-        new_menu.addAction(self.new_person_action)
-        new_menu.addAction(self.new_org_action)
-        new_menu.addAction(self.new_placement_action)
-        new_menu.addAction(self.new_assignment_action)
-        self.new_button.setMenu(new_menu)
-        self.new_button.setToolTip("Add a person, organisation, placement or assignment")
-
     def _build_status(self) -> None:
         status = self.statusBar()
         self.busy_label = QLabel("")
@@ -662,7 +463,7 @@ class MainWindow(QMainWindow):
         if 0 <= row < len(NAV):
             self.show_list(NAV[row][0])
 
-    def _select_nav(self, key: str | None) -> None:
+    def select_nav(self, key: str | None) -> None:
         self.nav.blockSignals(True)
         if key is None:
             self.nav.clearSelection()
@@ -672,7 +473,7 @@ class MainWindow(QMainWindow):
         self.nav.blockSignals(False)
 
     def show_welcome(self) -> None:
-        self._select_nav(None)
+        self.select_nav(None)
         self.stack.setCurrentWidget(self.welcome_page)
 
     def show_people(self) -> None:
@@ -688,174 +489,20 @@ class MainWindow(QMainWindow):
         self.show_today()
 
     def show_list(self, key: str) -> None:
-        self._go(key, 0)
+        self.navigator.go(key, 0)
 
     def open_record(self, kind: str, entity_id: int) -> None:
         """Show a record's page (``kind`` person, organisation, placement) or a list."""
-        self._go(kind, entity_id)
-
-    def _may_leave(self, retry: Callable[[], object]) -> bool:
-        """True when the page on screen holds no unsaved edits. Otherwise ask Save / Discard
-        / Cancel and return False; after Save (once saved) or Discard, ``retry`` runs."""
-        if self._leaving:
-            return True
-        page: Any = self.stack.currentWidget()  # a page with unsaved-edit methods, or not
-        check = getattr(page, "has_unsaved_edits", None)
-        if check is None or not check():
-            return True
-        if self._asking_leave is not None:
-            return False  # the question is already on screen
-
-        def go_on() -> None:
-            self._asking_leave = None
-            self._leaving = True
-            try:
-                retry()
-            finally:
-                self._leaving = False
-
-        def discard() -> None:
-            page.discard_edits()
-            go_on()
-
-        def cancel() -> None:
-            self._asking_leave = None
-
-        def save() -> None:
-            self._asking_leave = None
-            page.save_edits(go_on)
-
-        self._asking_leave = ask_unsaved(self, page.unsaved_what(), save, discard, cancel)
-        return False
-
-    def _go(self, kind: str, entity_id: int, state: Any = None, *, remember: bool = True) -> None:
-        target = (kind, entity_id)
-        if target != self._current[:2] and not self._may_leave(
-            lambda: self._go(kind, entity_id, state, remember=remember)
-        ):
-            return
-        if remember and target != self._current[:2]:
-            self._history.append(self._here())
-            del self._history[:-50]
-            self._future.clear()
-        self._current = (kind, entity_id, None)
-        if kind == "today":
-            self._select_nav("today")
-            self.stack.setCurrentWidget(self.today_page)
-            self.today_page.ensure_loaded()
-            self.today_page.focus_first_list()
-        elif kind == "people":
-            self._select_nav("people")
-            self.stack.setCurrentWidget(self.people_page)
-            if state is not None:
-                self._restore_people(state)
-        elif kind == "organisations":
-            self._select_nav("organisations")
-            self.organisations_page.ensure_loaded()
-            self.stack.setCurrentWidget(self.organisations_page)
-        elif kind == "placements":
-            self._select_nav("placements")
-            self.placements_page.ensure_loaded()
-            self.stack.setCurrentWidget(self.placements_page)
-        elif kind == "league":
-            self._select_nav("league")
-            self.league_page.ensure_loaded()
-            self.stack.setCurrentWidget(self.league_page)
-        elif kind == "person":
-            self._select_nav("people")
-            self.person_page.open(entity_id)
-            self.stack.setCurrentWidget(self.person_page)
-        elif kind == "organisation":
-            self._select_nav("organisations")
-            self.organisation_page.open(entity_id)
-            self.stack.setCurrentWidget(self.organisation_page)
-        elif kind == "placement":
-            self._select_nav("placements")
-            self.placement_page.open(entity_id)
-            self.stack.setCurrentWidget(self.placement_page)
-        elif kind == "reports":
-            self._select_nav("reports")
-            self.reports_page.ensure_loaded()
-            self.stack.setCurrentWidget(self.reports_page)
-        elif kind in ("assignments", "assignment"):
-            self._select_nav("assignments")
-            page = self.assignments_page if kind == "assignments" else self.assignment_page
-            if kind == "assignments":
-                self.assignments_page.ensure_loaded()
-            else:
-                self.assignment_page.open(entity_id)
-            self.stack.setCurrentWidget(page)
-        self.back_action.setEnabled(bool(self._history))
-        self.forward_action.setEnabled(bool(self._future))
-        self.back_button.setEnabled(bool(self._history))
-        self.forward_button.setEnabled(bool(self._future))
-
-    def _here(self) -> tuple[str, int, Any]:
-        """The place on screen, with the people list's state when that is the place."""
-        kind, entity_id, _state = self._current
-        if kind != "people":
-            return (kind, entity_id, None)
-        page = self.people_page
-        return (
-            kind,
-            entity_id,
-            (self.search.text(), page.current_person_id(), page.table.verticalScrollBar().value()),
-        )
-
-    def _restore_people(self, state: tuple[str, int | None, int]) -> None:
-        """Show the people list as it was: its search, the selected person, the scroll."""
-        text, person_id, scroll = state
-        page = self.people_page
-
-        def select(_count: int = 0) -> None:
-            row = page.model.row_of(person_id) if person_id is not None else -1
-            if row >= 0:
-                page.table.selectRow(row)
-            page.table.verticalScrollBar().setValue(scroll)
-
-        if self.search.text() == text and not page._debounce.isActive():
-            select()
-            return
-
-        def arrived(count: int) -> None:
-            page.results_ready.disconnect(arrived)
-            select(count)
-
-        page.results_ready.connect(arrived)
-        self.search.blockSignals(True)  # not a new search typed: no history, no page change
-        self.search.setText(text)
-        self.search.blockSignals(False)
-        page.set_search_text(text)
-        page.refresh()  # at once: there is no typing to wait for
+        self.navigator.go(kind, entity_id)
 
     def go_back(self) -> None:
-        if self._history and self._may_leave(self.go_back):
-            self._future.append(self._here())
-            self._go(*self._history.pop(), remember=False)
+        self.navigator.back()
 
     def go_forward(self) -> None:
-        if self._future and self._may_leave(self.go_forward):
-            self._history.append(self._here())
-            self._go(*self._future.pop(), remember=False)
+        self.navigator.forward()
 
     def refresh(self) -> None:
-        kind, entity_id, _state = self._current
-        if kind in ("person", "organisation", "placement", "assignment"):
-            self._go(kind, entity_id, remember=False)
-        elif kind == "people":
-            self.people_page.refresh()
-        elif kind == "today":
-            self.today_page.refresh()
-        elif kind == "organisations":
-            self.organisations_page.refresh()
-        elif kind == "placements":
-            self.placements_page.refresh()
-        elif kind == "assignments":
-            self.assignments_page.refresh()
-        elif kind == "reports":
-            self.reports_page.refresh()
-        elif kind == "league":
-            self.league_page.refresh()
+        self.navigator.refresh()
 
     # -- search -------------------------------------------------------------------------------
     def _search_changed(self, text: str) -> None:
@@ -1152,7 +799,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._may_leave(self.close):
+        if not self.navigator.may_leave(self.close):
             event.ignore()
             return
         self.save_state()
