@@ -44,16 +44,17 @@ from crm.storage.search import search_people_ids
 from crm.storage.search import sort_name as sort_name  # part of this module's interface
 from crm.storage.types import utcnow
 
-# Fields a recruiter edits directly on a person, with how to clean each one.
-_TEXT_FIELDS = {
+# A person's free-text fields (label, longest length): a recruiter's edits and an import's
+# cells are cleaned by them alike.
+TEXT_FIELDS = {
     "preferred_name": ("Preferred name", 100),
     "job_title": ("Job title", 200),
     "location": ("Location", 200),
     "linkedin_url": ("LinkedIn URL", 500),
     "notes": ("Notes", 100_000),
     "owner": ("Owner", 200),
-    "consent_source": ("Consent source", 200),
     "specialisms": ("Specialisms", 500),
+    "consent_source": ("Consent source", 200),
 }
 
 
@@ -91,8 +92,8 @@ def clean_field(field_name: str, value: Any) -> Any:
         # Either may be empty for a person with a single name; require_name checks both.
         label = "First name" if field_name == "first_name" else "Last name"
         return limit_text(value, label, field_name, 100)
-    if field_name in _TEXT_FIELDS:
-        label, size = _TEXT_FIELDS[field_name]
+    if field_name in TEXT_FIELDS:
+        label, size = TEXT_FIELDS[field_name]
         text = limit_text(value, label, field_name, size)
         if field_name == "linkedin_url" and text and "linkedin.com/" not in text.lower():
             raise ValidationError("That is not a LinkedIn profile address.", field=field_name)
