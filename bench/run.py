@@ -686,14 +686,14 @@ def _raw_people_load(db: Database, csv_path: Path) -> None:
 
 def measure_import(run: Run) -> None:
     try:
-        from crm.services.imports import import_file
+        from crm.services.importing import import_file
     except ImportError as exc:
         run.add(
             Figure(
                 key="import.people_csv",
                 label="import a people CSV (one transaction)",
                 status="pending",
-                note=f"crm.services.imports.import_file is not available: {exc}",
+                note=f"crm.services.importing.import_file is not available: {exc}",
             )
         )
         return

@@ -95,9 +95,9 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def search(args: argparse.Namespace) -> int:
+    from crm.domain.filters import PeopleFilter
     from crm.services.organisations import resolve_organisation
     from crm.services.people import search_people
-    from crm.storage.search import PeopleFilter
 
     if not args.text and not (args.org or args.kind or args.tag or args.sector):
         raise UsageError("Give some words to search for, or --org, --kind, --tag or --sector.")

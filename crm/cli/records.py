@@ -192,9 +192,9 @@ def person_show(args: argparse.Namespace) -> int:
 
 
 def person_list(args: argparse.Namespace) -> int:
+    from crm.domain.filters import PeopleFilter
     from crm.services.organisations import resolve_organisation
     from crm.services.people import search_people
-    from crm.storage.search import PeopleFilter
 
     db = open_db(args)
     org_id = resolve_organisation(db, args.org) if args.org else None

@@ -89,7 +89,7 @@ def _overrides(items: list[str]) -> dict[str, str]:
 
 
 def import_command(args: argparse.Namespace) -> int:
-    from crm.services.imports import (
+    from crm.services.importing import (
         ImportOptions,
         fields_for,
         import_file,

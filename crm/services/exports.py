@@ -386,7 +386,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-# Column headers are the import's own names for the fields (see crm.services.imports).
+# Column headers are the import's own names for the fields (see crm.services.importing.mapping).
 PEOPLE_COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ("Id", lambda r: r["id"]),
     ("First name", lambda r: r["first_name"]),

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
-from sqlalchemy import CTE, BindParameter, Select, bindparam, func, or_, select, true
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.domain.enums import ConsentStatus, IR35Preference, LawfulBasis, Sector
 from crm.domain.errors import AmbiguousError, NotFoundError, ValidationError
+from crm.domain.filters import PeopleFilter
 from crm.domain.values import (
     XHandle,
     as_record_id,
@@ -39,25 +39,22 @@ from crm.storage.models import (
     XAccount,
     interaction_people,
 )
-from crm.storage.search import (
-    PeopleFilter,
-    best_page,
-    page_order,
-    search_people_ids,
-)
+from crm.storage.people_list import person_rows, search_person_rows
+from crm.storage.search import search_people_ids
 from crm.storage.search import sort_name as sort_name  # part of this module's interface
 from crm.storage.types import utcnow
 
-# Fields a recruiter edits directly on a person, with how to clean each one.
-_TEXT_FIELDS = {
+# A person's free-text fields (label, longest length): a recruiter's edits and an import's
+# cells are cleaned by them alike.
+TEXT_FIELDS = {
     "preferred_name": ("Preferred name", 100),
     "job_title": ("Job title", 200),
     "location": ("Location", 200),
     "linkedin_url": ("LinkedIn URL", 500),
     "notes": ("Notes", 100_000),
     "owner": ("Owner", 200),
-    "consent_source": ("Consent source", 200),
     "specialisms": ("Specialisms", 500),
+    "consent_source": ("Consent source", 200),
 }
 
 
@@ -95,8 +92,8 @@ def clean_field(field_name: str, value: Any) -> Any:
         # Either may be empty for a person with a single name; require_name checks both.
         label = "First name" if field_name == "first_name" else "Last name"
         return limit_text(value, label, field_name, 100)
-    if field_name in _TEXT_FIELDS:
-        label, size = _TEXT_FIELDS[field_name]
+    if field_name in TEXT_FIELDS:
+        label, size = TEXT_FIELDS[field_name]
         text = limit_text(value, label, field_name, size)
         if field_name == "linkedin_url" and text and "linkedin.com/" not in text.lower():
             raise ValidationError("That is not a LinkedIn profile address.", field=field_name)
@@ -173,30 +170,9 @@ def _set_contacts(person: Person, emails: list[str] | None, phones: list[str] | 
 def add_person(db: Database, data: PersonInput) -> int:
     """Create a person (and their current employment); returns the new id."""
     values = {
-        name: clean_field(name, getattr(data, name))
-        for name in (
-            "first_name",
-            "last_name",
-            "preferred_name",
-            "job_title",
-            "location",
-            "linkedin_url",
-            "notes",
-            "owner",
-            "emails",
-            "phones",
-            "tags",
-            "day_rate_expectation",
-            "specialisms",
-            "candidate_sectors",
-            "ir35_preference",
-            "lawful_basis",
-            "is_client_contact",
-            "is_candidate",
-            "do_not_contact",
-            "willing_to_travel",
-            "available_from",
-        )
+        f.name: clean_field(f.name, getattr(data, f.name))
+        for f in fields(PersonInput)
+        if f.name != "organisation_id"
     }
     require_name(values["first_name"], values["last_name"])
     with db.session() as session:
@@ -337,65 +313,6 @@ def deletion_impact(db: Database, person_id: int) -> dict[str, int]:
 
 
 # -- reading ------------------------------------------------------------------------------
-_IDS: BindParameter[int] = bindparam("ids", expanding=True)
-
-
-def _summary_select(dialect: str) -> Select[Any]:
-    """The people table's columns: the person, their current organisation (the newest open
-    job), X handle and followers, and last contact (kept on the person row by triggers)."""
-    newest_open_job = (
-        select(Employment.organisation_id)
-        .where(Employment.person_id == Person.id, Employment.end_date.is_(None))
-        .order_by(Employment.start_date.desc(), Employment.id.desc())
-        .limit(1)
-    )
-    columns: list[Any] = [
-        Person.id,
-        Person.first_name,
-        Person.preferred_name,
-        Person.last_name,
-        Person.job_title,
-        Person.is_client_contact,
-        Person.is_candidate,
-        Person.available_from,
-        Person.do_not_contact,
-        Organisation.id.label("org_id"),
-        Organisation.name.label("org_name"),
-        XAccount.handle,
-        XAccount.followers_count,
-        Person.last_interaction_at.label("last_at"),
-    ]
-    stmt = select(*columns).select_from(Person)
-    if dialect == "postgresql":
-        # A lateral join, not a join on a correlated subquery: with the latter PostgreSQL
-        # hashes every organisation or job when the tables are small (10,000 people: 3 ms
-        # a page instead of 0.7).
-        current = newest_open_job.lateral("current_job")
-        stmt = stmt.outerjoin(current, true()).outerjoin(
-            Organisation, Organisation.id == current.c.organisation_id
-        )
-    else:
-        # SQLite has no LATERAL, and no hash joins: the lookup runs once per row.
-        current_org = newest_open_job.correlate(Person).scalar_subquery()
-        stmt = stmt.outerjoin(Organisation, Organisation.id == current_org)
-    return stmt.outerjoin(XAccount, XAccount.id == Person.x_account_id)
-
-
-@cache
-def _summary_statement(dialect: str) -> Select[Any]:
-    """Rows of the people table for ``:ids``: built once, since building it costs more than
-    running it (the people list asks for a page of these on every search and scroll)."""
-    return _summary_select(dialect).where(Person.id.in_(_IDS))
-
-
-@cache
-def _ranked_summary_statement(page: CTE, dialect: str) -> Select[Any]:
-    """Rows of the people table for a page of full-text hits, best first, in one statement
-    with the ranking (one round trip, one plan)."""
-    stmt = _summary_select(dialect).join(page, page.c.pid == Person.id)
-    return stmt.order_by(*page_order(page))
-
-
 def _summary(row: Sequence[Any]) -> PersonSummary:
     # Unpacked by position: a page is 50-100 rows on every keystroke, and attribute access on
     # rows costs more than the rest of this. last_at arrives aware (UTCDateTime).
@@ -418,16 +335,7 @@ def _summary(row: Sequence[Any]) -> PersonSummary:
 
 
 def _summaries(session: Session, ids: Sequence[int]) -> list[PersonSummary]:
-    if not ids:
-        return []
-    if session.autoflush and (session.new or session.dirty or session.deleted):
-        session.flush()
-    # A Core statement on the session's connection skips the ORM's per-execution work
-    # (~0.7 ms a page); the rows are plain tuples either way.
-    statement = _summary_statement(session.get_bind().dialect.name)
-    rows = session.connection().execute(statement, {"ids": list(ids)}).all()
-    by_id = {row[0]: _summary(row) for row in rows}
-    return [by_id[i] for i in ids if i in by_id]
+    return [_summary(row) for row in person_rows(session, ids)]
 
 
 def person_summaries(db: Database, ids: Sequence[int]) -> list[PersonSummary]:
@@ -444,18 +352,7 @@ def search_people(
 ) -> list[PersonSummary]:
     """People matching ``text`` (any words of name, title, organisation, email, handle, tag,
     notes), best first; with empty text, everyone by surname. Never raises on odd input."""
-    dialect = db.engine.dialect.name
-    ranked = best_page(dialect, text, filters, limit=limit, offset=offset)
-    if ranked is not None:
-        # The statement of every keystroke, run on the driver's cursor: a session and a
-        # Result would add 0.5 ms to its 1.4 ms ("smi" on 100,000 people), db.rows 0.2.
-        rows = db.rows(_ranked_summary_statement(ranked.page, dialect), ranked.params)
-        if rows or offset or db.is_sqlite:
-            return [_summary(row) for row in rows]
-        # PostgreSQL looks for substrings when no word starts a word of a document.
-    with db.read() as session:
-        ids = search_people_ids(session, text, filters, limit=limit, offset=offset)
-        return _summaries(session, ids)
+    return [_summary(row) for row in search_person_rows(db, text, filters, limit, offset)]
 
 
 # The longest list the people table holds (the first this many by name at a million people).

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from typing import Any
 
@@ -44,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm.domain.filters import PeopleFilter
 from crm.domain.values import fold, search_words
 from crm.storage.models import (
     Employment,
@@ -247,15 +247,6 @@ def rebuild_all(session: Session) -> int:
 
 
 # -- querying ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PeopleFilter:
-    organisation_id: int | None = None
-    sector: str | None = None
-    kind: str | None = None  # "client" or "candidate"
-    tag: str | None = None
-    available_before: date | None = None
-
-
 def _apply_filters(stmt: Select[Any], f: PeopleFilter) -> Select[Any]:
     if f.kind == "client":
         stmt = stmt.where(Person.is_client_contact.is_(True))

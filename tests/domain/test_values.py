@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm.domain.dates import parse_date, parse_when
 from crm.domain.errors import ValidationError
@@ -16,7 +18,10 @@ from crm.domain.values import (
     normalise_email,
     normalise_phone,
     parse_day_rate,
+    parsed_phone,
+    read_phone,
     search_words,
+    validated_email,
 )
 
 
@@ -103,3 +108,50 @@ def test_parse_when_is_uk_local_time() -> None:
     assert parse_when("now", now=now) == now
     with pytest.raises(ValidationError):
         parse_when("01/07/2026 25:99", now=now)
+
+
+# -- the quick paths agree with the libraries ----------------------------------------------
+
+_ATEXT = st.text(alphabet=st.sampled_from("abcXYZ019._-+'%"), min_size=1, max_size=12).filter(
+    lambda s: not s.startswith(".") and not s.endswith(".") and ".." not in s
+)
+_DOMAIN = st.lists(
+    st.text(alphabet=st.sampled_from("abz09-"), min_size=1, max_size=8), min_size=1, max_size=3
+).map(".".join)
+_TLD = st.sampled_from(["uk", "org", "net", "COM", "nhs", "test", "local", "x", "co"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(local=_ATEXT, domain=_DOMAIN, tld=_TLD)
+def test_fast_email_agrees(local: str, domain: str, tld: str) -> None:
+    address = f"{local}@{domain}.{tld}"
+    try:
+        expected: str | None = validated_email(address)
+    except ValidationError:
+        expected = None
+    try:
+        got: str | None = normalise_email(address)
+    except ValidationError:
+        got = None
+    assert got == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    prefix=st.sampled_from(["0", "+44", "+44 ", "0044", "+1 ", ""]),
+    digits=st.text(alphabet="0123456789", min_size=8, max_size=11),
+    spaces=st.booleans(),
+)
+def test_fast_phone_agrees(prefix: str, digits: str, spaces: bool) -> None:
+    number = prefix + (digits[:4] + " " + digits[4:] if spaces else digits)
+    try:
+        expected: tuple[str, bool] | None = parsed_phone(number)
+    except ValidationError:
+        expected = None
+    try:
+        got: tuple[str, bool] | None = read_phone(number)
+    except ValidationError:
+        got = None
+    assert got == expected
+    if got is not None:
+        assert normalise_phone(number) == got[0]

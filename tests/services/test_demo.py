@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from crm.domain.values import XHandle
-from crm.services.demo import ORGANISATIONS, fill_demo
+from crm.services.demo import fill_demo
+from crm.services.demo.data import ORGANISATIONS
 from crm.storage.db import Database
 from crm.storage.models import Person, XAccount
 

@@ -13,7 +13,7 @@ import vobject
 
 from crm.domain.errors import Cancelled, ValidationError
 from crm.services.exports import export, neutralise
-from crm.services.imports import import_file
+from crm.services.importing import import_file
 from crm.services.interactions import InteractionInput, log_interaction
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person, update_person

@@ -16,14 +16,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from crm.domain.errors import Cancelled, ValidationError
-from crm.domain.values import normalise_email, normalise_phone
 from crm.services import csvfiles
-from crm.services.imports import (
+from crm.services.importing import (
     ImportOptions,
     guess_mapping,
     import_file,
-    normalise_email_fast,
-    normalise_phone_fast,
     preview_import,
     resolve_mapping,
 )
@@ -379,7 +376,7 @@ def test_a_killed_process_mid_import_leaves_nothing(db: Database, tmp_path: Path
         f"""
         import os, signal
         from crm.storage.db import Database
-        from crm.services.imports import ImportOptions, import_file
+        from crm.services.importing import ImportOptions, import_file
 
         def progress(rows, fraction):
             if rows >= 200:
@@ -643,51 +640,6 @@ def test_not_a_vcard(db: Database, tmp_path: Path) -> None:
         import_file(db, path, "people")
 
 
-# -- the fast normalisers agree with the real ones ----------------------------------------------
-
-_ATEXT = st.text(alphabet=st.sampled_from("abcXYZ019._-+'%"), min_size=1, max_size=12).filter(
-    lambda s: not s.startswith(".") and not s.endswith(".") and ".." not in s
-)
-_DOMAIN = st.lists(
-    st.text(alphabet=st.sampled_from("abz09-"), min_size=1, max_size=8), min_size=1, max_size=3
-).map(".".join)
-_TLD = st.sampled_from(["uk", "org", "net", "COM", "nhs", "test", "local", "x", "co"])
-
-
-@settings(max_examples=300, deadline=None)
-@given(local=_ATEXT, domain=_DOMAIN, tld=_TLD)
-def test_fast_email_agrees(local: str, domain: str, tld: str) -> None:
-    address = f"{local}@{domain}.{tld}"
-    try:
-        expected: str | None = normalise_email(address)
-    except ValidationError:
-        expected = None
-    try:
-        got: str | None = normalise_email_fast(address)
-    except ValidationError:
-        got = None
-    assert got == expected
-
-
-@settings(max_examples=500, deadline=None)
-@given(
-    prefix=st.sampled_from(["0", "+44", "+44 ", "0044", "+1 ", ""]),
-    digits=st.text(alphabet="0123456789", min_size=8, max_size=11),
-    spaces=st.booleans(),
-)
-def test_fast_phone_agrees(prefix: str, digits: str, spaces: bool) -> None:
-    number = prefix + (digits[:4] + " " + digits[4:] if spaces else digits)
-    try:
-        expected: str | None = normalise_phone(number)
-    except ValidationError:
-        expected = None
-    try:
-        got: str | None = normalise_phone_fast(number)
-    except ValidationError:
-        got = None
-    assert got == expected
-
-
 def test_export_neutralisation_is_undone_on_import(db: Database, tmp_path: Path) -> None:
     path = people_csv(tmp_path, [["'=Jo", "'-Bloggs", "", "", "'@home"]])
     import_file(db, path, "people")
@@ -852,7 +804,7 @@ def test_imported_search_documents_are_what_documents_for_reads_back(
     )
 )
 def test_cells_are_stripped_and_neutralisation_undone(cells: dict[str, str]) -> None:
-    from crm.services.imports import _NEUTRALISED, _cells
+    from crm.services.importing.rows import _NEUTRALISED, _cells
 
     expected = {}
     for key, text_value in cells.items():

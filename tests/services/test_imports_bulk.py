@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from crm.services.imports import ImportOptions, import_file
+from crm.services.importing import ImportOptions, import_file
 from crm.services.people import search_people
 from crm.storage.db import Database
 from crm.storage.models import Person

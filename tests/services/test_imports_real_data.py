@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crm.services.imports import ImportOptions, import_file, preview_import
+from crm.services.importing import ImportOptions, import_file, preview_import
 from crm.services.people import get_person, resolve_person
 from crm.storage.db import Database
 from crm.storage.models import Organisation, Person, XAccount
@@ -98,7 +98,7 @@ def test_mysociety_council_list_imports_every_council(any_db: Database, tmp_path
     [("394235", False), ("-2.2042", False), ("NHSEngland", True), ("@BarnsleyCouncil", True)],
 )
 def test_handle_values_are_checked(value: str, fits: bool) -> None:
-    from crm.services.imports import looks_like
+    from crm.services.importing.mapping import looks_like
 
     assert looks_like("x_handle", value) is fits
 

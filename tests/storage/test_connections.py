@@ -87,7 +87,7 @@ def test_a_server_restart_during_an_import_copy_is_one_clear_error(
     """The connection dies in the middle of a bulk import's COPY: the rollback on the dead
     connection used to raise over the real error (a 90-line traceback). Now one clear
     error, nothing imported, and the next import works."""
-    from crm.services.imports import import_file
+    from crm.services.importing import import_file
 
     people = tmp_path / "people.csv"
     with people.open("w", encoding="utf-8") as f:

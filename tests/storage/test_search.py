@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crm.domain.filters import PeopleFilter
 from crm.services.interactions import InteractionInput, log_interaction, search_interactions
 from crm.services.organisations import OrganisationInput, add_organisation, update_organisation
 from crm.services.people import (
@@ -19,7 +20,6 @@ from crm.services.people import (
     update_person,
 )
 from crm.storage.db import Database
-from crm.storage.search import PeopleFilter
 
 HOSTILE = [
     '"',

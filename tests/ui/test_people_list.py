@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from crm.domain.filters import PeopleFilter
 from crm.services.people import search_people_id_list
 from crm.services.views import PersonSummary
-from crm.storage.search import PeopleFilter
 from crm.ui.kit.models import IdRole, PeopleTableModel
 from tests.ui.conftest import Sample
 

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from crm.domain.enums import Sector
+from crm.domain.filters import PeopleFilter
 from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.services.views import OrganisationSummary, PersonSummary
 from crm.storage.db import Database
-from crm.storage.search import PeopleFilter
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.formatting import esc
 from crm.ui.kit.models import PEOPLE_COLUMNS, IdRole, PeopleTableModel, person_sort_key

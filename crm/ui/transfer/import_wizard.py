@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from crm.domain.errors import Cancelled, CrmError
-from crm.services import imports
-from crm.services.imports import ImportOptions, ImportPreview, ImportReport, RowRefusal
+from crm.services import importing as imports
+from crm.services.importing import ImportOptions, ImportPreview, ImportReport, RowRefusal
 from crm.storage.db import Database
 from crm.ui.kit.errors import show_error
 from crm.ui.kit.formatting import plain_tooltip, plural

@@ -1,7 +1,7 @@
 """The demo's assignments: each placement the demo made came from a filled assignment, and
 there are assignments at every other status with shortlists at every stage.
 
-Called by :func:`crm.services.demo.fill_demo` inside its transaction.
+Called by :func:`crm.services.demo.fill.fill_demo` inside its transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from crm.domain.enums import (
     ShortlistStage,
     WorkingPattern,
 )
+from crm.services.demo.data import INTERIM_ROLES
 from crm.storage.models import (
     Assignment,
     Organisation,
@@ -145,7 +146,6 @@ def add_demo_assignments(
 ) -> int:
     """Assignments for the demo; returns how many. Placements get a pay rate (so margins
     show) and, unless proposed, the filled assignment they came from."""
-    from crm.services.demo import INTERIM_ROLES  # the demo module calls this one
 
     who = settings.current_user()
     made = 0

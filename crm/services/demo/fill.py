@@ -1,7 +1,5 @@
-"""Realistic fictional sample data: a UK interim-management agency's contacts and history.
-
-Every name here is invented. Used by ``crm demo`` and the app's "explore with sample data".
-"""
+"""Filling a database with the demo: organisations, people, placements, interactions, X
+accounts and their posts, then the assignments and social figures, in one transaction."""
 
 from __future__ import annotations
 
@@ -21,7 +19,6 @@ from crm.domain.enums import (
     InteractionKind,
     IR35Determination,
     LawfulBasis,
-    OrganisationType,
     PlacementStatus,
     Sector,
     XAccountStatus,
@@ -29,8 +26,26 @@ from crm.domain.enums import (
 from crm.domain.errors import ValidationError
 from crm.domain.values import XHandle, fold
 from crm.services import audit
-from crm.services.demo_assignments import add_demo_assignments
-from crm.services.demo_social import add_social_demo
+from crm.services.demo.assignments import add_demo_assignments
+from crm.services.demo.data import (
+    CLIENT_TITLES,
+    ED,
+    FIRST_NAMES,
+    HO,
+    INTERIM_ROLES,
+    LAST_NAMES,
+    LG,
+    NEW_BIOS,
+    ORGANISATIONS,
+    SECTOR_TWEETS,
+    SPECIALISMS,
+    SUMMARIES,
+    TAGS,
+    TODAY_FOLLOW_UPS,
+    TWEETS,
+    H,
+)
+from crm.services.demo.social import add_social_demo
 from crm.storage.db import Database
 from crm.storage.models import (
     Employment,
@@ -51,588 +66,10 @@ from crm.storage.models import (
 )
 from crm.storage.search import sort_name
 
-H, HO, LG, ED = Sector.HEALTH, Sector.HOUSING, Sector.LOCAL_GOVERNMENT, Sector.EDUCATION
 RUNNING = {
     PlacementStatus.CONFIRMED.value,
     PlacementStatus.ACTIVE.value,
     PlacementStatus.EXTENDED.value,
-}
-T = OrganisationType
-
-# (name, sector, type, region, domain, handle or None, ODS/GSS code)
-ORGANISATIONS: list[tuple[str, Sector, OrganisationType, str, str, str | None, str | None]] = [
-    (
-        "St Aldhelm's University Hospitals NHS Foundation Trust",
-        H,
-        T.NHS_FOUNDATION_TRUST,
-        "London",
-        "staldhelms.nhs.uk",
-        "StAldhelmsNHS",
-        "RX1",
-    ),
-    (
-        "Northbrook Teaching Hospitals NHS Trust",
-        H,
-        T.NHS_TRUST,
-        "Yorkshire and the Humber",
-        "northbrook.nhs.uk",
-        "NorthbrookNHS",
-        "RX2",
-    ),
-    (
-        "Wealdmere Community Healthcare NHS Trust",
-        H,
-        T.NHS_TRUST,
-        "South East",
-        "wealdmere.nhs.uk",
-        "WealdmereNHS",
-        "RX3",
-    ),
-    (
-        "Calderford and Ryeton Integrated Care Board",
-        H,
-        T.ICB_CCG,
-        "North West",
-        "calderford-icb.nhs.uk",
-        "CalderfordICB",
-        "QX4",
-    ),
-    (
-        "Severnholm Mental Health NHS Foundation Trust",
-        H,
-        T.NHS_FOUNDATION_TRUST,
-        "West Midlands",
-        "severnholm.nhs.uk",
-        "SevernholmMH",
-        "RX5",
-    ),
-    (
-        "Tamarind Ambulance Service NHS Trust",
-        H,
-        T.NHS_TRUST,
-        "South West",
-        "tamarind-ambulance.nhs.uk",
-        "TamarindAmb",
-        "RX6",
-    ),
-    ("Lindisholme Hospice", H, T.CHARITY, "North East", "lindisholmehospice.org.uk", None, None),
-    (
-        "Ashcombe Care Partnership",
-        H,
-        T.COMPANY,
-        "East of England",
-        "ashcombecare.co.uk",
-        None,
-        None,
-    ),
-    (
-        "Marlowe Vale Integrated Care Board",
-        H,
-        T.ICB_CCG,
-        "East Midlands",
-        "marlowevale-icb.nhs.uk",
-        "MarloweValeICB",
-        "QX9",
-    ),
-    (
-        "Kestrel Cross Hospitals NHS Foundation Trust",
-        H,
-        T.NHS_FOUNDATION_TRUST,
-        "London",
-        "kestrelcross.nhs.uk",
-        "KestrelCrossNHS",
-        "RY1",
-    ),
-    (
-        "Harbourlight Housing Association",
-        HO,
-        T.HOUSING_ASSOCIATION,
-        "South West",
-        "harbourlight.org.uk",
-        "HarbourlightHA",
-        None,
-    ),
-    (
-        "Greystone Homes Group",
-        HO,
-        T.HOUSING_ASSOCIATION,
-        "North West",
-        "greystonehomes.org.uk",
-        "GreystoneHomes",
-        None,
-    ),
-    (
-        "Pennant Living",
-        HO,
-        T.HOUSING_ASSOCIATION,
-        "Wales",
-        "pennantliving.co.uk",
-        "PennantLiving",
-        None,
-    ),
-    (
-        "Orchardgate Housing Trust",
-        HO,
-        T.HOUSING_ASSOCIATION,
-        "South East",
-        "orchardgate.org.uk",
-        None,
-        None,
-    ),
-    (
-        "Fenwick Moor Homes",
-        HO,
-        T.HOUSING_ASSOCIATION,
-        "East of England",
-        "fenwickmoor.org.uk",
-        "FenwickMoorHA",
-        None,
-    ),
-    (
-        "Quayside Community Housing",
-        HO,
-        T.HOUSING_ASSOCIATION,
-        "North East",
-        "quaysidehousing.org.uk",
-        None,
-        None,
-    ),
-    (
-        "Brackenridge Housing Partnership",
-        HO,
-        T.HOUSING_ASSOCIATION,
-        "Scotland",
-        "brackenridge.org.uk",
-        "BrackenridgeHP",
-        None,
-    ),
-    (
-        "Thornbury Vale Homes",
-        HO,
-        T.HOUSING_ASSOCIATION,
-        "West Midlands",
-        "thornburyvale.org.uk",
-        None,
-        None,
-    ),
-    (
-        "Westmere Borough Council",
-        LG,
-        T.COUNCIL,
-        "London",
-        "westmere.gov.uk",
-        "WestmereCouncil",
-        "E09000101",
-    ),
-    (
-        "Kingsford City Council",
-        LG,
-        T.COUNCIL,
-        "East Midlands",
-        "kingsford.gov.uk",
-        "KingsfordCC",
-        "E06000102",
-    ),
-    (
-        "Ravensworth County Council",
-        LG,
-        T.COUNCIL,
-        "North East",
-        "ravensworth.gov.uk",
-        "RavensworthCC",
-        "E10000103",
-    ),
-    (
-        "Loxley Metropolitan Borough Council",
-        LG,
-        T.COUNCIL,
-        "Yorkshire and the Humber",
-        "loxley.gov.uk",
-        "LoxleyMBC",
-        "E08000104",
-    ),
-    (
-        "Caradon Hills District Council",
-        LG,
-        T.COUNCIL,
-        "South West",
-        "caradonhills.gov.uk",
-        None,
-        "E07000105",
-    ),
-    (
-        "Aldermoor Borough Council",
-        LG,
-        T.COUNCIL,
-        "South East",
-        "aldermoor.gov.uk",
-        "AldermoorBC",
-        "E07000106",
-    ),
-    (
-        "Glenmire Council",
-        LG,
-        T.COUNCIL,
-        "Scotland",
-        "glenmire.gov.scot",
-        "GlenmireCouncil",
-        "S12000107",
-    ),
-    (
-        "Hollinsworth Combined Authority",
-        LG,
-        T.COUNCIL,
-        "North West",
-        "hollinsworth-ca.gov.uk",
-        "HollinsworthCA",
-        "E47000108",
-    ),
-    (
-        "Sandleford Unitary Council",
-        LG,
-        T.COUNCIL,
-        "East of England",
-        "sandleford.gov.uk",
-        None,
-        "E06000109",
-    ),
-    (
-        "Ember Valley Council",
-        LG,
-        T.COUNCIL,
-        "Wales",
-        "embervalley.gov.wales",
-        "CyngorEmberVly",
-        "W06000110",
-    ),
-    (
-        "Oakhaven Academy Trust",
-        ED,
-        T.ACADEMY_TRUST,
-        "West Midlands",
-        "oakhaventrust.org.uk",
-        "OakhavenTrust",
-        None,
-    ),
-    (
-        "Beacon Ridge Learning Trust",
-        ED,
-        T.ACADEMY_TRUST,
-        "Yorkshire and the Humber",
-        "beaconridge.org.uk",
-        "BeaconRidgeLT",
-        None,
-    ),
-    (
-        "University of Ashbury",
-        ED,
-        T.UNIVERSITY,
-        "South East",
-        "ashbury.ac.uk",
-        "UniOfAshbury",
-        None,
-    ),
-    ("Merriton College Group", ED, T.SCHOOL, "London", "merriton.ac.uk", None, None),
-    (
-        "St Brigid's Catholic High School",
-        ED,
-        T.SCHOOL,
-        "North West",
-        "stbrigids.sch.uk",
-        None,
-        None,
-    ),
-    ("Larkspur Primary Academy", ED, T.SCHOOL, "East Midlands", "larkspur.sch.uk", None, None),
-    (
-        "Highcliffe Multi-Academy Trust",
-        ED,
-        T.ACADEMY_TRUST,
-        "South West",
-        "highcliffemat.org.uk",
-        "HighcliffeMAT",
-        None,
-    ),
-    (
-        "Northmoor Institute of Technology",
-        ED,
-        T.UNIVERSITY,
-        "North East",
-        "northmoor.ac.uk",
-        "NorthmoorTech",
-        None,
-    ),
-    ("Coldwater Further Education College", ED, T.SCHOOL, "Wales", "coldwater.ac.uk", None, None),
-    (
-        "Riverbend Education Partnership",
-        ED,
-        T.ACADEMY_TRUST,
-        "East of England",
-        "riverbendep.org.uk",
-        None,
-        None,
-    ),
-    (
-        "Skelwith Social Care Alliance",
-        H,
-        T.CHARITY,
-        "North West",
-        "skelwithcare.org.uk",
-        "SkelwithCare",
-        None,
-    ),
-    (
-        "Farrowdale Council for Voluntary Service",
-        LG,
-        T.CHARITY,
-        "Yorkshire and the Humber",
-        "farrowdalecvs.org.uk",
-        None,
-        None,
-    ),
-]
-
-FIRST_NAMES = [
-    "Amara",
-    "Priya",
-    "Olivia",
-    "Siobhan",
-    "Grace",
-    "Hannah",
-    "Niamh",
-    "Fatima",
-    "Chloe",
-    "Zara",
-    "Eleanor",
-    "Aisha",
-    "Rebecca",
-    "Sarah",
-    "Joanne",
-    "Helen",
-    "Catherine",
-    "Ruth",
-    "Bethan",
-    "Imogen",
-    "Yasmin",
-    "Deborah",
-    "Émilie",
-    "Ngozi",
-    "Mei",
-    "James",
-    "Oliver",
-    "Rhys",
-    "Daniel",
-    "Tom",
-    "Marcus",
-    "Rajesh",
-    "Kwame",
-    "Callum",
-    "Owen",
-    "Declan",
-    "Hamish",
-    "Michael",
-    "David",
-    "Andrew",
-    "Patrick",
-    "Samuel",
-    "Ibrahim",
-    "Luke",
-    "Gareth",
-    "Jonathan",
-    "Stephen",
-    "Tariq",
-    "Chidi",
-    "Joël",
-]
-LAST_NAMES = [
-    "Okafor",
-    "Patel",
-    "Whitfield",
-    "O'Connell",
-    "Harrington",
-    "Mensah",
-    "Kowalski",
-    "Fairbairn",
-    "Nakamura",
-    "Ramsden",
-    "Achterberg",
-    "Pemberton",
-    "McAllister",
-    "Lindqvist",
-    "Adeyemi",
-    "Castellano",
-    "Dunmore",
-    "Ellwood",
-    "Featherstone",
-    "Gallacher",
-    "Hargreaves",
-    "Iqbal",
-    "Jessop",
-    "Kavanagh",
-    "Llewellyn",
-    "Montague",
-    "Nightingale",
-    "Ogunleye",
-    "Prendergast",
-    "Quigley",
-    "Rowntree",
-    "Sandhu",
-    "Thackeray",
-    "Underwood",
-    "Vasquez",
-    "Wainwright",
-    "Yardley",
-    "Zielinski",
-    "Beaumont",
-    "Chaudhry",
-    "Desrosiers",
-    "Ekwueme",
-    "Fitzgerald",
-    "Gorecki",
-    "Hollis",
-    "Ingram",
-    "Jarvis",
-    "Kimura",
-    "Lennox",
-    "Marchetti",
-    "Szymański",
-    "Brontë",
-]
-CLIENT_TITLES = {
-    H: [
-        "Chief Executive",
-        "Chief Operating Officer",
-        "Director of Nursing",
-        "Chief People Officer",
-        "Director of Finance",
-        "Medical Director",
-        "Head of Recruitment",
-        "Director of Strategy and Transformation",
-    ],
-    HO: [
-        "Chief Executive",
-        "Director of Housing Services",
-        "Director of Asset Management",
-        "Head of People",
-        "Director of Finance",
-        "Director of Development",
-    ],
-    LG: [
-        "Chief Executive",
-        "Director of Adult Social Care",
-        "Director of Children's Services",
-        "Head of HR",
-        "Section 151 Officer",
-        "Director of Place",
-    ],
-    ED: [
-        "Chief Executive Officer",
-        "Chief Financial Officer",
-        "Headteacher",
-        "Principal",
-        "Director of HR",
-        "Registrar",
-    ],
-}
-INTERIM_ROLES = {
-    H: [
-        "Interim Director of Operations",
-        "Interim Chief Finance Officer",
-        "Interim Deputy Director of Nursing",
-        "Interim Programme Director, Elective Recovery",
-        "Interim Head of Estates",
-    ],
-    HO: [
-        "Interim Director of Repairs",
-        "Interim Head of Income",
-        "Interim Asset Manager",
-        "Interim Director of Customer Services",
-    ],
-    LG: [
-        "Interim Director of Adult Social Care",
-        "Interim Head of Procurement",
-        "Interim Section 151 Officer",
-        "Interim Director of Children's Services",
-    ],
-    ED: [
-        "Interim Chief Financial Officer",
-        "Interim Director of Estates",
-        "Interim Executive Headteacher",
-        "Interim Head of IT",
-    ],
-}
-SPECIALISMS = [
-    "turnaround",
-    "CQC readiness",
-    "financial recovery",
-    "digital transformation",
-    "Ofsted improvement",
-    "housing regulation",
-    "capital programmes",
-    "workforce",
-    "procurement",
-    "integrated care",
-    "SEND",
-    "estates",
-    "governance",
-    "ERP rollout",
-]
-TAGS = ["board-level", "NED", "returner", "shortlist", "event-2026", "referral", "hot", "IR35-out"]
-SUMMARIES = {
-    "call": [
-        "Discussed interim cover for {role}",
-        "Catch-up on availability from {month}",
-        "Briefed on the {org} assignment",
-        "Reference call about a previous placement",
-        "Talked through day rate and IR35 status",
-        "Chased feedback after interview",
-    ],
-    "meeting": [
-        "Coffee at {org}: workforce plans for next year",
-        "Quarterly account review",
-        "Met to scope a turnaround brief",
-    ],
-    "video_call": ["Teams call: shortlist review for {role}", "Zoom intro with the CFO"],
-    "email": [
-        "Sent three CVs for {role}",
-        "Confirmed start date and timesheet process",
-        "Shared market rates report",
-    ],
-    "tweet": [
-        "Replied to their thread on winter pressures",
-        "Liked and shared their recruitment post",
-    ],
-    "dm": ["DM'd about the conference panel", "DM: asked for a quick call next week"],
-    "twitter_chat": ["Joined #NHSChat on workforce wellbeing", "#UKHousing chat on damp and mould"],
-    "event": ["Met at the NHS ConfedExpo stand", "Spoke at the Housing 2026 fringe"],
-    "note": ["Prefers calls before 9am", "Moving to the Midlands in spring; open to hybrid roles"],
-}
-# What anyone in the public sector might tweet, then what only one sector would: a housing
-# association never tweets about Ofsted, a school never about damp and mould.
-TWEETS = [
-    "Proud of our teams this winter. Thank you to every colleague keeping services running.",
-    "We're recruiting! Join our board as a non-executive director: {url}",
-    "Great to host @{other} today to talk about partnership working across the area.",
-    "Our annual report is out: record satisfaction scores and a balanced budget. {url}",
-    "Delighted to welcome our new interim director of finance this week.",
-    "Join tonight's #TwitterChat at 8pm on leadership in public services.",
-]
-SECTOR_TWEETS: dict[Sector, list[str]] = {
-    H: [
-        "Thank you to every colleague keeping services running through winter pressures. #NHS",
-        "Great to host @{other} today to talk about integrated neighbourhood teams.",
-    ],
-    HO: [
-        "Damp & mould: here's what we've done in the last 12 months and what's next. {url}",
-        "Keys handed over today: 48 new affordable homes for local families. #UKHousing",
-    ],
-    LG: [
-        "Consultation on the local plan closes on Friday - have your say: {url}",
-        "Full council meets on Thursday; the budget papers are online: {url}",
-    ],
-    ED: [
-        "Ofsted: 'Good' in every category. Hard work from staff, pupils and families. #proud",
-        "Thank you to everyone who came to our open day at the new campus!",
-    ],
 }
 
 
@@ -1104,24 +541,6 @@ def fill_demo(
     return counts
 
 
-# A recruiter's morning, relative to the day the demo runs: a handful of follow-ups due (most
-# older ones done), endings with and without a next role, cadences of their own, and X news.
-_TODAY_FOLLOW_UPS = (
-    (-4, "Send the shortlist for the interim finance director role"),
-    (-1, "Call back about the housing repairs backlog brief"),
-    (0, "Confirm the interview slots for Thursday"),
-    (0, "Check references came back for the start on Monday"),
-    (0, "Ask about budget sign-off for an extension"),
-    (2, "Chase the IR35 determination"),
-    (5, "Catch up after the board meeting"),
-)
-_NEW_BIOS = (
-    "Chief Executive (interim). Views my own.",
-    "Director of Housing & Communities. Proud to serve our tenants.",
-    "Chief Finance Officer. NHS finance, systems thinking, parkrun.",
-)
-
-
 def _today_demo(
     session: Any,
     rng: random.Random,
@@ -1144,7 +563,7 @@ def _today_demo(
             interaction.follow_up_done = True
     clients = [p for p in people if p.is_client_contact and not p.do_not_contact]
     for (days, summary), person in zip(
-        _TODAY_FOLLOW_UPS, rng.sample(clients, len(_TODAY_FOLLOW_UPS)), strict=True
+        TODAY_FOLLOW_UPS, rng.sample(clients, len(TODAY_FOLLOW_UPS)), strict=True
     ):
         at_org = person.employments[0].organisation if person.employments else None
         when = now - timedelta(days=rng.randrange(5, 20), hours=rng.randrange(0, 6))
@@ -1216,7 +635,7 @@ def _today_demo(
             )
         account.newest_tweet_id = tweet_id
     session.execute(insert(Tweet), rows)
-    for person, bio in zip(chosen[6:9], _NEW_BIOS, strict=False):
+    for person, bio in zip(chosen[6:9], NEW_BIOS, strict=False):
         account = person.x_account
         assert account is not None
         audit.record(session, "x_account", account.id, "profile", {"bio": [account.bio, bio]})

@@ -2,7 +2,7 @@
 people (some of whom have gone quiet on X since moving), and follower histories that differ
 from account to account, so the league table has leaders, risers and fallers.
 
-Called by :func:`crm.services.demo.fill_demo` inside its transaction, after the X accounts,
+Called by :func:`crm.services.demo.fill.fill_demo` inside its transaction, after the X accounts,
 tweets and follower snapshots are written.
 """
 
