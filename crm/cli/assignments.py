@@ -173,7 +173,7 @@ def _values(args: argparse.Namespace, db: Any) -> dict[str, Any]:
 
 
 def assignment_add(args: argparse.Namespace) -> int:
-    from crm.services.assignments import AssignmentInput, add_assignment, get_assignment
+    from crm.services.assignments.records import AssignmentInput, add_assignment, get_assignment
 
     db = open_db(args)
     values = _values(args, db)
@@ -186,7 +186,7 @@ def assignment_add(args: argparse.Namespace) -> int:
 
 
 def assignment_list(args: argparse.Namespace) -> int:
-    from crm.services.assignments import list_assignments
+    from crm.services.assignments.records import list_assignments
     from crm.services.organisations import resolve_organisation
 
     db = open_db(args)
@@ -229,7 +229,7 @@ def _range(currency: str, low: Any, high: Any) -> str:
 
 
 def assignment_show(args: argparse.Namespace) -> int:
-    from crm.services.assignments import get_assignment, resolve_assignment
+    from crm.services.assignments.records import get_assignment, resolve_assignment
 
     db = open_db(args)
     a = get_assignment(db, resolve_assignment(db, args.assignment))
@@ -290,7 +290,11 @@ def _print_shortlist(cards: list[Any]) -> None:
 
 
 def assignment_edit(args: argparse.Namespace) -> int:
-    from crm.services.assignments import get_assignment, resolve_assignment, update_assignment
+    from crm.services.assignments.records import (
+        get_assignment,
+        resolve_assignment,
+        update_assignment,
+    )
 
     db = open_db(args)
     assignment_id = resolve_assignment(db, args.assignment)
@@ -309,7 +313,7 @@ def assignment_edit(args: argparse.Namespace) -> int:
 
 
 def assignment_close(args: argparse.Namespace) -> int:
-    from crm.services.assignments import close_assignment, resolve_assignment
+    from crm.services.assignments.records import close_assignment, resolve_assignment
 
     db = open_db(args)
     assignment_id = resolve_assignment(db, args.assignment)
@@ -319,7 +323,8 @@ def assignment_close(args: argparse.Namespace) -> int:
 
 
 def shortlist_add(args: argparse.Namespace) -> int:
-    from crm.services.assignments import add_to_shortlist, resolve_assignment
+    from crm.services.assignments.records import resolve_assignment
+    from crm.services.assignments.shortlist import add_to_shortlist
     from crm.services.people import resolve_person
 
     db = open_db(args)
@@ -331,12 +336,12 @@ def shortlist_add(args: argparse.Namespace) -> int:
 
 
 def shortlist_move(args: argparse.Namespace) -> int:
-    from crm.services.assignments import (
+    from crm.services.assignments.records import resolve_assignment
+    from crm.services.assignments.shortlist import (
         advance_candidate,
         entry_for,
         move_candidate,
         place_candidate,
-        resolve_assignment,
     )
     from crm.services.people import resolve_person
 
@@ -375,7 +380,7 @@ def shortlist_move(args: argparse.Namespace) -> int:
 
 
 def shortlist_list(args: argparse.Namespace) -> int:
-    from crm.services.assignments import list_shortlist, resolve_assignment
+    from crm.services.assignments.records import list_shortlist, resolve_assignment
 
     db = open_db(args)
     cards = list_shortlist(db, resolve_assignment(db, args.assignment))
@@ -387,7 +392,8 @@ def shortlist_list(args: argparse.Namespace) -> int:
 
 
 def match(args: argparse.Namespace) -> int:
-    from crm.services.assignments import match_candidates, resolve_assignment
+    from crm.services.assignments.matching import match_candidates
+    from crm.services.assignments.records import resolve_assignment
 
     db = open_db(args)
     found = match_candidates(db, resolve_assignment(db, args.assignment), limit=args.limit)

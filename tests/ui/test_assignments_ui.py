@@ -9,12 +9,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 
-from crm.services.assignments import (
-    AssignmentInput,
-    add_assignment,
-    add_to_shortlist,
-    get_assignment,
-)
+from crm.services.assignments.records import AssignmentInput, add_assignment, get_assignment
+from crm.services.assignments.shortlist import add_to_shortlist
 from crm.services.people import PersonInput, add_person
 from crm.services.placements import get_placement
 from crm.storage.db import Database

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm.domain.enums import PIPELINE_STAGES, ShortlistStage
-from crm.services.assignments import ShortlistCard
+from crm.services.assignments.views import ShortlistCard
 from crm.ui.formatting import fmt_money
 from crm.ui.widgets import plain_label
 
