@@ -430,3 +430,32 @@ def report(args: argparse.Namespace) -> int:
         if found.note:
             print(found.note)
     return 0
+
+
+def import_assignments(args: argparse.Namespace) -> int:
+    """``crm import assignments|shortlists FILE``: read back what ``crm export`` wrote."""
+    from crm.cli import UsageError
+    from crm.services.assignments.transfer import import_file
+
+    if args.map or args.no_header or args.preview or args.encoding or args.delimiter:
+        raise UsageError(f"Importing {args.kind} reads the export's own columns: no mapping.")
+    db = open_db(args)
+    report = import_file(
+        db, args.file, args.kind, dry_run=args.dry_run, all_or_nothing=args.all_or_nothing
+    )
+    if args.json:
+        print_json(report)
+        return 0 if report.committed or report.dry_run else 1
+    if report.dry_run:
+        print("Dry run: nothing was changed. A real import would do this:")
+    elif not report.committed:
+        print(f"Nothing was imported: {report.refused:,} refused (--all-or-nothing).")
+    what = "assignments" if args.kind == "assignments" else "shortlist entries"
+    print(
+        f"  {report.rows:,} records: {report.created:,} {what} created, "
+        f"{report.unchanged:,} already there (left as they are), "
+        f"{report.shortlisted:,} candidates shortlisted, {report.refused:,} refused."
+    )
+    for refusal in report.refusals[:200]:
+        print(f"  record {refusal.row}: {refusal.reason}")
+    return 0 if report.committed or report.dry_run else 1

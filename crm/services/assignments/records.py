@@ -62,7 +62,7 @@ class AssignmentInput:
     status: str = AssignmentStatus.OPEN.value
 
 
-_EDITABLE = {
+EDITABLE = {
     "organisation_id",
     "contact_id",
     "role",
@@ -123,7 +123,7 @@ def _whole(value: Any, label: str, field_name: str, low: int, high: int) -> int 
     return number
 
 
-def _clean(name: str, value: Any) -> Any:
+def clean_field(name: str, value: Any) -> Any:
     """One field of an assignment, checked and normalised."""
     if name == "role":
         return require_text(value, "Role", "role", 200)
@@ -160,7 +160,7 @@ def _clean(name: str, value: Any) -> Any:
     return value
 
 
-def _check(a: Assignment) -> None:
+def check_values(a: Assignment) -> None:
     low, high = a.charge_rate_min, a.charge_rate_max
     if low is not None and high is not None and low > high:
         raise ValidationError(
@@ -172,7 +172,7 @@ def _check(a: Assignment) -> None:
 
 def add_assignment(db: Database, data: AssignmentInput) -> int:
     """Open an assignment for a client; returns its id."""
-    values = {name: _clean(name, getattr(data, name)) for name in _EDITABLE}
+    values = {name: clean_field(name, getattr(data, name)) for name in EDITABLE}
     values["opened_on"] = data.opened_on or date.today()
     values["owner"] = values["owner"] or settings.current_user()
     with db.session() as session:
@@ -182,7 +182,7 @@ def add_assignment(db: Database, data: AssignmentInput) -> int:
         if values["sector"] is None and org.sector:
             values["sector"] = org.sector  # the client's sector unless told otherwise
         assignment = Assignment(**values)
-        _check(assignment)
+        check_values(assignment)
         session.add(assignment)
         session.flush()
         audit.record(
@@ -199,10 +199,10 @@ def update_assignment(
     db: Database, assignment_id: int, changes: Mapping[str, Any], expected_version: int | None
 ) -> int:
     """Edit an assignment; refused if someone saved it since ``expected_version``."""
-    unknown = set(changes) - _EDITABLE
+    unknown = set(changes) - EDITABLE
     if unknown:
         raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on an assignment.")
-    cleaned = {name: _clean(name, value) for name, value in changes.items()}
+    cleaned = {name: clean_field(name, value) for name, value in changes.items()}
     with audit.versioned_edit(db, "assignment", assignment_id, "This assignment") as session:
         a = load(session, Assignment, assignment_id, "assignment")
         audit.check_version(
@@ -218,7 +218,7 @@ def update_assignment(
             a.closed_on = None
         for name, value in cleaned.items():
             setattr(a, name, value)
-        _check(a)
+        check_values(a)
         a.updated_at = utcnow()
         audit.record(session, "assignment", assignment_id, "update", cleaned)
         session.flush()
