@@ -227,3 +227,37 @@ def test_reports_page_charts_and_exports(  # type: ignore[no-untyped-def]
     assert written is not None
     text = written.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0] == "month,placements"
+
+
+def test_board_cards_wrap_long_names_and_keep_every_line(  # type: ignore[no-untyped-def]
+    qtbot, window, db: Database, sample: Sample
+) -> None:
+    from PySide6.QtCore import QRect
+
+    aid = _assignment(db, sample)
+    long_name = add_person(
+        db,
+        PersonInput(
+            "Anastasia",
+            "Papadopoulou-Wickramasinghe",
+            is_candidate=True,
+            available_from=date.today() + timedelta(days=40),
+            day_rate_expectation="1180",
+        ),
+    )
+    add_to_shortlist(db, aid, long_name)
+    window.resize(1400, 900)
+    window.open_record("assignment", aid)
+    column = window.assignment_page.board.columns[0]
+    qtbot.waitUntil(lambda: column.count() == 1, timeout=3000)
+    text = column.item(0).text()
+    assert text.startswith("Anastasia Papadopoulou-Wickramasinghe\n")  # the whole name
+    assert text.count("\n") == 3 and "(over)" in text  # availability, rate, last contact
+    for width in (1400, 1100, 1600):  # the window resized: each card refits its column
+        window.resize(width, 900)
+        qtbot.wait(50)
+        rect = column.visualItemRect(column.item(0))
+        needed = column.fontMetrics().boundingRect(
+            QRect(0, 0, rect.width() - 8, 10_000), Qt.TextFlag.TextWordWrap, text
+        )
+        assert rect.height() >= needed.height(), width
