@@ -223,7 +223,7 @@ class MainWindow(QMainWindow):
         self.search.setObjectName("GlobalSearch")
         self.search.setAccessibleName("Search people")
         self.search.setPlaceholderText(
-            "Search people and organisations: name, title, organisation, @handle, tag, notes…"
+            "Search people, organisations, assignments: name, title, role, @handle, tag, notes…"
             "   (Ctrl+K)"
         )
         self.search.setClearButtonEnabled(True)
@@ -479,7 +479,7 @@ class MainWindow(QMainWindow):
             "&Search everything",
             self.focus_search,
             "Ctrl+K",
-            "Search people and organisations",
+            "Search people, organisations and assignments",
         )
         self.find_in_list_action = self._action(
             edit, "&Find in list", self.find_in_list, QKeySequence.StandardKey.Find

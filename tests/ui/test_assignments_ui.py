@@ -261,3 +261,22 @@ def test_board_cards_wrap_long_names_and_keep_every_line(  # type: ignore[no-unt
             QRect(0, 0, rect.width() - 8, 10_000), Qt.TextFlag.TextWordWrap, text
         )
         assert rect.height() >= needed.height(), width
+
+
+def test_the_main_search_finds_assignments_by_role_or_client(  # type: ignore[no-untyped-def]
+    qtbot, window, db: Database, sample: Sample
+) -> None:
+    aid = _assignment(db, sample)
+    matches = window.people_page.assignment_matches.label
+    for words in ("director of fin", "leeds finance"):  # the role; the client and the role
+        window.search.setText(words)
+        window.people_page.refresh()
+        qtbot.waitUntil(lambda: matches.isVisibleTo(window), timeout=3000)
+        assert "Interim Director of Finance" in matches.text()
+        assert "(open)" in matches.text()
+    window.search.setText("nothing like it")
+    window.people_page.refresh()
+    qtbot.waitUntil(lambda: not matches.isVisibleTo(window), timeout=3000)
+    window.people_page.assignment_matches._on_link(f"crm:assignment:{aid}")
+    assert window.stack.currentWidget() is window.assignment_page
+    assert window.assignment_page.assignment_id == aid
