@@ -963,7 +963,8 @@ def measure_matching(run: Run) -> None:
     and deleted after it, so the cached database stays as generated."""
     from sqlalchemy import delete
 
-    from crm.services.assignments import AssignmentInput, add_assignment, match_candidates
+    from crm.services.assignments.matching import match_candidates
+    from crm.services.assignments.records import AssignmentInput, add_assignment
     from crm.storage.models import Assignment, AuditEntry
 
     start = generate.TODAY + timedelta(days=30)

@@ -173,7 +173,7 @@ def _values(args: argparse.Namespace, db: Any) -> dict[str, Any]:
 
 
 def assignment_add(args: argparse.Namespace) -> int:
-    from crm.services.assignments import AssignmentInput, add_assignment, get_assignment
+    from crm.services.assignments.records import AssignmentInput, add_assignment, get_assignment
 
     db = open_db(args)
     values = _values(args, db)
@@ -186,7 +186,7 @@ def assignment_add(args: argparse.Namespace) -> int:
 
 
 def assignment_list(args: argparse.Namespace) -> int:
-    from crm.services.assignments import list_assignments
+    from crm.services.assignments.records import list_assignments
     from crm.services.organisations import resolve_organisation
 
     db = open_db(args)
@@ -229,7 +229,7 @@ def _range(currency: str, low: Any, high: Any) -> str:
 
 
 def assignment_show(args: argparse.Namespace) -> int:
-    from crm.services.assignments import get_assignment, resolve_assignment
+    from crm.services.assignments.records import get_assignment, resolve_assignment
 
     db = open_db(args)
     a = get_assignment(db, resolve_assignment(db, args.assignment))
@@ -290,7 +290,11 @@ def _print_shortlist(cards: list[Any]) -> None:
 
 
 def assignment_edit(args: argparse.Namespace) -> int:
-    from crm.services.assignments import get_assignment, resolve_assignment, update_assignment
+    from crm.services.assignments.records import (
+        get_assignment,
+        resolve_assignment,
+        update_assignment,
+    )
 
     db = open_db(args)
     assignment_id = resolve_assignment(db, args.assignment)
@@ -309,7 +313,7 @@ def assignment_edit(args: argparse.Namespace) -> int:
 
 
 def assignment_close(args: argparse.Namespace) -> int:
-    from crm.services.assignments import close_assignment, resolve_assignment
+    from crm.services.assignments.records import close_assignment, resolve_assignment
 
     db = open_db(args)
     assignment_id = resolve_assignment(db, args.assignment)
@@ -319,7 +323,8 @@ def assignment_close(args: argparse.Namespace) -> int:
 
 
 def shortlist_add(args: argparse.Namespace) -> int:
-    from crm.services.assignments import add_to_shortlist, resolve_assignment
+    from crm.services.assignments.records import resolve_assignment
+    from crm.services.assignments.shortlist import add_to_shortlist
     from crm.services.people import resolve_person
 
     db = open_db(args)
@@ -331,12 +336,12 @@ def shortlist_add(args: argparse.Namespace) -> int:
 
 
 def shortlist_move(args: argparse.Namespace) -> int:
-    from crm.services.assignments import (
+    from crm.services.assignments.records import resolve_assignment
+    from crm.services.assignments.shortlist import (
         advance_candidate,
         entry_for,
         move_candidate,
         place_candidate,
-        resolve_assignment,
     )
     from crm.services.people import resolve_person
 
@@ -375,7 +380,7 @@ def shortlist_move(args: argparse.Namespace) -> int:
 
 
 def shortlist_list(args: argparse.Namespace) -> int:
-    from crm.services.assignments import list_shortlist, resolve_assignment
+    from crm.services.assignments.records import list_shortlist, resolve_assignment
 
     db = open_db(args)
     cards = list_shortlist(db, resolve_assignment(db, args.assignment))
@@ -387,7 +392,8 @@ def shortlist_list(args: argparse.Namespace) -> int:
 
 
 def match(args: argparse.Namespace) -> int:
-    from crm.services.assignments import match_candidates, resolve_assignment
+    from crm.services.assignments.matching import match_candidates
+    from crm.services.assignments.records import resolve_assignment
 
     db = open_db(args)
     found = match_candidates(db, resolve_assignment(db, args.assignment), limit=args.limit)
@@ -424,3 +430,32 @@ def report(args: argparse.Namespace) -> int:
         if found.note:
             print(found.note)
     return 0
+
+
+def import_assignments(args: argparse.Namespace) -> int:
+    """``crm import assignments|shortlists FILE``: read back what ``crm export`` wrote."""
+    from crm.cli import UsageError
+    from crm.services.assignments.transfer import import_file
+
+    if args.map or args.no_header or args.preview or args.encoding or args.delimiter:
+        raise UsageError(f"Importing {args.kind} reads the export's own columns: no mapping.")
+    db = open_db(args)
+    report = import_file(
+        db, args.file, args.kind, dry_run=args.dry_run, all_or_nothing=args.all_or_nothing
+    )
+    if args.json:
+        print_json(report)
+        return 0 if report.committed or report.dry_run else 1
+    if report.dry_run:
+        print("Dry run: nothing was changed. A real import would do this:")
+    elif not report.committed:
+        print(f"Nothing was imported: {report.refused:,} refused (--all-or-nothing).")
+    what = "assignments" if args.kind == "assignments" else "shortlist entries"
+    print(
+        f"  {report.rows:,} records: {report.created:,} {what} created, "
+        f"{report.unchanged:,} already there (left as they are), "
+        f"{report.shortlisted:,} candidates shortlisted, {report.refused:,} refused."
+    )
+    for refusal in report.refusals[:200]:
+        print(f"  record {refusal.row}: {refusal.reason}")
+    return 0 if report.committed or report.dry_run else 1

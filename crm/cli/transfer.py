@@ -33,7 +33,8 @@ def _confirm(question: str, yes: bool) -> bool:
 def _register_import(sub: Any) -> None:
     p = sub.add_parser(
         "import",
-        help="import people or organisations from a CSV or vCard file",
+        help="import people or organisations from a CSV or vCard file (assignments and "
+        "shortlists from their export)",
         description="Import people or organisations from CSV (Outlook, Google Contacts, "
         "LinkedIn Connections, any spreadsheet) or vCard. Encoding, delimiter and header are "
         "detected and columns mapped by their names; --map corrects the mapping. One "
@@ -41,7 +42,7 @@ def _register_import(sub: Any) -> None:
         "(default) or, with --all-or-nothing, stop the whole import. Importing the same file "
         "again updates instead of duplicating.",
     )
-    p.add_argument("kind", choices=("people", "organisations"))
+    p.add_argument("kind", choices=("people", "organisations", "assignments", "shortlists"))
     p.add_argument("file", type=Path)
     p.add_argument(
         "--map",
@@ -89,6 +90,10 @@ def _overrides(items: list[str]) -> dict[str, str]:
 
 
 def import_command(args: argparse.Namespace) -> int:
+    if args.kind in ("assignments", "shortlists"):
+        from crm.cli.assignments import import_assignments
+
+        return import_assignments(args)
     from crm.services.importing import (
         ImportOptions,
         fields_for,
@@ -222,12 +227,15 @@ def _show_preview(preview: Any, mapping: dict[str, int], fields: Any, as_json: b
 def _register_export(sub: Any) -> None:
     p = sub.add_parser(
         "export",
-        help="export people, organisations or interactions (.csv, .vcf or .json)",
+        help="export people, organisations, interactions, assignments or shortlists "
+        "(.csv, .vcf or .json)",
         description="Write records to FILE; its extension chooses the format. CSV opens in "
         "Excel and LibreOffice with accents intact, and cells that a spreadsheet would run as "
         "formulas are neutralised.",
     )
-    p.add_argument("kind", choices=("people", "organisations", "interactions"))
+    p.add_argument(
+        "kind", choices=("people", "organisations", "interactions", "assignments", "shortlists")
+    )
     p.add_argument("file", type=Path)
     p.add_argument(
         "--vcard-version", choices=("3", "4"), default="3", help="vCard version (default 3)"
@@ -401,7 +409,8 @@ def gdpr_erase(args: argparse.Namespace) -> int:
         f"{plural(impact.employments, 'job')}; "
         f"{plural(impact.interactions_deleted, 'interaction')} with no one else "
         f"({plural(impact.interactions_kept, 'shared one')} kept without them); "
-        f"{plural(impact.placements_deleted, 'placement')} as candidate"
+        f"{plural(impact.placements_deleted, 'placement')} as candidate; "
+        f"{plural(impact.shortlist_entries, 'shortlist place')}"
     )
     if impact.x_handle:
         print(f"  the X account @{impact.x_handle} and {plural(impact.tweets, 'cached tweet')}")

@@ -11,8 +11,10 @@ error leaves no half-written file.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import logging
+import operator
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session, aliased
 from crm.domain.errors import Cancelled, ValidationError
 from crm.domain.values import format_phone
 from crm.services import vcards
+from crm.services.assignments import transfer as assignment_transfer
 from crm.storage.db import Database
 from crm.storage.models import (
     Employment,
@@ -48,7 +51,7 @@ log = logging.getLogger(__name__)
 PEOPLE = "people"
 ORGANISATIONS = "organisations"
 INTERACTIONS = "interactions"
-KINDS = (PEOPLE, ORGANISATIONS, INTERACTIONS)
+KINDS = (PEOPLE, ORGANISATIONS, INTERACTIONS, *assignment_transfer.KINDS)
 FORMATS = {".csv": "csv", ".vcf": "vcard", ".vcard": "vcard", ".json": "json"}
 BATCH = 1000
 
@@ -104,13 +107,14 @@ def export(
     kind = (kind or "").strip().lower()
     if kind not in KINDS:
         raise ValidationError(
-            f"{kind!r} cannot be exported: people, organisations or interactions."
+            f"{kind!r} cannot be exported: people, organisations, interactions, assignments "
+            "or shortlists."
         )
     path = Path(path)
     fmt = format_for(path, fmt)
-    if fmt == "vcard" and kind == INTERACTIONS:
+    if fmt == "vcard" and kind not in (PEOPLE, ORGANISATIONS):
         raise ValidationError(
-            "vCard holds people and organisations; export interactions as CSV or JSON."
+            f"vCard holds people and organisations; export {kind} as CSV or JSON."
         )
     if vcard_version not in ("3.0", "4.0"):
         raise ValidationError("vCard version 3.0 or 4.0.")
@@ -160,6 +164,8 @@ def check_target_file(path: Path) -> None:
 
 
 def _all_ids(session: Session, kind: str) -> list[int]:
+    if kind in assignment_transfer.KINDS:
+        return assignment_transfer.all_ids(session, kind)
     if kind == PEOPLE:
         return list(session.scalars(select(Person.id).order_by(Person.sort_name, Person.id)))
     if kind == ORGANISATIONS:
@@ -174,9 +180,13 @@ def _all_ids(session: Session, kind: str) -> list[int]:
 
 
 def _records(session: Session, kind: str, ids: list[int]) -> Iterator[dict[str, Any]]:
-    load = {PEOPLE: people_records, ORGANISATIONS: organisation_records}.get(
-        kind, interaction_records
-    )
+    load: Callable[[Session, Sequence[int]], list[dict[str, Any]]]
+    if kind in assignment_transfer.KINDS:
+        load = functools.partial(assignment_transfer.records, kind=kind)
+    else:
+        load = {PEOPLE: people_records, ORGANISATIONS: organisation_records}.get(
+            kind, interaction_records
+        )
     for start in range(0, len(ids), BATCH):
         yield from load(session, ids[start : start + BATCH])
 
@@ -451,10 +461,14 @@ INTERACTION_COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ("Placement id", lambda r: r["placement_id"]),
 ]
 
-COLUMNS = {
+COLUMNS: dict[str, list[tuple[str, Callable[[dict[str, Any]], Any]]]] = {
     PEOPLE: PEOPLE_COLUMNS,
     ORGANISATIONS: ORGANISATION_COLUMNS,
     INTERACTIONS: INTERACTION_COLUMNS,
+    **{
+        kind: [(header, operator.itemgetter(key)) for header, key in columns]
+        for kind, columns in assignment_transfer.COLUMNS.items()
+    },
 }
 
 

@@ -224,7 +224,7 @@ class MainWindow(QMainWindow):
         self.search.setObjectName("GlobalSearch")
         self.search.setAccessibleName("Search people")
         self.search.setPlaceholderText(
-            "Search people and organisations: name, title, organisation, @handle, tag, notes…"
+            "Search people, organisations, assignments: name, title, role, @handle, tag, notes…"
             "   (Ctrl+K)"
         )
         self.search.setClearButtonEnabled(True)

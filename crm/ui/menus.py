@@ -132,7 +132,7 @@ def build_menus(window: MainWindow) -> None:
         "&Search everything",
         window.focus_search,
         "Ctrl+K",
-        "Search people and organisations",
+        "Search people, organisations and assignments",
     )
     window.find_in_list_action = add_action(
         window, edit, "&Find in list", window.find_in_list, QKeySequence.StandardKey.Find

@@ -152,3 +152,22 @@ def test_reports_as_table_json_and_csv(run: Run) -> None:
         "report", "placements-started", "--from", "01/01/2027", "--to", "01/01/2026"
     )
     assert code == 1 and "start is after" in err
+
+
+def test_export_and_import_assignments(run: Run, tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    _ok(run, "org", "add", "Calder Valley Council")
+    _ok(run, "person", "add", "Priya", "Shah", "--candidate")
+    _ok(run, "assignment", "add", "Calder", "--role", "Interim Head of Planning")
+    _ok(run, "shortlist", "add", "Planning", "Priya Shah")
+    out = _ok(run, "export", "assignments", str(folder / "a.json"))
+    assert out.startswith("Wrote 1 assignments")
+    _ok(run, "export", "shortlists", str(folder / "s.csv"))
+    again = _ok(run, "import", "assignments", str(folder / "a.json"))
+    assert "0 assignments created, 1 already there" in again
+    again = json.loads(_ok(run, "import", "shortlists", str(folder / "s.csv"), "--json"))
+    assert (again["created"], again["unchanged"], again["refusals"]) == (0, 1, [])
+    code, _out, err = run("export", "shortlists", str(folder / "s.vcf"))
+    assert code != 0 and "vCard holds people and organisations" in err

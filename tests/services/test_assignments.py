@@ -11,24 +11,25 @@ from sqlalchemy import select
 
 from crm.domain.errors import AmbiguousError, ConflictError, NotFoundError, ValidationError
 from crm.domain.rates import margin_over, working_days
-from crm.services.assignments import (
+from crm.services.assignments.matching import fit_for, match_candidates
+from crm.services.assignments.records import (
     AssignmentInput,
     add_assignment,
-    add_to_shortlist,
-    advance_candidate,
     close_assignment,
-    entry_for,
-    fit_for,
     get_assignment,
-    let_them_know,
     list_assignments,
     list_shortlist,
-    match_candidates,
-    move_candidate,
-    place_candidate,
     resolve_assignment,
     search_assignments,
     update_assignment,
+)
+from crm.services.assignments.shortlist import (
+    add_to_shortlist,
+    advance_candidate,
+    entry_for,
+    let_them_know,
+    move_candidate,
+    place_candidate,
 )
 from crm.services.interactions import InteractionInput, follow_ups_due, log_interaction
 from crm.services.organisations import OrganisationInput, add_organisation

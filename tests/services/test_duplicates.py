@@ -167,6 +167,8 @@ def test_preview_lists_fields_side_by_side(any_db: Database, pair: dict[str, int
         "tags": 1,
         "interactions": 2,
         "placements": 2,
+        "shortlist_entries": 0,
+        "assignments": 0,
     }
 
 

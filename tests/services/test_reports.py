@@ -7,14 +7,8 @@ from datetime import date
 import pytest
 
 from crm.domain.errors import ValidationError
-from crm.services.assignments import (
-    AssignmentInput,
-    add_assignment,
-    add_to_shortlist,
-    close_assignment,
-    move_candidate,
-    place_candidate,
-)
+from crm.services.assignments.records import AssignmentInput, add_assignment, close_assignment
+from crm.services.assignments.shortlist import add_to_shortlist, move_candidate, place_candidate
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person
 from crm.services.placements import PlacementInput, add_placement

@@ -9,12 +9,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 
-from crm.services.assignments import (
-    AssignmentInput,
-    add_assignment,
-    add_to_shortlist,
-    get_assignment,
-)
+from crm.services.assignments.records import AssignmentInput, add_assignment, get_assignment
+from crm.services.assignments.shortlist import add_to_shortlist
 from crm.services.people import PersonInput, add_person
 from crm.services.placements import get_placement
 from crm.storage.db import Database
@@ -231,3 +227,56 @@ def test_reports_page_charts_and_exports(  # type: ignore[no-untyped-def]
     assert written is not None
     text = written.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0] == "month,placements"
+
+
+def test_board_cards_wrap_long_names_and_keep_every_line(  # type: ignore[no-untyped-def]
+    qtbot, window, db: Database, sample: Sample
+) -> None:
+    from PySide6.QtCore import QRect
+
+    aid = _assignment(db, sample)
+    long_name = add_person(
+        db,
+        PersonInput(
+            "Anastasia",
+            "Papadopoulou-Wickramasinghe",
+            is_candidate=True,
+            available_from=date.today() + timedelta(days=40),
+            day_rate_expectation="1180",
+        ),
+    )
+    add_to_shortlist(db, aid, long_name)
+    window.resize(1400, 900)
+    window.open_record("assignment", aid)
+    column = window.assignment_page.board.columns[0]
+    qtbot.waitUntil(lambda: column.count() == 1, timeout=3000)
+    text = column.item(0).text()
+    assert text.startswith("Anastasia Papadopoulou-Wickramasinghe\n")  # the whole name
+    assert text.count("\n") == 3 and "(over)" in text  # availability, rate, last contact
+    for width in (1400, 1100, 1600):  # the window resized: each card refits its column
+        window.resize(width, 900)
+        qtbot.wait(50)
+        rect = column.visualItemRect(column.item(0))
+        needed = column.fontMetrics().boundingRect(
+            QRect(0, 0, rect.width() - 8, 10_000), Qt.TextFlag.TextWordWrap, text
+        )
+        assert rect.height() >= needed.height(), width
+
+
+def test_the_main_search_finds_assignments_by_role_or_client(  # type: ignore[no-untyped-def]
+    qtbot, window, db: Database, sample: Sample
+) -> None:
+    aid = _assignment(db, sample)
+    matches = window.people_page.assignment_matches.label
+    for words in ("director of fin", "leeds finance"):  # the role; the client and the role
+        window.search.setText(words)
+        window.people_page.refresh()
+        qtbot.waitUntil(lambda: matches.isVisibleTo(window), timeout=3000)
+        assert "Interim Director of Finance" in matches.text()
+        assert "(open)" in matches.text()
+    window.search.setText("nothing like it")
+    window.people_page.refresh()
+    qtbot.waitUntil(lambda: not matches.isVisibleTo(window), timeout=3000)
+    window.people_page.assignment_matches._on_link(f"crm:assignment:{aid}")
+    assert window.stack.currentWidget() is window.assignment_page
+    assert window.assignment_page.assignment_id == aid

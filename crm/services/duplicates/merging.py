@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.values import fold, format_phone, search_words
 from crm.services import audit
+from crm.services.assignments import transfer as assignment_transfer
 from crm.services.common import load_person
 from crm.services.people import sort_name
 from crm.storage.db import Database
@@ -497,6 +498,7 @@ def person_merge_preview(db: Database, survivor_id: int, other_id: int) -> Merge
                     (Placement.candidate_id == other_id) | (Placement.client_contact_id == other_id)
                 ),
             ),
+            **assignment_transfer.merge_counts(session, survivor_id, other_id),
         }
         return MergePreview(
             PERSON,

@@ -35,6 +35,7 @@ from crm import settings
 from crm.domain.errors import ValidationError
 from crm.domain.values import fold, format_phone
 from crm.services import audit
+from crm.services.assignments import transfer as assignment_transfer
 from crm.services.common import load, load_person
 from crm.storage.db import Database
 from crm.storage.limits import LIMITS
@@ -578,6 +579,8 @@ class ErasureImpact:
     x_handle: str | None
     tweets: int
     do_not_contact: bool
+    shortlist_entries: int = 0
+    assignments_as_contact: int = 0
 
 
 def _only_theirs(person_id: int) -> Any:
@@ -656,6 +659,7 @@ def erasure_impact(db: Database, person_id: int) -> ErasureImpact:
             x_handle=person.x_account.handle if person.x_account else None,
             tweets=len(_tweet_ids(session, person, own_account)),
             do_not_contact=person.do_not_contact,
+            **assignment_transfer.erasure_counts(session, person_id),
         )
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QDropEvent, QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QDropEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm.domain.enums import PIPELINE_STAGES, ShortlistStage
-from crm.services.assignments import ShortlistCard
+from crm.services.assignments.views import ShortlistCard
 from crm.ui.kit.formatting import fmt_money
 from crm.ui.kit.widgets import plain_label
 
@@ -35,34 +35,41 @@ COLUMNS: list[tuple[str, tuple[ShortlistStage, ...]]] = [
 ]
 
 
-def _short(day: date) -> str:
-    return f"{day:%d/%m/%y}"
+def _short(day: date, today: date) -> str:
+    """A day as a narrow column can show it: "23 Apr" near today, "Apr 2027" further off."""
+    if abs((day - today).days) < 300:
+        return f"{day.day} {day:%b}"
+    return f"{day:%b %Y}"
 
 
 def _ago(when: datetime | None, today: date) -> str:
     if when is None:
         return "no contact yet"
-    days = (today - when.astimezone().date()).days
+    day = when.astimezone().date()
+    days = (today - day).days
     if days <= 0:
         return "spoke today"
     if days < 60:
         return f"spoke {days}d ago"
-    return f"spoke {_short(when.astimezone().date())}"
+    return f"spoke {_short(day, today)}"
 
 
 def card_text(card: ShortlistCard, currency: str = "GBP", today: date | None = None) -> str:
-    """The card's lines: the name; availability and rate; last contact (and why they are out)."""
+    """The card's lines: the name (wrapped, never cut); availability and rate; last contact
+    (and why they are out). Short lines, for columns about a hundred pixels wide."""
     day = today or date.today()
     if card.available_from is None:
         available = "free: ?"
     elif card.available_from <= day:
         available = "free now"
     else:
-        available = f"free {_short(card.available_from)}"
+        available = f"free {_short(card.available_from, day)}"
     rate = fmt_money(card.rate, currency, per_day=False) if card.rate is not None else "£?"
     if card.rate_fits is False:
-        rate += "▲"  # more than the assignment pays
-    lines = [card.name, f"{available} · {rate}", _ago(card.last_contact, day)]
+        # Words, not a symbol: a glyph from a fallback font is measured narrower than drawn,
+        # and the card's last line was cut.
+        rate += " (over)"  # more than the assignment pays
+    lines = [card.name, available, rate, _ago(card.last_contact, day)]
     stage = ShortlistStage(card.stage)
     if stage.is_out:
         lines.append(stage.short_label + (f": {card.reason}" if card.reason else ""))
@@ -86,8 +93,11 @@ class StageColumn(QListWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # A name too long for the column wraps onto a second line instead of being cut.
+        self.setWordWrap(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setSpacing(3)
         self.setMinimumWidth(90)
         # The layout's equal stretch decides the width, not the longest name.
@@ -96,6 +106,24 @@ class StageColumn(QListWidget):
 
     def cards(self) -> list[ShortlistCard]:
         return [self.item(i).data(CardRole) for i in range(self.count())]
+
+    def fit_cards(self) -> None:
+        """Give each card the height its wrapped text needs at this column's width. Qt's own
+        estimate can be taken at an earlier width, and the card's last line is then cut."""
+        # The spacing around each card and the style's text margins come off the width.
+        width = max(self.viewport().width() - 2 * self.spacing() - 10, 40)
+        metrics = self.fontMetrics()
+        for i in range(self.count()):
+            item = self.item(i)
+            box = metrics.boundingRect(
+                QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, item.text()
+            )
+            item.setSizeHint(QSize(width, box.height() + 4))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.fit_cards()
 
     def current_card(self) -> ShortlistCard | None:
         item = self.currentItem()
@@ -167,6 +195,7 @@ class Board(QWidget):
                     column.addItem(item)
                     if focused is not None and card.id == focused.id:
                         refocus = (column, column.count() - 1)
+            column.fit_cards()
             label.setText(f"{column.title} {column.count()}")
         if refocus is not None:
             column, row = refocus
@@ -181,7 +210,7 @@ class Board(QWidget):
             for h in card.history
         ]
         more = " (more than the assignment pays)" if card.rate_fits is False else ""
-        return "\n".join([card_text(card).replace("▲", "") + more, "", *steps])
+        return "\n".join([card_text(card).replace(" (over)", more), "", *steps])
 
     def focused_column(self) -> StageColumn | None:
         return next((c for c in self.columns if c.hasFocus()), None)

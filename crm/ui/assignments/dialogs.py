@@ -16,7 +16,7 @@ from crm.domain.enums import (
     WorkingPattern,
 )
 from crm.domain.errors import ValidationError
-from crm.services import assignments as service
+from crm.services.assignments import records, shortlist, views
 from crm.storage.db import Database
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.formatting import fmt_date
@@ -35,7 +35,7 @@ class AssignmentDialog(FormDialog):
     def __init__(
         self,
         ctx: AppContext,
-        detail: service.AssignmentDetail | None = None,
+        detail: views.AssignmentDetail | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(ctx, "Edit assignment" if detail else "New assignment", parent)
@@ -134,8 +134,8 @@ class AssignmentDialog(FormDialog):
     def collect(self) -> Callable[[Database], Any]:
         values = self._values()
         if self.detail is None:
-            data = service.AssignmentInput(**values)
-            return lambda db: service.add_assignment(db, data)
+            data = records.AssignmentInput(**values)
+            return lambda db: records.add_assignment(db, data)
         d = self.detail
         current = {name: getattr(d, name) for name in values}
         changes = {
@@ -144,7 +144,7 @@ class AssignmentDialog(FormDialog):
             if _text(v).strip() != _text(current[k])
             and not (v in ("", None) and current[k] is None)
         }
-        return lambda db: service.update_assignment(db, d.id, changes, d.version)
+        return lambda db: records.update_assignment(db, d.id, changes, d.version)
 
     def notify(self, result: Any) -> None:
         assignment_id = self.detail.id if self.detail else int(result)
@@ -158,7 +158,7 @@ class CloseDialog(FormDialog):
     """Close an assignment as filled, lost or cancelled, with the reason."""
 
     def __init__(
-        self, ctx: AppContext, detail: service.AssignmentDetail, parent: QWidget | None = None
+        self, ctx: AppContext, detail: views.AssignmentDetail, parent: QWidget | None = None
     ) -> None:
         super().__init__(ctx, "Close assignment", parent)
         self.detail = detail
@@ -170,7 +170,7 @@ class CloseDialog(FormDialog):
 
     def collect(self) -> Callable[[Database], Any]:
         d, status, reason = self.detail, self.status.currentData(), self.reason.text()
-        return lambda db: service.close_assignment(db, d.id, status, reason, d.version)
+        return lambda db: records.close_assignment(db, d.id, status, reason, d.version)
 
     def notify(self, result: Any) -> None:
         self.ctx.notify("assignment", self.detail.id)
@@ -182,7 +182,7 @@ class StageDialog(FormDialog):
     def __init__(
         self,
         ctx: AppContext,
-        card: service.ShortlistCard,
+        card: views.ShortlistCard,
         stages: list[ShortlistStage],
         assignment_id: int,
         parent: QWidget | None = None,
@@ -197,7 +197,7 @@ class StageDialog(FormDialog):
 
     def collect(self) -> Callable[[Database], Any]:
         card, stage, reason = self.card, self.stage.currentData(), self.reason.text()
-        return lambda db: service.move_candidate(db, card.id, stage, reason, card.version)
+        return lambda db: shortlist.move_candidate(db, card.id, stage, reason, card.version)
 
     def notify(self, result: Any) -> None:
         self.ctx.notify("assignment", self.assignment_id)
@@ -206,13 +206,13 @@ class StageDialog(FormDialog):
 class PlaceDialog(FormDialog):
     """Place a candidate: dates and rates from the assignment unless changed here."""
 
-    placed_result: service.PlacedResult | None = None
+    placed_result: views.PlacedResult | None = None
 
     def __init__(
         self,
         ctx: AppContext,
-        card: service.ShortlistCard,
-        detail: service.AssignmentDetail,
+        card: views.ShortlistCard,
+        detail: views.AssignmentDetail,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(ctx, f"Place {card.name}", parent)
@@ -239,7 +239,7 @@ class PlaceDialog(FormDialog):
         pay = self.pay.text().strip().lstrip("£") or None
         card, remind = self.card, self.let_know.isChecked()
 
-        return lambda db: service.place_candidate(
+        return lambda db: shortlist.place_candidate(
             db,
             card.id,
             start_date=start,

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from crm.domain.enums import AssignmentStatus, IR35Determination, Sector, ShortlistStage
-from crm.services import assignments as service
-from crm.services.assignments import AssignmentDetail, AssignmentSummary, CandidateMatch
+from crm.services.assignments import matching, records, shortlist, views
+from crm.services.assignments.views import AssignmentDetail, AssignmentSummary, CandidateMatch
 from crm.ui.assignments.board import Board
 from crm.ui.assignments.dialogs import AssignmentDialog, CloseDialog, PlaceDialog, StageDialog
 from crm.ui.kit.context import AppContext
@@ -82,7 +82,7 @@ class AssignmentsPage(ListPage[AssignmentSummary]):
 
     def refresh(self) -> None:
         self.load(
-            service.list_assignments,
+            records.list_assignments,
             status=self.status_combo.currentData(),
             owner=self.owner_combo.currentData(),
             sector=self.sector_combo.currentData(),
@@ -91,7 +91,7 @@ class AssignmentsPage(ListPage[AssignmentSummary]):
     def load(self, fn: Any, *args: Any, **kwargs: Any) -> None:
         super().load(fn, *args, **kwargs)
         # The owners offered are those of the rows shown with any owner (kept once seen).
-        self.ctx.read(service.list_assignments, on_done=self._owners, label="Loading owners")
+        self.ctx.read(records.list_assignments, on_done=self._owners, label="Loading owners")
 
     def _owners(self, rows: list[AssignmentSummary]) -> None:
         have = {self.owner_combo.itemData(i) for i in range(self.owner_combo.count())}
@@ -252,10 +252,10 @@ class AssignmentPage(QWidget):
                 self.matches.set_matches(found)
 
         self.ctx.read(
-            service.get_assignment, assignment_id, on_done=done, label="Opening assignment"
+            records.get_assignment, assignment_id, on_done=done, label="Opening assignment"
         )
         self.ctx.read(
-            service.match_candidates, assignment_id, on_done=matched, label="Matching candidates"
+            matching.match_candidates, assignment_id, on_done=matched, label="Matching candidates"
         )
 
     def _show(self, d: AssignmentDetail) -> None:
@@ -307,7 +307,7 @@ class AssignmentPage(QWidget):
         follow_link(href, self.ctx.open)
 
     # -- actions ------------------------------------------------------------------------------
-    def _card(self, entry_id: int) -> service.ShortlistCard | None:
+    def _card(self, entry_id: int) -> views.ShortlistCard | None:
         if self.detail is None:
             return None
         return next((c for c in self.detail.shortlist if c.id == entry_id), None)
@@ -340,7 +340,7 @@ class AssignmentPage(QWidget):
             self._ask(card, stages)
             return
         self._write(
-            service.move_candidate,
+            shortlist.move_candidate,
             entry_id,
             stage,
             None,
@@ -357,7 +357,7 @@ class AssignmentPage(QWidget):
             self.place(entry_id)
             return
         self._write(
-            service.advance_candidate,
+            shortlist.advance_candidate,
             entry_id,
             card.version,
             label="Moving candidate",
@@ -382,7 +382,7 @@ class AssignmentPage(QWidget):
             return
         self._ask(card, self._out_stages(ShortlistStage(card.stage)))
 
-    def _ask(self, card: service.ShortlistCard, stages: list[ShortlistStage]) -> None:
+    def _ask(self, card: views.ShortlistCard, stages: list[ShortlistStage]) -> None:
         assert self.detail is not None
         dialog = StageDialog(self.ctx, card, stages, self.detail.id, self)
         dialog.saved.connect(lambda _r: self.board.focus_card(card.id))
@@ -409,7 +409,7 @@ class AssignmentPage(QWidget):
             self.matches.setFocus()
 
         self.ctx.write(
-            service.add_to_shortlist,
+            shortlist.add_to_shortlist,
             assignment_id,
             match.person_id,
             on_done=done,

@@ -27,6 +27,7 @@ from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.services.views import OrganisationSummary, PersonSummary
 from crm.storage.db import Database
+from crm.ui.assignments.matches import AssignmentMatches
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.formatting import esc
 from crm.ui.kit.models import PEOPLE_COLUMNS, IdRole, PeopleTableModel, person_sort_key
@@ -203,6 +204,8 @@ class PeoplePage(QWidget):
         self.org_matches = link_label("", self._on_link)
         self.org_matches.hide()
         self.header.body.addWidget(self.org_matches)
+        self.assignment_matches = AssignmentMatches(self.ctx)  # a word of a role or client
+        self.header.body.addWidget(self.assignment_matches.label)
         layout.addWidget(self.header)
 
         self.stack = QStackedWidget()
@@ -404,6 +407,7 @@ class PeoplePage(QWidget):
         return people_service.person_summaries(self.ctx.db, ids)
 
     def _find_organisations(self, text: str) -> None:
+        self.assignment_matches.find(text)
         if len(text.strip()) < 3:
             self.org_matches.hide()
             return

@@ -33,7 +33,13 @@ from crm.ui.kit.workers import Progress, Task, TaskRunner
 
 log = logging.getLogger(__name__)
 
-KINDS = [("People", "people"), ("Organisations", "organisations"), ("Interactions", "interactions")]
+KINDS = [
+    ("People", "people"),
+    ("Organisations", "organisations"),
+    ("Interactions", "interactions"),
+    ("Assignments", "assignments"),
+    ("Shortlists", "shortlists"),
+]
 # (label, format, vCard version, extension)
 FORMATS = [
     ("CSV for Excel or LibreOffice", "csv", "3.0", ".csv"),
@@ -125,8 +131,8 @@ class ExportDialog(QDialog):
         return str(self.kind_combo.currentData())
 
     def _kind_changed(self) -> None:
-        # Interactions have no vCard form.
-        interactions = self.kind() == "interactions"
+        # Only people and organisations have a vCard form.
+        interactions = self.kind() not in ("people", "organisations")
         for index in range(self.format_combo.count()):
             fmt = self.format_combo.itemData(index)[0]
             item = self.format_combo.model().item(index)  # type: ignore[attr-defined]

@@ -149,6 +149,11 @@ def impact_lines(impact: ErasureImpact) -> list[str]:
             "They are removed as client contact from "
             f"{plural(impact.placements_as_contact, 'placement')}."
         )
+    if impact.shortlist_entries or impact.assignments_as_contact:
+        lines.append(
+            f"{plural(impact.shortlist_entries, 'shortlist place')} (with their stages); they "
+            f"stop being the contact of {plural(impact.assignments_as_contact, 'assignment')}."
+        )
     if impact.x_handle:
         lines.append(
             f"The X account @{impact.x_handle} with {plural(impact.tweets, 'cached tweet')} "
