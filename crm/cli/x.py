@@ -141,7 +141,7 @@ def _optional_gateway(db: Any, offline: bool) -> Any:
     """A gateway when a token is at hand, else None (the link is stored unverified)."""
     if offline:
         return None
-    from crm.x.sync import make_gateway
+    from crm.services.x_sync import make_gateway
 
     try:
         return make_gateway(db)
@@ -152,17 +152,17 @@ def _optional_gateway(db: Any, offline: bool) -> Any:
 
 def _token_for_run() -> None:
     """When no keyring works and a person is at the terminal, offer a token for this run."""
-    from crm.x import credentials
+    from crm.services import x_settings
 
     try:
-        if credentials.get_bearer_token():
+        if x_settings.token_readable():
             return
     except CredentialsError as exc:
         if not sys.stdin.isatty():
             raise
         _note(exc.message)
         token = getpass.getpass("X bearer token for this run only (not stored): ")
-        credentials.use_for_this_run(token)
+        x_settings.use_token_for_this_run(token)
 
 
 # -- handlers -------------------------------------------------------------------------------
@@ -214,7 +214,8 @@ def x_watch(args: argparse.Namespace) -> int:
 
 
 def x_sync(args: argparse.Namespace) -> int:
-    from crm.x.sync import SyncSelection, make_gateway, plan_sync, run_sync
+    from crm.domain.social import SyncSelection
+    from crm.services.x_sync import make_gateway, plan_sync, run_sync
 
     if not (args.targets or args.watched or args.all_linked):
         raise UsageError("Say what to sync: PERSON or ORG names, --watched or --all.")
@@ -308,7 +309,7 @@ def _check_linked(db: Any, people: list[int], orgs: list[int]) -> None:
 
 
 def x_import_archive(args: argparse.Namespace) -> int:
-    from crm.x.archive import import_archive
+    from crm.services.x_archive import import_archive
 
     db = open_db(args)
     report = import_archive(db, args.path)
@@ -341,8 +342,8 @@ def x_own(args: argparse.Namespace) -> int:
 
 
 def x_usage(args: argparse.Namespace) -> int:
-    from crm.services.xlink import usage_history
-    from crm.services.xlink import x_usage as usage_now
+    from crm.services.x_usage import usage_history
+    from crm.services.x_usage import x_usage as usage_now
 
     db = open_db(args)
     now = usage_now(db)
@@ -364,32 +365,33 @@ def _read_secret(prompt: str) -> str:
 
 
 def x_credentials_set(args: argparse.Namespace) -> int:
-    from crm.x import credentials
+    from crm.domain.social import UserContextKeys
+    from crm.services import x_settings
 
     token = _read_secret("X bearer token: ")
-    status = credentials.set_bearer_token(token)
+    status = x_settings.store_token(token)
     if args.user_context:
-        keys = credentials.UserContextKeys(
+        keys = UserContextKeys(
             api_key=_read_secret("API key: "),
             api_key_secret=_read_secret("API key secret: "),
             access_token=_read_secret("Access token: "),
             access_token_secret=_read_secret("Access token secret: "),
         )
-        status = credentials.set_user_context_keys(keys)
+        status = x_settings.store_user_context_keys(keys)
     print("Stored. " + status.text)
     return 0
 
 
 def x_credentials_status(args: argparse.Namespace) -> int:
-    from crm.x import credentials
+    from crm.services import x_settings
 
-    print(credentials.status().text)
+    print(x_settings.credential_status().text)
     return 0
 
 
 def x_credentials_clear(args: argparse.Namespace) -> int:
-    from crm.x import credentials
+    from crm.services import x_settings
 
-    status = credentials.clear()
+    status = x_settings.clear_token()
     print("Cleared. " + status.text)
     return 0

@@ -29,6 +29,7 @@ from crm.services.common import load
 from crm.storage.db import Database
 from crm.storage.models import BlueskyAccount, BlueskySnapshot, Organisation, Person, Post
 from crm.storage.types import utcnow
+from crm.storage.upsert import insert_for
 from crm.x.bluesky import (
     MAX_ACTORS_PER_REQUEST,
     BlueskyAccountUnavailable,
@@ -441,16 +442,6 @@ class BlueskySyncReport:
 # --------------------------------------------------------------------------- storing posts
 
 
-def _insert(session: Session, table: Table) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
-
-
 def store_posts(session: Session, account_id: int, posts: Iterable[BlueskyPost]) -> int:
     """Insert ``posts`` under ``account_id`` in the session's transaction, skipping those
     already stored (by URI); returns how many were new."""
@@ -483,7 +474,7 @@ def store_posts(session: Session, account_id: int, posts: Iterable[BlueskyPost])
         table: Table = Post.__table__  # type: ignore[assignment]
         # DO NOTHING: another recruiter's sync may store the same post at the same moment.
         session.execute(
-            _insert(session, table).on_conflict_do_nothing(index_elements=[table.c.uri]), fresh
+            insert_for(session, table).on_conflict_do_nothing(index_elements=[table.c.uri]), fresh
         )
     return len(fresh)
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.domain.social import SyncSelection
 from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.storage.db import Database
@@ -39,7 +40,6 @@ from crm.ui.people_page import PeoplePage
 from crm.ui.widgets import plain_label
 from crm.ui.workers import TaskRunner
 from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus
-from crm.x.sync import SyncSelection
 
 # Start-up imports only what the people list needs. Every other page, dialog and wizard is
 # imported when first opened: together they pull in QtCharts, the timeline, keyring, vCard

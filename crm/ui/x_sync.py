@@ -2,7 +2,7 @@
 progress, a visible rate-limit countdown, cancel, a confirmation that says how many requests
 a sync will make, a status-bar widget, and the optional schedule for the watch list.
 
-The sync itself is :mod:`crm.x.sync`; everything here only carries its callbacks back to the
+The sync itself is :mod:`crm.services.x_sync`; everything here only carries its callbacks back to the
 GUI thread as signals.
 """
 
@@ -15,16 +15,15 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QToolButton, QWidget
 
-from crm import settings
 from crm.domain.errors import CrmError
+from crm.domain.social import SyncPlan, SyncReport, SyncSelection
+from crm.services import x_settings
+from crm.services.x_sync import make_gateway, plan_sync, run_sync
 from crm.storage.db import Database
 from crm.ui import errors
 from crm.ui.context import AppContext
 from crm.ui.widgets import plain_label
 from crm.ui.workers import Progress, Task
-from crm.x import credentials
-from crm.x.credentials import CredentialSource
-from crm.x.sync import SyncPlan, SyncReport, SyncSelection, make_gateway, plan_sync, run_sync
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +117,7 @@ class XSyncRunner(QObject):
         """Plan, ask the user with the request count (warning past the monthly budget), and
         run if they agree: what the Sync button and "Sync watched now" call. Without a token
         it says so first, instead of asking about requests it could never make."""
-        if credentials.status().source == CredentialSource.NONE:
+        if not x_settings.has_token():
             errors.ask(
                 parent,
                 "X token needed",
@@ -329,7 +328,7 @@ class XSyncScheduler(QObject):
 
     def reload(self) -> None:
         """Read the setting again (the X settings page calls this after a change)."""
-        minutes = int(settings.get("x_schedule_minutes") or 0)
+        minutes = x_settings.get_schedule_minutes()
         if minutes <= 0:
             self.timer.stop()
             return

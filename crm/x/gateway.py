@@ -38,7 +38,8 @@ from crm.domain.errors import (
     ValidationError,
     XApiError,
 )
-from crm.x.credentials import check_token_characters
+from crm.domain.social import check_token_characters
+from crm.domain.values import X_HANDLE_RE
 from crm.x.types import (
     AccountProblem,
     RateLimit,
@@ -100,7 +101,6 @@ _ENDPOINT_LABELS = {
     USER_MENTIONS: "mentions timeline",
 }
 
-_HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _RETRY_STATUSES = frozenset({403, 404, 500, 502, 503, 504})
 _DEFAULT_RATE_LIMIT_PAUSE = timedelta(minutes=1)  # when a 429 carries no usable reset header
 # X's windows are 15 minutes; a reset further away than that is a server's mistake or a
@@ -888,7 +888,7 @@ def _checked_base_url(base_url: str) -> str:
 def _checked_username(handle: str) -> str:
     # The username becomes part of the request path, so refuse anything but a handle.
     username = str(handle).strip().removeprefix("@")
-    if not _HANDLE_RE.match(username):
+    if not X_HANDLE_RE.match(username):
         raise ValidationError(
             f"{handle!r} is not a valid X handle: use 1 to 15 letters, digits or underscores.",
             field="x_handle",

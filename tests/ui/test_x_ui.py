@@ -18,16 +18,17 @@ from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
 
 from crm import settings
+from crm.domain.social import SyncPlan, SyncReport, SyncSelection
 from crm.services.people import PersonInput, add_person
+from crm.services.x_sync import make_gateway
 from crm.services.xlink import link_x_account, list_watched, set_watched
+from crm.storage import secrets as credentials
 from crm.storage.db import Database
 from crm.ui.context import AppContext
 from crm.ui.workers import TaskRunner
 from crm.ui.x_chart import FollowerChart
 from crm.ui.x_settings import WatchListModel, XSettingsDialog, XSettingsPage
 from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus, fmt_countdown
-from crm.x import credentials
-from crm.x.sync import SyncPlan, SyncReport, SyncSelection, make_gateway
 from tests.x.fake_x_server import FakeXServer, Fault
 
 
