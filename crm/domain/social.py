@@ -227,19 +227,44 @@ class SyncReport:
 
     def summary(self) -> str:
         """One line for the status bar or the end of ``crm x sync``."""
-        n = len(self.accounts)
         done = sum(1 for a in self.accounts if a.complete)
-        text = (
-            f"X sync: {done} of {n} account{_s(n)} synced, {self.new_tweets} new "
-            f"tweet{_s(self.new_tweets)}, {self.requests} request{_s(self.requests)}"
+        return sync_summary(
+            "X",
+            done,
+            len(self.accounts),
+            self.new_tweets,
+            "tweet",
+            self.requests,
+            len(self.problems),
+            self.cancelled,
+            self.error,
         )
-        if self.problems:
-            text += f", {len(self.problems)} with problems"
-        if self.cancelled:
-            text += "; cancelled (what was fetched is kept)"
-        if self.error:
-            text += f"; stopped: {self.error}"
-        return text + "."
+
+
+def sync_summary(
+    network: str,
+    synced: int,
+    accounts: int,
+    new: int,
+    item: str,
+    requests: int,
+    problems: int,
+    cancelled: bool,
+    error: str | None,
+) -> str:
+    """One line for the status bar or the end of a sync: "X sync: 2 of 3 accounts synced,
+    12 new tweets, 4 requests, 1 with problems."."""
+    text = (
+        f"{network} sync: {synced} of {accounts} account{_s(accounts)} synced, {new} new "
+        f"{item}{_s(new)}, {requests} request{_s(requests)}"
+    )
+    if problems:
+        text += f", {problems} with problems"
+    if cancelled:
+        text += "; cancelled (what was fetched is kept)"
+    if error:
+        text += f"; stopped: {error}"
+    return text + "."
 
 
 # --------------------------------------------------------------------------- usage

@@ -58,10 +58,11 @@ from crm.storage import secrets
 from crm.storage.db import Database
 from crm.storage.models import Organisation, Person, XAccount, XUsage
 from crm.storage.types import utcnow
+from crm.x import ratelimit
 from crm.x.types import AccountProblem, UserError, XAccountUnavailable, XUser
 
 if TYPE_CHECKING:
-    from crm.x.gateway import RateLimitWait, XGateway
+    from crm.x.gateway import XGateway
 
 log = logging.getLogger(__name__)
 
@@ -298,9 +299,7 @@ def run_sync(
     rate-limit waits; each request has its own limit too, so a server that trickles its
     answers cannot hold a sync for long.
     """
-    from crm.x import gateway as gateway_module
-
-    sleep = sleep_until or gateway_module.sleep_until
+    sleep = sleep_until or ratelimit.sleep_until
 
     def wait_for_x(resume_at: datetime, is_cancelled: Callable[[], bool]) -> None:
         started = time.monotonic()
@@ -309,9 +308,7 @@ def run_sync(
         finally:
             gateway.extend_deadline(time.monotonic() - started)
 
-    waiter = gateway_module.RateLimitWait(
-        on_wait=on_wait, sleep_until=wait_for_x, max_waits=max_waits
-    )
+    waiter = ratelimit.RateLimitWait(on_wait=on_wait, sleep_until=wait_for_x, max_waits=max_waits)
     gateway.set_deadline(sync_deadline(plan) if deadline is None else deadline)
     month = current_month()
     before = requests_in_month(db, month)
@@ -362,7 +359,7 @@ class _SyncJob:
         self,
         db: Database,
         gateway: XGateway,
-        waiter: RateLimitWait,
+        waiter: ratelimit.RateLimitWait,
         cancelled: Callable[[], bool],
         progress: Progress,
         results: dict[int, AccountResult],

@@ -29,17 +29,18 @@ from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.storage.db import Database
 from crm.ui import errors
-from crm.ui.bluesky.sync import BlueskySyncRunner, BlueskySyncStatus
 from crm.ui.context import AppContext
 from crm.ui.formatting import plain_tooltip
 from crm.ui.kit.demo import DemoBanner, ask_demo_write
 from crm.ui.kit.theme_menu import add_theme_menu
 from crm.ui.kit.unsaved import ask_unsaved
-from crm.ui.kit.x_problems import XProblemsBanner
 from crm.ui.people_page import PeoplePage
 from crm.ui.widgets import plain_label
 from crm.ui.workers import TaskRunner
-from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus
+from crm.ui.x.bluesky_sync import BlueskySyncRunner
+from crm.ui.x.problems import XProblemsBanner
+from crm.ui.x.status import SyncStatus
+from crm.ui.x.sync import XSyncRunner, XSyncScheduler
 
 # Start-up imports only what the people list needs. Every other page, dialog and wizard is
 # imported when first opened: together they pull in QtCharts, the timeline, keyring, vCard
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from crm.ui.quick_log import QuickLogDialog
     from crm.ui.today.page import TodayPage
     from crm.ui.welcome import WelcomePage
-    from crm.ui.x_settings import XSettingsDialog
+    from crm.ui.x.settings import XSettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -601,9 +602,9 @@ class MainWindow(QMainWindow):
         self.db_label = QLabel("")
         self.db_label.setAccessibleName("Open database")
         self.db_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.x_status = XSyncStatus(self.x_sync)
+        self.x_status = SyncStatus(self.x_sync, "X", "tweets")
         status.addPermanentWidget(self.x_status)
-        self.bluesky_status = BlueskySyncStatus(self.bluesky_sync)
+        self.bluesky_status = SyncStatus(self.bluesky_sync, "Bluesky", "posts")
         status.addPermanentWidget(self.bluesky_status)
         status.addPermanentWidget(self.busy_label)
         status.addPermanentWidget(self.db_label)
@@ -985,7 +986,7 @@ class MainWindow(QMainWindow):
             self.bluesky_sync.sync(organisation_ids=[record_id])
 
     def find_on_bluesky(self) -> QDialog:
-        from crm.ui.bluesky.find import BlueskyFindDialog
+        from crm.ui.x.bluesky_find import BlueskyFindDialog
 
         dialog = BlueskyFindDialog(self.ctx, None, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -994,7 +995,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def link_bluesky(self) -> None:
-        from crm.ui.bluesky.link import BlueskyLinkDialog
+        from crm.ui.x.bluesky_link import BlueskyLinkDialog
 
         shown = self._record_shown()
         if shown is None:
@@ -1008,7 +1009,7 @@ class MainWindow(QMainWindow):
         self.x_sync.confirm_and_sync(SyncSelection(watched=True), self)
 
     def x_settings(self) -> XSettingsDialog:
-        from crm.ui.x_settings import XSettingsDialog
+        from crm.ui.x.settings import XSettingsDialog
 
         dialog = XSettingsDialog(self.ctx, self.x_sync, self)
         dialog.page.schedule_changed.connect(lambda _m: self.x_scheduler.reload())

@@ -48,7 +48,7 @@ from crm.ui.list_page import ListPage, enum_combo, open_on_enter, record_table, 
 from crm.ui.models import Column, RecordTableModel
 from crm.ui.timeline_view import TimelineView, follow_link
 from crm.ui.widgets import PageHeader, link_label, plain_label
-from crm.ui.x_chart import FollowerChart
+from crm.ui.x.chart import FollowerChart
 
 log = logging.getLogger(__name__)
 

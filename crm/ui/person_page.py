@@ -68,7 +68,7 @@ from crm.ui.widgets import (
     plain_edit,
     plain_label,
 )
-from crm.ui.x_chart import FollowerChart
+from crm.ui.x.chart import FollowerChart
 
 log = logging.getLogger(__name__)
 
@@ -848,7 +848,7 @@ class PersonPage(QWidget):
 
     def find_on_bluesky(self) -> None:
         """Search Bluesky for this person by name and offer the matches to link."""
-        from crm.ui.bluesky.find import BlueskyFindDialog
+        from crm.ui.x.bluesky_find import BlueskyFindDialog
 
         if self.detail is None:
             return

@@ -32,7 +32,7 @@ from crm.ui import errors
 from crm.ui.context import AppContext
 from crm.ui.formatting import fmt_ago, fmt_count, plain_tooltip
 from crm.ui.widgets import make_table, plain_label
-from crm.ui.x_sync import XSyncRunner
+from crm.ui.x.sync import XSyncRunner
 
 log = logging.getLogger(__name__)
 
