@@ -409,14 +409,14 @@ def _tweet_pages(account_x_id: int, first_id: int) -> list[Any]:
 
 def measure_tweet_store(run: Run) -> None:
     try:
-        from crm.x.sync import store_tweet_pages
+        from crm.services.x_store import store_tweet_pages
     except ImportError as exc:
         run.add(
             Figure(
                 key="x.store_tweets",
                 label="store 3,200 tweets (32 API pages)",
                 status="pending",
-                note=f"crm.x.sync.store_tweet_pages is not available: {exc}",
+                note=f"crm.services.x_store.store_tweet_pages is not available: {exc}",
             )
         )
         return
@@ -495,7 +495,7 @@ def measure_tweet_store(run: Run) -> None:
             floor_samples=floors,
             stat="median",
             target=500.0 if run.sqlite else None,
-            note="crm.x.sync.store_tweet_pages once per page, as the sync does",
+            note="crm.services.x_store.store_tweet_pages once per page, as the sync does",
             extra={"new_tweets": stored.get("new", 0)},
         )
     )

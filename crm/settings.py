@@ -2,7 +2,7 @@
 
 Settings live in ``settings.json`` in the user config folder (platformdirs). Window geometry
 and column layouts are the UI's business and live in QSettings instead. Secrets never live
-here: X tokens go through :mod:`crm.x.credentials` (the system keyring).
+here: X tokens go through :mod:`crm.storage.secrets` (the system keyring).
 """
 
 from __future__ import annotations

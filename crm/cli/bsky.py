@@ -8,6 +8,15 @@ from typing import Any
 
 from crm.cli import open_db
 from crm.cli.output import print_json, print_table
+from crm.cli.social import (
+    add_target_kind,
+    ids,
+    print_sync_report,
+    progress_printer,
+    resolve,
+    resolve_all,
+    sync_exit_code,
+)
 from crm.domain.errors import ValidationError
 
 
@@ -28,13 +37,13 @@ def register(sub: Any) -> None:
         metavar="HANDLE",
         help="name.bsky.social, a custom domain handle, a bsky.app profile address or a DID",
     )
-    _target_kind(p)
+    add_target_kind(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=bsky_link)
 
     p = bs.add_parser("unlink", help="remove a Bluesky link (stored posts stay)")
     p.add_argument("target", metavar="PERSON|ORG")
-    _target_kind(p)
+    add_target_kind(p)
     p.set_defaults(handler=bsky_unlink)
 
     p = bs.add_parser(
@@ -45,7 +54,7 @@ def register(sub: Any) -> None:
         "every linked account is synced. The public AppView needs no account and is free.",
     )
     p.add_argument("targets", nargs="*", metavar="PERSON|ORG")
-    _target_kind(p)
+    add_target_kind(p)
     p.add_argument("--dry-run", action="store_true", help="say how many requests it would make")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=bsky_sync)
@@ -68,28 +77,12 @@ def _register_find(bs: Any) -> None:
     p.set_defaults(handler=bsky_find)
 
 
-def _target_kind(p: argparse.ArgumentParser) -> None:
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--org", action="store_true", help="the name is an organisation")
-    group.add_argument("--person", action="store_true", help="the name is a person")
-
-
-def _ids(kind: str, record_id: int) -> dict[str, int]:
-    return {"person_id": record_id} if kind == "person" else {"organisation_id": record_id}
-
-
-def _resolve(db: Any, ref: str, args: argparse.Namespace) -> tuple[str, int]:
-    from crm.cli.x import _resolve as resolve
-
-    return resolve(db, ref, args)
-
-
 def bsky_link(args: argparse.Namespace) -> int:
     from crm.services.bluesky import link_bluesky, make_gateway
 
     db = open_db(args)
-    kind, record_id = _resolve(db, args.target, args)
-    view = link_bluesky(db, handle=args.handle, gateway=make_gateway(), **_ids(kind, record_id))
+    kind, record_id = resolve(db, args.target, args)
+    view = link_bluesky(db, handle=args.handle, gateway=make_gateway(), **ids(kind, record_id))
     if args.json:
         print_json(view)
         return 0
@@ -102,8 +95,8 @@ def bsky_unlink(args: argparse.Namespace) -> int:
     from crm.services.bluesky import unlink_bluesky
 
     db = open_db(args)
-    kind, record_id = _resolve(db, args.target, args)
-    if unlink_bluesky(db, **_ids(kind, record_id)):
+    kind, record_id = resolve(db, args.target, args)
+    if unlink_bluesky(db, **ids(kind, record_id)):
         print(f"Unlinked {kind} {record_id} from Bluesky; stored posts and follower history stay.")
     else:
         print(f"That {kind} has no Bluesky account linked.")
@@ -111,14 +104,11 @@ def bsky_unlink(args: argparse.Namespace) -> int:
 
 
 def bsky_sync(args: argparse.Namespace) -> int:
-    from crm.services.bluesky import make_gateway, plan_bluesky_sync, run_bluesky_sync
+    from crm.services.bluesky import make_gateway
+    from crm.services.bluesky_sync import plan_bluesky_sync, run_bluesky_sync
 
     db = open_db(args)
-    people: list[int] = []
-    orgs: list[int] = []
-    for ref in args.targets:
-        kind, record_id = _resolve(db, ref, args)
-        (people if kind == "person" else orgs).append(record_id)
+    people, orgs = resolve_all(db, args.targets, args)
     plan = plan_bluesky_sync(
         db, person_ids=people, organisation_ids=orgs, all_linked=not args.targets
     )
@@ -129,40 +119,16 @@ def bsky_sync(args: argparse.Namespace) -> int:
     print(plan.describe(), file=sys.stderr if args.json else sys.stdout)
     if args.dry_run or not plan.targets:
         return 0
-    verbose = sys.stderr.isatty() or args.verbose
-
-    def progress(done: int, total: int, text: str) -> None:
-        if verbose:
-            print(f"[{done}/{total}] {text}", file=sys.stderr)
+    progress = progress_printer(args)
 
     try:
         report = run_bluesky_sync(db, make_gateway(), plan, progress=progress)
     except KeyboardInterrupt:
         print("crm: interrupted; posts already stored are kept.", file=sys.stderr)
         return 130
-    if args.json:
-        print_json(report)
-    else:
-        print_table(
-            ["ACCOUNT", "NEW", "FOLLOWERS", "STATUS", "NOTE"],
-            [
-                (
-                    a.label,
-                    a.new_posts,
-                    a.followers,
-                    a.status,
-                    a.message or ("" if a.complete else "not finished"),
-                )
-                for a in report.accounts
-            ],
-        )
-        print(report.summary())
-    if report.error:
-        print(f"crm: {report.error}", file=sys.stderr)
-        return 1
-    if report.cancelled:
-        return 130
-    return 0 if report.synced or not report.accounts else 1
+    print_sync_report(args, report, [(a, a.label, a.new_posts) for a in report.accounts])
+    problems = "; ".join(dict.fromkeys(a.message for a in report.accounts if a.message))
+    return sync_exit_code(report, report.synced, len(report.accounts), problems)
 
 
 def bsky_find(args: argparse.Namespace) -> int:
@@ -170,8 +136,8 @@ def bsky_find(args: argparse.Namespace) -> int:
     from crm.services.people import resolve_person
 
     db = open_db(args)
-    ids = [resolve_person(db, ref) for ref in args.people] or None
-    matches = find_on_bluesky(db, make_gateway(), person_ids=ids, limit=args.limit)
+    person_ids = [resolve_person(db, ref) for ref in args.people] or None
+    matches = find_on_bluesky(db, make_gateway(), person_ids=person_ids, limit=args.limit)
     if args.json:
         print_json(matches)
         return 0

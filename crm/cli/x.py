@@ -14,8 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from crm.cli import UsageError, open_db
-from crm.cli.output import print_json, print_table, terminal_safe
-from crm.domain.errors import CredentialsError, NotFoundError, ValidationError
+from crm.cli.output import print_json, print_table
+from crm.cli.social import (
+    add_target_kind,
+    ids,
+    note,
+    print_sync_report,
+    progress_printer,
+    resolve,
+    resolve_all,
+    sync_exit_code,
+)
+from crm.domain.errors import CredentialsError, ValidationError
 
 
 def register(sub: Any) -> None:
@@ -25,7 +35,7 @@ def register(sub: Any) -> None:
     p = xs.add_parser("link", help="link a person or organisation to an X handle")
     p.add_argument("target", metavar="PERSON|ORG", help="id, email, @handle or name")
     p.add_argument("handle", metavar="HANDLE", help="@name, name, x.com/name or twitter.com/name")
-    _target_kind(p)
+    add_target_kind(p)
     p.add_argument(
         "--offline", action="store_true", help="store it unverified, without asking X (no request)"
     )
@@ -34,12 +44,12 @@ def register(sub: Any) -> None:
 
     p = xs.add_parser("unlink", help="remove a person's or organisation's X link (tweets stay)")
     p.add_argument("target", metavar="PERSON|ORG")
-    _target_kind(p)
+    add_target_kind(p)
     p.set_defaults(handler=x_unlink)
 
     p = xs.add_parser("watch", help="put a linked account on the watch list (or --off)")
     p.add_argument("target", metavar="PERSON|ORG")
-    _target_kind(p)
+    add_target_kind(p)
     p.add_argument("--off", action="store_true", help="take it off the watch list")
     p.set_defaults(handler=x_watch)
 
@@ -51,7 +61,7 @@ def register(sub: Any) -> None:
         "people. Every request counts against X's paid reads; --dry-run shows the count only.",
     )
     p.add_argument("targets", nargs="*", metavar="PERSON|ORG")
-    _target_kind(p)
+    add_target_kind(p)
     p.add_argument("--watched", action="store_true", help="every account on the watch list")
     p.add_argument("--all", action="store_true", dest="all_linked", help="every linked account")
     p.add_argument(
@@ -100,69 +110,32 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=x_credentials_clear)
 
 
-def _target_kind(p: argparse.ArgumentParser) -> None:
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--org", action="store_true", help="the name is an organisation")
-    group.add_argument("--person", action="store_true", help="the name is a person")
-
-
-# -- resolving PERSON|ORG -------------------------------------------------------------------
-
-
-def _resolve(db: Any, ref: str, args: argparse.Namespace) -> tuple[str, int]:
-    """("person" | "organisation", id): a person first, then an organisation, unless told."""
-    from crm.services.organisations import resolve_organisation
-    from crm.services.people import resolve_person
-
-    if getattr(args, "org", False):
-        return "organisation", resolve_organisation(db, ref)
-    if getattr(args, "person", False):
-        return "person", resolve_person(db, ref)
-    try:
-        return "person", resolve_person(db, ref)
-    except NotFoundError:
-        pass
-    try:
-        return "organisation", resolve_organisation(db, ref)
-    except NotFoundError:
-        raise NotFoundError(f"No person or organisation matches {ref!r}.") from None
-
-
-def _ids(kind: str, record_id: int) -> dict[str, int]:
-    return {"person_id": record_id} if kind == "person" else {"organisation_id": record_id}
-
-
-def _note(text: str) -> None:
-    # Notes quote X's own words (error details, handles): never let them drive the terminal.
-    print(terminal_safe(text), file=sys.stderr)
-
-
 def _optional_gateway(db: Any, offline: bool) -> Any:
     """A gateway when a token is at hand, else None (the link is stored unverified)."""
     if offline:
         return None
-    from crm.x.sync import make_gateway
+    from crm.services.x_sync import make_gateway
 
     try:
         return make_gateway(db)
     except CredentialsError as exc:
-        _note(f"{exc.message} Storing the link unverified; a sync verifies it later.")
+        note(f"{exc.message} Storing the link unverified; a sync verifies it later.")
         return None
 
 
 def _token_for_run() -> None:
     """When no keyring works and a person is at the terminal, offer a token for this run."""
-    from crm.x import credentials
+    from crm.services import x_settings
 
     try:
-        if credentials.get_bearer_token():
+        if x_settings.token_readable():
             return
     except CredentialsError as exc:
         if not sys.stdin.isatty():
             raise
-        _note(exc.message)
+        note(exc.message)
         token = getpass.getpass("X bearer token for this run only (not stored): ")
-        credentials.use_for_this_run(token)
+        x_settings.use_token_for_this_run(token)
 
 
 # -- handlers -------------------------------------------------------------------------------
@@ -172,9 +145,9 @@ def x_link(args: argparse.Namespace) -> int:
     from crm.services.xlink import link_x_account
 
     db = open_db(args)
-    kind, record_id = _resolve(db, args.target, args)
+    kind, record_id = resolve(db, args.target, args)
     view = link_x_account(
-        db, handle=args.handle, gateway=_optional_gateway(db, args.offline), **_ids(kind, record_id)
+        db, handle=args.handle, gateway=_optional_gateway(db, args.offline), **ids(kind, record_id)
     )
     if args.json:
         print_json(view)
@@ -194,8 +167,8 @@ def x_unlink(args: argparse.Namespace) -> int:
     from crm.services.xlink import unlink_x_account
 
     db = open_db(args)
-    kind, record_id = _resolve(db, args.target, args)
-    unlink_x_account(db, **_ids(kind, record_id))
+    kind, record_id = resolve(db, args.target, args)
+    unlink_x_account(db, **ids(kind, record_id))
     print(f"Unlinked {kind} {record_id} from X; stored tweets and follower history stay.")
     return 0
 
@@ -204,8 +177,8 @@ def x_watch(args: argparse.Namespace) -> int:
     from crm.services.xlink import set_watched, x_account_of
 
     db = open_db(args)
-    kind, record_id = _resolve(db, args.target, args)
-    account = x_account_of(db, **_ids(kind, record_id))
+    kind, record_id = resolve(db, args.target, args)
+    account = x_account_of(db, **ids(kind, record_id))
     if account is None:
         raise ValidationError(f"That {kind} has no X account linked; use 'crm x link' first.")
     view = set_watched(db, account.id, not args.off)
@@ -214,16 +187,13 @@ def x_watch(args: argparse.Namespace) -> int:
 
 
 def x_sync(args: argparse.Namespace) -> int:
-    from crm.x.sync import SyncSelection, make_gateway, plan_sync, run_sync
+    from crm.domain.social import SyncSelection
+    from crm.services.x_sync import make_gateway, plan_sync, run_sync
 
     if not (args.targets or args.watched or args.all_linked):
         raise UsageError("Say what to sync: PERSON or ORG names, --watched or --all.")
     db = open_db(args)
-    people: list[int] = []
-    orgs: list[int] = []
-    for ref in args.targets:
-        kind, record_id = _resolve(db, ref, args)
-        (people if kind == "person" else orgs).append(record_id)
+    people, orgs = resolve_all(db, args.targets, args)
     selection = SyncSelection(
         person_ids=tuple(people),
         organisation_ids=tuple(orgs),
@@ -243,15 +213,11 @@ def x_sync(args: argparse.Namespace) -> int:
         )
     _token_for_run()
     gateway = make_gateway(db)
-    verbose = sys.stderr.isatty() or args.verbose
-
-    def progress(done: int, total: int, text: str) -> None:
-        if verbose:
-            _note(f"[{done}/{total}] {text}")
+    progress = progress_printer(args)
 
     def on_wait(resume_at: datetime) -> None:
         seconds = max(0, int((resume_at - datetime.now(UTC)).total_seconds()))
-        _note(
+        note(
             f"X rate limit reached: pausing until {resume_at.astimezone():%H:%M:%S} "
             f"({seconds} s). Press Ctrl+C to stop; what is stored stays."
         )
@@ -259,37 +225,24 @@ def x_sync(args: argparse.Namespace) -> int:
     try:
         report = run_sync(db, gateway, plan, progress=progress, on_wait=on_wait)
     except KeyboardInterrupt:
-        _note("crm: interrupted; tweets already stored are kept and the next sync carries on.")
+        note("crm: interrupted; tweets already stored are kept and the next sync carries on.")
         return 130
-    if args.json:
-        print_json(report)
-    else:
-        print_table(
-            ["ACCOUNT", "NEW", "FOLLOWERS", "STATUS", "NOTE"],
-            [
-                (
-                    a.label + (f" (was @{a.renamed_from})" if a.renamed_from else ""),
-                    a.new_tweets + a.new_mentions,
-                    a.followers,
-                    a.status,
-                    a.message or ("" if a.complete else "not finished"),
-                )
-                for a in report.accounts
-            ],
-        )
-        print(report.summary())
-    if report.error:
-        _note(f"crm: {report.error}")
-        return 1
-    if report.cancelled:
-        return 130
+    print_sync_report(
+        args,
+        report,
+        [
+            (
+                a,
+                a.label + (f" (was @{a.renamed_from})" if a.renamed_from else ""),
+                a.new_tweets + a.new_mentions,
+            )
+            for a in report.accounts
+        ],
+    )
     # X saying an account is suspended or gone is news synced too; only silence is not.
     answered = [a for a in report.accounts if a.complete or a.status in _X_VERDICTS]
-    if report.accounts and not answered:
-        problems = "; ".join(dict.fromkeys(a.message for a in report.accounts if a.message))
-        _note(f"crm: nothing was synced: {problems or 'no account could be fetched'}")
-        return 1
-    return 0
+    problems = "; ".join(dict.fromkeys(a.message for a in report.accounts if a.message))
+    return sync_exit_code(report, len(answered), len(report.accounts), problems)
 
 
 _X_VERDICTS = ("suspended", "not_found", "protected")
@@ -298,9 +251,9 @@ _X_VERDICTS = ("suspended", "not_found", "protected")
 def _check_linked(db: Any, people: list[int], orgs: list[int]) -> None:
     from crm.services.xlink import x_account_of
 
-    for kind, ids in (("person", people), ("organisation", orgs)):
-        for record_id in ids:
-            if x_account_of(db, **_ids(kind, record_id)) is None:
+    for kind, record_ids in (("person", people), ("organisation", orgs)):
+        for record_id in record_ids:
+            if x_account_of(db, **ids(kind, record_id)) is None:
                 raise ValidationError(
                     f"{kind.capitalize()} {record_id} has no X account linked; "
                     "use 'crm x link' first."
@@ -308,7 +261,7 @@ def _check_linked(db: Any, people: list[int], orgs: list[int]) -> None:
 
 
 def x_import_archive(args: argparse.Namespace) -> int:
-    from crm.x.archive import import_archive
+    from crm.services.x_archive import import_archive
 
     db = open_db(args)
     report = import_archive(db, args.path)
@@ -341,8 +294,8 @@ def x_own(args: argparse.Namespace) -> int:
 
 
 def x_usage(args: argparse.Namespace) -> int:
-    from crm.services.xlink import usage_history
-    from crm.services.xlink import x_usage as usage_now
+    from crm.services.x_usage import usage_history
+    from crm.services.x_usage import x_usage as usage_now
 
     db = open_db(args)
     now = usage_now(db)
@@ -364,32 +317,33 @@ def _read_secret(prompt: str) -> str:
 
 
 def x_credentials_set(args: argparse.Namespace) -> int:
-    from crm.x import credentials
+    from crm.domain.social import UserContextKeys
+    from crm.services import x_settings
 
     token = _read_secret("X bearer token: ")
-    status = credentials.set_bearer_token(token)
+    status = x_settings.store_token(token)
     if args.user_context:
-        keys = credentials.UserContextKeys(
+        keys = UserContextKeys(
             api_key=_read_secret("API key: "),
             api_key_secret=_read_secret("API key secret: "),
             access_token=_read_secret("Access token: "),
             access_token_secret=_read_secret("Access token secret: "),
         )
-        status = credentials.set_user_context_keys(keys)
+        status = x_settings.store_user_context_keys(keys)
     print("Stored. " + status.text)
     return 0
 
 
 def x_credentials_status(args: argparse.Namespace) -> int:
-    from crm.x import credentials
+    from crm.services import x_settings
 
-    print(credentials.status().text)
+    print(x_settings.credential_status().text)
     return 0
 
 
 def x_credentials_clear(args: argparse.Namespace) -> int:
-    from crm.x import credentials
+    from crm.services import x_settings
 
-    status = credentials.clear()
+    status = x_settings.clear_token()
     print("Cleared. " + status.text)
     return 0

@@ -25,7 +25,7 @@ def as_record_id(text: str) -> int | None:
     return int(text) if len(text) <= 19 and int(text) <= MAX_RECORD_ID else 0
 
 
-_HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+X_HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")  # the one X handle pattern
 _X_HOSTS = {"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com"}
 
 
@@ -64,7 +64,7 @@ class XHandle:
                 raise ValidationError(f"{raw!r} has no handle in it.", field="x_handle")
             candidate = parts[0]
         candidate = candidate.removeprefix("@")
-        if not _HANDLE_RE.match(candidate):
+        if not X_HANDLE_RE.match(candidate):
             raise ValidationError(
                 f"{raw!r} is not a valid X handle: use 1 to 15 letters, digits or underscores.",
                 field="x_handle",

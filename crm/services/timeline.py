@@ -49,7 +49,7 @@ class TimelineQuery:
 
 def _own_account_id(session: Session) -> int | None:
     """The own account's X user id: the ``x_own_handle`` setting, else the current user's
-    linked account (as :func:`crm.x.sync.own_account` finds it)."""
+    linked account (as :func:`crm.services.x_store.own_account` finds it)."""
     from sqlalchemy import func
 
     handle = str(settings.get("x_own_handle") or "").strip().lstrip("@").lower()

@@ -1,6 +1,6 @@
-"""Linking people and organisations to X accounts, and the X settings the recruiter manages:
-own account, watch list, API URL, schedule, this month's requests, follower history, and
-logging a stored tweet as an interaction.
+"""Linking people and organisations to X accounts, the recruiter's own account, the watch
+list, follower history, and logging a stored tweet as an interaction (the X settings are in
+:mod:`crm.services.x_settings`, the request count in :mod:`crm.services.x_usage`).
 
 With a gateway, linking looks the handle up and stores the numeric user id (which survives a
 rename); without one the link is stored unverified and the next sync verifies it.
@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -24,6 +23,7 @@ from crm.domain.values import XHandle
 from crm.services import audit
 from crm.services.common import load, x_view
 from crm.services.views import XAccountView
+from crm.services.x_store import apply_profile, own_account, rename_accounts
 from crm.storage.db import Database
 from crm.storage.models import (
     FollowerSnapshot,
@@ -33,9 +33,7 @@ from crm.storage.models import (
     Tweet,
     User,
     XAccount,
-    XUsage,
 )
-from crm.x.sync import apply_profile, current_month, own_account, rename_accounts
 from crm.x.types import AccountProblem, XAccountUnavailable, XUser
 
 if TYPE_CHECKING:
@@ -54,18 +52,6 @@ class LinkedAccount:
     kind: str  # "person", "organisation" or "own"
     record_id: int | None  # the person or organisation id
     name: str  # the person's or organisation's name, or "Your account"
-
-
-@dataclass(frozen=True)
-class XUsageView:
-    month: str  # "2026-11"
-    requests: int
-    budget: int  # 0 means no budget
-
-    @property
-    def text(self) -> str:
-        budget = f" of a budget of {self.budget}" if self.budget else ""
-        return f"{self.requests} X API request{'s' if self.requests != 1 else ''}{budget} in {self.month}."
 
 
 # --------------------------------------------------------------------------- linking
@@ -314,68 +300,6 @@ def clear_own_account(db: Database) -> None:
             me.x_account = None
             audit.record(session, "user", me.id, "own_x_account", {"x_handle": None})
     settings.set("x_own_handle", "")
-
-
-# --------------------------------------------------------------------------- settings
-
-
-def get_api_url() -> str:
-    return str(settings.get("x_api_url"))
-
-
-def set_api_url(url: str) -> str:
-    """Store the X API base URL (empty restores the official one); returns what was stored."""
-    text = (url or "").strip().rstrip("/")
-    if not text:
-        text = str(settings.OPTIONS["x_api_url"].default)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationError(
-            f"{text!r} is not a web address; the X API URL starts with https://.",
-            field="x_api_url",
-        )
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise ValidationError(
-            "The X API URL must use https:// (plain http:// only for a server on this machine): "
-            "the token would travel in clear.",
-            field="x_api_url",
-        )
-    settings.set("x_api_url", text)
-    return text
-
-
-def get_schedule_minutes() -> int:
-    return int(settings.get("x_schedule_minutes") or 0)
-
-
-def set_schedule_minutes(minutes: int) -> None:
-    """Sync the watch list every ``minutes`` while the app runs; 0 turns the schedule off."""
-    if minutes < 0 or (0 < minutes < 15):
-        raise ValidationError(
-            "Sync the watch list every 15 minutes or more (0 turns the schedule off): "
-            "every sync costs X API reads.",
-            field="x_schedule_minutes",
-        )
-    settings.set("x_schedule_minutes", int(minutes))
-
-
-# --------------------------------------------------------------------------- usage
-
-
-def x_usage(db: Database) -> XUsageView:
-    """X API requests made this month, with the monthly budget."""
-    month = current_month()
-    with db.read() as session:
-        requests = session.scalar(select(XUsage.requests).where(XUsage.month == month))
-    return XUsageView(month, int(requests or 0), int(settings.get("x_monthly_request_budget")))
-
-
-def usage_history(db: Database, months: int = 12) -> list[XUsageView]:
-    """The last ``months`` months with any requests, newest first."""
-    budget = int(settings.get("x_monthly_request_budget"))
-    with db.read() as session:
-        rows = session.execute(select(XUsage.month, XUsage.requests).order_by(XUsage.month.desc()))
-        return [XUsageView(m, int(r or 0), budget) for m, r in list(rows)[:months]]
 
 
 # --------------------------------------------------------------------------- history

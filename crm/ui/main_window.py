@@ -22,22 +22,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.domain.social import SyncSelection
 from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.storage.db import Database
-from crm.ui.bluesky.sync import BlueskySyncRunner, BlueskySyncStatus
 from crm.ui.kit import errors
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.demo import DemoBanner, ask_demo_write
 from crm.ui.kit.formatting import plain_tooltip
 from crm.ui.kit.widgets import plain_label
 from crm.ui.kit.workers import TaskRunner
-from crm.ui.kit.x_problems import XProblemsBanner
 from crm.ui.menus import NAV, build_menus
 from crm.ui.navigation import Navigator
 from crm.ui.people.page import PeoplePage
-from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus
-from crm.x.sync import SyncSelection
+from crm.ui.x.bluesky_sync import BlueskySyncRunner
+from crm.ui.x.problems import XProblemsBanner
+from crm.ui.x.status import SyncStatus
+from crm.ui.x.sync import XSyncRunner, XSyncScheduler
 
 # Start-up imports only what the people list needs. Every other page, dialog and wizard is
 # imported when first opened: together they pull in QtCharts, the timeline, keyring, vCard
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from crm.ui.transfer.export_dialog import ExportDialog
     from crm.ui.transfer.import_wizard import ImportWizard
     from crm.ui.welcome import WelcomePage
-    from crm.ui.x_settings import XSettingsDialog
+    from crm.ui.x.settings import XSettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -402,9 +403,9 @@ class MainWindow(QMainWindow):
         self.db_label = QLabel("")
         self.db_label.setAccessibleName("Open database")
         self.db_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.x_status = XSyncStatus(self.x_sync)
+        self.x_status = SyncStatus(self.x_sync, "X", "tweets")
         status.addPermanentWidget(self.x_status)
-        self.bluesky_status = BlueskySyncStatus(self.bluesky_sync)
+        self.bluesky_status = SyncStatus(self.bluesky_sync, "Bluesky", "posts")
         status.addPermanentWidget(self.bluesky_status)
         status.addPermanentWidget(self.busy_label)
         status.addPermanentWidget(self.db_label)
@@ -635,7 +636,7 @@ class MainWindow(QMainWindow):
             self.bluesky_sync.sync(organisation_ids=[record_id])
 
     def find_on_bluesky(self) -> QDialog:
-        from crm.ui.bluesky.find import BlueskyFindDialog
+        from crm.ui.x.bluesky_find import BlueskyFindDialog
 
         dialog = BlueskyFindDialog(self.ctx, None, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -644,7 +645,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def link_bluesky(self) -> None:
-        from crm.ui.bluesky.link import BlueskyLinkDialog
+        from crm.ui.x.bluesky_link import BlueskyLinkDialog
 
         shown = self._record_shown()
         if shown is None:
@@ -658,7 +659,7 @@ class MainWindow(QMainWindow):
         self.x_sync.confirm_and_sync(SyncSelection(watched=True), self)
 
     def x_settings(self) -> XSettingsDialog:
-        from crm.ui.x_settings import XSettingsDialog
+        from crm.ui.x.settings import XSettingsDialog
 
         dialog = XSettingsDialog(self.ctx, self.x_sync, self)
         dialog.page.schedule_changed.connect(lambda _m: self.x_scheduler.reload())

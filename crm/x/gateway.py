@@ -5,31 +5,24 @@ tweepy hard-codes ``https://api.twitter.com``; a requests adapter mounted on the
 session rewrites every request to the configured base URL (the ``x_api_url`` setting), which
 lets a company proxy or the test suite's fake server stand in. Faults become
 :mod:`crm.domain.errors`; rate limits raise :class:`RateLimitedError`, and
-:func:`call_with_rate_limit_wait` lets a worker wait for the reset visibly and cancellably.
+:func:`crm.x.ratelimit.call_with_rate_limit_wait` lets a worker wait for the reset visibly and cancellably.
 The bearer token never appears in an exception, a repr or a log line.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import tweepy
-from requests.adapters import HTTPAdapter
-from requests.utils import get_environ_proxies
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from crm.domain.errors import (
     Cancelled,
@@ -38,15 +31,22 @@ from crm.domain.errors import (
     ValidationError,
     XApiError,
 )
-from crm.x.credentials import check_token_characters
+from crm.domain.social import check_token_characters
+from crm.domain.values import X_HANDLE_RE
+from crm.x.parsing import parse_page, parse_user, parse_users, user_errors
+from crm.x.ratelimit import RateLimitWait
+from crm.x.transport import (
+    OFFICIAL_PREFIXES,
+    DeadlineExceeded,
+    RedirectAdapter,
+    redactor,
+)
 from crm.x.types import (
-    AccountProblem,
     RateLimit,
     TweetPage,
     UserError,
     UsersResult,
     XAccountUnavailable,
-    XTweet,
     XUser,
 )
 
@@ -55,7 +55,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_API_URL = "https://api.x.com"
-OFFICIAL_PREFIXES = ("https://api.twitter.com/", "https://api.x.com/")
 
 MAX_USERS_PER_REQUEST = 100
 MAX_TIMELINE_TWEETS = 3200  # X serves only the 3,200 most recent tweets of a timeline
@@ -100,293 +99,12 @@ _ENDPOINT_LABELS = {
     USER_MENTIONS: "mentions timeline",
 }
 
-_HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _RETRY_STATUSES = frozenset({403, 404, 500, 502, 503, 504})
 _DEFAULT_RATE_LIMIT_PAUSE = timedelta(minutes=1)  # when a 429 carries no usable reset header
-# X's windows are 15 minutes; a reset further away than that is a server's mistake or a
-# hostile answer, and nobody wants a sync that sleeps for ten years.
-MAX_RATE_LIMIT_WAIT = timedelta(minutes=15)
-# Ids are 64-bit: anything bigger cannot be stored (or is not an X id).
-MAX_X_ID = 2**63 - 1
-
-
-# --------------------------------------------------------------------------- secrets in logs
-
-
-class _SecretRedactor(logging.Filter):
-    """Blanks bearer tokens in records logged by tweepy, which logs request headers at DEBUG."""
-
-    _BEARER_RE = re.compile(r"(Bearer\s+)[^\s'\",}]+")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, secret: str) -> None:
-        with self._lock:
-            self._secrets.add(secret)
-
-    def redact(self, text: str) -> str:
-        text = self._BEARER_RE.sub(r"\1[redacted]", text)
-        with self._lock:
-            secrets = list(self._secrets)
-        for secret in secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self.redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-_redactor = _SecretRedactor()
-for _name in ("tweepy.client", "tweepy"):
-    logging.getLogger(_name).addFilter(_redactor)
-
-
-# --------------------------------------------------------------------------- URL redirect
-
-
-def rewrite_url(url: str, base_url: str) -> str:
-    """``url`` with tweepy's hard-coded official host replaced by ``base_url``."""
-    for prefix in OFFICIAL_PREFIXES:
-        if url.startswith(prefix):
-            return base_url.rstrip("/") + "/" + url[len(prefix) :]
-    return url
-
-
-# The connection each thread is sending on, so a deadline can cut it off: requests' timeout
-# bounds each read, and a server trickling a byte every few seconds never trips it.
-_sending: dict[int, HTTPConnection] = {}
-
-
-class _TrackedHTTPConnection(HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _sending[threading.get_ident()] = self
-        super().request(*args, **kwargs)
-
-
-class _TrackedHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _sending[threading.get_ident()] = self
-        super().request(*args, **kwargs)
-
-
-class _TrackedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _TrackedHTTPConnection
-
-
-class _TrackedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _TrackedHTTPSConnection
-
-
-class RequestDeadline:
-    """Cuts this thread's connection off when a whole request (headers and body) takes
-    longer than ``seconds``; ``expired`` says whether it did."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = max(0.0, seconds)
-        self.expired = False
-        self._thread = threading.get_ident()
-        self._timer = threading.Timer(self.seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> RequestDeadline:
-        _sending.pop(self._thread, None)
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-        _sending.pop(self._thread, None)
-
-    def _expire(self) -> None:
-        self.expired = True
-        connection = _sending.get(self._thread)
-        sock = getattr(connection, "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
-
-
-class _RedirectAdapter(HTTPAdapter):
-    """Sends tweepy's requests to the configured base URL, with a timeout, counting each one.
-
-    ``time_left`` gives the seconds a whole request may take (headers and body together);
-    past it the connection is cut and the request fails as timed out."""
-
-    def __init__(
-        self,
-        base_url: str,
-        timeout: float,
-        on_request: Callable[[], None] | None,
-        time_left: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(max_retries=0)
-        self._base_url = base_url
-        self._timeout = timeout
-        self._on_request = on_request
-        self._time_left = time_left
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _TrackedHTTPPool,
-            "https": _TrackedHTTPSPool,
-        }
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
-        verify: bool | str = True,
-        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        original = request.url or ""
-        target = rewrite_url(original, self._base_url)
-        if target != original:
-            request.url = target
-            # requests chose proxies for the official host; choose again for the real target.
-            proxies = get_environ_proxies(target)
-        log.debug("X API request: %s %s", request.method, _without_query(target))
-        allowed = self._time_left() if self._time_left is not None else None
-        if allowed is not None and allowed <= 0:
-            raise DeadlineExceeded("no time left for another request")
-        if self._on_request is not None:
-            # Raising here (a monthly budget guard, say) stops the request before it is sent.
-            self._on_request()
-        if allowed is None:
-            return super().send(
-                request,
-                stream=stream,
-                timeout=self._timeout if timeout is None else timeout,
-                verify=verify,
-                cert=cert,
-                proxies=proxies,
-            )
-        with RequestDeadline(allowed) as deadline:
-            try:
-                response = super().send(
-                    request,
-                    stream=True,
-                    timeout=self._timeout if timeout is None else timeout,
-                    verify=verify,
-                    cert=cert,
-                    proxies=proxies,
-                )
-                if not stream:
-                    _ = response.content  # the body too, under the deadline
-            except (requests.RequestException, OSError) as exc:
-                if deadline.expired:
-                    raise DeadlineExceeded(f"no whole answer within {allowed:.0f} s") from exc
-                raise
-        if deadline.expired:  # it finished in the very moment the deadline passed
-            raise DeadlineExceeded(f"no whole answer within {allowed:.0f} s")
-        return response
-
-
-class DeadlineExceeded(requests.Timeout):
-    """A request (or the sync it belongs to) ran out of time as a whole."""
-
-
-def _without_query(url: str) -> str:
-    return url.split("?", 1)[0]
-
-
-# --------------------------------------------------------------------------- rate-limit waits
-
-
-SleepUntil = Callable[[datetime, Callable[[], bool]], None]
 
 
 def _never() -> bool:
     return False
-
-
-def _ignore(_resume_at: datetime) -> None:
-    return None
-
-
-def sleep_until(resume_at: datetime, cancelled: Callable[[], bool], poll: float = 0.2) -> None:
-    """Sleep until ``resume_at`` (aware UTC), checking ``cancelled`` every ``poll`` seconds.
-
-    Raises :class:`Cancelled` as soon as ``cancelled()`` is true.
-    """
-    while True:
-        if cancelled():
-            raise Cancelled("Cancelled while waiting for the X rate limit to reset.")
-        left = (resume_at - datetime.now(UTC)).total_seconds()
-        if left <= 0:
-            return
-        time.sleep(min(poll, left))
-
-
-@dataclass(frozen=True)
-class RateLimitWait:
-    """How a worker waits out X's rate limit: visibly (``on_wait`` gets the resume time for a
-    countdown), cancellably, and a bounded number of times (unlike tweepy's endless wait)."""
-
-    on_wait: Callable[[datetime], None] = _ignore
-    sleep_until: SleepUntil = sleep_until
-    max_waits: int = 3
-    margin: timedelta = field(default=timedelta(seconds=1))
-    max_wait: timedelta = MAX_RATE_LIMIT_WAIT
-
-    def call(self, fn: Callable[[], T], cancelled: Callable[[], bool] = _never) -> T:
-        """``fn()``, waiting for the reset and trying again whenever it is rate limited."""
-        waits = 0
-        while True:
-            if cancelled():
-                raise Cancelled()
-            limited: RateLimitedError | None = None
-            try:
-                return fn()
-            except RateLimitedError as exc:
-                if waits >= self.max_waits:
-                    raise
-                limited = exc
-            waits += 1
-            now = datetime.now(UTC)
-            if limited.reset_at - now > self.max_wait:  # before adding: year 9999 + 1 s overflows
-                minutes = int(self.max_wait.total_seconds() // 60)
-                raise RateLimitedError(
-                    f"{limited.message.rstrip('.')}: more than {minutes} minutes away, so the "
-                    "CRM does not wait for it. Try again after then; what was fetched is kept.",
-                    limited.reset_at,
-                )
-            resume_at = max(limited.reset_at, now) + self.margin
-            log.info(
-                "X rate limit reached; waiting until %s UTC (wait %d of %d)",
-                resume_at.strftime("%H:%M:%S"),
-                waits,
-                self.max_waits,
-            )
-            self.on_wait(resume_at)
-            self.sleep_until(resume_at, cancelled)
-
-
-def call_with_rate_limit_wait(
-    fn: Callable[[], T],
-    *,
-    cancelled: Callable[[], bool] = _never,
-    on_wait: Callable[[datetime], None] = _ignore,
-    sleep_until: SleepUntil = sleep_until,
-    max_waits: int = 3,
-    margin: timedelta = timedelta(seconds=1),
-) -> T:
-    """Call ``fn``; when X says "rate limited", report the resume time through ``on_wait``,
-    sleep until then (raising :class:`Cancelled` if ``cancelled()`` turns true) and call again,
-    at most ``max_waits`` times before letting :class:`RateLimitedError` through."""
-    waiter = RateLimitWait(
-        on_wait=on_wait, sleep_until=sleep_until, max_waits=max_waits, margin=margin
-    )
-    return waiter.call(fn, cancelled)
 
 
 # --------------------------------------------------------------------------- the gateway
@@ -428,7 +146,7 @@ class XGateway:
         self._request_seconds = 3 * timeout if request_deadline is None else request_deadline
         self._sync_deadline: float | None = None  # time.monotonic() when the sync must end
         self._token = token
-        _redactor.add(token)
+        redactor.add(token)
         self._attempts = max(1, attempts)
         self._backoff_base = backoff_base
         self._sleep = sleep
@@ -438,7 +156,7 @@ class XGateway:
         self._client: Any = tweepy.Client(
             bearer_token=token, return_type=requests.Response, wait_on_rate_limit=False
         )
-        adapter = _RedirectAdapter(self._base_url, timeout, on_request, self._time_left)
+        adapter = RedirectAdapter(self._base_url, timeout, on_request, self._time_left)
         for prefix in OFFICIAL_PREFIXES:
             self._client.session.mount(prefix, adapter)
 
@@ -494,8 +212,8 @@ class XGateway:
         )
         data = payload.get("data")
         if isinstance(data, dict):
-            return _parse(lambda: _parse_user(data))
-        for error in _user_errors(payload):
+            return _parse(lambda: parse_user(data))
+        for error in user_errors(payload):
             raise XAccountUnavailable(error.problem, username, error.detail)
         raise _malformed(USER_BY_USERNAME)
 
@@ -535,8 +253,8 @@ class XGateway:
             data = payload.get("data", [])
             if not isinstance(data, list):
                 raise _malformed(endpoint)
-            users.extend(_parse(functools.partial(_parse_users, data)))
-            errors.extend(_user_errors(payload))
+            users.extend(_parse(functools.partial(parse_users, data)))
+            errors.extend(user_errors(payload))
         return UsersResult(users=tuple(users), errors=tuple(errors))
 
     def _lookup_batch(self, endpoint: str, batch: list[Any]) -> dict[str, Any]:
@@ -679,13 +397,13 @@ class XGateway:
         payload = self._request(endpoint, lambda: method(int(user_id), **params))
         data = payload.get("data")
         if data is None:
-            for error in _user_errors(payload):
+            for error in user_errors(payload):
                 if error.value == str(user_id) or error.parameter == "id":
                     raise XAccountUnavailable(error.problem, str(user_id), error.detail)
             data = []
         if not isinstance(data, list):
             raise _malformed(endpoint)
-        return _parse(lambda: _parse_page(payload, data))
+        return _parse(lambda: parse_page(payload, data))
 
     # ------------------------------------------------------------------ one request
 
@@ -843,7 +561,7 @@ class XGateway:
         return urlsplit(self._base_url).netloc  # the URL holds no user or password by now
 
     def _redact(self, text: str) -> str:
-        return _redactor.redact(text).replace(self._token, "[redacted]")
+        return redactor.redact(text).replace(self._token, "[redacted]")
 
 
 # --------------------------------------------------------------------------- parsing helpers
@@ -888,7 +606,7 @@ def _checked_base_url(base_url: str) -> str:
 def _checked_username(handle: str) -> str:
     # The username becomes part of the request path, so refuse anything but a handle.
     username = str(handle).strip().removeprefix("@")
-    if not _HANDLE_RE.match(username):
+    if not X_HANDLE_RE.match(username):
         raise ValidationError(
             f"{handle!r} is not a valid X handle: use 1 to 15 letters, digits or underscores.",
             field="x_handle",
@@ -963,153 +681,3 @@ def _reset_at(response: requests.Response) -> datetime | None:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def _problem_of(error: Mapping[str, Any]) -> AccountProblem:
-    title = str(error.get("title", ""))
-    detail = str(error.get("detail", ""))
-    if "suspended" in detail.lower():
-        return AccountProblem.SUSPENDED
-    if title == "Not Found Error" or detail.startswith("Could not find"):
-        return AccountProblem.NOT_FOUND
-    if title == "Authorization Error" or "not-authorized" in str(error.get("type", "")):
-        return AccountProblem.PROTECTED
-    return AccountProblem.OTHER
-
-
-def _user_errors(payload: Mapping[str, Any]) -> list[UserError]:
-    result = []
-    for error in payload.get("errors", []) or []:
-        if not isinstance(error, dict) or error.get("resource_type") != "user":
-            continue
-        result.append(
-            UserError(
-                value=str(error.get("value") or error.get("resource_id") or ""),
-                parameter=str(error.get("parameter", "")),
-                problem=_problem_of(error),
-                title=str(error.get("title", "")),
-                detail=str(error.get("detail", "")),
-            )
-        )
-    return result
-
-
-def _timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-class _IdOutOfRange(ValueError):
-    """An id X sent that no 64-bit column can hold: the item is skipped, not the page."""
-
-
-def _x_id(value: Any) -> int:
-    number = int(value)
-    if not 0 < number <= MAX_X_ID:
-        raise _IdOutOfRange(f"id {number} is out of range")
-    return number
-
-
-def _optional_int(value: Any) -> int | None:
-    """An optional id: None when absent, and None when it is out of range (a reference the
-    CRM cannot follow is not worth losing the tweet for)."""
-    if value in (None, ""):
-        return None
-    try:
-        return _x_id(value)
-    except _IdOutOfRange:
-        return None
-
-
-def _count(value: Any) -> int:
-    # Counts go into 64-bit columns too; a count past them is a server's nonsense.
-    return max(0, min(int(value), MAX_X_ID))
-
-
-def _parse_user(raw: Mapping[str, Any]) -> XUser:
-    metrics = raw["public_metrics"]
-    url = raw.get("url") or None
-    for entry in raw.get("entities", {}).get("url", {}).get("urls", []):
-        if entry.get("url") == url and entry.get("expanded_url"):
-            url = entry["expanded_url"]
-    return XUser(
-        id=_x_id(raw["id"]),
-        username=str(raw["username"]),
-        name=str(raw.get("name", "")),
-        description=str(raw.get("description", "")),
-        location=raw.get("location") or None,
-        url=url,
-        verified=bool(raw.get("verified", False)),
-        protected=bool(raw.get("protected", False)),
-        created_at=_timestamp(raw["created_at"]),
-        followers_count=_count(metrics["followers_count"]),
-        following_count=_count(metrics["following_count"]),
-        tweet_count=_count(metrics["tweet_count"]),
-        listed_count=_count(metrics.get("listed_count", 0)),
-        raw=dict(raw),
-    )
-
-
-def _parse_users(data: list[Any]) -> list[XUser]:
-    return _skipping_bad_ids(_parse_user, data, "account")
-
-
-def _skipping_bad_ids(parse: Callable[[Any], T], items: Iterable[Any], what: str) -> list[T]:
-    parsed = []
-    for item in items:
-        try:
-            parsed.append(parse(item))
-        except _IdOutOfRange as exc:
-            log.warning("Skipped an X %s the CRM cannot store: %s", what, exc)
-    return parsed
-
-
-def _parse_tweet(raw: Mapping[str, Any], ids_by_username: Mapping[str, int]) -> XTweet:
-    references = {str(r["type"]): _optional_int(r["id"]) for r in raw.get("referenced_tweets", [])}
-    mentioned: list[int] = []
-    for mention in raw.get("entities", {}).get("mentions", []):
-        user_id = _optional_int(mention.get("id"))
-        if user_id is None:
-            user_id = ids_by_username.get(str(mention.get("username", "")).lower())
-        if user_id is not None and user_id not in mentioned:
-            mentioned.append(user_id)
-    return XTweet(
-        id=_x_id(raw["id"]),
-        author_id=_x_id(raw["author_id"]),
-        text=str(raw["text"]),
-        created_at=_timestamp(raw["created_at"]),
-        conversation_id=_optional_int(raw.get("conversation_id")),
-        in_reply_to_user_id=_optional_int(raw.get("in_reply_to_user_id")),
-        replied_to_id=references.get("replied_to"),
-        quoted_id=references.get("quoted"),
-        retweeted_id=references.get("retweeted"),
-        mentioned_user_ids=tuple(mentioned),
-        edit_history_ids=tuple(
-            i
-            for i in (_optional_int(x) for x in raw.get("edit_history_tweet_ids", []))
-            if i is not None
-        ),
-        metrics={str(k): int(v) for k, v in raw.get("public_metrics", {}).items()},
-        raw=dict(raw),
-    )
-
-
-def _parse_page(payload: Mapping[str, Any], data: list[Any]) -> TweetPage:
-    includes = payload.get("includes", {}) or {}
-    users = tuple(_skipping_bad_ids(_parse_user, includes.get("users", []), "account"))
-    ids_by_username = {u.username.lower(): u.id for u in users}
-    tweets = tuple(
-        _skipping_bad_ids(
-            functools.partial(_parse_tweet, ids_by_username=ids_by_username), data, "tweet"
-        )
-    )
-    meta = payload.get("meta", {}) or {}
-    errors = tuple(e for e in payload.get("errors", []) or [] if isinstance(e, dict))
-    return TweetPage(
-        tweets=tweets,
-        result_count=int(meta.get("result_count", len(tweets))),
-        newest_id=_optional_int(meta.get("newest_id")),
-        oldest_id=_optional_int(meta.get("oldest_id")),
-        next_token=meta.get("next_token") or None,
-        users=users,
-        errors=errors,
-    )

@@ -30,9 +30,9 @@ from crm.services.today import (
     today_report,
     x_seen_at,
 )
+from crm.services.x_store import apply_profile
 from crm.storage.db import Database
 from crm.storage.models import AuditEntry, FollowerSnapshot, Interaction, Person, Tweet, XAccount
-from crm.x.sync import apply_profile
 from crm.x.types import XUser
 
 TODAY = date(2026, 3, 20)  # a Friday
@@ -310,8 +310,8 @@ def test_a_merge_brings_the_newer_contact(any_db: Database) -> None:
 
 
 def test_an_imported_archive_resets_the_cadence(any_db: Database, tmp_path: Path) -> None:
+    from crm.services.x_archive import import_archive
     from crm.services.xlink import link_x_account
-    from crm.x.archive import import_archive
     from tests.x.fake_x_server import JANE_ID
     from tests.x.test_archive import build_folder
 

@@ -216,7 +216,7 @@ def test_crm_with_no_command_opens_the_window_without_the_rarely_used_parts(
         "crm.ui.transfer.duplicates",
         "crm.ui.transfer.gdpr",
         "crm.ui.transfer.retention",
-        "crm.ui.x_settings",
+        "crm.ui.x.settings",
         "crm.cli.records",
         "crm.cli.transfer",
         "email_validator",
@@ -226,7 +226,7 @@ def test_crm_with_no_command_opens_the_window_without_the_rarely_used_parts(
 
 
 def test_x_menu_is_wired(window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
-    from crm.ui.x_settings import XSettingsDialog
+    from crm.ui.x.settings import XSettingsDialog
 
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "Edit", "View", "Data", "X", "Bluesky", "Help"]

@@ -17,10 +17,10 @@ from crm.services.interactions import interactions_for
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person
 from crm.services.timeline import person_timeline
+from crm.services.x_archive import _archive_time, import_archive
 from crm.services.xlink import get_own_account, link_x_account, set_own_account
 from crm.storage.db import Database
 from crm.storage.models import Interaction, Tweet, XAccount
-from crm.x.archive import _archive_time, import_archive
 from tests.x.fake_x_server import JANE_ID, RITA_ID
 
 STRANGER_ID = 777

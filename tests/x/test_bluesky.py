@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from crm.domain.bluesky import BlueskyActor
 from crm.domain.errors import BlueskyApiError, Cancelled, ValidationError
-from crm.services import bluesky
+from crm.services import bluesky, bluesky_sync
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person
 from crm.services.timeline import TimelineQuery, organisation_timeline, person_timeline
@@ -172,8 +172,8 @@ def test_link_stores_the_account_by_did(any_db: Database, fake_bsky: FakeBluesky
     assert view.did == JANE_DID and view.followers_count == 869
     # The handle changes on Bluesky; the link holds by DID and the sync follows the rename.
     fake_bsky.actors[JANE_DID].handle = "jane.kingsford.nhs.uk"
-    plan = bluesky.plan_bluesky_sync(any_db, person_ids=[person_id])
-    report = bluesky.run_bluesky_sync(any_db, bluesky.make_gateway(), plan)
+    plan = bluesky_sync.plan_bluesky_sync(any_db, person_ids=[person_id])
+    report = bluesky_sync.run_bluesky_sync(any_db, bluesky.make_gateway(), plan)
     assert report.synced == 1
     linked = bluesky.bluesky_account_of(any_db, person_id=person_id)
     assert linked is not None and linked.handle == "jane.kingsford.nhs.uk"
@@ -215,10 +215,10 @@ def test_sync_stores_posts_once_and_then_only_newer_ones(
     bluesky.link_bluesky(any_db, person_id=jane, handle="janeokafor.bsky.social", gateway=gateway)
     bluesky.link_bluesky(any_db, organisation_id=trust, handle="kingsford.nhs.uk", gateway=gateway)
     fake_bsky.clear_requests()
-    plan = bluesky.plan_bluesky_sync(any_db, all_linked=True)
+    plan = bluesky_sync.plan_bluesky_sync(any_db, all_linked=True)
     assert plan.profile_requests == 1 and len(plan.targets) == 2
     seen: list[str] = []
-    report = bluesky.run_bluesky_sync(
+    report = bluesky_sync.run_bluesky_sync(
         any_db, gateway, plan, progress=lambda _d, _t, text: seen.append(text)
     )
     assert report.new_posts == 133 and report.synced == 2 and not report.problems
@@ -228,8 +228,8 @@ def test_sync_stores_posts_once_and_then_only_newer_ones(
     fake_bsky.add_post(JANE_DID, "A new one", NOW + timedelta(hours=2), likes=4)
     fake_bsky.actors[JANE_DID].followers = 900
     fake_bsky.clear_requests()
-    again = bluesky.run_bluesky_sync(
-        any_db, gateway, bluesky.plan_bluesky_sync(any_db, all_linked=True)
+    again = bluesky_sync.run_bluesky_sync(
+        any_db, gateway, bluesky_sync.plan_bluesky_sync(any_db, all_linked=True)
     )
     assert again.new_posts == 1
     assert len(fake_bsky.requests_to("app.bsky.feed.getAuthorFeed")) == 2  # one page each
@@ -254,7 +254,9 @@ def test_a_deactivated_account_is_marked_and_the_others_sync(
     bluesky.link_bluesky(db, person_id=jane, handle=JANE_DID, gateway=gateway)
     bluesky.link_bluesky(db, organisation_id=trust, handle=TRUST_DID, gateway=gateway)
     fake_bsky.actors[TRUST_DID].status = "deactivated"
-    report = bluesky.run_bluesky_sync(db, gateway, bluesky.plan_bluesky_sync(db, all_linked=True))
+    report = bluesky_sync.run_bluesky_sync(
+        db, gateway, bluesky_sync.plan_bluesky_sync(db, all_linked=True)
+    )
     assert report.synced == 1
     (problem,) = report.problems
     assert problem.status == "not_found" and "returned nothing" in (problem.message or "")
@@ -270,10 +272,10 @@ def test_cancel_keeps_what_was_stored(db: Database, fake_bsky: FakeBlueskyServer
         if "posts: page" in text:
             pages.append(1)
 
-    report = bluesky.run_bluesky_sync(
+    report = bluesky_sync.run_bluesky_sync(
         db,
         gateway,
-        bluesky.plan_bluesky_sync(db, person_ids=[jane]),
+        bluesky_sync.plan_bluesky_sync(db, person_ids=[jane]),
         progress=progress,
         cancelled=lambda: bool(pages),
     )
@@ -291,7 +293,7 @@ def test_posts_join_the_timeline_beside_tweets(db: Database, fake_bsky: FakeBlue
     gateway = bluesky.make_gateway()
     bluesky.link_bluesky(db, person_id=jane, handle=JANE_DID, gateway=gateway)
     bluesky.link_bluesky(db, organisation_id=trust, handle=TRUST_DID, gateway=gateway)
-    bluesky.run_bluesky_sync(db, gateway, bluesky.plan_bluesky_sync(db, all_linked=True))
+    bluesky_sync.run_bluesky_sync(db, gateway, bluesky_sync.plan_bluesky_sync(db, all_linked=True))
     with db.session() as session:
         account = XAccount(handle="JaneOkafor", x_user_id=42, status="ok")
         session.add(account)
@@ -328,7 +330,9 @@ def test_reposts_by_others_are_not_stored_as_the_accounts_posts(
     jane = _jane(db)
     gateway = bluesky.make_gateway()
     bluesky.link_bluesky(db, person_id=jane, handle=JANE_DID, gateway=gateway)
-    bluesky.run_bluesky_sync(db, gateway, bluesky.plan_bluesky_sync(db, person_ids=[jane]))
+    bluesky_sync.run_bluesky_sync(
+        db, gateway, bluesky_sync.plan_bluesky_sync(db, person_ids=[jane])
+    )
     with db.read() as session:
         texts: list[Any] = list(session.scalars(select(Post.text)))
     assert "Someone else's post" not in texts
@@ -397,7 +401,9 @@ def test_social_activity_flags_silent_on_x_and_active_on_bluesky(
     bluesky.link_bluesky(db, person_id=jane, handle=JANE_DID, gateway=gateway)
     before = bluesky.social_activity(db, person_id=jane, now=NOW)
     assert before.has_x and before.has_bluesky and not before.moved_to_bluesky  # no posts yet
-    bluesky.run_bluesky_sync(db, gateway, bluesky.plan_bluesky_sync(db, person_ids=[jane]))
+    bluesky_sync.run_bluesky_sync(
+        db, gateway, bluesky_sync.plan_bluesky_sync(db, person_ids=[jane])
+    )
     after = bluesky.social_activity(db, person_id=jane, now=NOW)
     assert after.moved_to_bluesky
     assert after.last_x_post == NOW - timedelta(days=120)

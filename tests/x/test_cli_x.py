@@ -183,7 +183,7 @@ def test_credentials_set_status_clear_read_the_token_from_stdin(
     monkeypatch.setattr(sys, "stdin", io.StringIO(token + "\n"))
     assert main(["x", "credentials", "set"]) == 0
     assert main(["x", "credentials", "status"]) == 0
-    from crm.x import credentials
+    from crm.storage import secrets as credentials
 
     assert credentials.get_bearer_token() == token
     assert main(["x", "credentials", "clear"]) == 0

@@ -19,15 +19,9 @@ from crm.domain.errors import (
     ValidationError,
     XApiError,
 )
-from crm.x.gateway import (
-    USER_TWEETS,
-    USERS_BY_IDS,
-    RateLimitWait,
-    XGateway,
-    call_with_rate_limit_wait,
-    rewrite_url,
-    sleep_until,
-)
+from crm.x.gateway import USER_TWEETS, USERS_BY_IDS, XGateway
+from crm.x.ratelimit import RateLimitWait, call_with_rate_limit_wait, sleep_until
+from crm.x.transport import rewrite_url
 from crm.x.types import AccountProblem, XAccountUnavailable
 from tests.x.fake_x_server import (
     JANE_ID,

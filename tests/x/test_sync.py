@@ -14,10 +14,14 @@ from sqlalchemy import event, func, select, text
 
 from crm import settings
 from crm.domain.errors import CredentialsError
+from crm.domain.social import SyncPlan, SyncReport, SyncSelection
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person, search_people
 from crm.services.timeline import organisation_timeline, person_timeline
-from crm.services.xlink import link_x_account, set_own_account, x_usage
+from crm.services.x_store import store_tweet_pages
+from crm.services.x_sync import make_gateway, plan_sync, run_sync
+from crm.services.x_usage import requests_in_month, x_usage
+from crm.services.xlink import link_x_account, set_own_account
 from crm.storage.db import Database
 from crm.storage.models import (
     AuditEntry,
@@ -29,16 +33,6 @@ from crm.storage.models import (
     XAccount,
 )
 from crm.x.gateway import XGateway
-from crm.x.sync import (
-    SyncPlan,
-    SyncReport,
-    SyncSelection,
-    make_gateway,
-    plan_sync,
-    requests_in_month,
-    run_sync,
-    store_tweet_pages,
-)
 from crm.x.types import TweetPage
 from tests.x.fake_x_server import (
     JANE_ID,

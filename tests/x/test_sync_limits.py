@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from crm.cli import main
 from crm.domain.errors import CredentialsError, XApiError
+from crm.services.x_sync import plan_sync, run_sync
+from crm.storage import secrets as credentials
 from crm.storage.db import Database
 from crm.storage.models import Tweet, XAccount
-from crm.x import credentials
 from crm.x.gateway import XGateway
-from crm.x.sync import plan_sync, run_sync
 from tests.x.fake_x_server import JANE_ID, FakeXServer, Fault
 from tests.x.test_sync import gw, linked, no_wait, only, sync, tweet_count
 

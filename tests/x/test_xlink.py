@@ -10,9 +10,13 @@ from sqlalchemy import func, select
 
 from crm import settings
 from crm.domain.errors import NotFoundError, ValidationError
+from crm.domain.social import SyncSelection
 from crm.services.interactions import get_interaction
 from crm.services.organisations import OrganisationInput, add_organisation, get_organisation
 from crm.services.people import PersonInput, add_person, get_person, resolve_person, search_people
+from crm.services.x_settings import set_api_url, set_schedule_minutes
+from crm.services.x_sync import make_gateway, plan_sync, run_sync
+from crm.services.x_usage import record_request, usage_history, x_usage
 from crm.services.xlink import (
     clear_own_account,
     follower_history,
@@ -21,19 +25,14 @@ from crm.services.xlink import (
     linked_accounts,
     list_watched,
     log_tweet_as_interaction,
-    set_api_url,
     set_own_account,
-    set_schedule_minutes,
     set_watched,
     unlink_x_account,
-    usage_history,
     x_account_of,
-    x_usage,
 )
 from crm.storage.db import Database
 from crm.storage.models import AuditEntry, FollowerSnapshot, Tweet, XAccount
 from crm.x.gateway import XGateway
-from crm.x.sync import SyncSelection, make_gateway, plan_sync, record_request, run_sync
 from tests.x.fake_x_server import JANE_ID, RITA_ID, FakeXServer
 
 

@@ -49,7 +49,7 @@ from crm.ui.kit.models import Column, RecordTableModel
 from crm.ui.kit.timeline_view import TimelineView, follow_link
 from crm.ui.kit.widgets import PageHeader, enum_combo, link_label, plain_label
 from crm.ui.organisations.dialogs import OrganisationDialog, confirm_delete_organisation
-from crm.ui.x_chart import FollowerChart
+from crm.ui.x.chart import FollowerChart
 
 log = logging.getLogger(__name__)
 

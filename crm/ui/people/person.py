@@ -55,7 +55,7 @@ from crm.ui.people.dialogs import EmploymentDialog, InteractionDialog, confirm_d
 from crm.ui.people.facts import Followers, Shown, header_facts, person_and_followers
 from crm.ui.placements.dialogs import PlacementDialog
 from crm.ui.transfer.gdpr import ErasureDialog, SubjectAccessDialog
-from crm.ui.x_chart import FollowerChart
+from crm.ui.x.chart import FollowerChart
 
 log = logging.getLogger(__name__)
 
@@ -738,7 +738,7 @@ class PersonPage(QWidget):
 
     def find_on_bluesky(self) -> None:
         """Search Bluesky for this person by name and offer the matches to link."""
-        from crm.ui.bluesky.find import BlueskyFindDialog
+        from crm.ui.x.bluesky_find import BlueskyFindDialog
 
         if self.detail is None:
             return

@@ -19,8 +19,8 @@ from crm.storage.db import Database
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.workers import TaskRunner
 from crm.ui.transfer.import_wizard import ImportWizard
-from crm.ui.x_chart import FollowerChart
-from crm.ui.x_settings import XSettingsDialog
+from crm.ui.x.chart import FollowerChart
+from crm.ui.x.settings import XSettingsDialog
 from tests.fixtures import contacts
 from tests.ui.conftest import Sample
 

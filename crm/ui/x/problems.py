@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
+from crm.domain.social import SyncReport
 from crm.ui.kit.widgets import plain_label
-from crm.x.sync import SyncReport
 
 SHOWN = 3  # reasons listed by name; the rest are counted
 

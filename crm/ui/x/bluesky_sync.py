@@ -11,20 +11,13 @@ import logging
 from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QToolButton, QWidget
 
-from crm.domain.errors import CrmError
-from crm.services.bluesky import (
-    BlueskySyncReport,
-    make_gateway,
-    plan_bluesky_sync,
-    run_bluesky_sync,
-)
+from crm.services.bluesky import make_gateway
+from crm.services.bluesky_sync import BlueskySyncReport, plan_bluesky_sync, run_bluesky_sync
 from crm.storage.db import Database
-from crm.ui.kit import errors
 from crm.ui.kit.context import AppContext
-from crm.ui.kit.widgets import plain_label
 from crm.ui.kit.workers import Progress, Task
+from crm.ui.x.status import announce_report, report_failure
 
 log = logging.getLogger(__name__)
 
@@ -115,54 +108,8 @@ class BlueskySyncRunner(QObject):
                 self.ctx.notify("person", result.person_id)
             if result.organisation_id is not None:
                 self.ctx.notify("organisation", result.organisation_id)
-        self.ctx.message.emit(report.summary())
-        self.finished.emit(report)
-        if report.error:
-            self.failed.emit(report.error)
+        announce_report(self.ctx, report, self.finished, self.failed)
 
     def _error(self, exc: BaseException) -> None:
         self._end()
-        if isinstance(exc, CrmError):
-            self.ctx.message.emit(exc.message)
-            self.failed.emit(exc.message)
-            return
-        log.error("Bluesky sync failed", exc_info=exc)
-        self.failed.emit(f"The Bluesky sync failed unexpectedly ({type(exc).__name__}).")
-        errors.show_crash(exc)
-
-
-class BlueskySyncStatus(QWidget):
-    """For the status bar: the Bluesky sync's progress and Cancel; hidden while none runs."""
-
-    def __init__(self, runner: BlueskySyncRunner, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.runner = runner
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.label = plain_label("")
-        self.label.setAccessibleName("Bluesky sync status")
-        self.bar = QProgressBar()
-        self.bar.setMaximumWidth(120)
-        self.bar.setMaximumHeight(14)
-        self.bar.setTextVisible(False)
-        self.cancel_button = QToolButton()
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Stop the Bluesky sync; posts already fetched are kept")
-        self.cancel_button.clicked.connect(runner.cancel)
-        layout.addWidget(self.label)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.cancel_button)
-        runner.running_changed.connect(self._running)
-        runner.progress.connect(self._progress)
-        self.setVisible(False)
-
-    def _running(self, running: bool) -> None:
-        self.setVisible(running)
-        if running:
-            self.label.setText("Bluesky sync: starting…")
-            self.bar.setRange(0, 0)
-
-    def _progress(self, done: int, total: int, text: str) -> None:
-        self.bar.setRange(0, max(total, 1))
-        self.bar.setValue(min(done, max(total, 1)))
-        self.label.setText(text if len(text) <= 80 else text[:79] + "…")
+        report_failure(self.ctx, "Bluesky", exc, self.failed)

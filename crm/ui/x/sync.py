@@ -1,8 +1,9 @@
 """Running X syncs from the app: off the GUI thread through the app's TaskRunner, with
 progress, a visible rate-limit countdown, cancel, a confirmation that says how many requests
-a sync will make, a status-bar widget, and the optional schedule for the watch list.
+a sync will make, and the optional schedule for the watch list (the status-bar widget is
+:class:`crm.ui.x.status.SyncStatus`).
 
-The sync itself is :mod:`crm.x.sync`; everything here only carries its callbacks back to the
+The sync itself is :mod:`crm.services.x_sync`; everything here only carries its callbacks back to the
 GUI thread as signals.
 """
 
@@ -13,18 +14,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QToolButton, QWidget
+from PySide6.QtWidgets import QWidget
 
-from crm import settings
-from crm.domain.errors import CrmError
+from crm.domain.social import SyncPlan, SyncReport, SyncSelection
+from crm.services import x_settings
+from crm.services.x_sync import make_gateway, plan_sync, run_sync
 from crm.storage.db import Database
 from crm.ui.kit import errors
 from crm.ui.kit.context import AppContext
-from crm.ui.kit.widgets import plain_label
 from crm.ui.kit.workers import Progress, Task
-from crm.x import credentials
-from crm.x.credentials import CredentialSource
-from crm.x.sync import SyncPlan, SyncReport, SyncSelection, make_gateway, plan_sync, run_sync
+from crm.ui.x.status import announce_report, report_failure
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +32,6 @@ GatewayFactory = Callable[[Database], object]
 
 def seconds_until(moment: datetime, now: datetime | None = None) -> int:
     return max(0, round((moment - (now or datetime.now(UTC))).total_seconds()))
-
-
-def fmt_countdown(seconds: int) -> str:
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class XSyncRunner(QObject):
@@ -118,7 +113,7 @@ class XSyncRunner(QObject):
         """Plan, ask the user with the request count (warning past the monthly budget), and
         run if they agree: what the Sync button and "Sync watched now" call. Without a token
         it says so first, instead of asking about requests it could never make."""
-        if credentials.status().source == CredentialSource.NONE:
+        if not x_settings.has_token():
             errors.ask(
                 parent,
                 "X token needed",
@@ -248,10 +243,7 @@ class XSyncRunner(QObject):
                 self.ctx.notify("person", person_id)
             for organisation_id in result.organisation_ids:
                 self.ctx.notify("organisation", organisation_id)
-        self.ctx.message.emit(report.summary())
-        self.finished.emit(report)
-        if report.error:
-            self.failed.emit(report.error)
+        announce_report(self.ctx, report, self.finished, self.failed)
 
     def _on_error(self, exc: BaseException) -> None:
         self._finish()
@@ -261,59 +253,7 @@ class XSyncRunner(QObject):
         self._report_error(exc)
 
     def _report_error(self, exc: BaseException) -> None:
-        if isinstance(exc, CrmError):
-            self.ctx.message.emit(exc.message)
-            self.failed.emit(exc.message)
-            return
-        log.error("X sync failed", exc_info=exc)
-        self.failed.emit(f"The X sync failed unexpectedly ({type(exc).__name__}).")
-        errors.show_crash(exc)
-
-
-class XSyncStatus(QWidget):
-    """For the status bar: what the sync is doing, the rate-limit countdown, and Cancel.
-    Hidden while no sync runs."""
-
-    def __init__(self, runner: XSyncRunner, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.runner = runner
-        self.setObjectName("XSyncStatus")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.label = plain_label("")
-        self.label.setAccessibleName("X sync status")
-        self.bar = QProgressBar()
-        self.bar.setMaximumWidth(120)
-        self.bar.setMaximumHeight(14)
-        self.bar.setTextVisible(False)
-        self.cancel_button = QToolButton()
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Stop the X sync; tweets already fetched are kept")
-        self.cancel_button.clicked.connect(runner.cancel)
-        layout.addWidget(self.label)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.cancel_button)
-        runner.running_changed.connect(self._running)
-        runner.progress.connect(self._progress)
-        runner.countdown.connect(self._countdown)
-        runner.resumed.connect(lambda: self.label.setText("X sync: carrying on…"))
-        self.setVisible(False)
-
-    def _running(self, running: bool) -> None:
-        self.setVisible(running)
-        if running:
-            self.label.setText("X sync: starting…")
-            self.bar.setRange(0, 0)
-
-    def _progress(self, done: int, total: int, text: str) -> None:
-        if self.runner.waiting_until is not None:
-            return  # the countdown has the label
-        self.bar.setRange(0, max(total, 1))
-        self.bar.setValue(done)
-        self.label.setText(text)
-
-    def _countdown(self, seconds: int) -> None:
-        self.label.setText(f"X rate limit: resuming in {fmt_countdown(seconds)}")
+        report_failure(self.ctx, "X", exc, self.failed)
 
 
 class XSyncScheduler(QObject):
@@ -329,7 +269,7 @@ class XSyncScheduler(QObject):
 
     def reload(self) -> None:
         """Read the setting again (the X settings page calls this after a change)."""
-        minutes = int(settings.get("x_schedule_minutes") or 0)
+        minutes = x_settings.get_schedule_minutes()
         if minutes <= 0:
             self.timer.stop()
             return

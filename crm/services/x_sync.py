@@ -8,8 +8,8 @@ cancel or a fault keeps what was fetched; an account's ``newest_tweet_id`` (the 
 ``since_id``) only moves once all its pages are stored, so the next sync fills any gap and the
 ``ON CONFLICT DO NOTHING`` insert skips what is already there.
 
-Nothing here imports tweepy at module level (the timeline and the settings page import this
-module for :func:`own_account`); the gateway is imported when a sync actually runs.
+The gateway module is imported only when a sync actually runs. What was fetched is stored
+through :mod:`crm.services.x_store`; requests are counted by :mod:`crm.services.x_usage`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm import settings
@@ -36,23 +35,34 @@ from crm.domain.errors import (
     RateLimitedError,
     XApiError,
 )
-from crm.services import audit
-from crm.storage.db import Database
-from crm.storage.models import (
-    FollowerSnapshot,
-    Organisation,
-    Person,
-    Tweet,
-    TweetMention,
-    User,
-    XAccount,
-    XUsage,
+from crm.domain.social import (
+    ENV_BEARER_TOKEN,
+    AccountResult,
+    AccountTarget,
+    SyncPlan,
+    SyncReport,
+    SyncSelection,
 )
+from crm.services import audit
+from crm.services.x_store import (
+    account_message,
+    apply_profile,
+    linked_account_ids,
+    own_account,
+    rename_accounts,
+    store_tweet_pages,
+    store_tweets,
+)
+from crm.services.x_usage import current_month, record_request, requests_in_month
+from crm.storage import secrets
+from crm.storage.db import Database
+from crm.storage.models import Organisation, Person, XAccount, XUsage
 from crm.storage.types import utcnow
-from crm.x.types import AccountProblem, TweetPage, UserError, XAccountUnavailable, XTweet, XUser
+from crm.x import ratelimit
+from crm.x.types import AccountProblem, UserError, XAccountUnavailable, XUser
 
 if TYPE_CHECKING:
-    from crm.x.gateway import RateLimitWait, XGateway
+    from crm.x.gateway import XGateway
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +70,6 @@ MAX_USERS_PER_REQUEST = 100
 MAX_TIMELINE_PAGES = 32  # X serves the 3,200 most recent tweets, 100 a page
 MAX_MENTION_PAGES = 8  # and the 800 most recent mentions
 PAGE_SIZE = 100
-_ID_CHUNK = 500  # ids per IN (...) when checking which tweets are already stored
 
 # Statuses whose timeline X will not serve to an app-only token: skip it, keep what we have.
 _NO_TIMELINE = frozenset(
@@ -83,54 +92,7 @@ def _no_wait(_resume_at: datetime) -> None:
     return None
 
 
-# --------------------------------------------------------------------------- usage counter
-
-
-def current_month(now: datetime | None = None) -> str:
-    """The usage counter's key for ``now`` (UTC): ``"2026-11"``."""
-    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m")
-
-
-def _insert(session: Session, table: Table) -> Any:
-    """An INSERT that supports ``on_conflict_do_*`` on the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
-
-
-def record_request(db: Database) -> None:
-    """Count one X API request against this month, in its own short transaction.
-
-    Passed to the gateway as ``on_request``, so it runs just before each request is sent
-    (retries included, as X bills them).
-    """
-    table: Table = XUsage.__table__  # type: ignore[assignment]
-    try:
-        with db.session() as session:
-            stmt = _insert(session, table).values(month=current_month(), requests=1)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[table.c.month], set_={"requests": table.c.requests + 1}
-            )
-            session.execute(stmt)
-    except (SQLAlchemyError, CrmError) as exc:
-        # Raised before the request is sent: no read goes uncounted. (Database.session turns
-        # most driver errors into CrmErrors already.)
-        raise DatabaseError(
-            f"Could not count the X API request in the database ({exc}); nothing was sent."
-        ) from None
-
-
-def requests_in_month(db: Database, month: str | None = None) -> int:
-    """How many X API requests were made in ``month`` (default: this month)."""
-    with db.read() as session:
-        value = session.scalar(
-            select(XUsage.requests).where(XUsage.month == (month or current_month()))
-        )
-        return int(value or 0)
+# --------------------------------------------------------------------------- the gateway
 
 
 def make_gateway(
@@ -145,14 +107,13 @@ def make_gateway(
 
     Raises :class:`CredentialsError` when no token is set (or the keyring cannot be read).
     """
-    from crm.x import credentials
     from crm.x.gateway import XGateway
 
-    token = token or credentials.get_bearer_token()
+    token = token or secrets.get_bearer_token()
     if not token:
         raise CredentialsError(
             "No X bearer token is set. Add one in the X settings, run "
-            f"'crm x credentials set', or set {credentials.ENV_BEARER_TOKEN}."
+            f"'crm x credentials set', or set {ENV_BEARER_TOKEN}."
         )
     url = base_url or str(settings.get("x_api_url"))
     return XGateway(token, url, timeout, on_request=lambda: record_request(db), **options)
@@ -169,114 +130,7 @@ def optional_gateway(db: Database) -> XGateway | None:
         return None
 
 
-# --------------------------------------------------------------------------- own account
-
-
-def own_account(session: Session) -> XAccount | None:
-    """The recruiter's own X account: the ``x_own_handle`` setting, else the current user's
-    linked account (``User.x_account``)."""
-    handle = str(settings.get("x_own_handle") or "").strip().lstrip("@").lower()
-    if handle:
-        found = session.scalars(
-            select(XAccount).where(func.lower(XAccount.handle) == handle)
-        ).first()
-        if found is not None:
-            return found
-    return session.scalars(
-        select(XAccount)
-        .join(User, User.x_account_id == XAccount.id)
-        .where(User.name == settings.current_user())
-    ).first()
-
-
 # --------------------------------------------------------------------------- what to sync
-
-
-@dataclass(frozen=True)
-class SyncSelection:
-    """Which accounts a sync covers. ``include_own`` adds the user's own account (its tweets,
-    which mention people, and its mentions by linked people)."""
-
-    person_ids: tuple[int, ...] = ()
-    organisation_ids: tuple[int, ...] = ()
-    account_ids: tuple[int, ...] = ()
-    watched: bool = False
-    all_linked: bool = False
-    include_own: bool = True
-
-
-@dataclass(frozen=True)
-class AccountTarget:
-    """One account as it stood when the sync was planned."""
-
-    account_id: int
-    handle: str
-    x_user_id: int | None
-    status: str
-    newest_tweet_id: int | None
-    newest_mention_id: int | None
-    tweet_count: int | None
-    person_ids: tuple[int, ...] = ()
-    organisation_ids: tuple[int, ...] = ()
-    is_own: bool = False
-
-    @property
-    def label(self) -> str:
-        return "@" + self.handle
-
-
-@dataclass(frozen=True)
-class SyncPlan:
-    """What a sync will do and how many requests it will make, before it makes any."""
-
-    targets: tuple[AccountTarget, ...]
-    own_account_id: int | None  # whose mentions to fetch, if any
-    lookup_requests: int
-    timeline_requests: int
-    mention_requests: int
-    max_requests: int
-    month_requests: int  # already made this month
-    budget: int  # the monthly budget setting (0 = none)
-
-    @property
-    def requests(self) -> int:
-        """The expected number of requests (an incremental sync usually needs one page)."""
-        return self.lookup_requests + self.timeline_requests + self.mention_requests
-
-    @property
-    def over_budget(self) -> bool:
-        return self.budget > 0 and self.month_requests + self.max_requests > self.budget
-
-    def describe(self) -> str:
-        """One paragraph for a confirmation: how many requests, for what, and this month's."""
-        if not self.targets:
-            return "Nothing to sync: no linked X accounts were chosen."
-        n = len(self.targets)
-        text = (
-            f"This sync will make about {self.requests} request{_s(self.requests)} to the X API "
-            f"(at most {self.max_requests}) for {n} account{_s(n)}: "
-            f"{self.lookup_requests} profile lookup{_s(self.lookup_requests)}, "
-            f"about {self.timeline_requests} timeline page{_s(self.timeline_requests)}"
-        )
-        if self.own_account_id is not None:
-            text += f", about {self.mention_requests} mentions page{_s(self.mention_requests)}"
-        text += f". {self.month_requests} request{_s(self.month_requests)} so far this month"
-        text += f" (budget {self.budget})." if self.budget else "."
-        if self.over_budget:
-            text += " This sync could go over the monthly budget."
-        return text
-
-
-def _s(n: int) -> str:
-    return "" if n == 1 else "s"
-
-
-def _linked_account_ids(session: Session) -> set[int]:
-    people = session.scalars(select(Person.x_account_id).where(Person.x_account_id.is_not(None)))
-    orgs = session.scalars(
-        select(Organisation.x_account_id).where(Organisation.x_account_id.is_not(None))
-    )
-    return {int(i) for i in (*people, *orgs) if i is not None}
 
 
 def select_account_ids(session: Session, selection: SyncSelection) -> list[int]:
@@ -307,7 +161,7 @@ def select_account_ids(session: Session, selection: SyncSelection) -> list[int]:
             if i is not None
         ]
     if selection.watched or selection.all_linked:
-        linked = _linked_account_ids(session)
+        linked = linked_account_ids(session)
         stmt = select(XAccount.id).where(XAccount.id.in_(linked)).order_by(XAccount.id)
         if selection.watched and not selection.all_linked:
             stmt = stmt.where(XAccount.watched.is_(True))
@@ -403,163 +257,6 @@ def plan_sync(db: Database, selection: SyncSelection) -> SyncPlan:
     )
 
 
-# --------------------------------------------------------------------------- storing tweets
-
-
-def _tweet_row(tweet: XTweet, account_id: int | None, fetched_at: datetime) -> dict[str, Any]:
-    metrics = tweet.metrics
-    return {
-        "id": tweet.id,
-        "account_id": account_id,
-        "author_x_user_id": tweet.author_id,
-        "text": tweet.text,
-        "created_at": tweet.created_at,
-        "conversation_id": tweet.conversation_id,
-        "in_reply_to_user_id": tweet.in_reply_to_user_id,
-        "replied_to_id": tweet.replied_to_id,
-        "quoted_id": tweet.quoted_id,
-        "retweeted_id": tweet.retweeted_id,
-        "mentioned_user_ids": list(tweet.mentioned_user_ids),
-        "like_count": int(metrics.get("like_count", 0)),
-        "retweet_count": int(metrics.get("retweet_count", 0)),
-        "reply_count": int(metrics.get("reply_count", 0)),
-        "quote_count": int(metrics.get("quote_count", 0)),
-        "raw": tweet.raw,
-        "fetched_at": fetched_at,
-    }
-
-
-def _existing_ids(session: Session, ids: list[int]) -> set[int]:
-    found: set[int] = set()
-    for start in range(0, len(ids), _ID_CHUNK):
-        found.update(
-            session.scalars(select(Tweet.id).where(Tweet.id.in_(ids[start : start + _ID_CHUNK])))
-        )
-    return found
-
-
-def store_tweets(
-    session: Session,
-    tweets: Iterable[XTweet],
-    account_for: Callable[[XTweet], int | None],
-) -> int:
-    """Insert ``tweets`` (and their mention rows) in bulk in the session's transaction, skipping
-    those already stored and those ``account_for`` gives no account; returns how many were new.
-    """
-    now = utcnow()
-    wanted: dict[int, tuple[XTweet, int]] = {}
-    for tweet in tweets:
-        account_id = account_for(tweet)
-        if account_id is not None:
-            wanted.setdefault(tweet.id, (tweet, account_id))
-    if not wanted:
-        return 0
-    tweet_table: Table = Tweet.__table__  # type: ignore[assignment]
-    mention_table: Table = TweetMention.__table__  # type: ignore[assignment]
-    # ON CONFLICT DO NOTHING skips tweets already stored (by an earlier page, an earlier sync
-    # or another recruiter's sync at the same moment).
-    insert = _insert(session, tweet_table).on_conflict_do_nothing(index_elements=[tweet_table.c.id])
-    if session.get_bind().dialect.name == "sqlite":
-        # RETURNING says which rows were new without a query first: fastest on SQLite.
-        inserted = set(
-            session.scalars(
-                insert.returning(tweet_table.c.id),
-                [_tweet_row(t, a, now) for t, a in wanted.values()],
-            )
-        )
-    else:
-        # psycopg pipelines a plain executemany; RETURNING would turn it into large
-        # multi-row statements, measured twice as slow. Ask which ids exist instead.
-        existing = _existing_ids(session, list(wanted))
-        rows = [_tweet_row(t, a, now) for i, (t, a) in wanted.items() if i not in existing]
-        if rows:
-            session.execute(insert, rows)
-        inserted = {row["id"] for row in rows}
-    mentions = [
-        {"tweet_id": t.id, "x_user_id": uid}
-        for t, _a in wanted.values()
-        if t.id in inserted
-        for uid in t.mentioned_user_ids
-    ]
-    if mentions:
-        session.execute(
-            _insert(session, mention_table).on_conflict_do_nothing(
-                index_elements=[mention_table.c.tweet_id, mention_table.c.x_user_id]
-            ),
-            mentions,
-        )
-    return len(inserted)
-
-
-def store_tweet_pages(db: Database, account_id: int, pages: Iterable[TweetPage]) -> int:
-    """Store every tweet of ``pages`` under the account ``account_id`` in one transaction.
-
-    The bulk path the sync uses for each page (and the benchmark for 3,200 tweets); returns
-    how many tweets were new.
-    """
-    with db.session() as session:
-        return store_tweets(
-            session, (t for page in pages for t in page.tweets), lambda _t: account_id
-        )
-
-
-# --------------------------------------------------------------------------- the report
-
-
-@dataclass
-class AccountResult:
-    """What a sync did for one account."""
-
-    account_id: int
-    handle: str
-    person_ids: tuple[int, ...] = ()
-    organisation_ids: tuple[int, ...] = ()
-    is_own: bool = False
-    new_tweets: int = 0
-    new_mentions: int = 0
-    followers: int | None = None
-    status: str = XAccountStatus.UNVERIFIED.value
-    renamed_from: str | None = None
-    message: str | None = None  # a problem to show beside the account
-    complete: bool = False  # profile and every page stored, since_id moved on
-
-    @property
-    def label(self) -> str:
-        return "@" + self.handle
-
-
-@dataclass
-class SyncReport:
-    accounts: list[AccountResult] = field(default_factory=list)
-    requests: int = 0  # counted against this month during the run
-    cancelled: bool = False
-    error: str | None = None  # a problem that stopped the whole sync (token refused, ...)
-
-    @property
-    def new_tweets(self) -> int:
-        return sum(a.new_tweets + a.new_mentions for a in self.accounts)
-
-    @property
-    def problems(self) -> list[AccountResult]:
-        return [a for a in self.accounts if a.message]
-
-    def summary(self) -> str:
-        """One line for the status bar or the end of ``crm x sync``."""
-        n = len(self.accounts)
-        done = sum(1 for a in self.accounts if a.complete)
-        text = (
-            f"X sync: {done} of {n} account{_s(n)} synced, {self.new_tweets} new "
-            f"tweet{_s(self.new_tweets)}, {self.requests} request{_s(self.requests)}"
-        )
-        if self.problems:
-            text += f", {len(self.problems)} with problems"
-        if self.cancelled:
-            text += "; cancelled (what was fetched is kept)"
-        if self.error:
-            text += f"; stopped: {self.error}"
-        return text + "."
-
-
 def _is_fatal(exc: BaseException) -> bool:
     """Failures that every further request would hit too: stop rather than spend more."""
     if isinstance(exc, (Cancelled, CredentialsError, RateLimitedError, DatabaseError)):
@@ -602,9 +299,7 @@ def run_sync(
     rate-limit waits; each request has its own limit too, so a server that trickles its
     answers cannot hold a sync for long.
     """
-    from crm.x import gateway as gateway_module
-
-    sleep = sleep_until or gateway_module.sleep_until
+    sleep = sleep_until or ratelimit.sleep_until
 
     def wait_for_x(resume_at: datetime, is_cancelled: Callable[[], bool]) -> None:
         started = time.monotonic()
@@ -613,9 +308,7 @@ def run_sync(
         finally:
             gateway.extend_deadline(time.monotonic() - started)
 
-    waiter = gateway_module.RateLimitWait(
-        on_wait=on_wait, sleep_until=wait_for_x, max_waits=max_waits
-    )
+    waiter = ratelimit.RateLimitWait(on_wait=on_wait, sleep_until=wait_for_x, max_waits=max_waits)
     gateway.set_deadline(sync_deadline(plan) if deadline is None else deadline)
     month = current_month()
     before = requests_in_month(db, month)
@@ -666,7 +359,7 @@ class _SyncJob:
         self,
         db: Database,
         gateway: XGateway,
-        waiter: RateLimitWait,
+        waiter: ratelimit.RateLimitWait,
         cancelled: Callable[[], bool],
         progress: Progress,
         results: dict[int, AccountResult],
@@ -774,7 +467,7 @@ class _SyncJob:
                     )
                     continue
                 status = None if error.problem is AccountProblem.OTHER else str(error.problem.value)
-                self._mark(session, account, result, status, _account_message(account, error))
+                self._mark(session, account, result, status, account_message(account, error))
             self._apply_users(session, matched)
 
     def _apply_users(self, session: Session, matched: list[tuple[XAccount, XUser]]) -> None:
@@ -880,7 +573,7 @@ class _SyncJob:
         if account is None or account.x_user_id is None or account.status in _NO_TIMELINE:
             return
         with self.db.read() as session:
-            linked = _linked_account_ids(session)
+            linked = linked_account_ids(session)
             authors = {
                 uid: aid
                 for uid, aid in session.execute(
@@ -974,105 +667,3 @@ class _SyncJob:
         account.status_detail = message[:500]
         result.status = account.status
         result.message = message
-
-
-def rename_accounts(session: Session, renames: Sequence[tuple[XAccount, str]]) -> dict[int, str]:
-    """Give each account its new handle, following renames by id; returns the accounts that
-    could not take theirs (another linked record holds it), with a message.
-
-    Handles are unique and two accounts can swap or pass on a handle, so every renamed row
-    first takes a placeholder, then its new handle. A stale row that no record links to gives
-    its handle up: an unverified one is deleted, a known one keeps its tweets under a
-    placeholder until its id is looked up again.
-    """
-    if not renames:
-        return {}
-    renaming = {account.id for account, _ in renames}
-    wanted = {new.lower() for _, new in renames}
-    holders = {
-        h.handle.lower(): h
-        for h in session.scalars(select(XAccount).where(func.lower(XAccount.handle).in_(wanted)))
-        if h.id not in renaming
-    }
-    linked = _linked_account_ids(session) | {
-        i for i in session.scalars(select(User.x_account_id)) if i is not None
-    }
-    refused: dict[int, str] = {}
-    go: list[tuple[XAccount, str, str]] = []
-    for account, new in renames:
-        holder = holders.get(new.lower())
-        if holder is not None and holder.id in linked:
-            message = (
-                f"X says @{account.handle} is now @{new}, but @{new} is linked to another "
-                "record here; sync that one too, or unlink it."
-            )
-            account.status_detail = message
-            refused[account.id] = message
-            continue
-        if holder is not None:
-            if holder.x_user_id is None:
-                session.delete(holder)
-            else:
-                holder.handle = f"~{holder.id}"
-                holder.status_detail = f"Its old handle @{new} now belongs to another account."
-            holders.pop(new.lower())
-        go.append((account, account.handle, new))
-    for account, old, new in go:
-        if old.lower() != new.lower():
-            account.handle = f"~{account.id}"
-    session.flush()
-    for account, old, new in go:
-        account.handle = new
-        if old != new and not old.startswith("~"):
-            audit.record(session, "x_account", account.id, "rename", {"handle": [old, new]})
-            log.info("@%s is now @%s on X; link kept by id", old, new)
-    return refused
-
-
-def apply_profile(
-    session: Session, account: XAccount, user: XUser, now: datetime | None = None
-) -> None:
-    """Copy X's profile and counts onto ``account``, set its status from them, and add a
-    follower snapshot. The caller follows a changed handle (it may clash with another row)."""
-    now = now or utcnow()
-    account.x_user_id = user.id
-    known = account.id is not None and account.last_synced_at is not None
-    before = {"display_name": account.display_name, "bio": account.bio}
-    account.display_name = (user.name or "")[:100] or None
-    account.bio = user.description or None
-    changed = {
-        name: [was, getattr(account, name)]
-        for name, was in before.items()
-        if was != getattr(account, name)
-    }
-    if known and changed:
-        # A new title in a bio is often the first sign of a new role: the Today page lists it.
-        audit.record(session, "x_account", account.id, "profile", changed)
-    account.location = (user.location or "")[:200] or None
-    account.url = (user.url or "")[:500] or None
-    account.verified = user.verified
-    account.protected = user.protected
-    account.x_created_at = user.created_at
-    account.followers_count = user.followers_count
-    account.following_count = user.following_count
-    account.tweet_count = user.tweet_count
-    account.status = XAccountStatus.PROTECTED.value if user.protected else XAccountStatus.OK.value
-    account.status_detail = (
-        f"@{user.username} protects their tweets; only the profile and counts sync."
-        if user.protected
-        else None
-    )
-    account.updated_at = now
-    session.add(
-        FollowerSnapshot(
-            account_id=account.id,
-            taken_at=now,
-            followers=user.followers_count,
-            following=user.following_count,
-            tweets=user.tweet_count,
-        )
-    )
-
-
-def _account_message(account: XAccount, error: UserError) -> str:
-    return XAccountUnavailable(error.problem, account.handle, error.detail).message

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from crm.services import bluesky
 from crm.storage.models import Person, Tweet, XAccount
-from crm.ui.bluesky.link import BlueskyLinkDialog
 from crm.ui.kit.timeline_view import plain_text_of
+from crm.ui.x.bluesky_link import BlueskyLinkDialog
 from tests.ui.conftest import Sample
 from tests.x.fake_bluesky_server import JANE_DID, NOW, FakeBlueskyServer
 
@@ -70,7 +70,7 @@ def test_find_on_bluesky_offers_matches_and_links_only_when_asked(  # type: igno
     qtbot, window, sample: Sample, fake_bsky: FakeBlueskyServer
 ) -> None:
     from crm.services.people import PersonInput, add_person
-    from crm.ui.bluesky.find import BlueskyFindDialog
+    from crm.ui.x.bluesky_find import BlueskyFindDialog
 
     db = window.ctx.db
     amara = add_person(db, PersonInput("Amara", "Okafor"))

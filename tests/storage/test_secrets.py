@@ -13,8 +13,8 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 
 from crm.domain.errors import CredentialsError
-from crm.x import credentials
-from crm.x.credentials import CredentialSource, UserContextKeys
+from crm.domain.social import CredentialSource, UserContextKeys
+from crm.storage import secrets as credentials
 
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
 

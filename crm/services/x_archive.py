@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 from crm.domain.enums import Direction, InteractionKind, XAccountStatus
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.services import audit
+from crm.services.x_store import own_account, rename_accounts, store_tweets
 from crm.services.xlink import TWEET_REF, new_x_interaction
 from crm.storage.db import Database
 from crm.storage.models import Interaction, Person, User, XAccount
-from crm.x.sync import own_account, rename_accounts, store_tweets
 from crm.x.types import XTweet
 
 log = logging.getLogger(__name__)

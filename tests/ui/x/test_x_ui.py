@@ -18,16 +18,18 @@ from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
 
 from crm import settings
+from crm.domain.social import SyncPlan, SyncReport, SyncSelection
 from crm.services.people import PersonInput, add_person
+from crm.services.x_sync import make_gateway
 from crm.services.xlink import link_x_account, list_watched, set_watched
+from crm.storage import secrets as credentials
 from crm.storage.db import Database
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.workers import TaskRunner
-from crm.ui.x_chart import FollowerChart
-from crm.ui.x_settings import WatchListModel, XSettingsDialog, XSettingsPage
-from crm.ui.x_sync import XSyncRunner, XSyncScheduler, XSyncStatus, fmt_countdown
-from crm.x import credentials
-from crm.x.sync import SyncPlan, SyncReport, SyncSelection, make_gateway
+from crm.ui.x.chart import FollowerChart
+from crm.ui.x.settings import WatchListModel, XSettingsDialog, XSettingsPage
+from crm.ui.x.status import SyncStatus, fmt_countdown
+from crm.ui.x.sync import XSyncRunner, XSyncScheduler
 from tests.x.fake_x_server import FakeXServer, Fault
 
 
@@ -73,7 +75,7 @@ def test_the_sync_runner_reports_progress_and_refreshes_pages(
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CRM_X_BEARER_TOKEN", fake_x.token)
     runner = XSyncRunner(ctx)
-    status = XSyncStatus(runner)
+    status = SyncStatus(runner, "X", "tweets")
     qtbot.addWidget(status)
     with qtbot.waitSignal(runner.planned, timeout=10_000) as planned:
         runner.plan(SyncSelection(person_ids=(jane,), include_own=False))
@@ -100,7 +102,7 @@ def test_rate_limit_pause_shows_a_countdown_then_resumes(
     fake_x.rate_limit_reset_seconds = 2
     fake_x.fail_next(Fault.RATE_LIMITED)
     runner = XSyncRunner(ctx)
-    status = XSyncStatus(runner)
+    status = SyncStatus(runner, "X", "tweets")
     qtbot.addWidget(status)
     counts: list[int] = []
     labels: list[str] = []

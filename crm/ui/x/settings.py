@@ -7,7 +7,6 @@ Keyring and network work runs through the app's TaskRunner; the page only shows 
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -24,17 +23,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm import settings
 from crm.domain.errors import CredentialsError
-from crm.services import xlink
+from crm.domain.social import CredentialSource, CredentialStatus, SyncSelection, XUsageView
+from crm.services import x_settings, x_usage, xlink
 from crm.services.views import XAccountView
+from crm.services.x_sync import optional_gateway
 from crm.ui.kit import errors
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.formatting import fmt_ago, fmt_count, plain_tooltip
 from crm.ui.kit.widgets import make_table, plain_label
-from crm.ui.x_sync import XSyncRunner
-from crm.x import credentials
-from crm.x.sync import SyncSelection, optional_gateway
+from crm.ui.x.sync import XSyncRunner
 
 log = logging.getLogger(__name__)
 
@@ -283,9 +281,9 @@ class XSettingsPage(QWidget):
     # -- loading ----------------------------------------------------------------------------
     def refresh(self) -> None:
         """Reload everything the page shows (credentials status, accounts, usage)."""
-        self._show_status(credentials.status())
-        url_env = os.environ.get(str(settings.OPTIONS["x_api_url"].env or ""))
-        self.url_edit.setText(xlink.get_api_url())
+        self._show_status(x_settings.credential_status())
+        url_env = x_settings.api_url_from_environment()
+        self.url_edit.setText(x_settings.get_api_url())
         self.url_edit.setReadOnly(bool(url_env))
         self.url_save.setEnabled(not url_env)
         self.url_note.setText(
@@ -293,15 +291,15 @@ class XSettingsPage(QWidget):
             if url_env
             else "A company proxy or a local test server can stand in for X."
         )
-        self.schedule.setValue(xlink.get_schedule_minutes())
-        self.budget.setValue(int(settings.get("x_monthly_request_budget") or 0))
+        self.schedule.setValue(x_settings.get_schedule_minutes())
+        self.budget.setValue(x_settings.get_monthly_budget())
         self.ctx.read(
             xlink.linked_accounts, on_done=self.model.set_rows, label="Loading X accounts"
         )
-        self.ctx.read(xlink.x_usage, on_done=self._show_usage, label="Loading X usage")
+        self.ctx.read(x_usage.x_usage, on_done=self._show_usage, label="Loading X usage")
         self.ctx.read(xlink.get_own_account, on_done=self._show_own, label="Loading X account")
 
-    def _show_status(self, status: credentials.CredentialStatus) -> None:
+    def _show_status(self, status: CredentialStatus) -> None:
         warning = status.warning
         text = status.text
         if warning:
@@ -311,9 +309,9 @@ class XSettingsPage(QWidget):
         self.credential_warning.setVisible(bool(warning))
         self.this_run.setVisible(not status.backend_usable)
         self.save_token.setEnabled(status.backend_usable)
-        self.clear_token.setEnabled(status.source is not credentials.CredentialSource.NONE)
+        self.clear_token.setEnabled(status.source is not CredentialSource.NONE)
 
-    def _show_usage(self, usage: xlink.XUsageView) -> None:
+    def _show_usage(self, usage: XUsageView) -> None:
         self.usage.setText(usage.text)
 
     def _show_own(self, view: XAccountView | None) -> None:
@@ -337,34 +335,37 @@ class XSettingsPage(QWidget):
             errors.status("Paste a bearer token first.")
             return
         self.ctx.runner.run(
-            lambda: credentials.set_bearer_token(token),
+            lambda: x_settings.store_token(token),
             self._token_saved,
             self._credentials_failed,
             label="Saving the X token",
         )
 
-    def _token_saved(self, status: credentials.CredentialStatus) -> None:
+    def _token_saved(self, status: CredentialStatus) -> None:
         self._show_status(status)
         self.ctx.message.emit("X token stored in the keyring.")
 
     def _credentials_failed(self, exc: BaseException) -> None:
-        self._show_status(credentials.status())
+        self._show_status(x_settings.credential_status())
         errors.show_error(exc, self)
 
     def _use_for_this_run(self) -> None:
         token = self._take_token()
         try:
-            credentials.use_for_this_run(token)
+            status = x_settings.use_token_for_this_run(token)
         except CredentialsError as exc:
             errors.show_error(exc, self)
             return
-        self._show_status(credentials.status())
+        self._show_status(status)
         self.ctx.message.emit("X token held in memory until the app closes.")
 
     def _clear_token(self) -> None:
         def clear() -> None:
             self.ctx.runner.run(
-                credentials.clear, self._show_status, self._credentials_failed, label="Clearing"
+                x_settings.clear_token,
+                self._show_status,
+                self._credentials_failed,
+                label="Clearing",
             )
 
         errors.ask(
@@ -394,7 +395,7 @@ class XSettingsPage(QWidget):
 
     def _save_url(self) -> None:
         try:
-            stored = xlink.set_api_url(self.url_edit.text())
+            stored = x_settings.set_api_url(self.url_edit.text())
         except Exception as exc:
             errors.show_error(exc, self)
             return
@@ -404,7 +405,7 @@ class XSettingsPage(QWidget):
     def _save_schedule(self) -> None:
         minutes = self.schedule.value()
         try:
-            xlink.set_schedule_minutes(minutes)
+            x_settings.set_schedule_minutes(minutes)
         except Exception as exc:
             errors.show_error(exc, self)
             return
@@ -414,8 +415,12 @@ class XSettingsPage(QWidget):
         )
 
     def _save_budget(self) -> None:
-        settings.set("x_monthly_request_budget", self.budget.value())
-        self.ctx.read(xlink.x_usage, on_done=self._show_usage)
+        try:
+            x_settings.set_monthly_budget(self.budget.value())
+        except Exception as exc:
+            errors.show_error(exc, self)
+            return
+        self.ctx.read(x_usage.x_usage, on_done=self._show_usage)
 
     # -- watch list -----------------------------------------------------------------------------
     def _toggle_watch(self, account_id: int, watched: bool) -> None:

@@ -9,10 +9,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from crm.domain.social import AccountResult, SyncReport, SyncSelection
+from crm.services.x_sync import make_gateway
 from crm.services.xlink import link_x_account
 from crm.storage.db import Database
-from crm.ui.x_settings import XSettingsDialog
-from crm.x.sync import AccountResult, SyncReport, SyncSelection, make_gateway
+from crm.ui.x.settings import XSettingsDialog
 from tests.ui.conftest import Sample
 from tests.ui.kit.helpers import open_box
 from tests.x.fake_x_server import FakeXServer

@@ -1,11 +1,12 @@
-"""X API credentials, kept only in the operating system's keyring (or in memory for one run).
+"""Secrets: the X API credentials, kept only in the operating system's keyring (or in memory for one run).
 
 The bearer token is looked up in this order: the ``CRM_X_BEARER_TOKEN`` environment variable
 (for headless use), a token given for this run only (:func:`use_for_this_run`, never written
 anywhere), then the keyring under the service name ``interim-crm``. Optional user-context keys
 (API key and secret, access token and secret) live beside it. Like Vorta, we say visibly when
 the only keyring stores secrets in a plain text file, and never fall back to one silently.
-No function here puts a secret in a message, a repr or a log line.
+No function here puts a secret in a message, a repr or a log line. Only services use this
+module; the window and the command line ask :mod:`crm.services.x_settings`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, TypeVar
 
 import keyring
@@ -23,13 +22,21 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 
 from crm.domain.errors import CredentialsError
+from crm.domain.social import (
+    ENV_BEARER_TOKEN,
+    NO_KEYRING_MESSAGE,
+    THIS_RUN_ONLY_HINT,
+    CredentialSource,
+    CredentialStatus,
+    UserContextKeys,
+    check_token_characters,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 SERVICE = "interim-crm"
-ENV_BEARER_TOKEN = "CRM_X_BEARER_TOKEN"
 
 BEARER_TOKEN_KEY = "x_bearer_token"
 API_KEY_KEY = "x_api_key"
@@ -38,81 +45,9 @@ ACCESS_TOKEN_KEY = "x_access_token"
 ACCESS_TOKEN_SECRET_KEY = "x_access_token_secret"
 USER_CONTEXT_KEYS = (API_KEY_KEY, API_KEY_SECRET_KEY, ACCESS_TOKEN_KEY, ACCESS_TOKEN_SECRET_KEY)
 
-THIS_RUN_ONLY_HINT = (
-    f"the token can be used for this run only — set {ENV_BEARER_TOKEN} in the environment, "
-    "or install and unlock a keyring (GNOME Keyring, KWallet, macOS Keychain, Windows "
-    "Credential Manager) to keep it."
-)
-NO_KEYRING_MESSAGE = "No system keyring is available on this machine; " + THIS_RUN_ONLY_HINT
 
 _run_lock = threading.Lock()
 _run_token: str | None = None
-
-
-class CredentialSource(StrEnum):
-    """Where the bearer token in use comes from."""
-
-    ENV = "env"
-    THIS_RUN = "this_run"
-    KEYRING = "keyring"
-    NONE = "none"
-
-
-@dataclass(frozen=True)
-class CredentialStatus:
-    """What the settings page and ``crm x credentials status`` show; holds no secret."""
-
-    source: CredentialSource
-    backend_name: str
-    backend_usable: bool
-    plaintext_backend: bool
-    has_user_context: bool
-    problem: str | None = None  # why the keyring could not be read, if it could not
-
-    @property
-    def has_token(self) -> bool:
-        return self.source is not CredentialSource.NONE
-
-    @property
-    def warning(self) -> str | None:
-        """A warning the user must see, or None."""
-        if self.plaintext_backend:
-            return (
-                f"Warning: the keyring backend ({self.backend_name}) stores secrets in a plain "
-                "text file; anyone who can read your files can read the X token. Install a "
-                "system keyring to keep it safely."
-            )
-        if not self.backend_usable:
-            return self.problem or NO_KEYRING_MESSAGE
-        return None
-
-    @property
-    def text(self) -> str:
-        """One paragraph describing where the token comes from, with any warning."""
-        lines = {
-            CredentialSource.ENV: f"X bearer token: from the {ENV_BEARER_TOKEN} environment "
-            "variable (it overrides the keyring).",
-            CredentialSource.THIS_RUN: "X bearer token: held in memory for this run only; it "
-            "will be forgotten when the program exits.",
-            CredentialSource.KEYRING: f"X bearer token: stored in the keyring ({self.backend_name}).",
-            CredentialSource.NONE: "X bearer token: not set.",
-        }
-        parts = [lines[self.source]]
-        if self.has_user_context:
-            parts.append("User-context keys: stored.")
-        if self.warning:
-            parts.append(self.warning)
-        return " ".join(parts)
-
-
-@dataclass(frozen=True)
-class UserContextKeys:
-    """OAuth 1.0a user-context keys; the repr shows none of them."""
-
-    api_key: str = field(repr=False)
-    api_key_secret: str = field(repr=False)
-    access_token: str = field(repr=False)
-    access_token_secret: str = field(repr=False)
 
 
 # --------------------------------------------------------------------------- bearer token
@@ -253,17 +188,6 @@ def _checked_secret(value: str, what: str) -> str:
         raise CredentialsError(f"{what} contains spaces; paste it exactly as X shows it.")
     check_token_characters(cleaned, what)
     return cleaned
-
-
-def check_token_characters(token: str, what: str) -> None:
-    """Refuse a token that cannot travel in an HTTP header: X's tokens are printable ASCII,
-    and a curly quote or an invisible character pasted along with one would otherwise fail
-    deep inside the HTTP library."""
-    if not (token.isascii() and token.isprintable()) or any(ch.isspace() for ch in token):
-        raise CredentialsError(
-            f"{what} contains a character X's tokens never have (a space, a curly quote, an "
-            "accent or an invisible character, perhaps pasted along with it); paste it again."
-        )
 
 
 def _get(key: str) -> str | None:

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 from crm.domain.errors import CrmError
 from crm.services.bluesky import BlueskyMatch, find_on_bluesky, make_gateway
 from crm.storage.db import Database
-from crm.ui.bluesky.link import link_record
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error
+from crm.ui.x.bluesky_link import link_record
 
 
 def search(db: Database, person_ids: Sequence[int] | None, limit: int) -> list[BlueskyMatch]:
