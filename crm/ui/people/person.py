@@ -70,7 +70,8 @@ def link_x_handle(db: Database, person_id: int, handle: str) -> None:
 
 
 class PersonPage(QWidget):
-    """Everything about one person. ``load(id)`` is the synchronous variant (benchmarks)."""
+    """Everything about one person. ``open(id)`` loads it in the background (``loaded`` says
+    when it is shown)."""
 
     loaded = Signal(int)
     quick_log_requested = Signal()
@@ -304,13 +305,6 @@ class PersonPage(QWidget):
     @property
     def person_id(self) -> int | None:
         return self.detail.id if self.detail else None
-
-    def load(self, person_id: int) -> None:
-        """Load the person and the first page of their timeline now, on this thread."""
-        self._generation += 1
-        self._show(*person_and_followers(self.ctx.db, person_id))
-        self.timeline.load(person_id, sync=True)
-        self.loaded.emit(person_id)
 
     def open(self, person_id: int) -> None:
         """Load in the background (the window stays responsive on a slow database)."""
@@ -694,14 +688,14 @@ class PersonPage(QWidget):
 
     def subject_access(self) -> None:
         if self.detail is not None:
-            dialog = SubjectAccessDialog(self.ctx.db, self.detail.id, self, runner=self.ctx.runner)
+            dialog = SubjectAccessDialog(self.ctx, self.detail.id, self)
             open_dialog(dialog)
 
     def erase(self) -> None:
         if self.detail is None:
             return
         person_id = self.detail.id
-        dialog = ErasureDialog(self.ctx.db, person_id, self, runner=self.ctx.runner)
+        dialog = ErasureDialog(self.ctx, person_id, self)
 
         def erased(_id: int) -> None:
             self.detail = None
