@@ -33,13 +33,19 @@ from crm.services.timeline import person_timeline
 from crm.services.views import EmploymentView, PersonDetail
 from crm.storage.db import Database
 from crm.ui.kit.context import AppContext
-from crm.ui.kit.errors import ask, show_error
+from crm.ui.kit.errors import show_error
 from crm.ui.kit.formatting import (
     esc,
     fmt_ago,
     fmt_date,
 )
-from crm.ui.kit.forms import date_or_none, handle_save_error, open_dialog, split_list
+from crm.ui.kit.forms import (
+    confirm_delete,
+    date_or_none,
+    handle_save_error,
+    open_dialog,
+    split_list,
+)
 from crm.ui.kit.timeline_view import TimelineView, follow_link
 from crm.ui.kit.widgets import (
     FieldErrors,
@@ -645,25 +651,15 @@ class PersonPage(QWidget):
     def delete_job(self, job: EmploymentView) -> None:
         if self.detail is None:
             return
-        person_id = self.detail.id
-
-        def delete() -> None:
-            self.ctx.write(
-                people_service.delete_employment,
-                job.id,
-                on_done=lambda _r: self.ctx.notify("person", person_id),
-                on_error=lambda e: show_error(e, self),
-                label="Deleting job",
-            )
-
-        ask(
+        confirm_delete(
+            self.ctx,
             self,
-            "Delete job",
+            "job",
             f"Delete the job record “{job.title or 'job'} at {job.organisation}”?",
-            "Delete",
-            delete,
-            destructive=True,
-            details="To record that they moved on, edit the job and give an end date instead.",
+            "To record that they moved on, edit the job and give an end date instead.",
+            people_service.delete_employment,
+            job.id,
+            ("person", self.detail.id),
         )
 
     def new_placement(self) -> None:
