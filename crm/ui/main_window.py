@@ -1,4 +1,6 @@
-"""The main window: navigation, the global search, menus with shortcuts, and the status bar."""
+"""The main window: the sidebar and the page stack, the global search, the actions behind the
+menus, and the status bar. The menus themselves are built in :mod:`crm.ui.menus`; where the
+window is and has been (Back, Forward) is kept by :mod:`crm.ui.navigation`."""
 
 from __future__ import annotations
 
