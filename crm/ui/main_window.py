@@ -1,4 +1,6 @@
-"""The main window: navigation, the global search, menus with shortcuts, and the status bar."""
+"""The main window: the sidebar and the page stack, the global search, the actions behind the
+menus, and the status bar. The menus themselves are built in :mod:`crm.ui.menus`; where the
+window is and has been (Back, Forward) is kept by :mod:`crm.ui.navigation`."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -146,7 +148,6 @@ class MainWindow(QMainWindow):
         self.ctx.open_requested.connect(self.open_record)
         self.ctx.message.connect(self.show_message)
         self.ctx.database_changed.connect(self._database_changed)
-        errors.set_status_sink(self.show_message)
         self.resize(1400, 900)
         if settings is not None:
             geometry = settings.value("window/geometry")
@@ -512,13 +513,19 @@ class MainWindow(QMainWindow):
         self.people_page.set_search_text(text)
 
     def set_search_text_now(self, text: str) -> int:
-        """Benchmark hook: search synchronously, without the typing pause; returns the count."""
+        """Search without the typing pause and wait for the whole result (screenshots and
+        tests): the same search as typing, run at once. Returns the count."""
         self.search.blockSignals(True)
         self.search.setText(text)
         self.search.blockSignals(False)
         if self.stack.currentWidget() is not self.people_page:
             self.show_people()
-        return self.people_page.search_now(text)
+        self.people_page.set_search_text(text)
+        self.people_page.refresh()
+        if not self.runner.inline:  # on worker threads: the results come as queued signals
+            self.runner.wait()
+            QCoreApplication.processEvents()
+        return self.people_page.model.rowCount()
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -540,8 +547,6 @@ class MainWindow(QMainWindow):
         if self.people_page._debounce.isActive():
             self.people_page.refresh()  # Enter right after typing: search first
             self.runner.wait(5000)
-            from PySide6.QtCore import QCoreApplication
-
             QCoreApplication.processEvents()
         self.people_page.open_current()
 
@@ -604,7 +609,7 @@ class MainWindow(QMainWindow):
         elif self._showing("organisation") and self.organisation_page.organisation_id is not None:
             selection = SyncSelection(organisation_ids=(self.organisation_page.organisation_id,))
         else:
-            self.show_message("Open a person or an organisation to sync their X account.")
+            self.ctx.message.emit("Open a person or an organisation to sync their X account.")
             return
         self.x_sync.confirm_and_sync(selection, self)
 
@@ -627,7 +632,7 @@ class MainWindow(QMainWindow):
     def sync_current_bluesky(self) -> None:
         shown = self._record_shown()
         if shown is None:
-            self.show_message("Open a person or an organisation to sync their Bluesky account.")
+            self.ctx.message.emit("Open a person or an organisation to sync their Bluesky account.")
             return
         kind, record_id, _name = shown
         if kind == "person":
@@ -649,7 +654,7 @@ class MainWindow(QMainWindow):
 
         shown = self._record_shown()
         if shown is None:
-            self.show_message("Open a person or an organisation to link a Bluesky account.")
+            self.ctx.message.emit("Open a person or an organisation to link a Bluesky account.")
             return
         dialog = BlueskyLinkDialog(self.ctx, *shown, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -674,7 +679,7 @@ class MainWindow(QMainWindow):
         if not self._demo_guard("The import", self.import_contacts):
             return None
         kind = "organisations" if self._showing("organisations") else "people"
-        wizard = ImportWizard(self.ctx.db, self, kind=kind, runner=self.runner)
+        wizard = ImportWizard(self.ctx, self, kind=kind)
         wizard.imported.connect(self._imported)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.open()
@@ -695,7 +700,7 @@ class MainWindow(QMainWindow):
         elif self._showing("organisations"):
             kind = "organisations"
             ids = [o.id for o in self.organisations_page.model.rows]
-        dialog = ExportDialog(self.ctx.db, self, kind=kind, ids=ids, runner=self.runner)
+        dialog = ExportDialog(self.ctx, self, kind=kind, ids=ids)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -703,7 +708,7 @@ class MainWindow(QMainWindow):
     def find_duplicates(self, kind: str) -> DuplicatesDialog:
         from crm.ui.transfer.duplicates import DuplicatesDialog
 
-        dialog = DuplicatesDialog(self.ctx.db, self, kind=kind, runner=self.runner)
+        dialog = DuplicatesDialog(self.ctx, self, kind=kind)
         dialog.merged.connect(lambda k, survivor, _gone: self._merged(k, survivor))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -725,7 +730,7 @@ class MainWindow(QMainWindow):
         dialog.setWindowTitle("Retention review")
         dialog.resize(900, 600)
         layout = QVBoxLayout(dialog)
-        review = RetentionReview(self.ctx.db, dialog, runner=self.runner)
+        review = RetentionReview(self.ctx, dialog)
         review.open_person.connect(lambda person_id: self.ctx.open("person", person_id))
         review.erased.connect(self._erased)
         layout.addWidget(review)
@@ -750,7 +755,7 @@ class MainWindow(QMainWindow):
         """Close the sample data: the database it replaced opens again, as it was."""
         if self.ctx.back_to_own_database():
             self.search.clear()
-            self.show_message("Back in your own database.")
+            self.ctx.message.emit("Back in your own database.")
 
     def _start_empty(self) -> None:
         if self.ctx.is_demo:
@@ -804,11 +809,10 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_state()
-        self.show_message("Finishing background work…")
+        self.ctx.message.emit("Finishing background work…")
         self.x_scheduler.timer.stop()
         self.x_sync.cancel()
         self.reminders.stop()
         self.bluesky_sync.cancel()
         self.runner.shutdown()
-        errors.set_status_sink(None)
         event.accept()

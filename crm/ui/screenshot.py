@@ -58,10 +58,8 @@ def render(
             window.set_search_text_now(search)
         window.show_people()
     elif kind == "person":
-        window.person_page.load(int(ref))
         window.open_record("person", int(ref))
     elif kind in ("org", "organisation"):
-        window.organisation_page.load(int(ref))
         window.open_record("organisation", int(ref))
     elif kind == "placement":
         window.open_record("placement", int(ref))

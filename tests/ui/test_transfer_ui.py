@@ -19,6 +19,7 @@ from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person, get_person, search_people
 from crm.storage.db import Database
 from crm.storage.models import Person
+from crm.ui.kit.context import AppContext
 from crm.ui.kit.workers import TaskRunner
 from crm.ui.transfer.duplicates import DuplicatesDialog
 from crm.ui.transfer.export_dialog import ExportDialog
@@ -39,12 +40,17 @@ def inline() -> TaskRunner:
     return TaskRunner(inline=True)
 
 
+def context(db: Database, runner: TaskRunner | None = None) -> AppContext:
+    """What the window gives its dialogs: the database and a runner (inline unless given)."""
+    return AppContext(db, runner or inline())
+
+
 # -- import wizard ----------------------------------------------------------------------------
 
 
 def test_import_wizard_linkedin(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
     path = contacts.linkedin(tmp_path / "Connections.csv")
-    wizard = ImportWizard(db, path=path, runner=inline())
+    wizard = ImportWizard(context(db), path=path)
     qtbot.addWidget(wizard)
     wizard.show()
     assert wizard.currentId() == ImportWizard.FILE
@@ -93,7 +99,7 @@ def test_wizard_maps_a_headerless_file(qtbot: QtBot, db: Database, tmp_path: Pat
         tmp_path / "names.csv",
         "Bloggs;Jo;jo@example.org\r\nNguyen;Thi;bad email\r\nOkafor;Chidi;chidi@example.org\r\n",
     )
-    wizard = ImportWizard(db, path=path, runner=inline())
+    wizard = ImportWizard(context(db), path=path)
     qtbot.addWidget(wizard)
     wizard.show()
     wizard.next()
@@ -132,7 +138,7 @@ def test_stopping_an_import_leaves_nothing(qtbot: QtBot, db: Database, tmp_path:
         tmp_path / "big.csv",
         contacts.csv_text(["First name", "Last name", "Email", "Organisation"], rows),
     )
-    wizard = ImportWizard(db, path=path, runner=inline())
+    wizard = ImportWizard(context(db), path=path)
     qtbot.addWidget(wizard)
     wizard.show()
     wizard.next()
@@ -159,7 +165,7 @@ def test_closing_the_wizard_stops_the_import_first(
     path = contacts.write(
         tmp_path / "big.csv", contacts.csv_text(["First name", "Last name"], rows)
     )
-    wizard = ImportWizard(db, path=path, runner=TaskRunner())
+    wizard = ImportWizard(context(db, TaskRunner()), path=path)
     qtbot.addWidget(wizard)
     wizard.show()
     wizard.next()
@@ -178,7 +184,7 @@ def test_closing_the_wizard_stops_the_import_first(
 def test_export_dialog(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
     a = add_person(db, PersonInput("Zoë", "Renée", emails=["zoe@example.org"]))
     add_person(db, PersonInput("Sam", "Patel"))
-    dialog = ExportDialog(db, ids=[a], runner=inline())
+    dialog = ExportDialog(context(db), ids=[a])
     qtbot.addWidget(dialog)
     assert dialog.only_shown.text() == "Only the 1 in the list on screen"
     dialog.path_edit.setText(str(tmp_path / "chosen.csv"))
@@ -191,7 +197,7 @@ def test_export_dialog(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
     assert "VERSION:4.0" in text and "Zoë" in text and "Patel" not in text
     assert dialog.status.text() == f"Wrote 1 people to {tmp_path / 'chosen.vcf'}."
 
-    everything = ExportDialog(db, kind="interactions", runner=inline())
+    everything = ExportDialog(context(db), kind="interactions")
     qtbot.addWidget(everything)
     assert everything.kind_combo.isEnabled()
     model = everything.format_combo.model()
@@ -212,7 +218,7 @@ def test_duplicates_review_and_merge(qtbot: QtBot, db: Database) -> None:
         db, PersonInput("Jonathan", "Bloggs", organisation_id=trust, emails=["jb@example.org"])
     )
     add_person(db, PersonInput("Someone", "Else", organisation_id=trust))
-    dialog = DuplicatesDialog(db, runner=inline())
+    dialog = DuplicatesDialog(context(db))
     qtbot.addWidget(dialog)
     QAbstractItemModelTester(dialog.pairs, FATAL)
     assert dialog.status.text() == "1 pair to review"
@@ -237,7 +243,7 @@ def test_duplicates_review_and_merge(qtbot: QtBot, db: Database) -> None:
 def test_duplicate_organisations_listed(qtbot: QtBot, db: Database) -> None:
     add_organisation(db, OrganisationInput(name="Leeds Teaching Hospitals NHS Trust"))
     add_organisation(db, OrganisationInput(name="Leeds Teaching Hospitals"))
-    dialog = DuplicatesDialog(db, kind="organisation", runner=inline())
+    dialog = DuplicatesDialog(context(db), kind="organisation")
     qtbot.addWidget(dialog)
     assert dialog.pairs.rowCount() == 1
     dialog.skip()
@@ -249,7 +255,7 @@ def test_duplicate_organisations_listed(qtbot: QtBot, db: Database) -> None:
 
 def test_subject_access_dialog(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
     pid = add_person(db, PersonInput("Zebedee", "Quillfeather", emails=["zq@example.org"]))
-    dialog = SubjectAccessDialog(db, pid, directory=tmp_path, runner=inline())
+    dialog = SubjectAccessDialog(context(db), pid, directory=tmp_path)
     qtbot.addWidget(dialog)
     assert dialog.windowTitle() == "Subject access request: Zebedee Quillfeather"
     with qtbot.waitSignal(dialog.exported):
@@ -261,7 +267,7 @@ def test_subject_access_dialog(qtbot: QtBot, db: Database, tmp_path: Path) -> No
 
 def test_erasure_needs_the_name_typed(qtbot: QtBot, db: Database) -> None:
     pid = add_person(db, PersonInput("Zebedee", "Quillfeather", emails=["zq@example.org"]))
-    dialog = ErasureDialog(db, pid, runner=inline())
+    dialog = ErasureDialog(context(db), pid)
     qtbot.addWidget(dialog)
     assert dialog.heading.text() == "Erase Zebedee Quillfeather? This removes:"
     assert "1 email address," in dialog.details.text()
@@ -283,7 +289,7 @@ def test_retention_review(qtbot: QtBot, db: Database) -> None:
     add_person(db, PersonInput("Just", "Added"))
     with db.session() as s:
         s.execute(update(Person).where(Person.id.in_([quiet, other])).values(created_at=old))
-    review = RetentionReview(db, runner=inline())
+    review = RetentionReview(context(db))
     qtbot.addWidget(review)
     QAbstractItemModelTester(review.model, FATAL)
     assert review.months.value() == 24

@@ -22,7 +22,8 @@ class AppContext(QObject):
     open_requested = Signal(str, int)
     #: A different database is open (the demo database, say): everything reloads.
     database_changed = Signal()
-    #: A short message for the status bar.
+    #: A short message for the status bar: the one way messages go (``errors.status`` and
+    #: a cancelled job come here too).
     message = Signal(str)
 
     def __init__(self, db: Database, runner: TaskRunner, parent: QObject | None = None) -> None:

@@ -39,23 +39,23 @@ from crm.domain.errors import (
     ValidationError,
     XApiError,
 )
+from crm.ui.kit.context import AppContext
 
 log = logging.getLogger(__name__)
 
-_status_sink: Callable[[str], None] | None = None
 
-
-def set_status_sink(sink: Callable[[str], None] | None) -> None:
-    """Where short, non-blocking messages go (the main window's status bar)."""
-    global _status_sink
-    _status_sink = sink
-
-
-def status(message: str) -> None:
-    if _status_sink is not None:
-        _status_sink(message)
-    else:
-        log.info("%s", message)
+def status(message: str, parent: QWidget | None = None) -> None:
+    """A short, non-blocking message for the status bar. It goes the one way messages go:
+    the ``message`` signal of the context that ``parent`` (else the active window) belongs
+    to; with no window, to the log."""
+    widget = parent or _active_window()
+    while widget is not None:
+        ctx = getattr(widget, "ctx", None)
+        if isinstance(ctx, AppContext):
+            ctx.message.emit(message)
+            return
+        widget = widget.parentWidget()
+    log.info("%s", message)
 
 
 def title_for(exc: CrmError) -> str:
@@ -81,7 +81,7 @@ def title_for(exc: CrmError) -> str:
 def show_error(exc: BaseException, parent: QWidget | None = None) -> QDialog | None:
     """Tell the user about ``exc``: a message for known errors, a crash dialog for bugs."""
     if isinstance(exc, Cancelled):
-        status(exc.message)
+        status(exc.message, parent)
         return None
     if isinstance(exc, CrmError):
         # The type only: messages quote names and input, which the log file must not keep.

@@ -32,7 +32,7 @@ from crm.domain.dates import parse_date
 from crm.domain.errors import ConflictError, ValidationError
 from crm.storage.db import Database
 from crm.ui.kit.context import AppContext
-from crm.ui.kit.errors import show_error
+from crm.ui.kit.errors import ask, show_error
 from crm.ui.kit.formatting import fmt_datetime
 from crm.ui.kit.keys import buttons_last, enter_in_form, focus_first_field
 from crm.ui.kit.unsaved import GuardedDialog
@@ -137,10 +137,35 @@ def handle_save_error(
 
 
 # -- after a delete -------------------------------------------------------------------------
-def deleted(ctx: AppContext, kind: str, entity_id: int, then: Callable[[], object]) -> None:
-    """After a delete: leave the record's page (``then``), then tell every view."""
-    then()  # leave the deleted record's page first, so nothing tries to reload it
-    ctx.notify(kind, entity_id)
+def confirm_delete(
+    ctx: AppContext,
+    parent: QWidget | None,
+    what: str,
+    question: str,
+    details: str,
+    delete: Callable[..., object],
+    entity_id: int,
+    changed: tuple[str, int],
+    then: Callable[[], object] = lambda: None,
+) -> None:
+    """Ask "Delete {what}" (destructive, with ``details``); on yes run ``delete(db, entity_id)``
+    in the write pool, then ``then()`` (leave the deleted record's page first, so nothing tries
+    to reload it) and announce ``changed`` (kind, id)."""
+
+    def done(_result: object) -> None:
+        then()
+        ctx.notify(*changed)
+
+    def go() -> None:
+        ctx.write(
+            delete,
+            entity_id,
+            on_done=done,
+            on_error=lambda e: show_error(e, parent),
+            label=f"Deleting {what}",
+        )
+
+    ask(parent, f"Delete {what}", question, "Delete", go, destructive=True, details=details)
 
 
 # -- the form dialog base ----------------------------------------------------------------------

@@ -317,8 +317,8 @@ class TimelineView(QWidget):
         label = next((lbl for lbl, k in FILTERS if k == self._kinds), "this filter")
         return f"Nothing under “{label.replace('&', '')}”. All (Alt+A) shows everything."
 
-    def load(self, entity_id: int, *, sync: bool = False) -> None:
-        """Show the newest page for ``entity_id`` (in the background unless ``sync``).
+    def load(self, entity_id: int) -> None:
+        """Show the newest page for ``entity_id`` (in the background).
         Another person or organisation starts with everything shown: a filter chosen for
         one would hide the next one's entries without a word."""
         if entity_id != self._filtered_for:
@@ -329,9 +329,6 @@ class TimelineView(QWidget):
         self._entity_id = entity_id
         self._generation += 1
         query = TimelineQuery(kinds=self._kinds, limit=self.PAGE)
-        if sync:
-            self._show(self._generation, False, self._fetch(self.ctx.db, entity_id, query))
-            return
         generation = self._generation
         db, fetch = self.ctx.db, self._fetch
         self.ctx.runner.run(

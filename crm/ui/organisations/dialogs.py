@@ -21,11 +21,11 @@ from crm.services.views import (
 )
 from crm.storage.db import Database
 from crm.ui.kit.context import AppContext
-from crm.ui.kit.errors import ask, show_error
+from crm.ui.kit.errors import show_error
 from crm.ui.kit.formatting import plural
 from crm.ui.kit.forms import (
     FormDialog,
-    deleted,
+    confirm_delete,
     split_list,
 )
 from crm.ui.kit.widgets import enum_combo, line_edit, plain_edit
@@ -49,24 +49,16 @@ def confirm_delete_organisation(
             f"{plural(impact.get('interactions', 0), 'interaction')} stay, without the "
             "organisation. This cannot be undone."
         )
-
-        def delete() -> None:
-            ctx.write(
-                org_service.delete_organisation,
-                org_id,
-                on_done=lambda _r: deleted(ctx, "organisation", org_id, on_deleted),
-                on_error=lambda e: show_error(e, parent),
-                label="Deleting organisation",
-            )
-
-        ask(
+        confirm_delete(
+            ctx,
             parent,
-            "Delete organisation",
+            "organisation",
             f"Delete {name}?",
-            "Delete",
-            delete,
-            destructive=True,
-            details=details,
+            details,
+            org_service.delete_organisation,
+            org_id,
+            ("organisation", org_id),
+            on_deleted,
         )
 
     ctx.read(org_service.deletion_impact, org_id, on_done=got)

@@ -360,19 +360,6 @@ class OrganisationPage(QWidget):
     def organisation_id(self) -> int | None:
         return self.detail.id if self.detail else None
 
-    def load(self, org_id: int) -> None:
-        """Everything at once on this thread (screenshots and tests)."""
-        db = self.ctx.db
-        self._generation += 1
-        self._show(org_service.get_organisation(db, org_id))
-        self.current_model.set_rows(people_service.people_at(db, org_id, True))
-        self.former_model.set_rows(people_service.people_at(db, org_id, False))
-        self.placements_model.set_rows(
-            placement_service.list_placements(db, organisation_id=org_id)
-        )
-        self._update_tab_titles()
-        self.timeline.load(org_id, sync=True)
-
     def open(self, org_id: int) -> None:
         self._generation += 1
         generation = self._generation

@@ -26,12 +26,12 @@ from crm.services.views import (
 )
 from crm.storage.db import Database
 from crm.ui.kit.context import AppContext
-from crm.ui.kit.errors import ask, show_error
+from crm.ui.kit.errors import show_error
 from crm.ui.kit.formatting import fmt_date, fmt_datetime, plural
 from crm.ui.kit.forms import (
     FormDialog,
+    confirm_delete,
     date_or_none,
-    deleted,
     split_list,
 )
 from crm.ui.kit.pickers import OrganisationPicker
@@ -64,24 +64,16 @@ def confirm_delete_person(
             f"This also deletes {', '.join(goes)}. Of {plural(n, 'logged interaction')}, those "
             "with only them are deleted; those with other people stay. This cannot be undone."
         )
-
-        def delete() -> None:
-            ctx.write(
-                people_service.delete_person,
-                person_id,
-                on_done=lambda _r: deleted(ctx, "person", person_id, on_deleted),
-                on_error=lambda e: show_error(e, parent),
-                label="Deleting person",
-            )
-
-        ask(
+        confirm_delete(
+            ctx,
             parent,
-            "Delete person",
+            "person",
             f"Delete {name}?",
-            "Delete",
-            delete,
-            destructive=True,
-            details=details,
+            details,
+            people_service.delete_person,
+            person_id,
+            ("person", person_id),
+            on_deleted,
         )
 
     ctx.read(people_service.deletion_impact, person_id, on_done=got)
@@ -274,22 +266,14 @@ class InteractionDialog(FormDialog):
 
     def _delete(self) -> None:
         i = self.interaction
-
-        def delete() -> None:
-            self.ctx.write(
-                interaction_service.delete_interaction,
-                i.id,
-                on_done=lambda _r: deleted(self.ctx, "interaction", i.id, self.reject),
-                on_error=lambda e: show_error(e, self),
-                label="Deleting interaction",
-            )
-
-        ask(
+        confirm_delete(
+            self.ctx,
             self,
-            "Delete interaction",
+            "interaction",
             f"Delete “{i.summary}”?",
-            "Delete",
-            delete,
-            destructive=True,
-            details="It goes from the timeline of everyone in it. This cannot be undone.",
+            "It goes from the timeline of everyone in it. This cannot be undone.",
+            interaction_service.delete_interaction,
+            i.id,
+            ("interaction", i.id),
+            self.reject,
         )

@@ -316,27 +316,6 @@ class PeoplePage(QWidget):
             on_partial=lambda result: self._got_first_page(generation, result, started),
         )
 
-    def search_now(self, text: str) -> int:
-        """Search synchronously on this thread (benchmark hook): the first page, shown, then
-        the whole id list. ``first_rows_ms`` and ``last_search_ms`` say how long each took."""
-        self._debounce.stop()
-        self._org_matches_timer.stop()
-        self._text = text
-        self._generation += 1
-        started = time.perf_counter()
-        filters = self.filters()
-        first = people_service.search_people_id_list(
-            self.ctx.db, text, filters, limit=self.model.PAGE
-        )
-        self.model.prime(people_service.person_summaries(self.ctx.db, first))
-        self._show_ids(first, partial=len(first) >= self.model.PAGE)
-        self.first_rows_ms = (time.perf_counter() - started) * 1000
-        if len(first) >= self.model.PAGE:
-            ids = people_service.search_people_id_list(self.ctx.db, text, filters)
-            self._show_ids(ids, after_first=True)
-        self.last_search_ms = (time.perf_counter() - started) * 1000
-        return self.model.rowCount()
-
     def _got_first_page(
         self, generation: int, result: tuple[list[int], list[PersonSummary]], started: float
     ) -> None:

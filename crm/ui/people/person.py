@@ -33,13 +33,19 @@ from crm.services.timeline import person_timeline
 from crm.services.views import EmploymentView, PersonDetail
 from crm.storage.db import Database
 from crm.ui.kit.context import AppContext
-from crm.ui.kit.errors import ask, show_error
+from crm.ui.kit.errors import show_error
 from crm.ui.kit.formatting import (
     esc,
     fmt_ago,
     fmt_date,
 )
-from crm.ui.kit.forms import date_or_none, handle_save_error, open_dialog, split_list
+from crm.ui.kit.forms import (
+    confirm_delete,
+    date_or_none,
+    handle_save_error,
+    open_dialog,
+    split_list,
+)
 from crm.ui.kit.timeline_view import TimelineView, follow_link
 from crm.ui.kit.widgets import (
     FieldErrors,
@@ -70,7 +76,8 @@ def link_x_handle(db: Database, person_id: int, handle: str) -> None:
 
 
 class PersonPage(QWidget):
-    """Everything about one person. ``load(id)`` is the synchronous variant (benchmarks)."""
+    """Everything about one person. ``open(id)`` loads it in the background (``loaded`` says
+    when it is shown)."""
 
     loaded = Signal(int)
     quick_log_requested = Signal()
@@ -304,13 +311,6 @@ class PersonPage(QWidget):
     @property
     def person_id(self) -> int | None:
         return self.detail.id if self.detail else None
-
-    def load(self, person_id: int) -> None:
-        """Load the person and the first page of their timeline now, on this thread."""
-        self._generation += 1
-        self._show(*person_and_followers(self.ctx.db, person_id))
-        self.timeline.load(person_id, sync=True)
-        self.loaded.emit(person_id)
 
     def open(self, person_id: int) -> None:
         """Load in the background (the window stays responsive on a slow database)."""
@@ -651,25 +651,15 @@ class PersonPage(QWidget):
     def delete_job(self, job: EmploymentView) -> None:
         if self.detail is None:
             return
-        person_id = self.detail.id
-
-        def delete() -> None:
-            self.ctx.write(
-                people_service.delete_employment,
-                job.id,
-                on_done=lambda _r: self.ctx.notify("person", person_id),
-                on_error=lambda e: show_error(e, self),
-                label="Deleting job",
-            )
-
-        ask(
+        confirm_delete(
+            self.ctx,
             self,
-            "Delete job",
+            "job",
             f"Delete the job record “{job.title or 'job'} at {job.organisation}”?",
-            "Delete",
-            delete,
-            destructive=True,
-            details="To record that they moved on, edit the job and give an end date instead.",
+            "To record that they moved on, edit the job and give an end date instead.",
+            people_service.delete_employment,
+            job.id,
+            ("person", self.detail.id),
         )
 
     def new_placement(self) -> None:
@@ -694,14 +684,14 @@ class PersonPage(QWidget):
 
     def subject_access(self) -> None:
         if self.detail is not None:
-            dialog = SubjectAccessDialog(self.ctx.db, self.detail.id, self, runner=self.ctx.runner)
+            dialog = SubjectAccessDialog(self.ctx, self.detail.id, self)
             open_dialog(dialog)
 
     def erase(self) -> None:
         if self.detail is None:
             return
         person_id = self.detail.id
-        dialog = ErasureDialog(self.ctx.db, person_id, self, runner=self.ctx.runner)
+        dialog = ErasureDialog(self.ctx, person_id, self)
 
         def erased(_id: int) -> None:
             self.detail = None

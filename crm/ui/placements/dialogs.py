@@ -21,12 +21,11 @@ from crm.services.views import (
 )
 from crm.storage.db import Database
 from crm.ui.kit.context import AppContext
-from crm.ui.kit.errors import ask, show_error
 from crm.ui.kit.formatting import fmt_date, plural
 from crm.ui.kit.forms import (
     FormDialog,
+    confirm_delete,
     date_or_none,
-    deleted,
 )
 from crm.ui.kit.pickers import OrganisationPicker, PersonPicker
 from crm.ui.kit.widgets import enum_combo, line_edit, plain_label
@@ -40,24 +39,16 @@ def confirm_delete_placement(
         f"{plural(len(detail.notes), 'note')}. Interactions linked to it stay. "
         "This cannot be undone."
     )
-
-    def delete() -> None:
-        ctx.write(
-            placement_service.delete_placement,
-            detail.id,
-            on_done=lambda _r: deleted(ctx, "placement", detail.id, on_deleted),
-            on_error=lambda e: show_error(e, parent),
-            label="Deleting placement",
-        )
-
-    ask(
+    confirm_delete(
+        ctx,
         parent,
-        "Delete placement",
+        "placement",
         f"Delete the placement of {detail.candidate} as {detail.role} at {detail.organisation}?",
-        "Delete",
-        delete,
-        destructive=True,
-        details=details,
+        details,
+        placement_service.delete_placement,
+        detail.id,
+        ("placement", detail.id),
+        on_deleted,
     )
 
 

@@ -218,10 +218,6 @@ class PlacementPage(QWidget):
     def placement_id(self) -> int | None:
         return self.detail.id if self.detail else None
 
-    def load(self, placement_id: int) -> None:
-        self._generation += 1
-        self._show(placement_service.get_placement(self.ctx.db, placement_id))
-
     def open(self, placement_id: int) -> None:
         self._generation += 1
         generation = self._generation

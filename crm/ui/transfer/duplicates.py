@@ -22,12 +22,11 @@ from PySide6.QtWidgets import (
 
 from crm.services import duplicates
 from crm.services.duplicates import DuplicatePair, MergePreview
-from crm.storage.db import Database
+from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import ask, show_error
 from crm.ui.kit.formatting import plain_tooltip, plural
 from crm.ui.kit.models import Column, RecordTableModel
 from crm.ui.kit.widgets import make_table, plain_label
-from crm.ui.kit.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ PAIR_COLUMNS: list[Column[DuplicatePair]] = [
 
 
 class DuplicatesDialog(QDialog):
-    """``DuplicatesDialog(db, parent=None, *, kind="person", runner=None)``: review and merge.
+    """``DuplicatesDialog(ctx, parent=None, *, kind="person")``: review and merge.
 
     Emits :attr:`merged` with (kind, survivor id, merged id) after each merge.
     """
@@ -56,15 +55,15 @@ class DuplicatesDialog(QDialog):
 
     def __init__(
         self,
-        db: Database,
+        ctx: AppContext,
         parent: QWidget | None = None,
         *,
         kind: str = duplicates.PERSON,
-        runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
-        self.db = db
-        self.runner = runner or TaskRunner(self)
+        self.ctx = ctx
+        self.db = ctx.db
+        self.runner = ctx.runner
         self.preview: MergePreview | None = None
         self.combos: dict[str, QComboBox] = {}
         self._swapped = False

@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 from crm.domain.errors import Cancelled
 from crm.services import exports
 from crm.services.exports import ExportResult
-from crm.storage.db import Database
+from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error
 from crm.ui.kit.widgets import plain_label
-from crm.ui.kit.workers import Progress, Task, TaskRunner
+from crm.ui.kit.workers import Progress, Task
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ FORMATS = [
 
 
 class ExportDialog(QDialog):
-    """``ExportDialog(db, parent=None, *, kind="people", ids=None, runner=None)``.
+    """``ExportDialog(ctx, parent=None, *, kind="people", ids=None)``.
 
     With ``ids`` (the records of the list on screen, in its order) the dialog offers to
     export just those. Emits :attr:`exported` with the :class:`ExportResult`.
@@ -60,17 +60,17 @@ class ExportDialog(QDialog):
 
     def __init__(
         self,
-        db: Database,
+        ctx: AppContext,
         parent: QWidget | None = None,
         *,
         kind: str = "people",
         ids: Sequence[int] | None = None,
-        runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
-        self.db = db
+        self.ctx = ctx
+        self.db = ctx.db
         self.ids = list(ids) if ids is not None else None
-        self.runner = runner or TaskRunner(self)
+        self.runner = ctx.runner
         self.task: Task | None = None
         self.result_: ExportResult | None = None
         self.setObjectName("ExportDialog")

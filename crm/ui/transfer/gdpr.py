@@ -23,34 +23,33 @@ from PySide6.QtWidgets import (
 from crm.services import gdpr
 from crm.services.gdpr import ErasureImpact, ErasureReport, SubjectAccessResult
 from crm.services.people import get_person
-from crm.storage.db import Database
+from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error
 from crm.ui.kit.formatting import plural
 from crm.ui.kit.widgets import plain_label
-from crm.ui.kit.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
 
 class SubjectAccessDialog(QDialog):
-    """``SubjectAccessDialog(db, person_id, parent=None, *, directory=None, runner=None)``:
+    """``SubjectAccessDialog(ctx, person_id, parent=None, *, directory=None)``:
     write everything held about a person to a folder (JSON and a readable HTML page)."""
 
     exported = Signal(object)
 
     def __init__(
         self,
-        db: Database,
+        ctx: AppContext,
         person_id: int,
         parent: QWidget | None = None,
         *,
         directory: str | Path | None = None,
-        runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
-        self.db = db
+        self.ctx = ctx
+        self.db = db = ctx.db
         self.person_id = person_id
-        self.runner = runner or TaskRunner(self)
+        self.runner = ctx.runner
         self.result_: SubjectAccessResult | None = None
         self.setObjectName("SubjectAccessDialog")
         self.setWindowTitle("Subject access request")
@@ -165,7 +164,7 @@ def impact_lines(impact: ErasureImpact) -> list[str]:
 
 
 class ErasureDialog(QDialog):
-    """``ErasureDialog(db, person_id, parent=None, *, runner=None)``: erase a person for good.
+    """``ErasureDialog(ctx, person_id, parent=None)``: erase a person for good.
 
     The Erase button works only once the person's name is typed. Emits :attr:`erased` with
     the person's id; the dialog then closes.
@@ -175,16 +174,15 @@ class ErasureDialog(QDialog):
 
     def __init__(
         self,
-        db: Database,
+        ctx: AppContext,
         person_id: int,
         parent: QWidget | None = None,
-        *,
-        runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
-        self.db = db
+        self.ctx = ctx
+        self.db = db = ctx.db
         self.person_id = person_id
-        self.runner = runner or TaskRunner(self)
+        self.runner = ctx.runner
         self.impact: ErasureImpact | None = None
         self.version: int | None = None
         self.report: ErasureReport | None = None

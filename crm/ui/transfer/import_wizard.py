@@ -38,11 +38,11 @@ from PySide6.QtWidgets import (
 from crm.domain.errors import Cancelled, CrmError
 from crm.services import importing as imports
 from crm.services.importing import ImportOptions, ImportPreview, ImportReport, RowRefusal
-from crm.storage.db import Database
+from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error
 from crm.ui.kit.formatting import plain_tooltip, plural
 from crm.ui.kit.widgets import make_table, plain_label
-from crm.ui.kit.workers import Progress, Task, TaskRunner
+from crm.ui.kit.workers import Progress, Task
 
 log = logging.getLogger(__name__)
 
@@ -196,8 +196,7 @@ def summary_text(report: ImportReport) -> str:
 class ImportWizard(QWizard):
     """Import people or organisations from a CSV or vCard file.
 
-    ``ImportWizard(db, parent=None, *, kind="people", path=None, runner=None)``; without a
-    ``runner`` the wizard runs its work on its own thread pool.
+    ``ImportWizard(ctx, parent=None, *, kind="people", path=None)``.
     """
 
     FILE, MAPPING, DRY_RUN, IMPORT = range(4)
@@ -206,16 +205,16 @@ class ImportWizard(QWizard):
 
     def __init__(
         self,
-        db: Database,
+        ctx: AppContext,
         parent: QWidget | None = None,
         *,
         kind: str = imports.PEOPLE,
         path: str | Path | None = None,
-        runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
-        self.db = db
-        self.runner = runner or TaskRunner(self)
+        self.ctx = ctx
+        self.db = ctx.db
+        self.runner = ctx.runner
         self.setObjectName("ImportWizard")
         self.setWindowTitle("Import contacts")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)

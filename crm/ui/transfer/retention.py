@@ -19,12 +19,11 @@ from PySide6.QtWidgets import (
 
 from crm.services import gdpr
 from crm.services.gdpr import RetentionCandidate
-from crm.storage.db import Database
+from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import ask, show_error
 from crm.ui.kit.formatting import fmt_date, fmt_datetime, label_of
 from crm.ui.kit.models import Column, RecordTableModel
 from crm.ui.kit.widgets import make_table, plain_label
-from crm.ui.kit.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ COLUMNS: list[Column[RetentionCandidate]] = [
 
 
 class RetentionReview(QWidget):
-    """``RetentionReview(db, parent=None, *, runner=None)``.
+    """``RetentionReview(ctx, parent=None)``.
 
     Emits :attr:`open_person` on a double-click and :attr:`erased` with the ids erased.
     """
@@ -56,12 +55,11 @@ class RetentionReview(QWidget):
     open_person = Signal(int)
     erased = Signal(list)
 
-    def __init__(
-        self, db: Database, parent: QWidget | None = None, *, runner: TaskRunner | None = None
-    ) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db = db
-        self.runner = runner or TaskRunner(self)
+        self.ctx = ctx
+        self.db = ctx.db
+        self.runner = ctx.runner
         self.setObjectName("RetentionReview")
         self.setWindowTitle("Retention review")
         layout = QVBoxLayout(self)

@@ -10,9 +10,9 @@ from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QToolButton, QWidget
 
 from crm.domain.errors import CrmError
-from crm.ui import errors
-from crm.ui.context import AppContext
-from crm.ui.widgets import plain_label
+from crm.ui.kit import errors
+from crm.ui.kit.context import AppContext
+from crm.ui.kit.widgets import plain_label
 
 log = logging.getLogger(__name__)
 

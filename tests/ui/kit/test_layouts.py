@@ -78,7 +78,7 @@ def test_import_mapping_shows_whole_column_names(
     qtbot: QtBot, db: Database, tmp_path: Path
 ) -> None:
     wizard = ImportWizard(
-        db, path=contacts.outlook(tmp_path / "outlook.csv"), runner=TaskRunner(inline=True)
+        AppContext(db, TaskRunner(inline=True)), path=contacts.outlook(tmp_path / "outlook.csv")
     )
     qtbot.addWidget(wizard)
     wizard.resize(900, 700)

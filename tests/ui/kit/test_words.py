@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
 from crm.storage.db import Database
+from crm.ui.kit.context import AppContext
 from crm.ui.kit.workers import TaskRunner
 from crm.ui.transfer.import_wizard import ImportWizard
 from tests.fixtures import contacts
@@ -18,7 +19,7 @@ from tests.ui.conftest import Sample
 
 
 def wizard_for(qtbot: QtBot, db: Database, path: Path) -> ImportWizard:
-    wizard = ImportWizard(db, path=path, runner=TaskRunner(inline=True))
+    wizard = ImportWizard(AppContext(db, TaskRunner(inline=True)), path=path)
     qtbot.addWidget(wizard)
     wizard.show()
     wizard.next()

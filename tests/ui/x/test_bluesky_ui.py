@@ -102,6 +102,7 @@ def test_find_on_bluesky_offers_matches_and_links_only_when_asked(  # type: igno
     window.open_record("person", amara)
     with qtbot.waitSignal(window.bluesky_sync.finished, timeout=10_000):
         window.sync_current_bluesky()
-    window.person_page.load(amara)
+    with qtbot.waitSignal(window.person_page.loaded, timeout=10_000):
+        window.person_page.reload()  # after the sync: the page shows the new posts
     facts = window.person_page.facts_line.text()
     assert "Moved to Bluesky?" in facts and "silent on X since" in facts
