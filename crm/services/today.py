@@ -32,50 +32,31 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement,
-    and_,
-    case,
-    false,
     func,
     literal_column,
-    or_,
     select,
-    true,
 )
 from sqlalchemy.orm import Session
 
 from crm import settings
 from crm.domain.dates import UK
-from crm.domain.enums import PlacementStatus, Sector
+from crm.domain.enums import Sector
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.services import audit
 from crm.services.common import load
+from crm.storage import today_queries as q
 from crm.storage.db import Database
 from crm.storage.models import (
-    AuditEntry,
-    Extension,
     FollowerSnapshot,
     Interaction,
     Organisation,
     Person,
-    Placement,
     SeenMarker,
     Tag,
-    Tweet,
     XAccount,
-    interaction_people,
-    person_tags,
 )
 from crm.storage.types import utcnow
 
-#: Placements that occupy a candidate until their end date.
-BUSY_STATUSES = (
-    PlacementStatus.CONFIRMED.value,
-    PlacementStatus.ACTIVE.value,
-    PlacementStatus.EXTENDED.value,
-)
-#: A next assignment counts as lined up when it is proposed or confirmed.
-NEXT_STATUSES = (PlacementStatus.PROPOSED.value, PlacementStatus.CONFIRMED.value)
 #: The longest keep-in-touch cadence a person or tag can have, in weeks.
 MAX_CADENCE_WEEKS = 104
 
@@ -277,49 +258,21 @@ def _local_day(moment: datetime) -> date:
 # -- follow-ups --------------------------------------------------------------------------------
 
 
-def _open_follow_ups() -> ColumnElement[bool]:
-    # "follow_up_done = 0/false", the condition of the partial index ix_interaction_open_follow_up.
-    return and_(Interaction.follow_up_done == false(), Interaction.follow_up_due.is_not(None))
-
-
-def _follow_up_counts(session: Session, today: date, until: date) -> FollowUpCounts:
-    due = Interaction.follow_up_due
-    row = session.execute(
-        select(
-            func.coalesce(func.sum(case((due < today, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((due == today, 1), else_=0)), 0),
-            func.count(),
-        ).where(_open_follow_ups(), due <= until)
-    ).one()
-    overdue, due_today, total = (int(v) for v in row)
-    return FollowUpCounts(overdue, due_today, total - overdue - due_today)
-
-
 def _follow_up_rows(
-    session: Session, today: date, first: date | None, last: date, limit: int
+    session: Session,
+    statement: Any,
+    params: dict[str, Any],
+    today: date,
+    dnc: set[int],
 ) -> list[FollowUp]:
-    due = Interaction.follow_up_due
-    where = [_open_follow_ups(), due <= last]
-    if first is not None:
-        where.append(due >= first)
-    rows = session.execute(
-        select(
-            Interaction.id,
-            Interaction.version,
-            due,
-            Interaction.summary,
-            Interaction.kind,
-            Interaction.organisation_id,
-            Organisation.name,
-        )
-        .outerjoin(Organisation, Organisation.id == Interaction.organisation_id)
-        .where(*where)
-        .order_by(due, Interaction.id)
-        .limit(limit)
-    ).all()
-    people = _interaction_people(session, [r[0] for r in rows])
+    """A page of follow-ups from one of the storage's pages (a row per person, by id)."""
     result = []
-    for iid, version, due_day, summary, kind, org_id, org in rows:
+    for _iid, group in itertools.groupby(q.run(session, statement, params), key=lambda r: r[0]):
+        rows = list(group)
+        iid, version, due_day, summary, kind, org_id, org = rows[0][:7]
+        people = [(r[7], _name(r[8], r[9], r[10])) for r in rows if r[7] is not None]
+        if rows[0][7] is not None and rows[0][11]:
+            dnc.add(rows[0][7])
         day = cast(date, due_day)  # never None: the query asks for open follow-ups only
         overdue = (today - day).days
         if overdue > 0:
@@ -337,7 +290,7 @@ def _follow_up_rows(
                 days_overdue=max(0, overdue),
                 summary=summary,
                 kind=kind,
-                people=people.get(iid, []),
+                people=people,
                 organisation_id=org_id,
                 organisation=org,
                 reason=f"{reason}: {summary}",
@@ -346,100 +299,92 @@ def _follow_up_rows(
     return result
 
 
-def _interaction_people(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
-    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    if not ids:
-        return found
-    for iid, pid, first, preferred, last in session.execute(
-        select(
-            interaction_people.c.interaction_id,
-            Person.id,
-            Person.first_name,
-            Person.preferred_name,
-            Person.last_name,
-        )
-        .join(Person, Person.id == interaction_people.c.person_id)
-        .where(interaction_people.c.interaction_id.in_(ids))
-        .order_by(interaction_people.c.interaction_id, Person.id)
-    ):
-        found[iid].append((pid, _name(first, preferred, last)))
-    return found
-
-
 def follow_ups(
     db: Database, today: date, rules: TodayRules = TodayRules()
 ) -> tuple[list[FollowUp], FollowUpCounts]:
     """Open follow-ups: overdue and due today (oldest first), then the next days."""
     with db.read() as session:
-        return _follow_ups(session, today, rules)
+        tags = bool(q.run(session, q.KEEP_TAGS, {}))
+        counts = _counts(session, _count_params(today, rules), tags)
+        return _follow_ups(session, today, rules, set()), counts.follow_ups
 
 
-def _follow_ups(
-    session: Session, today: date, rules: TodayRules
-) -> tuple[list[FollowUp], FollowUpCounts]:
+def _follow_ups(session: Session, today: date, rules: TodayRules, dnc: set[int]) -> list[FollowUp]:
     until = today + timedelta(days=rules.follow_up_days)
-    counts = _follow_up_counts(session, today, until)
-    due = _follow_up_rows(session, today, None, today, rules.limit)
-    upcoming = _follow_up_rows(session, today, today + timedelta(days=1), until, rules.limit)
-    return due + upcoming, counts
+    due = _follow_up_rows(
+        session, q.FOLLOW_UPS_DUE, {"last": today, "limit": rules.limit}, today, dnc
+    )
+    upcoming = _follow_up_rows(
+        session,
+        q.FOLLOW_UPS_UPCOMING,
+        {"first": today + timedelta(days=1), "last": until, "limit": rules.limit},
+        today,
+        dnc,
+    )
+    return due + upcoming
+
+
+# -- counts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Counts:
+    follow_ups: FollowUpCounts
+    ending: int
+    available_listed: int
+    available_blocked: int
+    #: Overdue on their kind's cadence: candidates, then clients.
+    keep_by_kind: tuple[int, int]
+
+
+def _count_params(today: date, rules: TodayRules) -> dict[str, Any]:
+    midnight = datetime.combine(today, time(0, 0), tzinfo=UTC)
+    return {
+        "today": today,
+        "until": today + timedelta(days=rules.follow_up_days),
+        "ending_horizon": today + timedelta(weeks=rules.ending_weeks),
+        "available_horizon": today + timedelta(weeks=rules.available_weeks),
+        "candidate_cutoff": midnight - timedelta(weeks=rules.candidate_weeks),
+        "client_cutoff": midnight - timedelta(weeks=rules.client_weeks),
+    }
+
+
+def _counts(session: Session, params: dict[str, Any], tags: bool) -> _Counts:
+    """Every section's count, in one statement (``tags``: some tag sets a cadence)."""
+    values = [int(v or 0) for v in q.run(session, q.COUNTS[tags], params)[0]]
+    overdue, due_today, upcoming, ending, listed, blocked = values[:6]
+    return _Counts(
+        FollowUpCounts(overdue, due_today, upcoming),
+        ending,
+        listed,
+        blocked,
+        (values[6] + values[7], values[8] + values[9]),
+    )
 
 
 # -- placements ending -------------------------------------------------------------------------
 
 
-def _ending(session: Session, today: date, rules: TodayRules) -> tuple[list[Ending], int]:
-    horizon = today + timedelta(weeks=rules.ending_weeks)
-    where = (
-        Placement.status.in_(BUSY_STATUSES),
-        Placement.end_date >= today,
-        Placement.end_date <= horizon,
-    )
-    total = int(session.execute(select(func.count()).where(*where)).scalar_one())
-    extensions = (
-        select(func.count())
-        .where(Extension.placement_id == Placement.id)
-        .correlate(Placement)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(
-            Placement.id,
-            Placement.candidate_id,
-            Placement.organisation_id,
-            Organisation.name,
-            Placement.client_contact_id,
-            Placement.role,
-            Placement.end_date,
-            extensions,
-        )
-        .join(Organisation, Organisation.id == Placement.organisation_id)
-        .where(*where)
-        .order_by(Placement.end_date, Placement.id)
-        .limit(rules.limit)
-    ).all()
-    names = _names(session, {r[1] for r in rows} | {r[4] for r in rows if r[4] is not None})
+def _ending(
+    session: Session, today: date, rules: TodayRules, params: dict[str, Any], dnc: set[int]
+) -> list[Ending]:
+    rows = q.run(session, q.ENDING, {**params, "limit": rules.limit})
     lined_up: dict[int, list[tuple[int, str, date | None, str]]] = defaultdict(list)
-    candidates = {r[1] for r in rows}
-    if candidates:
-        for pid, cid, status, start, org in session.execute(
-            select(
-                Placement.id,
-                Placement.candidate_id,
-                Placement.status,
-                Placement.start_date,
-                Organisation.name,
-            )
-            .join(Organisation, Organisation.id == Placement.organisation_id)
-            .where(
-                Placement.candidate_id.in_(candidates),
-                Placement.status.in_(NEXT_STATUSES),
-                or_(Placement.start_date.is_(None), Placement.start_date > today),
-            )
-            .order_by(Placement.status.desc(), Placement.start_date, Placement.id)
-        ):
+    if rows:
+        for pid, cid, status, start, org in q.run(session, q.LINED_UP, params):
             lined_up[cid].append((pid, status, start, org))
     result = []
-    for pid, cid, org_id, org, contact_id, role, end, n_ext in rows:
+    for row in rows:
+        pid, cid, org_id, org, contact_id, role, end, n_ext = row[:8]
+        c_first, c_preferred, c_last, c_dnc, k_first, k_preferred, k_last = row[8:]
+        if c_dnc:
+            dnc.add(cid)
+        candidate = _name(c_first, c_preferred, c_last) if c_last is not None else "?"
+        contact = (
+            _name(k_first, k_preferred, k_last)
+            if contact_id is not None and k_last is not None
+            else None
+        )
         following = [n for n in lined_up.get(cid, []) if n[0] != pid]
         next_text = None
         if following:
@@ -453,11 +398,11 @@ def _ending(session: Session, today: date, rules: TodayRules) -> tuple[list[Endi
             Ending(
                 placement_id=pid,
                 candidate_id=cid,
-                candidate=names.get(cid, "?"),
+                candidate=candidate,
                 organisation_id=org_id,
                 organisation=org,
                 client_contact_id=contact_id,
-                client_contact=names.get(contact_id) if contact_id else None,
+                client_contact=contact,
                 role=role,
                 end_date=end,
                 days_left=days_left,
@@ -470,35 +415,15 @@ def _ending(session: Session, today: date, rules: TodayRules) -> tuple[list[Endi
                 ),
             )
         )
-    return result, total
-
-
-def _names(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    return {
-        pid: _name(first, preferred, last)
-        for pid, first, preferred, last in session.execute(
-            select(Person.id, Person.first_name, Person.preferred_name, Person.last_name).where(
-                Person.id.in_(wanted)
-            )
-        )
-    }
+    return result
 
 
 # -- available candidates ----------------------------------------------------------------------
 
 
-def _busy_placements(today: date) -> Any:
-    """Placements that keep their candidate busy from today (an open end: indefinitely)."""
-    return and_(
-        Placement.status.in_(BUSY_STATUSES),
-        or_(Placement.end_date.is_(None), Placement.end_date >= today),
-    )
-
-
-def _available(session: Session, today: date, rules: TodayRules) -> tuple[list[Available], int]:
+def _available(
+    session: Session, today: date, rules: TodayRules, params: dict[str, Any], counts: _Counts
+) -> tuple[list[Available], int]:
     """Candidates free now or within the weeks: from the later of ``available_from`` and the
     end of their current placement; one with neither date has not said, and is not listed.
 
@@ -507,75 +432,28 @@ def _available(session: Session, today: date, rules: TodayRules) -> tuple[list[A
     "now", soonest first after that, a page each) and are counted from it, less those a
     placement keeps busy beyond the weeks."""
     horizon = today + timedelta(weeks=rules.available_weeks)
-    # Flags wrapped in coalesce: with two equalities to offer, SQLite (without statistics)
-    # would pick ix_person_keep_in_touch and read every candidate; the date is what narrows.
-    candidate = (
-        func.coalesce(Person.is_candidate, false()) == true(),
-        func.coalesce(Person.do_not_contact, false()) == false(),
-    )
-    columns = (
-        Person.id,
-        Person.first_name,
-        Person.preferred_name,
-        Person.last_name,
-        Person.available_from,
-        Person.candidate_sectors,
-        Person.specialisms,
-        Person.day_rate_expectation,
-        Person.last_interaction_at,
-    )
-    busy_beyond = select(Placement.candidate_id).where(
-        Placement.status.in_(BUSY_STATUSES),
-        or_(Placement.end_date.is_(None), Placement.end_date > horizon),
-    )
-    ending: dict[int, date] = {}  # candidate -> end of the placement that ends within
-    for cid, end in session.execute(
-        select(Placement.candidate_id, Placement.end_date).where(
-            Placement.status.in_(BUSY_STATUSES),
-            Placement.end_date >= today,
-            Placement.end_date <= horizon,
-        )
-    ):
+    freed: dict[int, tuple[Any, date]] = {}  # candidate -> (row, end of their latest placement)
+    for *row, end in q.run(session, q.AVAILABLE_FREED, params):
         end_day = cast(date, end)  # never None: the query asks for a range of end dates
-        ending[cid] = max(end_day, ending.get(cid, end_day))
+        known = freed.get(row[0])
+        if known is None or end_day > known[1]:
+            freed[row[0]] = (row, end_day)
     busy_rows: list[Any] = []  # (row, free from, until) of the candidates freed within
-    for chunk in _chunks(sorted(ending)):
-        for row in session.execute(
-            select(*columns).where(Person.id.in_(chunk), *candidate, Person.id.not_in(busy_beyond))
-        ):
-            until = ending[row[0]]
-            free = max(until, row[4] or until)
-            if free <= horizon:
-                busy_rows.append((row, free, until))
-    listed = int(
-        session.execute(
-            select(func.count()).where(Person.available_from <= horizon, *candidate)
-        ).scalar_one()
+    for row, until in freed.values():
+        free = max(until, row[4] or until)
+        if free <= horizon:
+            busy_rows.append((row, free, until))
+    total = (
+        counts.available_listed
+        - counts.available_blocked
+        + sum(1 for row, _f, _u in busy_rows if row[4] is None)
     )
-    blocking = int(
-        session.execute(
-            select(func.count()).where(
-                Person.available_from <= horizon, *candidate, Person.id.in_(busy_beyond)
-            )
-        ).scalar_one()
+    page = {**params, "limit": rules.limit}
+    now_rows = q.run(session, q.AVAILABLE_NOW, page)
+    soon_rows = q.run(session, q.AVAILABLE_SOON, page)
+    free_today = sorted(
+        ((r, f, u) for r, f, u in busy_rows if f <= today), key=lambda item: item[0][0]
     )
-    total = listed - blocking + sum(1 for row, _f, _u in busy_rows if row[4] is None)
-    not_busy = Person.id.not_in(select(Placement.candidate_id).where(_busy_placements(today)))
-    now_rows = session.execute(
-        select(*columns)
-        .where(Person.available_from <= today, *candidate, not_busy)
-        .order_by(Person.available_from.desc(), Person.id.desc())
-        .limit(rules.limit)
-    ).all()
-    soon_rows = session.execute(
-        select(*columns)
-        .where(
-            Person.available_from > today, Person.available_from <= horizon, *candidate, not_busy
-        )
-        .order_by(Person.available_from, Person.id)
-        .limit(rules.limit)
-    ).all()
-    free_today = [(r, f, u) for r, f, u in busy_rows if f <= today]
     later = sorted(
         [(r, f, u) for r, f, u in busy_rows if f > today] + [(r, r[4], None) for r in soon_rows],
         key=lambda item: (item[1], item[0][0]),
@@ -606,11 +484,6 @@ def _available(session: Session, today: date, rules: TodayRules) -> tuple[list[A
     return result, total
 
 
-def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def _sector_labels(raw: str | None) -> list[str]:
     labels = []
     for part in (raw or "").split(","):
@@ -628,7 +501,12 @@ def _sector_labels(raw: str | None) -> list[str]:
 
 
 def _keep_in_touch(
-    db: Database, session: Session, today: date, rules: TodayRules
+    session: Session,
+    today: date,
+    rules: TodayRules,
+    params: dict[str, Any],
+    counts: _Counts,
+    tag_rows: Sequence[Sequence[Any]],
 ) -> tuple[list[KeepInTouch], int]:
     """People overdue for contact against their cadence, most overdue first.
 
@@ -641,31 +519,11 @@ def _keep_in_touch(
     their kind's default are counted and listed by index (ix_person_keep_in_touch), each
     kind in the order of its last contact, which is the order of its due dates."""
     midnight = datetime.combine(today, time(0, 0), tzinfo=UTC)
-    own_rows = session.execute(
-        select(*_KEEP_COLUMNS).where(
-            Person.contact_every_weeks.is_not(None), Person.do_not_contact == false()
-        )
-    ).all()
+    own_rows = q.run(session, q.KEEP_OWN, {})
     tag_weeks: dict[int, tuple[int, str]] = {}
-    cadence_tags = session.execute(
-        select(Tag.id, Tag.contact_every_weeks, Tag.name).where(Tag.contact_every_weeks > 0)
-    ).all()
-    if cadence_tags:  # most agencies set none: then person_tag is not read at all
-        tags = {tid: (int(weeks or 0), name) for tid, weeks, name in cadence_tags}
-        for pid, tid in session.execute(
-            select(person_tags.c.person_id, person_tags.c.tag_id).where(
-                person_tags.c.tag_id.in_(sorted(tags))
-            )
-        ):
-            if pid not in tag_weeks or tags[tid][0] < tag_weeks[pid][0]:
-                tag_weeks[pid] = tags[tid]
-    own_ids = {r[0] for r in own_rows}
-    tagged_ids = [pid for pid in tag_weeks if pid not in own_ids]
-    tagged_rows: list[Any] = []
-    for chunk in _chunks(sorted(tagged_ids)):
-        tagged_rows += session.execute(
-            select(*_KEEP_COLUMNS).where(Person.id.in_(chunk), Person.do_not_contact == false())
-        ).all()
+    for pid, weeks, name in tag_rows:
+        tag_weeks.setdefault(pid, (int(weeks or 0), name))  # the shortest comes first
+    tagged_rows = q.run(session, q.KEEP_TAGGED, {}) if tag_weeks else []
     found: list[tuple[datetime, Any, int, str]] = []  # (due, row, weeks, source)
     total = 0
     for row in own_rows:
@@ -681,31 +539,16 @@ def _keep_in_touch(
             found.append((due, row, weeks, f"tag {name}"))
             total += 1
     # Everyone else, on their kind's cadence: candidates, then client contacts who are not.
-    for is_candidate, weeks, source in (
-        (True, rules.candidate_weeks, "candidate"),
-        (False, rules.client_weeks, "client"),
+    page = {**params, "limit": rules.limit}
+    for (kind, weeks), overdue in zip(
+        (("candidate", rules.candidate_weeks), ("client", rules.client_weeks)),
+        counts.keep_by_kind,
+        strict=True,
     ):
-        cutoff = midnight - timedelta(weeks=weeks)
-        kind = [
-            Person.is_candidate == (true() if is_candidate else false()),
-            Person.do_not_contact == false(),
-            Person.contact_every_weeks.is_(None),
-        ]
-        if tag_weeks:
-            kind.append(Person.id.not_in(sorted(tag_weeks)))
-        if not is_candidate:
-            kind.append(Person.is_client_contact == true())
-        contacted = [*kind, Person.last_interaction_at < cutoff]
-        never = [*kind, Person.last_interaction_at.is_(None), Person.created_at < cutoff]
-        for where in (contacted, never):
-            # Two index ranges, counted apart: together (an OR) they would not be ranges.
-            total += int(session.execute(select(func.count()).where(*where)).scalar_one())
-            # In index order, so the first rows come without sorting them all.
-            order = (Person.last_interaction_at, Person.created_at)
-            for row in session.execute(
-                select(*_KEEP_COLUMNS).where(*where).order_by(*order).limit(rules.limit)
-            ):
-                found.append((_since(row) + timedelta(weeks=weeks), row, weeks, source))
+        total += overdue
+        for statement in q.KEEP_BY_KIND[kind, bool(tag_weeks)]:
+            for row in q.run(session, statement, page):
+                found.append((_since(row) + timedelta(weeks=weeks), row, weeks, kind))
     found.sort(key=lambda item: (item[0], item[1][0]))
     result = []
     for _due, row, cadence, source in found[: rules.limit]:
@@ -732,19 +575,6 @@ def _keep_in_touch(
             )
         )
     return result, total
-
-
-_KEEP_COLUMNS = (
-    Person.id,
-    Person.first_name,
-    Person.preferred_name,
-    Person.last_name,
-    Person.is_client_contact,
-    Person.is_candidate,
-    Person.contact_every_weeks,
-    Person.last_interaction_at,
-    Person.created_at,
-)
 
 
 def _since(row: Any) -> datetime:
@@ -784,9 +614,10 @@ def mark_x_seen(db: Database, at: datetime, who: str | None = None) -> None:
 
 
 def _linked(
-    session: Session, account_ids: Iterable[int]
+    session: Session, account_ids: Iterable[int], dnc: set[int] | None = None
 ) -> dict[int, tuple[int | None, int | None, str]]:
-    """Account id -> (person id, organisation id, name) for accounts linked to a record."""
+    """Account id -> (person id, organisation id, name) for accounts linked to a record;
+    the people not to be contacted are added to ``dnc``."""
     ids = sorted(set(account_ids))
     found: dict[int, tuple[int | None, int | None, str]] = {}
     if not ids:
@@ -798,69 +629,35 @@ def _linked(
     ):
         if aid is not None:
             found[aid] = (None, oid, name)
-    for aid, pid, first, preferred, last in session.execute(
+    for aid, pid, first, preferred, last, dont in session.execute(
         select(
             Person.x_account_id,
             Person.id,
             Person.first_name,
             Person.preferred_name,
             Person.last_name,
+            Person.do_not_contact,
         ).where(Person.x_account_id.in_(ids))
     ):
         if aid is not None:
             found[aid] = (pid, None, _name(first, preferred, last))  # a person before an org
+            if dont and dnc is not None:
+                dnc.add(pid)
     return found
 
 
-def _x_signals(session: Session, since: datetime, rules: TodayRules) -> list[XSignal]:
+def _x_signals(
+    session: Session, since: datetime, rules: TodayRules, dnc: set[int] | None = None
+) -> list[XSignal]:
+    """Linked accounts that tweeted, changed their profile or moved in followers since
+    ``since``, newest first; the people among them not to be contacted go to ``dnc``."""
+    dnc = set() if dnc is None else dnc
     signals: list[XSignal] = []
-    # Grouped by "account_id + 0", not account_id: without statistics SQLite would walk the
-    # (account, time) index to group, reading every tweet ever stored (500,000 in the
-    # benchmark, 15 s) instead of the day's few by ix_tweet_created.
-    account = Tweet.account_id + literal_column("0")  # no parameter: the same SQL twice
-    grouped = (
-        select(
-            account.label("account_id"),
-            func.count().label("tweets"),
-            func.max(Tweet.created_at).label("newest"),
-            func.max(Tweet.id).label("newest_id"),
-        )
-        .where(Tweet.created_at > since)
-        .group_by(account)
-        .subquery("tweeted")
-    )
-    # Who each account is, in the same statement: hundreds of accounts tweet in a day.
-    tweeted = session.execute(
-        select(
-            grouped.c.account_id,
-            grouped.c.tweets,
-            grouped.c.newest,
-            grouped.c.newest_id,
-            XAccount.handle,
-            Person.id,
-            Person.first_name,
-            Person.preferred_name,
-            Person.last_name,
-            Organisation.id,
-            Organisation.name,
-        )
-        .join(XAccount, XAccount.id == grouped.c.account_id)
-        .outerjoin(Person, Person.x_account_id == grouped.c.account_id)
-        .outerjoin(Organisation, Organisation.x_account_id == grouped.c.account_id)
-        .where(or_(Person.id.is_not(None), Organisation.id.is_not(None)))
-    ).all()
-    changes = session.execute(
-        select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.changes, AuditEntry.at)
-        .where(
-            AuditEntry.entity_type == "x_account",
-            AuditEntry.at > since,
-            AuditEntry.action.in_(("rename", "profile")),
-        )
-        .order_by(AuditEntry.at)
-    ).all()
+    tweeted = q.run(session, q.X_TWEETED, {"since": since})
+    changes = q.run(session, q.X_PROFILE_CHANGES, {"since": since})
     moved = _follower_moves(session, since, rules)
     account_ids = {r[0] for r in changes if r[0] is not None} | set(moved)
-    linked = _linked(session, account_ids)
+    linked = _linked(session, account_ids, dnc)
     handles: dict[int, str] = {}
     if linked:
         handles = dict(
@@ -868,7 +665,9 @@ def _x_signals(session: Session, since: datetime, rules: TodayRules) -> list[XSi
                 select(XAccount.id, XAccount.handle).where(XAccount.id.in_(sorted(linked)))
             ).all()
         )
-    for aid, _n, _at, _tid, handle, pid, first, preferred, last, oid, org in tweeted:
+    for aid, _n, _at, _tid, handle, pid, first, preferred, last, oid, org, dont in tweeted:
+        if pid is not None and dont:
+            dnc.add(pid)
         handles[aid] = handle
         linked[aid] = (
             (pid, None, _name(first, preferred, last)) if pid is not None else (None, oid, org)
@@ -1019,26 +818,19 @@ def rank_who_to_call(
         extra = {"profile": 30, "followers": 20}.get(x.kind, min(x.tweets, 10))
         reasons[x.person_id].append((100 + extra, f"on X: {x.reason}"))
         names[x.person_id] = x.name
-    ranked = []
+    scored = []
     for pid, found in reasons.items():
         if pid in skip:
             continue
+        best = max(points for points, _text in found)
+        scored.append((-(best + 3 * min(len(found) - 1, 3)), names[pid], pid))
+    scored.sort()
+    ranked = []
+    for negative, name, pid in scored[:limit]:
+        found = reasons[pid]
         found.sort(key=lambda r: -r[0])
-        score = found[0][0] + 3 * min(len(found) - 1, 3)
-        ranked.append(ToCall(pid, names[pid], score, [text for _, text in found], answers.get(pid)))
-    ranked.sort(key=lambda c: (-c.score, c.name, c.person_id))
-    return ranked[:limit]
-
-
-def _do_not_contact(session: Session, ids: Iterable[int]) -> frozenset[int]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return frozenset()
-    return frozenset(
-        session.scalars(
-            select(Person.id).where(Person.id.in_(wanted), Person.do_not_contact == true())
-        )
-    )
+        ranked.append(ToCall(pid, name, -negative, [text for _, text in found], answers.get(pid)))
+    return ranked
 
 
 # -- the page ----------------------------------------------------------------------------------
@@ -1061,25 +853,25 @@ def today_report(
         if x_since is None:
             marker = session.get(SeenMarker, (who or settings.current_user(), "x"))
             x_since = marker.seen_at if marker else default_x_since(today)
-        follow_up_rows, counts = _follow_ups(session, today, rules)
-        ending_rows, ending_total = _ending(session, today, rules)
-        available_rows, available_total = _available(session, today, rules)
-        keep_rows, keep_total = _keep_in_touch(db, session, today, rules)
-        x_rows = _x_signals(session, x_since, rules)
-        candidates = (
-            {p for f in follow_up_rows for p, _ in f.people[:1]}
-            | {e.candidate_id for e in ending_rows}
-            | {x.person_id for x in x_rows if x.person_id is not None}
-        )
-        skip = _do_not_contact(session, candidates)
-    calls = rank_who_to_call(follow_up_rows, ending_rows, keep_rows, x_rows, rules.call_limit, skip)
+        params = _count_params(today, rules)
+        tag_rows = q.run(session, q.KEEP_TAGS, {})  # (person, weeks, tag) of cadence tags
+        counts = _counts(session, params, bool(tag_rows))
+        dnc: set[int] = set()  # people on the lists not to be contacted: not to call
+        follow_up_rows = _follow_ups(session, today, rules, dnc)
+        ending_rows = _ending(session, today, rules, params, dnc)
+        available_rows, available_total = _available(session, today, rules, params, counts)
+        keep_rows, keep_total = _keep_in_touch(session, today, rules, params, counts, tag_rows)
+        x_rows = _x_signals(session, x_since, rules, dnc)
+    calls = rank_who_to_call(
+        follow_up_rows, ending_rows, keep_rows, x_rows, rules.call_limit, frozenset(dnc)
+    )
     return TodayReport(
         today=today,
         rules=rules,
         follow_ups=follow_up_rows,
-        follow_up_counts=counts,
+        follow_up_counts=counts.follow_ups,
         ending=ending_rows,
-        ending_total=ending_total,
+        ending_total=counts.ending,
         available=available_rows,
         available_total=available_total,
         keep_in_touch=keep_rows,
@@ -1093,7 +885,8 @@ def today_report(
 def due_count(db: Database, today: date) -> int:
     """Follow-ups overdue or due today: the number on the tray icon."""
     with db.read() as session:
-        return _follow_up_counts(session, today, today).due
+        overdue, due_today = q.run(session, q.FOLLOW_UPS_DUE_COUNT, {"today": today})[0]
+        return int(overdue) + int(due_today)
 
 
 # -- writes ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Dialect, Select
+from sqlalchemy.exc import InvalidRequestError
 
 Processor = Callable[[Any], Any]
 
@@ -81,8 +82,17 @@ def compile_select(statement: Select[Any], dialect: Dialect) -> CompiledSelect:
             binds[name] = process
     results = []
     for index, column in enumerate(statement.selected_columns):
-        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
-        if process is not None:
-            results.append((index, process))
+        convert = _result_processor(column.type, dialect)
+        if convert is not None:
+            results.append((index, convert))
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
     return CompiledSelect(compiled.string, order, defaults, binds, tuple(results))
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Processor | None:
+    try:
+        return type_.dialect_impl(dialect).result_processor(dialect, None)  # type: ignore[no-any-return]
+    except (TypeError, InvalidRequestError):
+        # psycopg's NUMERIC asks for the column's type code, which is only known once the
+        # statement has run; psycopg returns NUMERIC as Decimal itself.
+        return None
