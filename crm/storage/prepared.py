@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Select
+from sqlalchemy import Dialect, Select, TextClause
 from sqlalchemy.exc import InvalidRequestError
 
 Processor = Callable[[Any], Any]
@@ -67,7 +67,7 @@ class _Required:
 _REQUIRED: Any = _Required()
 
 
-def compile_select(statement: Select[Any], dialect: Dialect) -> CompiledSelect:
+def compile_select(statement: Select[Any] | TextClause, dialect: Dialect) -> CompiledSelect:
     compiled = statement.compile(dialect=dialect)
     if "POSTCOMPILE" in compiled.string:
         raise ValueError("expanding IN and literal-execute parameters are rendered per call")
@@ -81,7 +81,8 @@ def compile_select(statement: Select[Any], dialect: Dialect) -> CompiledSelect:
         if process is not None:
             binds[name] = process
     results = []
-    for index, column in enumerate(statement.selected_columns):
+    # Plain text has no typed columns: its values come as the driver gives them.
+    for index, column in enumerate(getattr(statement, "selected_columns", ())):
         convert = _result_processor(column.type, dialect)
         if convert is not None:
             results.append((index, convert))

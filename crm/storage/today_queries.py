@@ -5,8 +5,8 @@ each one costs its SQL plus 0.5 to 1 ms of SQLAlchemy's work (coercing the expre
 its cache key, the execution context, a ``Result`` and its rows), and the statements that
 took a list of ids (``IN (?, ?, ...)``) were compiled afresh each time. Here every statement
 is a module constant with named parameters and no id lists (those became subqueries), so it
-is compiled once per dialect (:func:`crm.storage.prepared.compile_select`) and run on the
-driver's cursor inside the session's transaction: the whole page reads one snapshot.
+is compiled once per dialect and run on the driver's cursor inside the session's transaction
+(:mod:`crm.storage.cursor`): the whole page reads one snapshot.
 
 The counts of every section come from one statement (:data:`COUNTS`): one round trip on
 PostgreSQL instead of ten.
@@ -21,7 +21,6 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
-    Select,
     and_,
     bindparam,
     false,
@@ -32,10 +31,10 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from crm.domain.enums import PlacementStatus
+from crm.storage.cursor import Rows, rows
 from crm.storage.models import (
     AuditEntry,
     Extension,
@@ -49,7 +48,6 @@ from crm.storage.models import (
     interaction_people,
     person_tags,
 )
-from crm.storage.prepared import CompiledSelect, compile_select
 from crm.storage.types import UTCDateTime
 
 #: Placements that occupy a candidate until their end date.
@@ -61,33 +59,10 @@ BUSY_STATUSES = (
 #: A next assignment counts as lined up when it is proposed or confirmed.
 NEXT_STATUSES = (PlacementStatus.PROPOSED.value, PlacementStatus.CONFIRMED.value)
 
-#: Any SELECT, whatever its columns.
-Rows = Select[*tuple[Any, ...]]
-
-_compiled: dict[tuple[int, str], CompiledSelect] = {}
-
 
 def run(session: Session, statement: Rows, params: Mapping[str, Any]) -> list[Sequence[Any]]:
     """The rows of one of this module's statements, in the session's transaction."""
-    connection = session.connection()
-    dialect = connection.dialect
-    key = (id(statement), dialect.name)
-    compiled = _compiled.get(key)
-    if compiled is None:
-        compiled = _compiled[key] = compile_select(statement, dialect)
-    values = compiled.parameters(params)
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(compiled.sql, values)
-        fetched = cursor.fetchall()
-    except dialect.loaded_dbapi.Error as exc:
-        # As SQLAlchemy would raise it: Database.read turns it into a clear message.
-        raise DBAPIError.instance(
-            compiled.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from exc
-    finally:
-        cursor.close()
-    return compiled.convert(fetched)
+    return rows(session, statement, params)
 
 
 def _among(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
