@@ -39,7 +39,10 @@ from crm import settings as app_settings
 from crm.domain.dates import UK, parse_date
 from crm.domain.errors import CrmError
 from crm.services import interactions as interaction_service
-from crm.services import today as today_service
+from crm.services.today import report as today_report
+from crm.services.today import rules as today_rules
+from crm.services.today import writes as today_writes
+from crm.services.today import x_signals as today_x
 from crm.ui.context import AppContext
 from crm.ui.errors import ask, show_error
 from crm.ui.today.model import (
@@ -201,7 +204,7 @@ class TodayPage(QWidget):
         self.ctx = ctx
         self.settings = settings
         self.today = today
-        self.report: today_service.TodayReport | None = None
+        self.report: today_rules.TodayReport | None = None
         self.log_dialog: QuickLogDialog | None = None
         self._stale = True
         self._generation = 0
@@ -286,9 +289,9 @@ class TodayPage(QWidget):
         generation = self._generation
         day = self.today()
         self.ctx.read(
-            today_service.today_report,
+            today_report.today_report,
             day,
-            today_service.rules_from_settings(),
+            today_rules.rules_from_settings(),
             on_done=lambda report: self._loaded(generation, report),
             label="Loading Today",
         )
@@ -296,7 +299,7 @@ class TodayPage(QWidget):
     def refresh(self) -> None:
         self.reload()
 
-    def _loaded(self, generation: int, report: today_service.TodayReport) -> None:
+    def _loaded(self, generation: int, report: today_rules.TodayReport) -> None:
         if generation != self._generation:
             return  # a newer load is on its way
         self.report = report
@@ -425,7 +428,7 @@ class TodayPage(QWidget):
         if follow_up is None:
             return
         self.ctx.write(
-            today_service.snooze_follow_up,
+            today_writes.snooze_follow_up,
             follow_up,
             until,
             self.today(),
@@ -441,7 +444,7 @@ class TodayPage(QWidget):
 
     def mark_x_seen(self) -> None:
         self.ctx.write(
-            today_service.mark_x_seen,
+            today_x.mark_x_seen,
             datetime.now(UTC),
             on_done=lambda _r: self._written("x_account", 0, "X marked seen"),
             label="Marking X seen",
