@@ -45,6 +45,7 @@ from crm.services.today import writes as today_writes
 from crm.services.today import x_signals as today_x
 from crm.ui.context import AppContext
 from crm.ui.errors import ask, show_error
+from crm.ui.today.cadence import edit_tag_cadences
 from crm.ui.today.model import (
     RowRole,
     TodayListModel,
@@ -228,6 +229,11 @@ class TodayPage(QWidget):
         self.seen_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.seen_button.clicked.connect(self.mark_x_seen)
         self.header.action_row.addWidget(self.seen_button)
+        self.cadence_button = QPushButton("Cadences…")
+        self.cadence_button.setToolTip("Keep in touch with everyone carrying a tag every N weeks")
+        self.cadence_button.setAccessibleName("Keep-in-touch cadence by tag")
+        self.cadence_button.clicked.connect(lambda: edit_tag_cadences(self.ctx, self))
+        self.header.action_row.addWidget(self.cadence_button)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Reload the lists (F5)")
         self.refresh_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -368,6 +374,14 @@ class TodayPage(QWidget):
     def open_row(self, row: TodayRow | None, other: bool = False) -> None:
         if row is None:
             return
+        if not other and row.entry is not None:
+            # An X signal: the person's (or organisation's) timeline at that tweet.
+            if row.person_id is not None:
+                self.ctx.open_entry("person", row.person_id, *row.entry)
+                return
+            if row.organisation_id is not None:
+                self.ctx.open_entry("organisation", row.organisation_id, *row.entry)
+                return
         if other and row.other_person_id is not None:
             self.ctx.open("person", row.other_person_id)
         elif other and row.organisation_id is not None:
