@@ -236,6 +236,7 @@ _busy_from_today = select(Placement.candidate_id).where(
     _among(Placement.status, BUSY_STATUSES),
     or_(Placement.end_date.is_(None), Placement.end_date >= _today),
 )
+_later = aliased(Placement, name="later")
 #: Candidates whose current placement ends within the weeks (nothing else keeps them busy
 #: beyond), a row per such placement with its end last: params today, available_horizon.
 AVAILABLE_FREED = (
@@ -247,7 +248,15 @@ AVAILABLE_FREED = (
         Placement.end_date >= _today,
         Placement.end_date <= _free_by,
         *_is_candidate,
-        Person.id.not_in(_busy_beyond),
+        # NOT EXISTS, not NOT IN: PostgreSQL makes it an anti-join on the few rows joined;
+        # with NOT IN it filtered every person first (a sequential scan, 200 ms at 100,000).
+        ~select(_later.id)
+        .where(
+            _later.candidate_id == Person.id,
+            _among(_later.status, BUSY_STATUSES),
+            or_(_later.end_date.is_(None), _later.end_date > _free_by),
+        )
+        .exists(),
     )
 )
 #: Free now by their date, newest first: params today, limit.
