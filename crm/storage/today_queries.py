@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from crm.domain.enums import PlacementStatus
+from crm.domain.enums import BUSY_PLACEMENT_STATUSES, PlacementStatus
 from crm.storage.cursor import Rows, rows
 from crm.storage.models import (
     AuditEntry,
@@ -50,12 +50,6 @@ from crm.storage.models import (
 )
 from crm.storage.types import UTCDateTime
 
-#: Placements that occupy a candidate until their end date.
-BUSY_STATUSES = (
-    PlacementStatus.CONFIRMED.value,
-    PlacementStatus.ACTIVE.value,
-    PlacementStatus.EXTENDED.value,
-)
 #: A next assignment counts as lined up when it is proposed or confirmed.
 NEXT_STATUSES = (PlacementStatus.PROPOSED.value, PlacementStatus.CONFIRMED.value)
 
@@ -137,7 +131,7 @@ FOLLOW_UPS_DUE_COUNT = select(
 
 _horizon = bindparam("ending_horizon", type_=Date())
 _ending_where = (
-    _among(Placement.status, BUSY_STATUSES),
+    _among(Placement.status, BUSY_PLACEMENT_STATUSES),
     Placement.end_date >= _today,
     Placement.end_date <= _horizon,
 )
@@ -229,11 +223,11 @@ AVAILABLE_COLUMNS = (
     Person.last_interaction_at,
 )
 _busy_beyond = select(Placement.candidate_id).where(
-    _among(Placement.status, BUSY_STATUSES),
+    _among(Placement.status, BUSY_PLACEMENT_STATUSES),
     or_(Placement.end_date.is_(None), Placement.end_date > _free_by),
 )
 _busy_from_today = select(Placement.candidate_id).where(
-    _among(Placement.status, BUSY_STATUSES),
+    _among(Placement.status, BUSY_PLACEMENT_STATUSES),
     or_(Placement.end_date.is_(None), Placement.end_date >= _today),
 )
 _later = aliased(Placement, name="later")
@@ -244,7 +238,7 @@ AVAILABLE_FREED = (
     .select_from(Placement)
     .join(Person, Person.id == Placement.candidate_id)
     .where(
-        _among(Placement.status, BUSY_STATUSES),
+        _among(Placement.status, BUSY_PLACEMENT_STATUSES),
         Placement.end_date >= _today,
         Placement.end_date <= _free_by,
         *_is_candidate,
@@ -253,7 +247,7 @@ AVAILABLE_FREED = (
         ~select(_later.id)
         .where(
             _later.candidate_id == Person.id,
-            _among(_later.status, BUSY_STATUSES),
+            _among(_later.status, BUSY_PLACEMENT_STATUSES),
             or_(_later.end_date.is_(None), _later.end_date > _free_by),
         )
         .exists(),
@@ -444,7 +438,6 @@ __all__ = [
     "AVAILABLE_FREED",
     "AVAILABLE_NOW",
     "AVAILABLE_SOON",
-    "BUSY_STATUSES",
     "COUNTS",
     "ENDING",
     "FOLLOW_UPS_DUE",

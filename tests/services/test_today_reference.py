@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select, update
 
 from bench import generate
+from crm.domain.enums import BUSY_PLACEMENT_STATUSES
 from crm.services.today.cadence import set_tag_cadence
 from crm.services.today.report import today_report
 from crm.services.today.rules import TodayRules
 from crm.storage.db import Database
 from crm.storage.models import Interaction, Person, Placement, Tag, person_tags
-from crm.storage.today_queries import BUSY_STATUSES
 
 SIZE = 2000
 RULES = TodayRules()
@@ -71,7 +71,7 @@ def _reference(db: Database, today: date) -> dict[str, Any]:
         ):
             if weeks and weeks > 0:
                 tag_weeks[pid] = min(weeks, tag_weeks.get(pid, weeks))
-    busy = [p for p in placements if p.status in BUSY_STATUSES]
+    busy = [p for p in placements if p.status in BUSY_PLACEMENT_STATUSES]
     ending = sorted(
         (p.end_date, p.id) for p in busy if p.end_date and today <= p.end_date <= ending_by
     )
