@@ -270,7 +270,8 @@ def today_floor(run: Run, today: Any) -> Callable[[], Any]:
 
 
 def measure_today(run: Run) -> None:
-    from crm.services.today import TodayRules, today_report
+    from crm.services.today.report import today_report
+    from crm.services.today.rules import TodayRules
 
     today = generate.TODAY
     counted: dict[str, int] = {}

@@ -48,7 +48,8 @@ def _today(args: argparse.Namespace) -> date:
 
 
 def today_show(args: argparse.Namespace) -> int:
-    from crm.services.today import rules_from_settings, today_report
+    from crm.services.today.report import today_report
+    from crm.services.today.rules import rules_from_settings
 
     db = open_db(args)
     report = today_report(db, _today(args), rules_from_settings())
@@ -131,7 +132,7 @@ def today_done(args: argparse.Namespace) -> int:
 
 
 def today_snooze(args: argparse.Namespace) -> int:
-    from crm.services.today import snooze_follow_up
+    from crm.services.today.writes import snooze_follow_up
 
     today = _today(args)
     until = parse_date(args.until, "until", today=today)
@@ -142,7 +143,7 @@ def today_snooze(args: argparse.Namespace) -> int:
 
 def today_cadence(args: argparse.Namespace) -> int:
     from crm.services.people import resolve_person
-    from crm.services.today import set_person_cadence, set_tag_cadence
+    from crm.services.today.cadence import set_person_cadence, set_tag_cadence
 
     if args.every is None:
         raise UsageError("Say how often with --every WEEKS (or --every default).")
@@ -167,7 +168,7 @@ def today_cadence(args: argparse.Namespace) -> int:
 
 
 def today_seen(args: argparse.Namespace) -> int:
-    from crm.services.today import mark_x_seen
+    from crm.services.today.x_signals import mark_x_seen
 
     mark_x_seen(open_db(args), datetime.now(UTC))
     print("X signals marked seen.")

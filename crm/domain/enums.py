@@ -96,6 +96,14 @@ class PlacementStatus(StrEnum):
         return self.value.capitalize()
 
 
+#: Placements that occupy their candidate until their end date (or for good without one).
+BUSY_PLACEMENT_STATUSES = (
+    PlacementStatus.CONFIRMED.value,
+    PlacementStatus.ACTIVE.value,
+    PlacementStatus.EXTENDED.value,
+)
+
+
 class IR35Determination(StrEnum):
     INSIDE = "inside"
     OUTSIDE = "outside"

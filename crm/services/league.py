@@ -28,13 +28,10 @@ page asks for the first screenful and for more as the recruiter scrolls
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text
@@ -42,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from crm.domain.enums import OrganisationType, Sector
 from crm.domain.errors import ValidationError
-from crm.services.exports import neutralise
+from crm.storage import cursor
 from crm.storage.db import Database
 from crm.storage.models import BlueskySnapshot, FollowerSnapshot
 from crm.storage.types import UTCDateTime
@@ -224,7 +221,14 @@ def league_table(
             if weeks:
                 points[network] = _points(session, network, as_of, weeks, accounts, params)
             else:
-                posts[network] = _posts(session, network, as_of, accounts, params)
+                posts[network] = _posts(
+                    session,
+                    network,
+                    as_of,
+                    accounts,
+                    params,
+                    counts_only=q.measure == "posts_per_week",
+                )
         rows = _ranked_rows(entities, wanted, weeks, points, posts, q.measure)
         limit = len(rows) if detail_rows is None else max(0, detail_rows)
         _detail(session, rows[:limit], wanted, as_of, q.entity)
@@ -318,7 +322,7 @@ def _entities(session: Session, q: LeagueQuery) -> list[Any]:
         LEFT JOIN bluesky_account ba ON {owner}
         WHERE {" AND ".join(where)}
     """
-    return [tuple(row) for row in session.execute(text(sql), params)]
+    return [tuple(row) for row in cursor.rows(session, text(sql), params, constant=False)]
 
 
 def _accounts_sql(q: LeagueQuery, network: str, params: dict[str, Any]) -> str:
@@ -391,21 +395,28 @@ def _points(
     sql = f"SELECT a.id, {', '.join(_seek(network, n) for n in names)}{last} FROM ({accounts}) a"
     out: dict[int, tuple[Any, ...]] = {}
     if not last_post:
-        for row in session.execute(_typed(sql, params), params):
+        for row in cursor.rows(session, _typed(sql, params), params, constant=False):
             out[int(row[0])] = tuple(row[1:])
         return out
     utc = UTCDateTime()
     dialect = session.get_bind().dialect
-    for row in session.execute(_typed(sql, params), params):
+    for row in cursor.rows(session, _typed(sql, params), params, constant=False):
         out[int(row[0])] = (*row[1:-1], utc.process_result_value(row[-1], dialect))
     return out
 
 
 def _posts(
-    session: Session, network: str, as_of: datetime, accounts: str, params: dict[str, Any]
+    session: Session,
+    network: str,
+    as_of: datetime,
+    accounts: str,
+    params: dict[str, Any],
+    *,
+    counts_only: bool = False,
 ) -> dict[int, tuple[int, int, int, int]]:
     """Per account: (posts, engagement) in the 4 weeks to ``as_of`` and in the 4 weeks to a
-    week before."""
+    week before. ``counts_only``: the posts alone (engagement 0), counted on the (account,
+    time) index without reading a post: a tenth of the time at 10,000 organisations."""
     params = {
         **params,
         "as_of": as_of,
@@ -414,6 +425,22 @@ def _posts(
         "then_from": as_of - _WEEK - _WINDOW,
     }
     table, reposts = _POSTS[network]
+    if counts_only:
+
+        def count(since: str, until: str) -> str:
+            return (
+                f"(SELECT COUNT(*) FROM {table} p WHERE p.account_id = a.id "
+                f"AND p.created_at > :{since} AND p.created_at <= :{until})"
+            )
+
+        sql = (
+            f"SELECT a.id, {count('now_from', 'as_of')}, {count('then_from', 'then_to')} "
+            f"FROM ({accounts}) a"
+        )
+        return {
+            int(a): (int(n0 or 0), 0, int(n1 or 0), 0)
+            for a, n0, n1 in cursor.rows(session, _typed(sql, params), params, constant=False)
+        }
     engagement = f"(p.like_count + p.{reposts} + p.reply_count)"
     sql = f"""
         SELECT p.account_id,
@@ -427,7 +454,7 @@ def _posts(
     """
     return {
         int(a): (int(n0 or 0), int(e0 or 0), int(n1 or 0), int(e1 or 0))
-        for a, n0, e0, n1, e1 in session.execute(_typed(sql, params), params)
+        for a, n0, e0, n1, e1 in cursor.rows(session, _typed(sql, params), params, constant=False)
     }
 
 
@@ -459,8 +486,8 @@ def _chief_executives(
         ORDER BY e.organisation_id, p.id
     """
     out: dict[int, tuple[int, str, int | None]] = {}
-    for org_id, pid, preferred, first, last, x_f, b_f in session.execute(
-        _typed(sql, params), params
+    for org_id, pid, preferred, first, last, x_f, b_f in cursor.rows(
+        session, _typed(sql, params), params, constant=False
     ):
         if org_id in out or (x_f is None and b_f is None):
             continue
@@ -535,62 +562,79 @@ def _ranked_rows(
 ) -> list[LeagueRow]:
     """Rows with their rank, rank change and the measure ranked by, best first.
 
-    The one loop over every row of the table: plain arithmetic, no helpers, because at
-    10,000 organisations each microsecond here is 10 ms on the page.
+    The one loop over every row of the table: plain arithmetic on locals, no helpers and no
+    lists per row, because at 10,000 organisations each microsecond here is 10 ms on the page.
     """
     now_values: list[float | None] = []
     then_values: list[float | None] = []
     rows: list[LeagueRow] = []
     want_x, want_b = "x" in networks, "bluesky" in networks
-    x_points, b_points = points.get("x", {}), points.get("bluesky", {})
-    x_posts, b_posts = posts.get("x", {}), posts.get("bluesky", {})
+    x_values = (points if weeks else posts).get("x", {})
+    b_values = (points if weeks else posts).get("bluesky", {})
     pct = measure.endswith("_pct")
     kind = "posts" if not weeks else "followers" if measure == "followers" else "growth"
-    missing = (None, None, None, None)
+    missing: tuple[Any, ...] = (None, None, None, None) if weeks else (0, 0, 0, 0)
+    add_now, add_then, add_row = now_values.append, then_values.append, rows.append
     for entity_id, name, sector, org_type, organisation, xa, x_handle, ba, b_handle in entities:
-        accounts: dict[str, int] = {}
-        found: list[tuple[Any, ...]] = []
+        fx = fb = None
         if want_x and xa is not None:
-            accounts["x"] = xa
-            found.append(
-                (x_points.get(xa) or missing) if weeks else (x_posts.get(xa) or (0, 0, 0, 0))
-            )
-        if want_b and ba is not None:
-            accounts["bluesky"] = ba
-            found.append(
-                (b_points.get(ba) or missing) if weeks else (b_posts.get(ba) or (0, 0, 0, 0))
-            )
+            fx = x_values.get(xa) or missing
+            accounts = {"x": xa}
+            if want_b and ba is not None:
+                accounts["bluesky"] = ba
+                fb = b_values.get(ba) or missing
+        elif want_b and ba is not None:
+            accounts = {"bluesky": ba}
+            fb = b_values.get(ba) or missing
+        else:
+            accounts = {}
         now: float | None = None
         then: float | None = None
         if kind == "followers":
-            a = [f[0] for f in found if f[0] is not None]
-            b = [f[1] for f in found if f[1] is not None]
-            now = float(sum(a)) if a else None
-            then = float(sum(b)) if b else None
+            # Each network's followers now and a week ago, summed over those known.
+            if fx is not None and fx[0] is not None:
+                now = float(fx[0] + (fb[0] or 0)) if fb is not None else float(fx[0])
+            elif fb is not None and fb[0] is not None:
+                now = float(fb[0])
+            if fx is not None and fx[1] is not None:
+                then = float(fx[1] + (fb[1] or 0)) if fb is not None else float(fx[1])
+            elif fb is not None and fb[1] is not None:
+                then = float(fb[1])
         elif kind == "growth":
             # weeks are (0, 1, k, k + 1): now against k back, a week ago against k + 1 back.
-            g = [(f[0], f[2]) for f in found if f[0] is not None and f[2] is not None]
-            h = [(f[1], f[3]) for f in found if f[1] is not None and f[3] is not None]
-            if g:
-                grown, base = sum(x - y for x, y in g), sum(y for _x, y in g)
-                now = (round(100.0 * grown / base, 1) if base else None) if pct else float(grown)
-            if h:
-                grown, base = sum(x - y for x, y in h), sum(y for _x, y in h)
-                then = (round(100.0 * grown / base, 1) if base else None) if pct else float(grown)
+            for first, base_at in ((0, 2), (1, 3)):
+                grown = base = 0
+                known = False
+                for f in (fx, fb):
+                    if f is not None and f[first] is not None and f[base_at] is not None:
+                        grown += f[first] - f[base_at]
+                        base += f[base_at]
+                        known = True
+                value: float | None = None
+                if known:
+                    value = (
+                        (round(100.0 * grown / base, 1) if base else None) if pct else float(grown)
+                    )
+                if first == 0:
+                    now = value
+                else:
+                    then = value
         else:
-            n0 = sum(f[0] for f in found)
-            n1 = sum(f[2] for f in found)
+            n0 = (fx[0] if fx is not None else 0) + (fb[0] if fb is not None else 0)
+            n1 = (fx[2] if fx is not None else 0) + (fb[2] if fb is not None else 0)
             if measure == "posts_per_week":
                 now, then = n0 / 4, n1 / 4
             else:
-                now = round(sum(f[1] for f in found) / n0, 2) if n0 else None
-                then = round(sum(f[3] for f in found) / n1, 2) if n1 else None
-        now_values.append(now)
-        then_values.append(then)
+                e0 = (fx[1] if fx is not None else 0) + (fb[1] if fb is not None else 0)
+                e1 = (fx[3] if fx is not None else 0) + (fb[3] if fb is not None else 0)
+                now = round(e0 / n0, 2) if n0 else None
+                then = round(e1 / n1, 2) if n1 else None
+        add_now(now)
+        add_then(then)
         # Every column is filled later (_detail) for the rows that are shown; until then a
         # row shares one empty set of figures: 10,000 fewer objects to build.
         # Every field given, in order: the cheapest way to build 10,000 of them.
-        rows.append(
+        add_row(
             LeagueRow(
                 None,
                 None,
@@ -630,10 +674,8 @@ def _ranked_rows(
 
 def _order(values: list[float | None], names: list[tuple[str, int]]) -> list[int]:
     """Indexes of the rows with a value, best first: highest value, ties by name then id."""
-    return sorted(
-        (i for i, v in enumerate(values) if v is not None),
-        key=lambda i: (-(values[i] or 0.0), names[i]),
-    )
+    keyed = sorted((-v, names[i], i) for i, v in enumerate(values) if v is not None)
+    return [i for _v, _name, i in keyed]
 
 
 def _places(order: list[int], size: int) -> list[int | None]:
@@ -715,118 +757,3 @@ def _detail(
         if chief is not None:
             row.chief_executive_id, row.chief_executive, row.chief_executive_followers = chief
         row.detailed = True
-
-
-# --------------------------------------------------------------------------- export
-
-
-CSV_COLUMNS = (
-    "rank",
-    "rank_change",
-    "name",
-    "networks",
-    "x_handle",
-    "bluesky_handle",
-    "followers",
-    "growth_4w",
-    "growth_4w_pct",
-    "growth_12w",
-    "growth_12w_pct",
-    "posts_per_week",
-    "engagement",
-    "chief_executive",
-    "chief_executive_followers",
-    "last_x_post",
-    "last_bluesky_post",
-    "moved_to_bluesky",
-    "sector",
-    "org_type",
-    "organisation",
-)
-
-
-def row_record(row: LeagueRow) -> dict[str, Any]:
-    """A row as flat values, for CSV and JSON (the same numbers the page shows)."""
-    f = row.figures
-    return {
-        "rank": row.rank,
-        "rank_change": row.rank_change,
-        "id": row.entity_id,
-        "name": row.name,
-        "networks": row.networks,
-        "x_handle": row.x_handle,
-        "bluesky_handle": row.bluesky_handle,
-        "followers": f.followers,
-        "growth_4w": f.growth_4w,
-        "growth_4w_pct": f.growth_4w_pct,
-        "growth_12w": f.growth_12w,
-        "growth_12w_pct": f.growth_12w_pct,
-        "posts_per_week": f.posts_per_week,
-        "engagement": f.engagement,
-        "spark": list(f.spark),
-        "chief_executive_id": row.chief_executive_id,
-        "chief_executive": row.chief_executive,
-        "chief_executive_followers": row.chief_executive_followers,
-        "last_x_post": row.last_x_post.isoformat() if row.last_x_post else None,
-        "last_bluesky_post": row.last_bluesky_post.isoformat() if row.last_bluesky_post else None,
-        "moved_to_bluesky": row.moved_to_bluesky,
-        "sector": row.sector,
-        "org_type": row.org_type,
-        "organisation": row.organisation,
-    }
-
-
-def table_record(table: LeagueTable) -> dict[str, Any]:
-    q = table.query
-    return {
-        "as_of": table.as_of.isoformat(),
-        "entity": q.entity,
-        "network": q.network,
-        "measure": q.measure,
-        "sector": q.sector,
-        "org_types": list(q.org_types),
-        "rows": [row_record(r) for r in table.rows],
-    }
-
-
-def to_csv(table: LeagueTable) -> str:
-    """The table as CSV text (formula-looking cells neutralised, as every export here)."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for row in table.rows:
-        record = row_record(row)
-        writer.writerow([_safe(record[c]) for c in CSV_COLUMNS])
-    return out.getvalue()
-
-
-def _safe(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    if isinstance(value, str):
-        return neutralise(value)
-    return value
-
-
-def complete(db: Database, table: LeagueTable) -> LeagueTable:
-    """``table`` with every row filled (for an export of what the page shows)."""
-    filled = {r.entity_id: r for r in league_details(db, table)}
-    if not filled:
-        return table
-    rows = tuple(filled.get(r.entity_id, r) for r in table.rows)
-    return LeagueTable(table.query, table.as_of, rows)
-
-
-def export_csv(table: LeagueTable, path: str | Path) -> Path:
-    """Write the table as CSV (UTF-8 with a BOM, so Excel keeps accents); atomically."""
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(to_csv(table), encoding="utf-8-sig", newline="")
-        tmp.replace(target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ValidationError(f"Could not write {target}: {exc.strerror or exc}.") from None
-    return target

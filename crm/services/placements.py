@@ -12,7 +12,7 @@ from sqlalchemy import case, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from crm import settings
-from crm.domain.enums import IR35Determination, PlacementStatus
+from crm.domain.enums import BUSY_PLACEMENT_STATUSES, IR35Determination, PlacementStatus
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.rates import margin_over, margin_per_day
 from crm.domain.values import check_date_range, parse_day_rate, require_text
@@ -35,11 +35,6 @@ from crm.storage.models import (
 )
 from crm.storage.types import utcnow
 
-ACTIVE_STATUSES = (
-    PlacementStatus.CONFIRMED.value,
-    PlacementStatus.ACTIVE.value,
-    PlacementStatus.EXTENDED.value,
-)
 FINISHED_STATUSES = (PlacementStatus.ENDED.value, PlacementStatus.CANCELLED.value)
 
 
@@ -395,7 +390,7 @@ def list_placements(
         if ending_within_days is not None:
             start = today or date.today()
             stmt = stmt.where(
-                Placement.status.in_(ACTIVE_STATUSES),
+                Placement.status.in_(BUSY_PLACEMENT_STATUSES),
                 Placement.end_date >= start,
                 Placement.end_date <= start + timedelta(days=ending_within_days),
             )

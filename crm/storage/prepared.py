@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Select
+from sqlalchemy import Dialect, Select, TextClause
+from sqlalchemy.exc import InvalidRequestError
 
 Processor = Callable[[Any], Any]
 
@@ -66,7 +67,7 @@ class _Required:
 _REQUIRED: Any = _Required()
 
 
-def compile_select(statement: Select[Any], dialect: Dialect) -> CompiledSelect:
+def compile_select(statement: Select[Any] | TextClause, dialect: Dialect) -> CompiledSelect:
     compiled = statement.compile(dialect=dialect)
     if "POSTCOMPILE" in compiled.string:
         raise ValueError("expanding IN and literal-execute parameters are rendered per call")
@@ -80,9 +81,19 @@ def compile_select(statement: Select[Any], dialect: Dialect) -> CompiledSelect:
         if process is not None:
             binds[name] = process
     results = []
-    for index, column in enumerate(statement.selected_columns):
-        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
-        if process is not None:
-            results.append((index, process))
+    # Plain text has no typed columns: its values come as the driver gives them.
+    for index, column in enumerate(getattr(statement, "selected_columns", ())):
+        convert = _result_processor(column.type, dialect)
+        if convert is not None:
+            results.append((index, convert))
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
     return CompiledSelect(compiled.string, order, defaults, binds, tuple(results))
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Processor | None:
+    try:
+        return type_.dialect_impl(dialect).result_processor(dialect, None)  # type: ignore[no-any-return]
+    except (TypeError, InvalidRequestError):
+        # psycopg's NUMERIC asks for the column's type code, which is only known once the
+        # statement has run; psycopg returns NUMERIC as Decimal itself.
+        return None

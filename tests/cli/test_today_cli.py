@@ -15,7 +15,7 @@ from crm.services.interactions import InteractionInput, log_interaction
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person
 from crm.services.placements import PlacementInput, add_placement
-from crm.services.today import today_report
+from crm.services.today.report import today_report
 from crm.services.views import to_json
 from crm.storage.db import Database
 

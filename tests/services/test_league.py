@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from crm.domain.errors import ValidationError
-from crm.services.league import LeagueQuery, league_table, to_csv
+from crm.services.league import LeagueQuery, league_table
+from crm.services.league_export import to_csv
 from crm.storage.db import Database
 from crm.storage.models import FollowerSnapshot, Organisation
 from tests.fixtures.league import AS_OF, build_world

@@ -14,22 +14,18 @@ from crm.services.interactions import InteractionInput, log_interaction, mark_fo
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person
 from crm.services.placements import PlacementInput, add_placement, extend_placement
-from crm.services.today import (
+from crm.services.today.cadence import set_person_cadence, set_tag_cadence
+from crm.services.today.report import due_count, rank_who_to_call, today_report
+from crm.services.today.rules import (
     Ending,
     FollowUp,
     KeepInTouch,
     TodayRules,
     XSignal,
     day_words,
-    due_count,
-    mark_x_seen,
-    rank_who_to_call,
-    set_person_cadence,
-    set_tag_cadence,
-    snooze_follow_up,
-    today_report,
-    x_seen_at,
 )
+from crm.services.today.writes import snooze_follow_up
+from crm.services.today.x_signals import mark_x_seen, x_seen_at
 from crm.services.x_store import apply_profile
 from crm.storage.db import Database
 from crm.storage.models import AuditEntry, FollowerSnapshot, Interaction, Person, Tweet, XAccount

@@ -62,7 +62,8 @@ def test_sync_exits_non_zero_when_nothing_could_be_synced(
 def test_league_json_agrees_with_the_service(
     isolated_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from crm.services.league import LeagueQuery, league_table, table_record
+    from crm.services.league import LeagueQuery, league_table
+    from crm.services.league_export import table_record
     from crm.storage.db import open_database
     from tests.fixtures.league import build_world
 

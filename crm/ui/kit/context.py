@@ -35,6 +35,8 @@ class AppContext(QObject):
         self.own_db: Database | None = None
         #: Why the last X sync of an account failed, by account id (until one succeeds).
         self.x_problems: dict[int, str] = {}
+        #: A timeline entry (kind, ref id) to scroll to once the page being opened shows it.
+        self.pending_entry: tuple[str, int] | None = None
 
     def set_database(self, db: Database, *, demo: bool = False) -> None:
         if demo and not self.is_demo:
@@ -84,6 +86,11 @@ class AppContext(QObject):
         )
 
     def open(self, kind: str, entity_id: int) -> None:
+        self.open_requested.emit(kind, entity_id)
+
+    def open_entry(self, kind: str, entity_id: int, entry_kind: str, ref_id: int) -> None:
+        """Open a record's page with its timeline scrolled to one entry (a tweet, say)."""
+        self.pending_entry = (entry_kind, ref_id)
         self.open_requested.emit(kind, entity_id)
 
     def notify(self, kind: str, entity_id: int) -> None:

@@ -112,6 +112,11 @@ def _day_heading(day: datetime) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
 
+def entry_anchor(kind: str, ref_id: int) -> str:
+    """The name of an entry's anchor in the timeline's HTML (to scroll to it)."""
+    return f"entry-{kind}-{ref_id}"
+
+
 def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
     """One entry as HTML; every data string is escaped here."""
     c = theme.colours()
@@ -173,6 +178,7 @@ def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
     # person page must paint its first screen in a few tens of milliseconds.
     html = (
         "<p style='margin-top:0; margin-bottom:2px'>"
+        f"<a name='{entry_anchor(entry.kind, entry.ref_id)}'></a>"
         f"<span style='color:{_colour_for(entry)}'>{icon}</span>&nbsp;&nbsp;"
         f"<b>{esc(entry.title)}</b>&nbsp;&nbsp;"
         f"<span style='color:{c.muted}'>{when:%H:%M}</span></p>"
@@ -241,6 +247,8 @@ class TimelineView(QWidget):
         self.empty_text = "Nothing here yet. Log a call with Ctrl+L."
         #: Offer "Log as interaction" under tweets (the person page does).
         self.tweet_logging = False
+        #: The entry last scrolled to for ``AppContext.open_entry`` (tests read it).
+        self.revealed: tuple[str, int] | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -372,6 +380,8 @@ class TimelineView(QWidget):
             )
         )
         self.browser.verticalScrollBar().setValue(scroll)
+        if not append:
+            self._reveal_pending(first, rest)
         self.loaded.emit(len(self._entries))
         if rest:
             # The first screen is painted; the rest follows once the window has drawn it.
@@ -395,6 +405,20 @@ class TimelineView(QWidget):
         cursor = QTextCursor(self.browser.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertHtml(html)
+        self._reveal_pending(rest, [])
+
+    def _reveal_pending(self, painted: list[TimelineEntry], rest: list[TimelineEntry]) -> None:
+        """Scroll to the entry the page was opened for (``AppContext.open_entry``) once it
+        is painted; forget it when this timeline does not have it."""
+        target = self.ctx.pending_entry
+        if target is None:
+            return
+        if any((e.kind, e.ref_id) == target for e in painted):
+            self.ctx.pending_entry = None
+            self.revealed = target
+            self.browser.scrollToAnchor(entry_anchor(*target))
+        elif not any((e.kind, e.ref_id) == target for e in rest):
+            self.ctx.pending_entry = None
 
     def finish_painting(self) -> None:
         """Paint any entries still waiting (tests and screenshots want the whole page)."""

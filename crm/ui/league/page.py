@@ -28,11 +28,10 @@ from crm.services.league import (
     LeagueRow,
     LeagueTable,
     NetworkFigures,
-    complete,
-    export_csv,
     league_details,
     league_table,
 )
+from crm.services.league_export import complete, export_csv
 from crm.ui.kit import theme
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error

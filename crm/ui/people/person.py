@@ -60,6 +60,7 @@ from crm.ui.kit.widgets import (
 from crm.ui.people.dialogs import EmploymentDialog, InteractionDialog, confirm_delete_person
 from crm.ui.people.facts import Followers, Shown, header_facts, person_and_followers
 from crm.ui.placements.dialogs import PlacementDialog
+from crm.ui.today.cadence import edit_person_cadence
 from crm.ui.transfer.gdpr import ErasureDialog, SubjectAccessDialog
 from crm.ui.x.chart import FollowerChart
 
@@ -141,6 +142,7 @@ class PersonPage(QWidget):
         self.placement_action = menu.addAction("New placement…", self.new_placement)
         menu.addAction("Link a Bluesky account…", self.bluesky_link_requested.emit)
         menu.addAction("Find them on Bluesky…", self.find_on_bluesky)
+        menu.addAction("Keep in touch every…", self.edit_cadence)
         menu.addSeparator()
         menu.addAction("Subject access export (UK GDPR)…", self.subject_access)
         menu.addAction("Erase everything about them (UK GDPR)…", self.erase)
@@ -725,6 +727,11 @@ class PersonPage(QWidget):
             self.log_tweet(entity_id)
         else:
             self.ctx.open(kind, entity_id)
+
+    def edit_cadence(self) -> None:
+        """Their keep-in-touch cadence (the Today page's list): default, every N weeks, never."""
+        if self.detail is not None:
+            edit_person_cadence(self.ctx, self.detail.id, self.detail.name, self)
 
     def find_on_bluesky(self) -> None:
         """Search Bluesky for this person by name and offer the matches to link."""

@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from crm.services.today import (
+from crm.services.today.rules import (
     Available,
     Ending,
     FollowUp,
@@ -54,6 +54,8 @@ class TodayRow:
     #: Shift+Enter on an ending placement: the client contact (or the organisation).
     other_person_id: int | None = None
     placement_id: int | None = None
+    #: The timeline entry Enter opens at, (kind, ref id): the newest tweet of an X signal.
+    entry: tuple[str, int] | None = None
 
 
 def call_rows(report: TodayReport) -> list[TodayRow]:
@@ -177,6 +179,7 @@ def x_rows(rows: list[XSignal]) -> list[TodayRow]:
             tone="accent" if x.kind == "profile" else "muted",
             person_id=x.person_id,
             organisation_id=x.organisation_id,
+            entry=("tweet", x.tweet_id) if x.kind == "tweets" and x.tweet_id else None,
         )
         for x in rows
     ]

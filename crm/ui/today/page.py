@@ -39,10 +39,14 @@ from crm import settings as app_settings
 from crm.domain.dates import UK, parse_date
 from crm.domain.errors import CrmError
 from crm.services import interactions as interaction_service
-from crm.services import today as today_service
+from crm.services.today import report as today_report
+from crm.services.today import rules as today_rules
+from crm.services.today import writes as today_writes
+from crm.services.today import x_signals as today_x
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import ask, show_error
 from crm.ui.kit.widgets import Badge, PageHeader, plain_label
+from crm.ui.today.cadence import edit_tag_cadences
 from crm.ui.today.model import (
     RowRole,
     TodayListModel,
@@ -201,7 +205,7 @@ class TodayPage(QWidget):
         self.ctx = ctx
         self.settings = settings
         self.today = today
-        self.report: today_service.TodayReport | None = None
+        self.report: today_rules.TodayReport | None = None
         self.log_dialog: QuickLogDialog | None = None
         self._stale = True
         self._generation = 0
@@ -225,6 +229,11 @@ class TodayPage(QWidget):
         self.seen_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.seen_button.clicked.connect(self.mark_x_seen)
         self.header.action_row.addWidget(self.seen_button)
+        self.cadence_button = QPushButton("Cadences…")
+        self.cadence_button.setToolTip("Keep in touch with everyone carrying a tag every N weeks")
+        self.cadence_button.setAccessibleName("Keep-in-touch cadence by tag")
+        self.cadence_button.clicked.connect(lambda: edit_tag_cadences(self.ctx, self))
+        self.header.action_row.addWidget(self.cadence_button)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Reload the lists (F5)")
         self.refresh_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -286,9 +295,9 @@ class TodayPage(QWidget):
         generation = self._generation
         day = self.today()
         self.ctx.read(
-            today_service.today_report,
+            today_report.today_report,
             day,
-            today_service.rules_from_settings(),
+            today_rules.rules_from_settings(),
             on_done=lambda report: self._loaded(generation, report),
             label="Loading Today",
         )
@@ -296,7 +305,7 @@ class TodayPage(QWidget):
     def refresh(self) -> None:
         self.reload()
 
-    def _loaded(self, generation: int, report: today_service.TodayReport) -> None:
+    def _loaded(self, generation: int, report: today_rules.TodayReport) -> None:
         if generation != self._generation:
             return  # a newer load is on its way
         self.report = report
@@ -365,6 +374,14 @@ class TodayPage(QWidget):
     def open_row(self, row: TodayRow | None, other: bool = False) -> None:
         if row is None:
             return
+        if not other and row.entry is not None:
+            # An X signal: the person's (or organisation's) timeline at that tweet.
+            if row.person_id is not None:
+                self.ctx.open_entry("person", row.person_id, *row.entry)
+                return
+            if row.organisation_id is not None:
+                self.ctx.open_entry("organisation", row.organisation_id, *row.entry)
+                return
         if other and row.other_person_id is not None:
             self.ctx.open("person", row.other_person_id)
         elif other and row.organisation_id is not None:
@@ -425,7 +442,7 @@ class TodayPage(QWidget):
         if follow_up is None:
             return
         self.ctx.write(
-            today_service.snooze_follow_up,
+            today_writes.snooze_follow_up,
             follow_up,
             until,
             self.today(),
@@ -441,7 +458,7 @@ class TodayPage(QWidget):
 
     def mark_x_seen(self) -> None:
         self.ctx.write(
-            today_service.mark_x_seen,
+            today_x.mark_x_seen,
             datetime.now(UTC),
             on_done=lambda _r: self._written("x_account", 0, "X marked seen"),
             label="Marking X seen",

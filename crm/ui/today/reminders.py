@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from crm import settings as app_settings
-from crm.services import today as today_service
+from crm.services.today.report import due_count
 from crm.ui.kit import theme
 from crm.ui.kit.context import AppContext
 from crm.ui.today.page import uk_today
@@ -121,7 +121,7 @@ class Reminders(QObject):
 
     def check(self) -> None:
         self.ctx.read(
-            today_service.due_count,
+            due_count,
             self.today(),
             on_done=self._counted,
             label="Counting follow-ups",
