@@ -178,9 +178,9 @@ class ReportsPage(QWidget):
         self.table.setColumnCount(len(found.columns))
         self.table.setRowCount(len(found.rows))
         self.table.setHorizontalHeaderLabels([c.capitalize() for c in found.columns])
-        for r, row in enumerate(found.rows):
+        for r, row in enumerate(found.shown()):
             for c, value in enumerate(row):
-                item = QTableWidgetItem("" if value is None else str(value))
+                item = QTableWidgetItem(value)
                 if c:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
