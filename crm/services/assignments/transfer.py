@@ -284,7 +284,7 @@ def import_file(
             try:
                 with session.begin_nested():
                     if kind == ASSIGNMENTS:
-                        _import_assignment(session, finder, record, report)
+                        _import_assignment(session, finder, record, report, row)
                     else:
                         _import_entry(session, finder, record, report, None)
             except ValidationError as exc:
@@ -380,7 +380,7 @@ def _choice(enum: Any, value: Any, what: str) -> str:
 
 
 def _import_assignment(
-    session: Session, finder: _Finder, record: dict[str, Any], report: TransferReport
+    session: Session, finder: _Finder, record: dict[str, Any], report: TransferReport, row: int
 ) -> None:
     organisation_id = finder.organisation(record.get("client"))
     opened_on = _date(record.get("opened_on"), "Opened on") or date.today()
@@ -416,9 +416,15 @@ def _import_assignment(
         audit.add_new(session, "assignment", a, {"client": record.get("client")}, action="import")
         report.created += 1
         assignment_id = a.id
+    # One candidate who cannot be placed is refused alone: the assignment and the rest stay.
     for entry in record.get("shortlist") or []:
-        if isinstance(entry, dict):
-            _import_entry(session, finder, entry, report, assignment_id)
+        if not isinstance(entry, dict):
+            continue
+        try:
+            with session.begin_nested():
+                _import_entry(session, finder, entry, report, assignment_id)
+        except ValidationError as exc:
+            report.refusals.append(Refusal(row, f"Shortlist of {record.get('role')!r}: {exc}"))
 
 
 def _import_entry(
