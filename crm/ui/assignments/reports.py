@@ -203,7 +203,7 @@ class ReportsPage(QWidget):
         series.append(bars)
         self.chart.addSeries(series)
         categories = QBarCategoryAxis()
-        categories.append([str(row[0])[:18] for row in rows])
+        categories.append([row[0][:18] for row in found.shown()[: len(rows)]])  # Dec 2025
         categories.setLabelsColor(QColor(colours().text))
         values_axis = QValueAxis()
         values_axis.setRange(0, max([*values, 1.0]) * 1.1)
