@@ -7,8 +7,9 @@ import argparse
 from typing import Any
 
 from crm.cli import open_db
-from crm.cli.output import fmt, print_json, print_table
+from crm.cli.output import fmt, print_json, print_records, print_saved, print_table
 from crm.domain.dates import parse_date
+from crm.domain.display import fmt_ago, fmt_money, fmt_money_range, label_of
 from crm.domain.enums import ShortlistStage
 
 _STAGES = [s.value for s in ShortlistStage]
@@ -130,6 +131,7 @@ def _register_shortlist(sub: Any) -> None:
 
 def _values(args: argparse.Namespace, db: Any) -> dict[str, Any]:
     """The assignment fields given on the command line (only those given)."""
+    from crm.services.assignments.records import EDITABLE
     from crm.services.organisations import resolve_organisation
     from crm.services.people import resolve_person
 
@@ -138,22 +140,7 @@ def _values(args: argparse.Namespace, db: Any) -> dict[str, Any]:
         values["organisation_id"] = resolve_organisation(db, args.organisation)
     if args.contact is not None:
         values["contact_id"] = resolve_person(db, args.contact) if args.contact else None
-    for name in (
-        "role",
-        "sector",
-        "location",
-        "working_pattern",
-        "days_per_week",
-        "duration_weeks",
-        "charge_rate_min",
-        "charge_rate_max",
-        "pay_rate",
-        "currency",
-        "ir35",
-        "source",
-        "owner",
-        "notes",
-    ):
+    for name in sorted(EDITABLE):  # the options named as the fields are (--days: days_per_week)
         value = getattr(args, name, None)
         if value is not None:
             values[name] = value
@@ -178,11 +165,9 @@ def assignment_add(args: argparse.Namespace) -> int:
     db = open_db(args)
     values = _values(args, db)
     assignment_id = add_assignment(db, AssignmentInput(**values))
-    if args.json:
-        print_json(get_assignment(db, assignment_id))
-    else:
-        print(f"Added assignment #{assignment_id}")
-    return 0
+    return print_saved(
+        args.json, f"Added assignment #{assignment_id}", lambda: get_assignment(db, assignment_id)
+    )
 
 
 def assignment_list(args: argparse.Namespace) -> int:
@@ -198,34 +183,25 @@ def assignment_list(args: argparse.Namespace) -> int:
         organisation_id=resolve_organisation(db, args.org) if args.org else None,
         text=args.search,
     )
-    if args.json:
-        print_json(found)
-        return 0
-    print_table(
-        ["ID", "ROLE", "CLIENT", "STATUS", "START", "RATE", "OWNER", "LISTED"],
+    return print_records(
+        found,
         [
+            ("ID", lambda a: a.id),
+            ("ROLE", lambda a: a.role),
+            ("CLIENT", lambda a: a.organisation),
+            ("STATUS", lambda a: label_of(a.status)),
+            ("START", lambda a: "ASAP" if a.start_asap else a.start_date),
             (
-                a.id,
-                a.role,
-                a.organisation,
-                a.status,
-                "ASAP" if a.start_asap else a.start_date,
-                _range(a.currency, a.charge_rate_min, a.charge_rate_max),
-                a.owner,
-                a.shortlisted,
-            )
-            for a in found
+                "CHARGE",
+                lambda a: fmt_money_range(
+                    a.charge_rate_min, a.charge_rate_max, a.currency, per_day=False
+                ),
+            ),
+            ("OWNER", lambda a: a.owner),
+            ("LISTED", lambda a: a.shortlisted),
         ],
+        args.json,
     )
-    return 0
-
-
-def _range(currency: str, low: Any, high: Any) -> str:
-    if low is None and high is None:
-        return ""
-    if low is None or high is None or low == high:
-        return f"{currency} {low if high is None else high}"
-    return f"{currency} {low}-{high}"
 
 
 def assignment_show(args: argparse.Namespace) -> int:
@@ -236,29 +212,10 @@ def assignment_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(a)
         return 0
-    print(f"#{a.id} {a.role} at {a.organisation} ({a.status.replace('_', ' ')})")
+    print(f"#{a.id} {a.role} at {a.organisation} ({label_of(a.status).lower()})")
     if a.closed_reason:
         print(f"  Closed {fmt(a.closed_on)}: {a.closed_reason}")
-    facts = [
-        f"start {'ASAP' if a.start_asap else fmt(a.start_date) or 'not set'}",
-        f"{a.duration_weeks} weeks" if a.duration_weeks else "",
-        _range(a.currency, a.charge_rate_min, a.charge_rate_max) + " charge"
-        if (a.charge_rate_min or a.charge_rate_max)
-        else "",
-        f"pay {a.currency} {a.pay_rate}" if a.pay_rate else "",
-        f"IR35 {a.ir35}"
-        + (
-            f" ({fmt(a.ir35_determined_on)}, {a.ir35_determined_by})"
-            if a.ir35_determined_by
-            else ""
-        ),
-    ]
-    print("  " + ", ".join(f for f in facts if f))
-    where = [a.location or "", (a.working_pattern or "").replace("_", " ")]
-    if a.days_per_week:
-        where.append(f"{a.days_per_week} days a week")
-    if any(where):
-        print("  " + ", ".join(w for w in where if w))
+    print("  " + " · ".join(text for _what, text in a.facts()))
     if a.contact:
         print(f"  Hiring contact: {a.contact}")
     print(
@@ -267,25 +224,23 @@ def assignment_show(args: argparse.Namespace) -> int:
     )
     if a.notes:
         print(f"  Notes: {a.notes}")
-    _print_shortlist(a.shortlist)
+    _print_shortlist(a.shortlist, a.currency)
     return 0
 
 
-def _print_shortlist(cards: list[Any]) -> None:
-    print_table(
-        ["STAGE", "CANDIDATE", "SINCE", "AVAILABLE", "RATE", "LAST CONTACT", "REASON"],
+def _print_shortlist(cards: list[Any], currency: str, as_json: bool = False) -> int:
+    return print_records(
+        cards,
         [
-            (
-                c.stage,
-                c.name,
-                c.stage_changed_at,
-                c.available_from,
-                c.rate,
-                c.last_contact,
-                c.reason,
-            )
-            for c in cards
+            ("STAGE", lambda c: label_of(c.stage)),
+            ("CANDIDATE", lambda c: c.name),
+            ("SINCE", lambda c: c.stage_changed_at),
+            ("AVAILABLE", lambda c: c.available_from),
+            ("RATE", lambda c: fmt_money(c.rate, currency, per_day=False)),
+            ("LAST CONTACT", lambda c: fmt_ago(c.last_contact, empty="")),
+            ("REASON", lambda c: c.reason),
         ],
+        as_json,
     )
 
 
@@ -305,11 +260,11 @@ def assignment_edit(args: argparse.Namespace) -> int:
         print("Nothing to change.")
         return 0
     version = update_assignment(db, assignment_id, changes, args.version)
-    if args.json:
-        print_json(get_assignment(db, assignment_id))
-    else:
-        print(f"Saved assignment #{assignment_id} (version {version})")
-    return 0
+    return print_saved(
+        args.json,
+        f"Saved assignment #{assignment_id} (version {version})",
+        lambda: get_assignment(db, assignment_id),
+    )
 
 
 def assignment_close(args: argparse.Namespace) -> int:
@@ -318,7 +273,7 @@ def assignment_close(args: argparse.Namespace) -> int:
     db = open_db(args)
     assignment_id = resolve_assignment(db, args.assignment)
     close_assignment(db, assignment_id, args.status, args.reason)
-    print(f"Closed assignment #{assignment_id} as {args.status}")
+    print(f"Closed assignment #{assignment_id} as {label_of(args.status).lower()}")
     return 0
 
 
@@ -331,7 +286,7 @@ def shortlist_add(args: argparse.Namespace) -> int:
     assignment_id = resolve_assignment(db, args.assignment)
     person_id = resolve_person(db, args.person)
     entry = add_to_shortlist(db, assignment_id, person_id, args.stage, args.reason)
-    print(f"Shortlisted (entry #{entry}) at {args.stage}")
+    print(f"Shortlisted (entry #{entry}) at {label_of(args.stage).lower()}")
     return 0
 
 
@@ -375,20 +330,16 @@ def shortlist_move(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"entry_id": entry, "stage": stage})
     else:
-        print(f"Moved to {stage}")
+        print(f"Moved to {label_of(stage).lower()}")
     return 0
 
 
 def shortlist_list(args: argparse.Namespace) -> int:
-    from crm.services.assignments.records import list_shortlist, resolve_assignment
+    from crm.services.assignments.records import get_assignment, resolve_assignment
 
     db = open_db(args)
-    cards = list_shortlist(db, resolve_assignment(db, args.assignment))
-    if args.json:
-        print_json(cards)
-    else:
-        _print_shortlist(cards)
-    return 0
+    a = get_assignment(db, resolve_assignment(db, args.assignment))
+    return _print_shortlist(a.shortlist, a.currency, args.json)
 
 
 def match(args: argparse.Namespace) -> int:
@@ -426,7 +377,7 @@ def report(args: argparse.Namespace) -> int:
         sys.stdout.write(report_csv(found))
     else:
         print(found.title)
-        print_table([c.upper() for c in found.columns], found.rows)
+        print_table([c.upper() for c in found.columns], found.shown())
         if found.note:
             print(found.note)
     return 0

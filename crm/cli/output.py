@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from crm.services.views import to_json
 
@@ -86,3 +86,34 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         print("  ".join(c[:w].ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     if not rows:
         print("(none)")
+
+
+T = TypeVar("T")
+
+#: A table column: its header and what it shows of a row's record.
+Column = tuple[str, Callable[[T], Any]]
+
+
+def print_records(records: Sequence[T], columns: Sequence[Column[T]], as_json: bool) -> int:
+    """A list command's output: the records as JSON, or a table of ``columns``."""
+    if as_json:
+        print_json(records)
+    else:
+        print_table([h for h, _ in columns], [[get(r) for _, get in columns] for r in records])
+    return 0
+
+
+def print_fields(pairs: Iterable[tuple[str, Any]], indent: str = "  ") -> None:
+    """``Label: value`` lines, leaving out the empty ones."""
+    for label, value in pairs:
+        if value:
+            print(f"{indent}{label}: {fmt(value)}")
+
+
+def print_saved(as_json: bool, message: str, record: Callable[[], Any]) -> int:
+    """What a command that saved a record prints: the record as JSON, or ``message``."""
+    if as_json:
+        print_json(record())
+    else:
+        print(message)
+    return 0

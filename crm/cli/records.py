@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from crm.cli import UsageError, argtypes, open_db
-from crm.cli.output import fmt, print_json, print_table
+from crm.cli.output import fmt, print_fields, print_json, print_records, print_saved
 from crm.domain.dates import parse_date, parse_when
 from crm.domain.display import fmt_money, format_phone, label_of, plural
 from crm.domain.errors import ValidationError
@@ -123,11 +123,11 @@ def person_add(args: argparse.Namespace) -> int:
     )
     person_id = add_person(db, data)
     _warn_doubtful_phones(changes.get("phones") or [])
-    if args.json:
-        print_json(get_person(db, person_id))
-    else:
-        print(f"Added #{person_id} {args.first_name} {args.last_name}".rstrip())
-    return 0
+    return print_saved(
+        args.json,
+        f"Added #{person_id} {args.first_name} {args.last_name}".rstrip(),
+        lambda: get_person(db, person_id),
+    )
 
 
 def person_show(args: argparse.Namespace) -> int:
@@ -166,17 +166,17 @@ def person_show(args: argparse.Namespace) -> int:
     ]
     if kinds:
         print("  " + " and ".join(kinds))
-    for label, value in (
-        ("Email", ", ".join(detail.emails)),
-        ("Phone", ", ".join(format_phone(n) for n in detail.phones)),
-        ("X", detail.x_account and "@" + detail.x_account.handle),
-        ("Tags", ", ".join(detail.tags)),
-        ("Available", fmt(detail.available_from)),
-        ("Day rate", fmt_money(detail.day_rate_expectation, detail.day_rate_currency)),
-        ("Version", str(detail.version)),  # for crm person edit --version
-    ):
-        if value:
-            print(f"  {label}: {value}")
+    print_fields(
+        [
+            ("Email", ", ".join(detail.emails)),
+            ("Phone", ", ".join(format_phone(n) for n in detail.phones)),
+            ("X", detail.x_account and "@" + detail.x_account.handle),
+            ("Tags", ", ".join(detail.tags)),
+            ("Available", fmt(detail.available_from)),
+            ("Day rate", fmt_money(detail.day_rate_expectation, detail.day_rate_currency)),
+            ("Version", str(detail.version)),  # for crm person edit --version
+        ]
+    )
     past = [e for e in detail.employments if not e.is_current]
     if past:
         print(
@@ -201,14 +201,16 @@ def person_list(args: argparse.Namespace) -> int:
     people = search_people(
         db, "", PeopleFilter(organisation_id=org_id, kind=args.kind, tag=args.tag), limit=args.limit
     )
-    if args.json:
-        print_json(people)
-        return 0
-    print_table(
-        ["ID", "NAME", "TITLE", "ORGANISATION"],
-        [(p.id, p.name, p.job_title, p.organisation) for p in people],
+    return print_records(
+        people,
+        [
+            ("ID", lambda p: p.id),
+            ("NAME", lambda p: p.name),
+            ("TITLE", lambda p: p.job_title),
+            ("ORGANISATION", lambda p: p.organisation),
+        ],
+        args.json,
     )
-    return 0
 
 
 def person_edit(args: argparse.Namespace) -> int:
@@ -316,11 +318,9 @@ def org_add(args: argparse.Namespace) -> int:
             tags=args.tags,
         ),
     )
-    if args.json:
-        print_json(get_organisation(db, org_id))
-    else:
-        print(f"Added #{org_id} {args.name}")
-    return 0
+    return print_saved(
+        args.json, f"Added #{org_id} {args.name}", lambda: get_organisation(db, org_id)
+    )
 
 
 def org_show(args: argparse.Namespace) -> int:
@@ -343,18 +343,18 @@ def org_show(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     print(f"#{detail.id} {detail.name}")
-    for label, value in (
-        ("Sector", label_of(detail.sector)),
-        ("Type", label_of(detail.org_type)),
-        ("Region", detail.region),
-        ("Status", label_of(detail.client_status)),
-        ("ODS", detail.ods_code),
-        ("GSS", detail.gss_code),
-        ("Website", detail.website),
-        ("X", detail.x_account and "@" + detail.x_account.handle),
-    ):
-        if value:
-            print(f"  {label}: {value}")
+    print_fields(
+        [
+            ("Sector", label_of(detail.sector)),
+            ("Type", label_of(detail.org_type)),
+            ("Region", detail.region),
+            ("Status", label_of(detail.client_status)),
+            ("ODS", detail.ods_code),
+            ("GSS", detail.gss_code),
+            ("Website", detail.website),
+            ("X", detail.x_account and "@" + detail.x_account.handle),
+        ]
+    )
     print(f"\nPeople ({len(people)}):")
     for p in people:
         print(f"  #{p.id} {p.name}" + (f", {p.job_title}" if p.job_title else ""))
@@ -376,17 +376,17 @@ def org_list(args: argparse.Namespace) -> int:
 
     db = open_db(args)
     orgs = list_organisations(db, args.text, sector=args.sector)
-    if args.json:
-        print_json(orgs)
-        return 0
-    print_table(
-        ["ID", "NAME", "SECTOR", "STATUS", "PEOPLE"],
+    return print_records(
+        orgs,
         [
-            (o.id, o.name, label_of(o.sector), label_of(o.client_status), o.people_count)
-            for o in orgs
+            ("ID", lambda o: o.id),
+            ("NAME", lambda o: o.name),
+            ("SECTOR", lambda o: label_of(o.sector)),
+            ("STATUS", lambda o: label_of(o.client_status)),
+            ("PEOPLE", lambda o: o.people_count),
         ],
+        args.json,
     )
-    return 0
 
 
 # -- log ----------------------------------------------------------------------------------------
@@ -443,11 +443,9 @@ def log_cmd(args: argparse.Namespace) -> int:
             allow_do_not_contact=args.anyway,
         ),
     )
-    if args.json:
-        print_json(get_interaction(db, interaction_id))
-    else:
-        print(f"Logged #{interaction_id}")
-    return 0
+    return print_saved(
+        args.json, f"Logged #{interaction_id}", lambda: get_interaction(db, interaction_id)
+    )
 
 
 _BODY_BYTES = 4_000_000  # notes hold up to 1,000,000 characters: at most 4 bytes each
@@ -561,11 +559,9 @@ def placement_add(args: argparse.Namespace) -> int:
         ir35=args.ir35,
     )
     placement_id = add_placement(db, data)
-    if args.json:
-        print_json(get_placement(db, placement_id))
-    else:
-        print(f"Added placement #{placement_id}")
-    return 0
+    return print_saved(
+        args.json, f"Added placement #{placement_id}", lambda: get_placement(db, placement_id)
+    )
 
 
 def placement_list(args: argparse.Namespace) -> int:
@@ -579,26 +575,20 @@ def placement_list(args: argparse.Namespace) -> int:
         organisation_id=resolve_organisation(db, args.org) if args.org else None,
         ending_within_days=args.ending_within * 7 if args.ending_within else None,
     )
-    if args.json:
-        print_json(placements)
-        return 0
-    print_table(
-        ["ID", "CANDIDATE", "ORGANISATION", "ROLE", "STATUS", "START", "END", "RATE"],
+    return print_records(
+        placements,
         [
-            (
-                p.id,
-                p.candidate,
-                p.organisation,
-                p.role,
-                label_of(p.status),
-                p.start_date,
-                p.end_date,
-                fmt_money(p.charge_rate, p.currency, per_day=False),
-            )
-            for p in placements
+            ("ID", lambda p: p.id),
+            ("CANDIDATE", lambda p: p.candidate),
+            ("ORGANISATION", lambda p: p.organisation),
+            ("ROLE", lambda p: p.role),
+            ("STATUS", lambda p: label_of(p.status)),
+            ("START", lambda p: p.start_date),
+            ("END", lambda p: p.end_date),
+            ("RATE", lambda p: fmt_money(p.charge_rate, p.currency, per_day=False)),
         ],
+        args.json,
     )
-    return 0
 
 
 def placement_show(args: argparse.Namespace) -> int:

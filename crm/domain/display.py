@@ -62,6 +62,17 @@ def fmt_money(amount: Decimal | None, currency: str = "GBP", per_day: bool = Tru
     return text + ("/day" if per_day else "")
 
 
+def fmt_money_range(
+    low: Decimal | None, high: Decimal | None, currency: str = "GBP", per_day: bool = True
+) -> str:
+    """£850–£950/day; one amount when only one end is known or both are the same."""
+    if low is None and high is None:
+        return ""
+    if low is None or high is None or low == high:
+        return fmt_money(high if low is None else low, currency, per_day)
+    return f"{fmt_money(low, currency, per_day=False)}–{fmt_money(high, currency, per_day)}"
+
+
 def fmt_count(n: int | None, empty: str = "") -> str:
     """12,345 (exact: recruiters compare follower counts)."""
     return f"{n:,}" if n is not None else empty
@@ -85,15 +96,27 @@ def label_of(value: str | None) -> str:
     if not value:
         return ""
     from crm.domain.enums import (
+        AssignmentStatus,
         ClientStatus,
         InteractionKind,
         IR35Determination,
         OrganisationType,
         PlacementStatus,
         Sector,
+        ShortlistStage,
+        WorkingPattern,
     )
 
-    for enum in (Sector, OrganisationType, ClientStatus, PlacementStatus, InteractionKind):
+    for enum in (
+        Sector,
+        OrganisationType,
+        ClientStatus,
+        PlacementStatus,
+        InteractionKind,
+        AssignmentStatus,
+        ShortlistStage,
+        WorkingPattern,
+    ):
         try:
             return str(enum(value).label)
         except ValueError:
@@ -117,6 +140,7 @@ __all__ = [
     "fmt_date_short",
     "fmt_datetime",
     "fmt_money",
+    "fmt_money_range",
     "format_phone",
     "label_of",
     "local",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from crm.domain.display import fmt_money
+
 # Points for each part of the fit.
 AVAILABLE = 30  # free by the start date
 AVAILABILITY_UNKNOWN = 10  # no availability date and no placement running past the start
@@ -77,6 +79,11 @@ class AssignmentFacts:
     remote: bool
     rate_ceiling: Decimal | None  # what the interim can be paid: the pay rate, else the top
     ir35: str  # inside, outside, undetermined
+    currency: str = "GBP"
+
+
+def _money(amount: Decimal, a: AssignmentFacts) -> str:
+    return fmt_money(amount.quantize(Decimal(1)), a.currency, per_day=False)
 
 
 @dataclass(frozen=True)
@@ -116,13 +123,13 @@ def fit(a: AssignmentFacts, c: CandidateFacts, today: date) -> tuple[int, list[s
     if c.rate is not None and a.rate_ceiling is not None:
         if c.rate <= a.rate_ceiling:
             score += RATE_WITHIN
-            reasons.append(f"asks {c.rate:,.0f}/day, within {a.rate_ceiling:,.0f}")
+            reasons.append(f"asks {_money(c.rate, a)}/day, within {_money(a.rate_ceiling, a)}")
         elif c.rate <= a.rate_ceiling * Decimal("1.1"):
             score += RATE_NEAR
-            reasons.append(f"asks {c.rate:,.0f}/day, just above {a.rate_ceiling:,.0f}")
+            reasons.append(f"asks {_money(c.rate, a)}/day, just above {_money(a.rate_ceiling, a)}")
         else:
             score += RATE_ABOVE
-            reasons.append(f"asks {c.rate:,.0f}/day, above {a.rate_ceiling:,.0f}")
+            reasons.append(f"asks {_money(c.rate, a)}/day, above {_money(a.rate_ceiling, a)}")
     if a.ir35 in ("inside", "outside") and c.ir35_preference:
         if c.ir35_preference in (a.ir35, "either"):
             score += IR35_SUITS

@@ -269,6 +269,22 @@ def check_date_range(start: date | None, end: date | None, what: str = "placemen
         )
 
 
+def parse_choice(value: Any, enum: Any, field: str, what: str) -> str | None:
+    """The stored value of one of ``enum``'s members, from its value or the label a person
+    sees ("NHS trust"); None when empty. ``what`` names it in the error ("a sector")."""
+    if value in (None, ""):
+        return None
+    try:
+        return str(enum(value).value)
+    except ValueError:
+        pass
+    for member in enum:
+        if fold(str(getattr(member, "label", member.value))) == fold(str(value)):
+            return str(member.value)
+    allowed = ", ".join(m.value for m in enum)
+    raise ValidationError(f"{value!r} is not {what} (one of: {allowed}).", field=field)
+
+
 def require_text(value: str | None, label: str, field: str, max_length: int = 200) -> str:
     """Non-empty stripped text no longer than ``max_length``."""
     text = (value or "").strip()

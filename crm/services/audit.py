@@ -57,6 +57,20 @@ def record(
     )
 
 
+def add_new(
+    session: Session,
+    entity_type: str,
+    entity: Any,
+    changes: dict[str, Any] | None = None,
+    action: str = "create",
+) -> int:
+    """Add a new record to the session, flush it for its id and audit its creation."""
+    session.add(entity)
+    session.flush()
+    record(session, entity_type, entity.id, action, changes)
+    return int(entity.id)
+
+
 def last_change(session: Session, entity_type: str, entity_id: int) -> AuditEntry | None:
     return session.scalars(
         select(AuditEntry)

@@ -109,13 +109,10 @@ def log_interaction(db: Database, data: InteractionInput) -> int:
             source_ref=data.source_ref,
         )
         interaction.people = people
-        session.add(interaction)
-        session.flush()
-        audit.record(
+        audit.add_new(
             session,
             "interaction",
-            interaction.id,
-            "create",
+            interaction,
             {"kind": kind, "summary": summary, "people": [p.id for p in people]},
         )
         return interaction.id

@@ -11,7 +11,13 @@ from sqlalchemy.orm import selectinload
 
 from crm.domain.enums import ClientStatus, OrganisationType, Sector
 from crm.domain.errors import AmbiguousError, NotFoundError, ValidationError
-from crm.domain.values import as_record_id, fold, limit_text, require_text, search_words
+from crm.domain.values import (
+    as_record_id,
+    limit_text,
+    parse_choice,
+    require_text,
+    search_words,
+)
 from crm.services import audit
 from crm.services.common import load, tags_named, x_view
 from crm.services.views import OrganisationDetail, OrganisationSummary
@@ -36,29 +42,15 @@ class OrganisationInput:
     tags: list[str] = field(default_factory=list)
 
 
-def _choice(value: Any, enum: Any, field_name: str, label: str) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        return str(enum(value).value)
-    except ValueError:
-        pass
-    for member in enum:  # accept the label a person sees, too ("NHS trust")
-        if fold(str(getattr(member, "label", member.value))) == fold(str(value)):
-            return str(member.value)
-    allowed = ", ".join(m.value for m in enum)
-    raise ValidationError(f"{value!r} is not a {label} (one of: {allowed}).", field=field_name)
-
-
 def clean_field(name: str, value: Any) -> Any:
     if name == "name":
         return require_text(value, "Organisation name", "name", 200)
     if name == "sector":
-        return _choice(value, Sector, name, "sector")
+        return parse_choice(value, Sector, name, "a sector")
     if name == "org_type":
-        return _choice(value, OrganisationType, name, "organisation type") or "other"
+        return parse_choice(value, OrganisationType, name, "an organisation type") or "other"
     if name == "client_status":
-        return _choice(value, ClientStatus, name, "client status") or "prospect"
+        return parse_choice(value, ClientStatus, name, "a client status") or "prospect"
     if name in ("region", "owner"):
         return limit_text(value, name.capitalize(), name, 200) or None
     if name == "website":

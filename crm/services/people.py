@@ -22,6 +22,7 @@ from crm.domain.values import (
     limit_text,
     normalise_email,
     normalise_phone,
+    parse_choice,
     parse_day_rate,
 )
 from crm.services import audit
@@ -116,11 +117,14 @@ def clean_field(field_name: str, value: Any) -> Any:
             raise ValidationError(f"Unknown sector {bad[0]!r}.", field=field_name)
         return ",".join(sectors) or None
     if field_name == "ir35_preference":
-        return _choice(value, IR35Preference, field_name)
+        return parse_choice(value, IR35Preference, field_name, "an IR35 preference")
     if field_name == "lawful_basis":
-        return _choice(value, LawfulBasis, field_name)
+        return parse_choice(value, LawfulBasis, field_name, "a lawful basis")
     if field_name == "consent_status":
-        return _choice(value, ConsentStatus, field_name) or ConsentStatus.NONE.value
+        return (
+            parse_choice(value, ConsentStatus, field_name, "a consent status")
+            or ConsentStatus.NONE.value
+        )
     if field_name in ("is_client_contact", "is_candidate", "do_not_contact"):
         return bool(value)
     if field_name == "willing_to_travel":
@@ -138,16 +142,6 @@ def require_name(first: str, last: str) -> None:
         raise ValidationError(
             "First name or last name is required (one is enough).", field="first_name"
         )
-
-
-def _choice(value: Any, enum: Any, field_name: str) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        return str(enum(value).value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum)
-        raise ValidationError(f"{value!r} is not one of: {allowed}.", field=field_name) from None
 
 
 def _unique(items: list[str]) -> list[str]:

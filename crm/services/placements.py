@@ -126,13 +126,10 @@ def add_placement(db: Database, data: PlacementInput) -> int:
             ir35=_ir35(data.ir35),
             assignment_id=data.assignment_id,
         )
-        session.add(placement)
-        session.flush()
-        audit.record(
+        audit.add_new(
             session,
             "placement",
-            placement.id,
-            "create",
+            placement,
             {
                 "candidate": candidate.display_name,
                 "organisation": org.name,
@@ -290,9 +287,7 @@ def add_note(db: Database, placement_id: int, text: str) -> int:
     with db.session() as session:
         load(session, Placement, placement_id, "placement")
         note = PlacementNote(placement_id=placement_id, text=body, author=settings.current_user())
-        session.add(note)
-        session.flush()
-        audit.record(session, "placement_note", note.id, "create", {"placement_id": placement_id})
+        audit.add_new(session, "placement_note", note, {"placement_id": placement_id})
         return note.id
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from crm.domain.display import fmt_money, label_of
 from crm.domain.enums import PIPELINE_STAGES, AssignmentStatus, PlacementStatus, ShortlistStage
 from crm.domain.errors import ValidationError
 from crm.domain.rates import margin_per_day, working_days
@@ -42,6 +43,30 @@ class Report:
 
     def as_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def shown(self) -> list[list[str]]:
+        """The rows as a person reads them (the page and ``crm report`` both show these):
+        money as £74,296, a stage by its label, a month as Dec 2025, 28.0 days as 28."""
+        return [
+            [_shown(column, value) for column, value in zip(self.columns, row, strict=True)]
+            for row in self.rows
+        ]
+
+
+def _shown(column: str, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if column == "margin":
+        return fmt_money(Decimal(str(value)).quantize(Decimal(1)), per_day=False)
+    if column == "stage":
+        return label_of(str(value))
+    if column == "month":
+        return f"{date.fromisoformat(str(value) + '-01'):%b %Y}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (float, Decimal)):
+        return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+    return str(value)
 
 
 def _month(d: date) -> date:

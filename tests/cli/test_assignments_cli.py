@@ -83,6 +83,12 @@ def test_from_assignment_to_placement(run: Run) -> None:
     assert added["status"] == "open" and added["pay_rate"] == "750.00"
     listed = json.loads(_ok(run, "assignment", "list", "--search", "finance", "--json"))
     assert [a["id"] for a in listed] == [added["id"]]
+    # People read labels and pounds, not stored codes.
+    table = _ok(run, "assignment", "list")
+    assert "£850–£950" in table and "Open" in table and "GBP" not in table
+    shown = _ok(run, "assignment", "show", "finance")
+    assert "charge £850–£950/day · pay £750/day · Outside IR35 (Helen Ramsden" in shown
+    assert "hybrid, 4 days a week" in shown
 
     matches = json.loads(_ok(run, "match", "finance", "--json"))
     assert {m["name"] for m in matches} == {"Priya Shah", "Tom Reed"}
@@ -115,6 +121,8 @@ def test_from_assignment_to_placement(run: Run) -> None:
     assert "Margin £150/day, £15,600 over the placement" in _ok(
         run, "placement", "show", str(shown["placement_ids"][0])
     )
+    listed_text = _ok(run, "shortlist", "list", "finance")
+    assert "Placed" in listed_text and "Interested" in listed_text
     stages = json.loads(_ok(run, "shortlist", "list", "finance", "--json"))
     assert {s["name"]: s["stage"] for s in stages} == {
         "Priya Shah": "placed",
@@ -134,6 +142,7 @@ def test_edit_close_and_clear_errors(run: Run) -> None:
     _ok(run, "assignment", "close", "housing", "lost", "--reason", "Went in-house")
     text = _ok(run, "assignment", "show", "housing")
     assert "(lost)" in text and "Went in-house" in text
+    assert "On hold" not in text and "on_hold" not in text
     assert "(none)" in _ok(run, "assignment", "list", "--status", "open")
     code, _out, err = run("assignment", "show", "plumbing")
     assert code == 1 and "No assignment matches" in err
@@ -142,7 +151,9 @@ def test_edit_close_and_clear_errors(run: Run) -> None:
 def test_reports_as_table_json_and_csv(run: Run) -> None:
     assert "(none)" not in _ok(run, "demo")
     table = _ok(run, "report", "conversion")
-    assert table.startswith("Conversion per stage") and "identified" in table
+    assert table.startswith("Conversion per stage") and "Submitted to client" in table
+    margins = _ok(run, "report", "margin-by-client")
+    assert "£" in margins and "." not in margins.split("\n")[2]  # £74,296: whole pounds
     rows = json.loads(_ok(run, "report", "margin-by-month", "--json"))["rows"]
     assert len(rows) >= 12 and any(Decimal(r["margin"]) > 0 for r in rows)
     csv_text = _ok(run, "report", "placements-started", "--from", "01/01/2026", "--csv")

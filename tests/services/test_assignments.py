@@ -365,12 +365,12 @@ def test_matching_ranks_by_fit_with_reasons(any_db: Database, world: dict[str, i
         "available from 15/01/2027",
         "works in the sector",
         "specialisms: finance",
-        "asks 700/day, within 750",
+        "asks £700/day, within £750",
         "happy outside IR35",
         "based in Leeds",
         "spoken to 15 days ago",
     ]
-    assert "asks 1,100/day, above 750" in matches[1].reasons
+    assert "asks £1,100/day, above £750" in matches[1].reasons
     assert "prefers inside IR35" in matches[1].reasons
     # The database's ranking and the reasons' arithmetic agree.
     for m in matches:

@@ -207,13 +207,18 @@ def test_import_refuses_what_it_cannot_place_and_can_do_nothing(
             "client": "Calder Valley Council",
             "role": "Interim Director of Children's Services",
             "opened_on": "2026-12-01",
-            "shortlist": [{"person": "Amara Okafor", "stage": "interested"}],
+            "shortlist": [
+                {"person": "Amara Okafor", "stage": "interested"},
+                {"person": "Nobody Known", "stage": "identified"},
+            ],
         },
     ]
     path.write_text(json.dumps(records), encoding="utf-8")
     dry = import_file(any_db, path, "assignments", dry_run=True)
-    assert (dry.created, dry.shortlisted, dry.refused, dry.committed) == (1, 1, 1, False)
+    assert (dry.created, dry.shortlisted, dry.refused, dry.committed) == (1, 1, 2, False)
     assert "Nowhere Borough Council" in dry.refusals[0].reason
+    # The candidate who is not in the CRM is refused alone; the assignment is imported.
+    assert dry.refusals[1].row == 2 and "'Nobody Known'" in dry.refusals[1].reason
     assert len(list_assignments(any_db)) == 2
     strict = import_file(any_db, path, "assignments", all_or_nothing=True)
     assert not strict.committed and len(list_assignments(any_db)) == 2

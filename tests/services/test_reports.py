@@ -12,7 +12,7 @@ from crm.services.assignments.shortlist import add_to_shortlist, move_candidate,
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person
 from crm.services.placements import PlacementInput, add_placement
-from crm.services.reports import run_report
+from crm.services.reports import Report, run_report
 from crm.storage.db import Database
 
 JAN, MAR = date(2027, 1, 1), date(2027, 3, 31)
@@ -92,3 +92,20 @@ def test_reports_over_a_small_agency(any_db: Database) -> None:
         run_report(any_db, "fees", JAN, MAR)
     with pytest.raises(ValidationError, match="start is after"):
         run_report(any_db, "conversion", MAR, JAN)
+
+
+def test_reports_read_as_a_person_reads_them() -> None:
+
+    found = Report(
+        "x",
+        "x",
+        ["month", "stage", "margin", "placements", "median days", "mean days"],
+        [
+            ["2025-12", "submitted", "74295.60", 1204, 28.0, 27.5],
+            ["2026-01", None, None, 0, None, 3],
+        ],
+    )
+    assert found.shown() == [
+        ["Dec 2025", "Submitted to client", "£74,296", "1,204", "28", "27.5"],
+        ["Jan 2026", "", "", "0", "", "3"],
+    ]

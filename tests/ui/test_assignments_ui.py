@@ -280,3 +280,27 @@ def test_the_main_search_finds_assignments_by_role_or_client(  # type: ignore[no
     window.people_page.assignment_matches._on_link(f"crm:assignment:{aid}")
     assert window.stack.currentWidget() is window.assignment_page
     assert window.assignment_page.assignment_id == aid
+
+
+def test_export_dialog_offers_assignments_and_shortlists(  # type: ignore[no-untyped-def]
+    qtbot, db: Database, sample: Sample, tmp_path
+) -> None:
+    import json
+
+    from crm.ui.kit.workers import TaskRunner
+    from crm.ui.transfer.export_dialog import ExportDialog
+
+    aid = _assignment(db, sample)
+    add_to_shortlist(db, aid, sample.tom)
+    dialog = ExportDialog(db, runner=TaskRunner(inline=True))
+    qtbot.addWidget(dialog)
+    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("assignments"))
+    model = dialog.format_combo.model()
+    assert not model.item(1).isEnabled() and not model.item(2).isEnabled()  # no vCards
+    dialog.format_combo.setCurrentIndex(3)  # JSON
+    dialog.path_edit.setText(str(tmp_path / "assignments.json"))
+    with qtbot.waitSignal(dialog.exported) as signal:
+        dialog.start()
+    assert signal.args[0].count == 1
+    data = json.loads((tmp_path / "assignments.json").read_text(encoding="utf-8"))
+    assert [e["person"] for e in data[0]["shortlist"]] == ["Tom Patel"]

@@ -34,6 +34,7 @@ def _facts(a: Assignment, today: date) -> matching.AssignmentFacts:
         remote=a.working_pattern == WorkingPattern.REMOTE.value,
         rate_ceiling=rate_ceiling(a),
         ir35=a.ir35,
+        currency=a.currency,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,7 +22,7 @@ from crm.domain.enums import (
 )
 from crm.domain.errors import AmbiguousError, NotFoundError, ValidationError
 from crm.domain.rates import rate_within
-from crm.domain.values import parse_day_rate, require_text
+from crm.domain.values import parse_choice, parse_day_rate, require_text
 from crm.services import audit
 from crm.services.assignments.views import (
     AssignmentDetail,
@@ -62,40 +62,7 @@ class AssignmentInput:
     status: str = AssignmentStatus.OPEN.value
 
 
-EDITABLE = {
-    "organisation_id",
-    "contact_id",
-    "role",
-    "sector",
-    "location",
-    "working_pattern",
-    "days_per_week",
-    "start_date",
-    "start_asap",
-    "duration_weeks",
-    "charge_rate_min",
-    "charge_rate_max",
-    "pay_rate",
-    "currency",
-    "ir35",
-    "ir35_determined_on",
-    "ir35_determined_by",
-    "source",
-    "owner",
-    "notes",
-    "opened_on",
-    "status",
-}
-
-
-def choice(enum: Any, value: str | None, field_name: str, what: str) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        return str(enum(value).value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum)
-        raise ValidationError(f"{value!r} is not {what} ({allowed}).", field=field_name) from None
+EDITABLE = frozenset(f.name for f in fields(AssignmentInput))
 
 
 def clean_rate(value: Any, field_name: str) -> Decimal | None:
@@ -128,9 +95,9 @@ def clean_field(name: str, value: Any) -> Any:
     if name == "role":
         return require_text(value, "Role", "role", 200)
     if name == "sector":
-        return choice(Sector, value, "sector", "a sector")
+        return parse_choice(value, Sector, "sector", "a sector")
     if name == "working_pattern":
-        return choice(WorkingPattern, value, "working_pattern", "a working pattern")
+        return parse_choice(value, WorkingPattern, "working_pattern", "a working pattern")
     if name == "days_per_week":
         return _whole(value, "Days a week", "days_per_week", 1, 7)
     if name == "duration_weeks":
@@ -143,9 +110,9 @@ def clean_field(name: str, value: Any) -> Any:
             raise ValidationError(f"{value!r} is not a currency code like GBP.", field="currency")
         return code
     if name == "ir35":
-        return choice(IR35Determination, value or "undetermined", "ir35", "an IR35 status")
+        return parse_choice(value or "undetermined", IR35Determination, "ir35", "an IR35 status")
     if name == "status":
-        status = choice(AssignmentStatus, value or "open", "status", "an assignment status")
+        status = parse_choice(value or "open", AssignmentStatus, "status", "an assignment status")
         if status is not None and AssignmentStatus(status).is_closed:
             raise ValidationError(
                 "Close an assignment (filled, lost, cancelled) with its reason.", field="status"
@@ -183,13 +150,10 @@ def add_assignment(db: Database, data: AssignmentInput) -> int:
             values["sector"] = org.sector  # the client's sector unless told otherwise
         assignment = Assignment(**values)
         check_values(assignment)
-        session.add(assignment)
-        session.flush()
-        audit.record(
+        audit.add_new(
             session,
             "assignment",
-            assignment.id,
-            "create",
+            assignment,
             {"organisation": org.name, **{k: v for k, v in values.items() if v is not None}},
         )
         return assignment.id
@@ -234,7 +198,7 @@ def close_assignment(
     on: date | None = None,
 ) -> int:
     """Close an assignment as filled, lost or cancelled, with the reason; returns the version."""
-    closing = choice(AssignmentStatus, status, "status", "an assignment status")
+    closing = parse_choice(status, AssignmentStatus, "status", "an assignment status")
     if closing is None or not AssignmentStatus(closing).is_closed:
         raise ValidationError("An assignment closes as filled, lost or cancelled.", field="status")
     why = require_text(reason, "The reason", "reason", 2000)
@@ -384,12 +348,12 @@ def list_assignments(
         )
     elif status:
         stmt = stmt.where(
-            Assignment.status == choice(AssignmentStatus, status, "status", "a status")
+            Assignment.status == parse_choice(status, AssignmentStatus, "status", "a status")
         )
     if owner:
         stmt = stmt.where(func.lower(Assignment.owner) == owner.strip().lower())
     if sector:
-        stmt = stmt.where(Assignment.sector == choice(Sector, sector, "sector", "a sector"))
+        stmt = stmt.where(Assignment.sector == parse_choice(sector, Sector, "sector", "a sector"))
     if organisation_id is not None:
         stmt = stmt.where(Assignment.organisation_id == organisation_id)
     for word in (text or "").lower().split():

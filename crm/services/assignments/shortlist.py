@@ -288,13 +288,10 @@ def place_candidate(
             ir35=a.ir35,
             assignment_id=a.id,
         )
-        session.add(placement)
-        session.flush()
-        audit.record(
+        audit.add_new(
             session,
             "placement",
-            placement.id,
-            "create",
+            placement,
             {
                 "candidate": candidate.display_name,
                 "organisation": a.organisation.name,
@@ -352,12 +349,9 @@ def _follow_ups(session: Session, a: Assignment, people: list[Person], due: date
             follow_up_due=due or date.today(),
             people=[person],
         )
-        session.add(interaction)
-        session.flush()
-        audit.record(
+        audit.add_new(
             session,
             "interaction",
-            interaction.id,
-            "create",
+            interaction,
             {"summary": interaction.summary, "assignment_id": a.id},
         )

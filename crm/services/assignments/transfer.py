@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from crm.domain.enums import AssignmentStatus, ShortlistStage
 from crm.domain.errors import ValidationError
+from crm.domain.values import parse_choice
 from crm.services import audit
 from crm.services.assignments.records import EDITABLE, check_values, clean_field
 from crm.storage.db import Database
@@ -283,7 +284,7 @@ def import_file(
             try:
                 with session.begin_nested():
                     if kind == ASSIGNMENTS:
-                        _import_assignment(session, finder, record, report)
+                        _import_assignment(session, finder, record, report, row)
                     else:
                         _import_entry(session, finder, record, report, None)
             except ValidationError as exc:
@@ -374,15 +375,12 @@ def _flag(value: Any) -> bool:
     return str(value or "").strip().lower() in ("yes", "y", "true", "1")
 
 
-def _choice(enum: Any, value: Any, name: str) -> str:
-    try:
-        return str(enum(str(value).strip().lower()).value)
-    except ValueError:
-        raise ValidationError(f"{value!r} is not a {name}.") from None
+def _choice(enum: Any, value: Any, what: str) -> str:
+    return parse_choice(str(value).strip(), enum, "value", what) or ""
 
 
 def _import_assignment(
-    session: Session, finder: _Finder, record: dict[str, Any], report: TransferReport
+    session: Session, finder: _Finder, record: dict[str, Any], report: TransferReport, row: int
 ) -> None:
     organisation_id = finder.organisation(record.get("client"))
     opened_on = _date(record.get("opened_on"), "Opened on") or date.today()
@@ -398,7 +396,7 @@ def _import_assignment(
         for name in ("start_date", "ir35_determined_on"):
             values[name] = _date(record.get(name), name.replace("_", " ").capitalize())
         values["start_asap"] = _flag(record.get("start_asap"))
-        status = _choice(AssignmentStatus, record.get("status") or "open", "assignment status")
+        status = _choice(AssignmentStatus, record.get("status") or "open", "an assignment status")
         closed = AssignmentStatus(status).is_closed
         contact_id = None
         if record.get("contact") or record.get("contact_email"):
@@ -415,14 +413,18 @@ def _import_assignment(
             closed_reason=(record.get("closed_reason") or None) if closed else None,
         )
         check_values(a)
-        session.add(a)
-        session.flush()
-        audit.record(session, "assignment", a.id, "import", {"client": record.get("client")})
+        audit.add_new(session, "assignment", a, {"client": record.get("client")}, action="import")
         report.created += 1
         assignment_id = a.id
+    # One candidate who cannot be placed is refused alone: the assignment and the rest stay.
     for entry in record.get("shortlist") or []:
-        if isinstance(entry, dict):
-            _import_entry(session, finder, entry, report, assignment_id)
+        if not isinstance(entry, dict):
+            continue
+        try:
+            with session.begin_nested():
+                _import_entry(session, finder, entry, report, assignment_id)
+        except ValidationError as exc:
+            report.refusals.append(Refusal(row, f"Shortlist of {record.get('role')!r}: {exc}"))
 
 
 def _import_entry(
@@ -452,7 +454,7 @@ def _import_entry(
         if report.kind == SHORTLISTS:
             report.unchanged += 1
         return
-    stage = _choice(ShortlistStage, record.get("stage") or "identified", "shortlist stage")
+    stage = _choice(ShortlistStage, record.get("stage") or "identified", "a shortlist stage")
     changed = _moment(record.get("stage_changed_at"), "Stage changed at") or datetime.now(UTC)
     entry = ShortlistEntry(
         assignment_id=assignment_id,
@@ -469,10 +471,10 @@ def _import_entry(
         session.add(
             ShortlistStageChange(
                 entry=entry,
-                from_stage=_choice(ShortlistStage, h["from_stage"], "stage")
+                from_stage=_choice(ShortlistStage, h["from_stage"], "a stage")
                 if h.get("from_stage")
                 else None,
-                to_stage=_choice(ShortlistStage, h.get("to_stage") or stage, "stage"),
+                to_stage=_choice(ShortlistStage, h.get("to_stage") or stage, "a stage"),
                 reason=h.get("reason") or None,
                 at=_moment(h.get("at"), "Stage date") or changed,
                 by=h.get("by") or None,

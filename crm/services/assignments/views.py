@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from crm.domain.display import fmt_date, fmt_money, fmt_money_range, label_of, plural
+
 
 @dataclass(frozen=True)
 class AssignmentSummary:
@@ -84,6 +86,29 @@ class AssignmentDetail:
     notes: str | None
     placement_ids: list[int]
     shortlist: list[ShortlistCard] = field(default_factory=list)
+
+    def facts(self) -> list[tuple[str, str]]:
+        """The assignment in a line of short facts, each ``(what, text)``: start, weeks,
+        charge, pay, ir35, place; the page and ``crm assignment show`` both print them."""
+        start = "ASAP" if self.start_asap else fmt_date(self.start_date, "not set")
+        out = [("start", f"start {start}")]
+        if self.duration_weeks:
+            out.append(("weeks", plural(self.duration_weeks, "week")))
+        charge = fmt_money_range(self.charge_rate_min, self.charge_rate_max, self.currency)
+        if charge:
+            out.append(("charge", f"charge {charge}"))
+        if self.pay_rate is not None:
+            out.append(("pay", f"pay {fmt_money(self.pay_rate, self.currency)}"))
+        ir35 = label_of(self.ir35)
+        if self.ir35_determined_by or self.ir35_determined_on:
+            ir35 += f" ({self.ir35_determined_by or '?'}, {fmt_date(self.ir35_determined_on, '?')})"
+        out.append(("ir35", ir35))
+        place = [self.location or "", label_of(self.working_pattern).lower()]
+        if self.days_per_week:
+            place.append(plural(self.days_per_week, "day") + " a week")
+        if any(place):
+            out.append(("place", ", ".join(p for p in place if p)))
+        return out
 
 
 @dataclass(frozen=True)

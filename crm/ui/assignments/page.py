@@ -19,14 +19,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.domain.enums import AssignmentStatus, IR35Determination, Sector, ShortlistStage
+from crm.domain.display import fmt_money_range
+from crm.domain.enums import AssignmentStatus, Sector, ShortlistStage
 from crm.services.assignments import matching, records, shortlist, views
 from crm.services.assignments.views import AssignmentDetail, AssignmentSummary, CandidateMatch
 from crm.ui.assignments.board import Board
 from crm.ui.assignments.dialogs import AssignmentDialog, CloseDialog, PlaceDialog, StageDialog
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error
-from crm.ui.kit.formatting import esc, fmt_date, fmt_money
+from crm.ui.kit.formatting import esc, fmt_date
 from crm.ui.kit.forms import open_dialog
 from crm.ui.kit.list_page import ListPage
 from crm.ui.kit.models import Column
@@ -44,14 +45,6 @@ STATUS_TONE = {
 }
 
 MatchRole = Qt.ItemDataRole.UserRole + 2
-
-
-def _rate_range(currency: str, low: Any, high: Any) -> str:
-    if low is None and high is None:
-        return ""
-    if low is None or high is None or low == high:
-        return fmt_money(high if low is None else low, currency)
-    return f"{fmt_money(low, currency, per_day=False)}–{fmt_money(high, currency)}"
 
 
 def _start(start_asap: bool, start: Any) -> str:
@@ -122,7 +115,7 @@ class AssignmentsPage(ListPage[AssignmentSummary]):
             ),
             Column(
                 "Charge rate",
-                lambda a: _rate_range(a.currency, a.charge_rate_min, a.charge_rate_max),
+                lambda a: fmt_money_range(a.charge_rate_min, a.charge_rate_max, a.currency),
                 sort=lambda a: a.charge_rate_max,
                 align=Qt.AlignmentFlag.AlignRight,
                 width=120,
@@ -270,23 +263,10 @@ class AssignmentPage(QWidget):
         for pid in d.placement_ids:
             who += f' · <a href="crm:placement:{pid}">placement</a>'
         self.who.setText(who)
-        facts = [f"start {esc(_start(d.start_asap, d.start_date) or 'not set')}"]
-        if d.duration_weeks:
-            facts.append(f"{d.duration_weeks} weeks")
-        rates = _rate_range(d.currency, d.charge_rate_min, d.charge_rate_max)
-        if rates:
-            facts.append(f"charge <b>{esc(rates)}</b>")
-        if d.pay_rate is not None:
-            facts.append(f"pay {esc(fmt_money(d.pay_rate, d.currency))}")
-        ir35 = IR35Determination(d.ir35).label
-        if d.ir35_determined_by or d.ir35_determined_on:
-            ir35 += f" ({d.ir35_determined_by or '?'}, {fmt_date(d.ir35_determined_on, '?')})"
-        facts.append(esc(ir35))
-        place = [d.location or "", (d.working_pattern or "").replace("_", " ")]
-        if d.days_per_week:
-            place.append(f"{d.days_per_week} days a week")
-        if any(place):
-            facts.append(esc(", ".join(p for p in place if p)))
+        facts = [
+            f"charge <b>{esc(text.removeprefix('charge '))}</b>" if what == "charge" else esc(text)
+            for what, text in d.facts()
+        ]
         if d.closed_reason:
             facts.append(f"closed {esc(fmt_date(d.closed_on))}: {esc(d.closed_reason)}")
         self.facts.setText(" · ".join(facts))

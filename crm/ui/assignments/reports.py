@@ -178,9 +178,9 @@ class ReportsPage(QWidget):
         self.table.setColumnCount(len(found.columns))
         self.table.setRowCount(len(found.rows))
         self.table.setHorizontalHeaderLabels([c.capitalize() for c in found.columns])
-        for r, row in enumerate(found.rows):
+        for r, row in enumerate(found.shown()):
             for c, value in enumerate(row):
-                item = QTableWidgetItem("" if value is None else str(value))
+                item = QTableWidgetItem(value)
                 if c:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -203,7 +203,7 @@ class ReportsPage(QWidget):
         series.append(bars)
         self.chart.addSeries(series)
         categories = QBarCategoryAxis()
-        categories.append([str(row[0])[:18] for row in rows])
+        categories.append([row[0][:18] for row in found.shown()[: len(rows)]])  # Dec 2025
         categories.setLabelsColor(QColor(colours().text))
         values_axis = QValueAxis()
         values_axis.setRange(0, max([*values, 1.0]) * 1.1)
