@@ -19,15 +19,16 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm import settings
 from crm.domain.enums import XAccountStatus
 from crm.domain.errors import (
+    BudgetReached,
     Cancelled,
     CredentialsError,
     CrmError,
@@ -43,7 +44,9 @@ from crm.domain.social import (
     SyncReport,
     SyncSelection,
 )
-from crm.services import audit
+from crm.domain.xcost import CostEstimate, ResourceKind
+from crm.services import audit, x_settings
+from crm.services.x_cadence import due
 from crm.services.x_store import (
     account_message,
     apply_profile,
@@ -53,10 +56,18 @@ from crm.services.x_store import (
     store_tweet_pages,
     store_tweets,
 )
-from crm.services.x_usage import current_month, record_request, requests_in_month
+from crm.services.x_usage import (
+    check_budget,
+    current_month,
+    month_spend,
+    read_today,
+    record_reads,
+    record_request,
+    requests_in_month,
+)
 from crm.storage import secrets
 from crm.storage.db import Database
-from crm.storage.models import Organisation, Person, XAccount, XUsage
+from crm.storage.models import Organisation, Person, Tweet, XAccount, XUsage
 from crm.storage.types import utcnow
 from crm.x import ratelimit
 from crm.x.types import AccountProblem, UserError, XAccountUnavailable, XUser
@@ -70,6 +81,8 @@ MAX_USERS_PER_REQUEST = 100
 MAX_TIMELINE_PAGES = 32  # X serves the 3,200 most recent tweets, 100 a page
 MAX_MENTION_PAGES = 8  # and the 800 most recent mentions
 PAGE_SIZE = 100
+MAX_POSTS = MAX_TIMELINE_PAGES * PAGE_SIZE
+RATE_DAYS = 28  # the posting rate behind an estimate is over the last four weeks
 
 # Statuses whose timeline X will not serve to an app-only token: skip it, keep what we have.
 _NO_TIMELINE = frozenset(
@@ -103,7 +116,8 @@ def make_gateway(
     timeout: float = 10.0,
     **options: Any,
 ) -> XGateway:
-    """A gateway with the configured token and API URL that counts every request in ``db``.
+    """A gateway with the configured token and API URL that counts every request in ``db``
+    and refuses to send one past this month's budget (:class:`BudgetReached`).
 
     Raises :class:`CredentialsError` when no token is set (or the keyring cannot be read).
     """
@@ -116,7 +130,13 @@ def make_gateway(
             f"'crm x credentials set', or set {ENV_BEARER_TOKEN}."
         )
     url = base_url or str(settings.get("x_api_url"))
-    return XGateway(token, url, timeout, on_request=lambda: record_request(db), **options)
+
+    def before_request() -> None:
+        # Stop at the month's budget before anything is sent; count what is sent.
+        check_budget(db, x_settings.pricing())
+        record_request(db)
+
+    return XGateway(token, url, timeout, on_request=before_request, **options)
 
 
 def optional_gateway(db: Database) -> XGateway | None:
@@ -191,6 +211,16 @@ def _targets(
     ):
         if aid is not None:
             orgs.setdefault(aid, []).append(oid)
+    since = utcnow() - timedelta(days=RATE_DAYS)
+    recent: dict[int, int] = {
+        int(aid): int(n)
+        for aid, n in session.execute(
+            select(Tweet.account_id, func.count())
+            .where(Tweet.account_id.in_(account_ids), Tweet.created_at >= since)
+            .group_by(Tweet.account_id)
+        )
+        if aid is not None
+    }
     return [
         AccountTarget(
             account_id=a.id,
@@ -203,6 +233,8 @@ def _targets(
             person_ids=tuple(people.get(a.id, ())),
             organisation_ids=tuple(orgs.get(a.id, ())),
             is_own=a.id == own_id,
+            last_synced_at=a.last_synced_at,
+            recent_posts=recent.get(a.id, 0),
         )
         for aid in account_ids
         if (a := accounts.get(aid)) is not None
@@ -220,6 +252,60 @@ def _timeline_pages(target: AccountTarget) -> int:
     return MAX_TIMELINE_PAGES
 
 
+def _expected_posts(target: AccountTarget, now: datetime) -> int:
+    """How many posts a sync of ``target`` will probably read: all X serves on a first sync,
+    else its stored posting rate over the last four weeks times the days since its last."""
+    if target.status in _NO_TIMELINE:
+        return 0
+    if target.newest_tweet_id is None:
+        return min(target.tweet_count if target.tweet_count is not None else MAX_POSTS, MAX_POSTS)
+    days = (now - target.last_synced_at).total_seconds() / 86_400 if target.last_synced_at else 1
+    return min(MAX_POSTS, math.ceil(target.recent_posts / RATE_DAYS * max(days, 0)))
+
+
+def _estimate(
+    db: Database,
+    targets: Sequence[AccountTarget],
+    read_today: frozenset[int],
+    own_id: int | None,
+    mention_pages: int,
+) -> CostEstimate:
+    """The resources a sync of ``targets`` is expected to read (and at most), priced."""
+    now = utcnow()
+    expected = dict.fromkeys(ResourceKind, 0)
+    at_most = dict.fromkeys(ResourceKind, 0)
+    for t in targets:
+        post_kind = ResourceKind.OWNED if t.is_own else ResourceKind.POST
+        profile = ResourceKind.OWNED if t.is_own else ResourceKind.USER
+        if t.account_id not in read_today:
+            expected[profile] += 1
+            at_most[profile] += 1
+        expected[post_kind] += _expected_posts(t, now)
+        at_most[post_kind] += MAX_POSTS
+    if own_id is not None:
+        # Every mention X returns is billed, not only those by linked people that are kept.
+        expected[ResourceKind.OWNED] += mention_pages * PAGE_SIZE
+        at_most[ResourceKind.OWNED] += MAX_MENTION_PAGES * PAGE_SIZE
+    micros, posts = month_spend(db)
+    return CostEstimate(
+        pricing=x_settings.pricing(),
+        expected=expected,
+        at_most=at_most,
+        month_micros=micros,
+        month_posts=posts,
+        free_profiles=len(read_today),
+    )
+
+
+def _read_today(session: Session, targets: Sequence[AccountTarget]) -> frozenset[int]:
+    """The targets whose profile was read this UTC day already (X bills it once a day)."""
+    by_user = {t.x_user_id: t for t in targets if t.x_user_id is not None}
+    read = read_today(session, ResourceKind.USER, by_user) | read_today(
+        session, ResourceKind.OWNED, by_user
+    )
+    return frozenset(by_user[uid].account_id for uid in read)
+
+
 def plan_sync(db: Database, selection: SyncSelection) -> SyncPlan:
     """What a sync of ``selection`` would fetch and how many requests it would make.
 
@@ -231,10 +317,18 @@ def plan_sync(db: Database, selection: SyncSelection) -> SyncPlan:
         own_id = own.id if own is not None and own.x_user_id is not None else None
         if own is not None and own.id not in ids:
             ids.append(own.id)
+        if selection.due_only:
+            ids = due(session, ids)
+            if own is not None and own.id not in ids:
+                own_id = None  # not due: no mentions either
         targets = _targets(session, ids, own.id if own is not None else None)
         month = session.scalar(select(XUsage.requests).where(XUsage.month == current_month()))
-    with_id = sum(1 for t in targets if t.x_user_id is not None)
-    by_name = len(targets) - with_id
+        read = _read_today(session, targets)
+    # X bills a resource once a UTC day: a profile read today is free to read again (fresh
+    # counts); a scheduled sync skips it all the same, to spare the rate limit.
+    skip = read if selection.due_only else frozenset()
+    with_id = sum(1 for t in targets if t.x_user_id is not None and t.account_id not in skip)
+    by_name = sum(1 for t in targets if t.x_user_id is None)
     lookups = math.ceil(with_id / MAX_USERS_PER_REQUEST) + math.ceil(
         by_name / MAX_USERS_PER_REQUEST
     )
@@ -254,12 +348,16 @@ def plan_sync(db: Database, selection: SyncSelection) -> SyncPlan:
         + (MAX_MENTION_PAGES if own_id is not None else 0),
         month_requests=int(month or 0),
         budget=int(settings.get("x_monthly_request_budget") or 0),
+        cost=_estimate(db, targets, read, own_id, mentions),
+        skip_profiles=skip,
     )
 
 
 def _is_fatal(exc: BaseException) -> bool:
     """Failures that every further request would hit too: stop rather than spend more."""
-    if isinstance(exc, (Cancelled, CredentialsError, RateLimitedError, DatabaseError)):
+    if isinstance(
+        exc, (Cancelled, CredentialsError, RateLimitedError, DatabaseError, BudgetReached)
+    ):
         return True
     # A server too slow to finish one answer in time (or a sync out of time) would hold every
     # further request just as long.
@@ -338,6 +436,8 @@ def run_sync(
     finally:
         gateway.set_deadline(None)
     report.requests = max(0, requests_in_month(db, month) - before)
+    report.reads = {kind.value: n for kind, n in job.reads.items() if n}
+    report.cost = job.pricing.money(job.pricing.cost_micros(job.reads))
     log.info("%s", report.summary())
     return report
 
@@ -373,8 +473,16 @@ class _SyncJob:
         self.results = results
         self.plan = plan
         self.failed_lookup: set[int] = set()
+        self.pricing = x_settings.pricing()
+        self.reads: dict[ResourceKind, int] = dict.fromkeys(ResourceKind, 0)
+        own = [t.account_id for t in plan.targets if t.is_own]
+        self.own_account_id = own[0] if own else None
         self.steps = 1 + len(plan.targets) + (1 if plan.own_account_id is not None else 0)
         self.step = 0
+
+    def _read(self, kind: ResourceKind, ids: list[int]) -> None:
+        """Note resources X returned (and billed) as read today."""
+        self.reads[kind] += record_reads(self.db, kind, ids, self.pricing)
 
     def _report(self, text: str) -> None:
         self.progress(self.step, self.steps, text)
@@ -404,7 +512,10 @@ class _SyncJob:
     # -- profiles ------------------------------------------------------------------------
 
     def refresh_profiles(self) -> None:
-        by_id = [t for t in self.plan.targets if t.x_user_id is not None]
+        skip = self.plan.skip_profiles
+        by_id = [
+            t for t in self.plan.targets if t.x_user_id is not None and t.account_id not in skip
+        ]
         by_name = [t for t in self.plan.targets if t.x_user_id is None]
         for group, use_ids in ((by_id, True), (by_name, False)):
             for start in range(0, len(group), MAX_USERS_PER_REQUEST):
@@ -434,6 +545,9 @@ class _SyncJob:
             if _is_fatal(exc):
                 raise
             return
+        own_user = next((t.x_user_id for t in batch if t.is_own), None)
+        self._read(ResourceKind.USER, [u.id for u in found.users if u.id != own_user])
+        self._read(ResourceKind.OWNED, [u.id for u in found.users if u.id == own_user])
         users_by_id = found.by_id()
         users_by_name = found.by_username()
         errors: dict[str, UserError] = {e.value.lower(): e for e in found.errors}
@@ -555,6 +669,10 @@ class _SyncJob:
             for number, page in enumerate(pages, start=1):
                 if number == 1:
                     newest = page.newest_id
+                kind = (
+                    ResourceKind.OWNED if account_id == self.own_account_id else ResourceKind.POST
+                )
+                self._read(kind, [t.id for t in page.tweets])
                 result.new_tweets += store_tweet_pages(self.db, account_id, [page])
                 self._report(
                     f"Fetching {result.label}'s tweets: page {number}, {result.new_tweets} new"
@@ -593,6 +711,7 @@ class _SyncJob:
             for number, page in enumerate(pages, start=1):
                 if number == 1:
                     newest = page.newest_id
+                self._read(ResourceKind.OWNED, [t.id for t in page.tweets])  # all are billed
                 # Only mentions by linked people: the rest of X is not the CRM's business.
                 with self.db.session() as session:
                     result.new_mentions += store_tweets(

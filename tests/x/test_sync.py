@@ -366,7 +366,7 @@ def test_404_and_5xx_after_retries_mark_one_account_and_the_sync_goes_on(
     jane = linked(any_db, fake_x, "JaneOkaforCEO")
     tom = linked(any_db, fake_x, "CllrTomBriggs", first="Tom")
     sel = SyncSelection(person_ids=(jane, tom), include_own=False)
-    # Lookup succeeds; Jane's timeline answers 404 three times (retries exhausted).
+    # Lookup succeeds; Jane's timeline answers 404 (not retried: it would answer the same).
     original = fake_x.handle
     failing = {"n": 0}
 
