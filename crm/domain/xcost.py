@@ -36,6 +36,14 @@ KIND_LABELS = {
 }
 
 
+_NOUNS = {
+    ResourceKind.POST: ("post", "posts"),
+    ResourceKind.USER: ("profile", "profiles"),
+    ResourceKind.FOLLOW: ("follow entry", "follow entries"),
+    ResourceKind.OWNED: ("owned read", "owned reads"),
+}
+
+
 class XPlan(StrEnum):
     PAY_PER_USE = "pay_per_use"
     LEGACY = "legacy"  # Basic/Pro: a monthly fee and a cap on posts read a month
@@ -110,15 +118,17 @@ class XPricing:
         gbp = usd * self.usd_to_gbp
         return f"${_two(usd)} (£{_two(gbp)})"
 
+    def price_text(self, kind: ResourceKind) -> str:
+        """One resource's price as set: ``"$0.005"``."""
+        return f"${self.prices.get(kind, PUBLISHED_PRICES[kind])}"
+
     def describe(self) -> str:
         if self.plan is XPlan.LEGACY:
             return (
                 f"Legacy plan: ${_two(self.legacy_monthly_usd)} a month, up to "
                 f"{self.legacy_post_cap:,} posts read a month."
             )
-        prices = ", ".join(
-            f"${self.prices.get(k, PUBLISHED_PRICES[k])} a {k.value}" for k in ResourceKind
-        )
+        prices = ", ".join(f"{self.price_text(k)} a {_NOUNS[k][0]}" for k in ResourceKind)
         return f"Pay-per-use: {prices} (once per resource per UTC day)."
 
 
@@ -164,7 +174,7 @@ class CostEstimate:
     def describe(self) -> str:
         p = self.pricing
         reads = ", ".join(
-            f"{self.expected.get(k, 0):,} {k.value}{'' if self.expected.get(k, 0) == 1 else 's'}"
+            f"{self.expected.get(k, 0):,} {_NOUNS[k][self.expected.get(k, 0) != 1]}"
             for k in ResourceKind
             if self.expected.get(k, 0) or self.at_most.get(k, 0)
         )

@@ -546,6 +546,13 @@ class MainWindow(QMainWindow):
         self._action(
             x_menu, "X &settings…", self.x_settings, None, "Token, own account, watch list"
         )
+        self._action(
+            x_menu,
+            "&Usage and cost…",
+            self.x_usage,
+            None,
+            "This month's X reads and their cost, by kind and by day, against the budget",
+        )
 
         bsky_menu = bar.addMenu("&Bluesky")
         self._action(
@@ -1007,6 +1014,14 @@ class MainWindow(QMainWindow):
 
     def sync_watched(self) -> None:
         self.x_sync.confirm_and_sync(SyncSelection(watched=True), self)
+
+    def x_usage(self) -> QDialog:
+        from crm.ui.x.usage import XUsageDialog
+
+        dialog = XUsageDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def x_settings(self) -> XSettingsDialog:
         from crm.ui.x.settings import XSettingsDialog
