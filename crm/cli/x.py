@@ -18,6 +18,7 @@ from crm.cli.output import print_json
 from crm.cli.social import (
     add_target_kind,
     ids,
+    linked_x_account,
     note,
     print_sync_report,
     progress_printer,
@@ -183,13 +184,10 @@ def x_unlink(args: argparse.Namespace) -> int:
 
 
 def x_watch(args: argparse.Namespace) -> int:
-    from crm.services.xlink import set_watched, x_account_of
+    from crm.services.xlink import set_watched
 
     db = open_db(args)
-    kind, record_id = resolve(db, args.target, args)
-    account = x_account_of(db, **ids(kind, record_id))
-    if account is None:
-        raise ValidationError(f"That {kind} has no X account linked; use 'crm x link' first.")
+    account = linked_x_account(db, args)
     view = set_watched(db, account.id, not args.off)
     print(f"@{view.handle} is {'on' if view.watched else 'off'} the watch list.")
     return 0

@@ -8,8 +8,7 @@ from typing import Any
 
 from crm.cli import open_db
 from crm.cli.output import print_json, print_table
-from crm.cli.social import add_target_kind, ids, resolve
-from crm.domain.errors import ValidationError
+from crm.cli.social import add_target_kind, linked_x_account
 
 
 def register_bill(xs: Any) -> None:
@@ -126,13 +125,9 @@ def x_plan(args: argparse.Namespace) -> int:
 
 def x_cadence(args: argparse.Namespace) -> int:
     from crm.services.x_cadence import cadence_of, set_cadence
-    from crm.services.xlink import x_account_of
 
     db = open_db(args)
-    kind, record_id = resolve(db, args.target, args)
-    account = x_account_of(db, **ids(kind, record_id))
-    if account is None:
-        raise ValidationError(f"That {kind} has no X account linked; use 'crm x link' first.")
+    account = linked_x_account(db, args)
     if args.cadence:
         tier = set_cadence(db, account.id, None if args.cadence == "default" else args.cadence)
     else:

@@ -22,6 +22,7 @@ from crm.storage.models import XAccount
 from crm.storage.types import utcnow
 from tests.x.fake_x_server import FakeXServer
 from tests.x.test_sync import account, linked, only, sync, tweet_count
+from tests.x.test_sync_limits import cli_with_jane_linked
 
 
 def test_a_plan_prices_the_resources_it_will_read_in_dollars_and_pounds(
@@ -139,10 +140,7 @@ def test_cadence_tiers_default_from_tags_and_a_due_sync_reads_only_what_is_due(
 def test_crm_x_sync_prints_the_cost_and_exits_non_zero_when_refused(
     fake_x: FakeXServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CRM_X_API_URL", fake_x.base_url)
-    monkeypatch.setenv("CRM_X_BEARER_TOKEN", fake_x.token)
-    assert main(["person", "add", "Jane", "Okafor"]) == 0
-    assert main(["x", "link", "Jane Okafor", "@JaneOkaforCEO"]) == 0
+    cli_with_jane_linked(fake_x, monkeypatch)
     capsys.readouterr()
     assert main(["x", "sync", "--all", "--no-own", "--dry-run"]) == 0
     out = capsys.readouterr().out
