@@ -318,54 +318,63 @@ class XSettingsPage(QWidget):
         self.usage = plain_label("", wrap=True)
         self.usage.setAccessibleName("Requests this month")
         grid.addRow("This month", self.usage)
-        layout.addWidget(box)
-        layout.addWidget(self._build_plan())
+        # Side by side, so the watch list keeps its height.
+        bottom = QHBoxLayout()
+        bottom.addWidget(box, 2)
+        bottom.addWidget(self._build_plan(), 3)
+        layout.addLayout(bottom)
 
     def _build_plan(self) -> QGroupBox:
-        """The X plan, its prices (USD), the pound rate and the monthly budget in USD."""
+        """The X plan, its prices (USD), the pound rate and the monthly budget in USD, in as
+        many rows as the schedule beside it."""
         box = QGroupBox("Plan and cost")
         grid = QFormLayout(box)
         self.plan = QComboBox()
         self.plan.setAccessibleName("X API plan")
-        self.plan.addItem("Pay-per-use (billed per resource read)", XPlan.PAY_PER_USE)
-        self.plan.addItem("Legacy Basic/Pro (monthly fee, post cap)", XPlan.LEGACY)
-        grid.addRow("Plan", self.plan)
+        self.plan.addItem("Pay-per-use", XPlan.PAY_PER_USE)
+        self.plan.addItem("Legacy Basic/Pro", XPlan.LEGACY)
+        self.budget_usd = QLineEdit()
+        self.budget_usd.setAccessibleName("Monthly budget in USD")
+        self.budget_usd.setMaximumWidth(70)
+        self.gbp_rate = QLineEdit()
+        self.gbp_rate.setAccessibleName("Pounds to the dollar")
+        self.gbp_rate.setMaximumWidth(60)
+        self.pricing_save = QPushButton("Save")
+        self.pricing_save.clicked.connect(self._save_pricing)
+        row = QHBoxLayout()
+        row.addWidget(self.plan, 1)
+        row.addWidget(plain_label("budget $"))
+        row.addWidget(self.budget_usd)
+        row.addWidget(plain_label("£ per $"))
+        row.addWidget(self.gbp_rate)
+        row.addWidget(self.pricing_save)
+        grid.addRow("Plan", row)
         self.prices: dict[ResourceKind, QLineEdit] = {}
         row = QHBoxLayout()
         for kind in ResourceKind:
             edit = QLineEdit()
             edit.setAccessibleName(f"USD per {kind.value} read")
-            edit.setMaximumWidth(80)
+            edit.setMaximumWidth(60)
             self.prices[kind] = edit
-            row.addWidget(plain_label(f"{kind.value}:"))
+            row.addWidget(plain_label(kind.value))
             row.addWidget(edit)
         row.addStretch(1)
-        grid.addRow("USD per resource", row)
+        grid.addRow("$ each", row)
         self.legacy_fee = QLineEdit()
         self.legacy_fee.setAccessibleName("Legacy monthly fee in USD")
+        self.legacy_fee.setMaximumWidth(70)
         self.legacy_cap = QSpinBox()
         self.legacy_cap.setRange(0, 100_000_000)
         self.legacy_cap.setSingleStep(1000)
         self.legacy_cap.setAccessibleName("Legacy posts a month")
         row = QHBoxLayout()
+        row.addWidget(plain_label("$"))
         row.addWidget(self.legacy_fee)
-        row.addWidget(plain_label("USD a month, posts a month:"))
-        row.addWidget(self.legacy_cap)
-        grid.addRow("Legacy plan", row)
-        self.gbp_rate = QLineEdit()
-        self.gbp_rate.setAccessibleName("Pounds to the dollar")
-        self.budget_usd = QLineEdit()
-        self.budget_usd.setAccessibleName("Monthly budget in USD")
-        self.pricing_save = QPushButton("Save")
-        self.pricing_save.clicked.connect(self._save_pricing)
-        row = QHBoxLayout()
-        row.addWidget(self.budget_usd)
-        row.addWidget(plain_label("USD a month; £ to the $:"))
-        row.addWidget(self.gbp_rate)
-        row.addWidget(self.pricing_save)
-        grid.addRow("Budget", row)
-        self.pricing_note = plain_label("", "Muted", wrap=True)
-        grid.addRow("", self.pricing_note)
+        row.addWidget(plain_label("a month, posts a month"))
+        row.addWidget(self.legacy_cap, 1)
+        grid.addRow("Legacy", row)
+        # The plan in words (and what the budget does) is the group's tooltip: no extra row.
+        self.pricing_note = box
         return box
 
     # -- loading ----------------------------------------------------------------------------
@@ -398,7 +407,7 @@ class XSettingsPage(QWidget):
         self.gbp_rate.setText(str(pricing.usd_to_gbp))
         self.budget_usd.setText(str(pricing.budget_usd))
         budget = pricing.budget_micros
-        self.pricing_note.setText(
+        self.pricing_note.setToolTip(
             pricing.describe()
             + (
                 f" A sync refuses to start, or stops, at {pricing.money(budget)} a month."
@@ -594,7 +603,7 @@ class XSettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("X settings")
         self.setObjectName("XSettingsDialog")
-        self.resize(760, 820)
+        self.resize(1000, 820)
         layout = QVBoxLayout(self)
         self.page = XSettingsPage(ctx, runner, self)
         layout.addWidget(self.page)

@@ -110,4 +110,4 @@ def test_the_settings_page_saves_the_plan_prices_rate_and_budget(qtbot, ctx: App
     assert pricing.plan is XPlan.LEGACY and pricing.legacy_post_cap == 10_000
     assert str(pricing.usd_to_gbp) == "0.8" and str(pricing.budget_usd) == "35"
     assert str(pricing.prices[ResourceKind.USER]) == "0.02"
-    assert "Legacy plan" in page.pricing_note.text()
+    assert "Legacy plan" in page.pricing_note.toolTip()
