@@ -338,7 +338,7 @@ class XSettingsPage(QWidget):
         self.budget_usd.setMaximumWidth(70)
         self.gbp_rate = QLineEdit()
         self.gbp_rate.setAccessibleName("Pounds to the dollar")
-        self.gbp_rate.setMaximumWidth(60)
+        self.gbp_rate.setMaximumWidth(70)
         self.pricing_save = QPushButton("Save")
         self.pricing_save.clicked.connect(self._save_pricing)
         row = QHBoxLayout()
