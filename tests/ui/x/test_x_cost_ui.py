@@ -14,19 +14,22 @@ import pytest
 
 from PySide6.QtTest import QAbstractItemModelTester
 
-from crm.domain.social import SyncSelection
+from crm.domain.social import SyncPlan, SyncSelection
 from crm.domain.xcost import ResourceKind, XPlan
 from crm.services import x_settings
 from crm.services.x_sync import plan_sync
 from crm.services.x_usage import record_reads, utc_today
+from crm.services.xlink import set_watched, x_account_of
 from crm.storage.db import Database
 from crm.storage.models import XRead
 from crm.ui.context import AppContext
 from crm.ui.workers import TaskRunner
 from crm.ui.x.plan_dialog import SyncPlanDialog
 from crm.ui.x.settings import XSettingsPage
+from crm.ui.x.sync import XSyncRunner, XSyncScheduler
 from crm.ui.x.usage import XUsagePage
 from tests.ui.x.test_x_ui import fake_x, jane  # noqa: F401 - fixtures
+from tests.x.fake_x_server import FakeXServer
 
 
 @pytest.fixture
@@ -111,3 +114,27 @@ def test_the_settings_page_saves_the_plan_prices_rate_and_budget(qtbot, ctx: App
     assert str(pricing.usd_to_gbp) == "0.8" and str(pricing.budget_usd) == "35"
     assert str(pricing.prices[ResourceKind.USER]) == "0.02"
     assert "Legacy plan" in page.pricing_note.toolTip()
+
+
+def test_the_schedule_syncs_only_the_watched_accounts_that_are_due(
+    qtbot,
+    ctx: AppContext,
+    db: Database,
+    jane: int,  # noqa: F811
+    fake_x: FakeXServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CRM_X_BEARER_TOKEN", fake_x.token)
+    account = x_account_of(db, person_id=jane)
+    assert account is not None
+    set_watched(db, account.id, True)
+    runner = XSyncRunner(ctx)
+    scheduler = XSyncScheduler(runner)
+    started: list[SyncPlan] = []
+    runner.started.connect(started.append)
+    scheduler.run_once()
+    assert [t.handle for t in started[0].targets] == ["JaneOkaforCEO"]
+    assert started[0].skip_profiles == {account.id}  # read at linking, today: not again
+    assert runner.last_report is not None and runner.last_report.accounts[0].complete
+    scheduler.run_once()  # synced just now, and read monthly by default: nothing is due
+    assert len(started) == 1
