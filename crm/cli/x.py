@@ -195,7 +195,8 @@ def x_watch(args: argparse.Namespace) -> int:
 
 def x_sync(args: argparse.Namespace) -> int:
     from crm.domain.social import SyncSelection
-    from crm.services.x_sync import make_gateway, plan_sync, run_sync
+    from crm.services.x_plan import plan_sync
+    from crm.services.x_sync import make_gateway, run_sync
 
     if not (args.targets or args.watched or args.all_linked or args.due):
         raise UsageError("Say what to sync: PERSON or ORG names, --watched or --all.")

@@ -108,7 +108,7 @@ def _x_dialog(db: Database, window: Any, kind: str) -> Any:
     if kind == "x-usage":
         return window.x_usage()
     from crm.domain.social import SyncSelection
-    from crm.services.x_sync import plan_sync
+    from crm.services.x_plan import plan_sync
     from crm.ui.x.plan_dialog import SyncPlanDialog
 
     dialog = SyncPlanDialog(plan_sync(db, SyncSelection(all_linked=True)), lambda: None, window)

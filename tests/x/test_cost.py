@@ -14,7 +14,7 @@ from crm.domain.social import SyncSelection
 from crm.domain.xcost import Cadence, ResourceKind, XPlan
 from crm.services import x_settings
 from crm.services.x_cadence import cadence_of, set_cadence
-from crm.services.x_sync import plan_sync
+from crm.services.x_plan import plan_sync
 from crm.services.x_usage import month_spend, usage_month
 from crm.services.xlink import set_watched
 from crm.storage.db import Database

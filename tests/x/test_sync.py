@@ -18,8 +18,9 @@ from crm.domain.social import SyncPlan, SyncReport, SyncSelection
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person, search_people
 from crm.services.timeline import organisation_timeline, person_timeline
+from crm.services.x_plan import plan_sync
 from crm.services.x_store import store_tweet_pages
-from crm.services.x_sync import make_gateway, plan_sync, run_sync
+from crm.services.x_sync import make_gateway, run_sync
 from crm.services.x_usage import requests_in_month, x_usage
 from crm.services.xlink import link_x_account, set_own_account
 from crm.storage.db import Database

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from crm.cli import main
 from crm.domain.errors import CredentialsError, XApiError
-from crm.services.x_sync import plan_sync, run_sync
+from crm.services.x_plan import plan_sync
+from crm.services.x_sync import run_sync
 from crm.storage import secrets as credentials
 from crm.storage.db import Database
 from crm.storage.models import Tweet, XAccount

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QWidget
 
 from crm.domain.social import SyncPlan, SyncReport, SyncSelection
 from crm.services import x_settings
-from crm.services.x_sync import make_gateway, plan_sync, run_sync
+from crm.services.x_plan import plan_sync
+from crm.services.x_sync import make_gateway, run_sync
 from crm.storage.db import Database
 from crm.ui import errors
 from crm.ui.context import AppContext

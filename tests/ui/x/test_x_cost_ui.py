@@ -17,7 +17,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 from crm.domain.social import SyncPlan, SyncSelection
 from crm.domain.xcost import ResourceKind, XPlan
 from crm.services import x_settings
-from crm.services.x_sync import plan_sync
+from crm.services.x_plan import plan_sync
 from crm.services.x_usage import record_reads, utc_today
 from crm.services.xlink import set_watched, x_account_of
 from crm.storage.db import Database
