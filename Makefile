@@ -56,7 +56,8 @@ screenshots: venv
 		$(BIN)/crm screenshot docs/screenshots/about.png --view about && \
 		$(BIN)/crm screenshot docs/screenshots/league.png --view league && \
 		$(BIN)/crm screenshot docs/screenshots/league-dark.png --view league --dark && \
-		$(BIN)/crm screenshot docs/screenshots/person-bluesky.png --view person:22'
+		$(BIN)/crm screenshot docs/screenshots/person-bluesky.png --view person:22 && \
+		$(BIN)/crm screenshot docs/screenshots/x-sync-plan.png --view x-sync-plan --size 1100x800'
 
 # The one-folder bundle (PyInstaller) in dist/interim-crm, with share/ (desktop file, metainfo,
 # icons, completion, man page) and install.sh, packed as dist/interim-crm-VERSION-linux-ARCH.tar.gz.

@@ -104,6 +104,29 @@ OPTIONS: dict[str, Option] = {
             "Warn before a sync that would pass this many X API requests in a month.",
         ),
         Option(
+            "x_plan",
+            str,
+            "pay_per_use",
+            None,
+            "The X API plan: pay_per_use (billed per resource read) or legacy (a monthly fee "
+            "with a cap on posts read).",
+        ),
+        Option("x_price_post", str, "0.005", None, "USD per post read (pay-per-use)."),
+        Option("x_price_user", str, "0.010", None, "USD per user profile read (pay-per-use)."),
+        Option("x_price_follow", str, "0.010", None, "USD per follower or following entry read."),
+        Option("x_price_owned", str, "0.001", None, "USD per owned read (your own account)."),
+        Option("x_legacy_monthly_usd", str, "200", None, "The legacy plan's monthly fee, USD."),
+        Option("x_legacy_post_cap", int, 15000, None, "Posts a month the legacy plan reads."),
+        Option("x_usd_to_gbp", str, "0.79", None, "Pounds to the US dollar, for showing costs."),
+        Option(
+            "x_monthly_budget_usd",
+            str,
+            "20",
+            None,
+            "Refuse to start an X sync once this many USD are spent this month, and stop one "
+            "that reaches it (0: no budget).",
+        ),
+        Option(
             "bluesky_appview_url",
             str,
             "https://public.api.bsky.app",

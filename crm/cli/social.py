@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from crm.cli.output import print_json, print_table, terminal_safe
-from crm.domain.errors import NotFoundError
+from crm.domain.errors import NotFoundError, ValidationError
 
 
 def add_target_kind(p: argparse.ArgumentParser) -> None:
@@ -123,3 +123,15 @@ def sync_exit_code(report: _Report, answered: int, accounts: int, problems: str)
         note(f"crm: nothing was synced: {problems or 'no account could be fetched'}")
         return 1
     return 0
+
+
+def linked_x_account(db: Any, args: argparse.Namespace) -> Any:
+    """The X account (a view) linked to the PERSON|ORG ``args.target`` names; refused when
+    it has none."""
+    from crm.services.xlink import x_account_of
+
+    kind, record_id = resolve(db, args.target, args)
+    account = x_account_of(db, **ids(kind, record_id))
+    if account is None:
+        raise ValidationError(f"That {kind} has no X account linked; use 'crm x link' first.")
+    return account

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from crm.cli import UsageError, open_db
-from crm.cli.output import print_json, print_table
+from crm.cli.output import print_json
 from crm.cli.social import (
     add_target_kind,
     ids,
+    linked_x_account,
     note,
     print_sync_report,
     progress_printer,
@@ -55,10 +56,14 @@ def register(sub: Any) -> None:
 
     p = xs.add_parser(
         "sync",
-        help="fetch new tweets and follower counts (says how many requests first)",
+        help="fetch new tweets and follower counts (says what it will cost first)",
         description="Sync linked X accounts: profiles and follower counts in batches of 100, "
         "new tweets since the last sync, and mentions between your own account and linked "
-        "people. Every request counts against X's paid reads; --dry-run shows the count only.",
+        "people. Every resource read (post, profile) is billed; the plan line says what the "
+        "sync is expected to cost in USD and pounds, and --dry-run shows it and sends "
+        "nothing. A sync refuses to start past the monthly budget (crm x plan --budget) and "
+        "stops when it reaches it, keeping what it stored. --due reads only the watched "
+        "accounts their cadence says are due.",
     )
     p.add_argument("targets", nargs="*", metavar="PERSON|ORG")
     add_target_kind(p)
@@ -68,9 +73,14 @@ def register(sub: Any) -> None:
         "--no-own", action="store_true", help="leave out your own account and its mentions"
     )
     p.add_argument(
-        "--dry-run", action="store_true", help="say how many requests it would make, send none"
+        "--dry-run", action="store_true", help="say what it would read and cost, send nothing"
     )
-    p.add_argument("--yes", action="store_true", help="go ahead even past the monthly budget")
+    p.add_argument(
+        "--due", action="store_true", help="only the accounts their refresh cadence says are due"
+    )
+    p.add_argument(
+        "--yes", action="store_true", help="go ahead even past the monthly request budget"
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=x_sync)
 
@@ -91,9 +101,9 @@ def register(sub: Any) -> None:
 
     register_league(xs)
 
-    p = xs.add_parser("usage", help="X API requests made this month (and before)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=x_usage)
+    from crm.cli.x_bill import register_bill
+
+    register_bill(xs)
 
     cred = xs.add_parser("credentials", help="the X bearer token, kept in the system keyring")
     cs = cred.add_subparsers(dest="credentials_command", required=True, metavar="ACTION")
@@ -174,13 +184,10 @@ def x_unlink(args: argparse.Namespace) -> int:
 
 
 def x_watch(args: argparse.Namespace) -> int:
-    from crm.services.xlink import set_watched, x_account_of
+    from crm.services.xlink import set_watched
 
     db = open_db(args)
-    kind, record_id = resolve(db, args.target, args)
-    account = x_account_of(db, **ids(kind, record_id))
-    if account is None:
-        raise ValidationError(f"That {kind} has no X account linked; use 'crm x link' first.")
+    account = linked_x_account(db, args)
     view = set_watched(db, account.id, not args.off)
     print(f"@{view.handle} is {'on' if view.watched else 'off'} the watch list.")
     return 0
@@ -188,24 +195,29 @@ def x_watch(args: argparse.Namespace) -> int:
 
 def x_sync(args: argparse.Namespace) -> int:
     from crm.domain.social import SyncSelection
-    from crm.services.x_sync import make_gateway, plan_sync, run_sync
+    from crm.services.x_plan import plan_sync
+    from crm.services.x_sync import make_gateway, run_sync
 
-    if not (args.targets or args.watched or args.all_linked):
+    if not (args.targets or args.watched or args.all_linked or args.due):
         raise UsageError("Say what to sync: PERSON or ORG names, --watched or --all.")
     db = open_db(args)
     people, orgs = resolve_all(db, args.targets, args)
     selection = SyncSelection(
         person_ids=tuple(people),
         organisation_ids=tuple(orgs),
-        watched=args.watched,
+        watched=args.watched or (args.due and not args.all_linked and not args.targets),
         all_linked=args.all_linked,
         include_own=not args.no_own,
+        due_only=args.due,
     )
     _check_linked(db, people, orgs)
     plan = plan_sync(db, selection)
     print(plan.describe())
     if args.dry_run or not plan.targets:
         return 0
+    if plan.refusal:
+        note(f"crm: {plan.refusal}")
+        return 1
     if plan.over_budget and not args.yes:
         raise ValidationError(
             "This sync could pass the monthly X API budget (the x_monthly_request_budget "
@@ -290,22 +302,6 @@ def x_own(args: argparse.Namespace) -> int:
             return 0
         view = found
     print(f"Your own X account: @{view.handle} ({view.status}).")
-    return 0
-
-
-def x_usage(args: argparse.Namespace) -> int:
-    from crm.services.x_usage import usage_history
-    from crm.services.x_usage import x_usage as usage_now
-
-    db = open_db(args)
-    now = usage_now(db)
-    history = usage_history(db)
-    if args.json:
-        print_json({"this_month": now, "history": history})
-        return 0
-    print(now.text)
-    if history:
-        print_table(["MONTH", "REQUESTS"], [(u.month, u.requests) for u in history])
     return 0
 
 

@@ -89,6 +89,10 @@ class BlueskyApiError(CrmError):
         self.error = error
 
 
+class BudgetReached(CrmError):
+    """This month's X budget (or a legacy plan's cap) is reached: nothing more is read."""
+
+
 class Cancelled(CrmError):
     """The user cancelled a long-running operation; nothing was written."""
 

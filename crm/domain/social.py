@@ -8,10 +8,12 @@ the network, the database or the keyring.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from crm.domain.enums import XAccountStatus
 from crm.domain.errors import CredentialsError
+from crm.domain.xcost import CostEstimate
 
 ENV_BEARER_TOKEN = "CRM_X_BEARER_TOKEN"
 
@@ -117,6 +119,7 @@ class SyncSelection:
     watched: bool = False
     all_linked: bool = False
     include_own: bool = True
+    due_only: bool = False  # only accounts their refresh cadence says are due (the schedule)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ class AccountTarget:
     person_ids: tuple[int, ...] = ()
     organisation_ids: tuple[int, ...] = ()
     is_own: bool = False
+    last_synced_at: datetime | None = None
+    recent_posts: int = 0  # stored posts of the last 28 days, for the expected new ones
 
     @property
     def label(self) -> str:
@@ -145,12 +150,24 @@ class SyncPlan:
 
     targets: tuple[AccountTarget, ...]
     own_account_id: int | None  # whose mentions to fetch, if any
-    lookup_requests: int
+    lookup_requests: int  # profiles read today already are not looked up again
     timeline_requests: int
     mention_requests: int
     max_requests: int
     month_requests: int  # already made this month
-    budget: int  # the monthly budget setting (0 = none)
+    budget: int  # the monthly request budget setting (0 = none)
+    cost: CostEstimate | None = None  # the resources it reads, priced (None: not priced)
+    skip_profiles: frozenset[int] = frozenset()  # read today: a scheduled sync skips them
+
+    @property
+    def refusal(self) -> str | None:
+        """Why this sync must not start (the money budget or plan cap is reached)."""
+        return self.cost.refusal if self.cost is not None and self.targets else None
+
+    @property
+    def may_pass_budget(self) -> bool:
+        """It could pass the request budget, or its expected reads the money budget."""
+        return self.over_budget or (self.cost is not None and self.cost.may_pass_budget)
 
     @property
     def requests(self) -> int:
@@ -178,6 +195,8 @@ class SyncPlan:
         text += f" (budget {self.budget})." if self.budget else "."
         if self.over_budget:
             text += " This sync could go over the monthly budget."
+        if self.cost is not None:
+            text += "\n" + self.cost.describe()
         return text
 
 
@@ -216,6 +235,8 @@ class SyncReport:
     requests: int = 0  # counted against this month during the run
     cancelled: bool = False
     error: str | None = None  # a problem that stopped the whole sync (token refused, ...)
+    reads: dict[str, int] = field(default_factory=dict)  # new resources read today, by kind
+    cost: str | None = None  # what those cost, "$0.42 (£0.33)", when priced
 
     @property
     def new_tweets(self) -> int:
@@ -238,6 +259,7 @@ class SyncReport:
             len(self.problems),
             self.cancelled,
             self.error,
+            self.cost,
         )
 
 
@@ -251,6 +273,7 @@ def sync_summary(
     problems: int,
     cancelled: bool,
     error: str | None,
+    cost: str | None = None,
 ) -> str:
     """One line for the status bar or the end of a sync: "X sync: 2 of 3 accounts synced,
     12 new tweets, 4 requests, 1 with problems."."""
@@ -258,6 +281,8 @@ def sync_summary(
         f"{network} sync: {synced} of {accounts} account{_s(accounts)} synced, {new} new "
         f"{item}{_s(new)}, {requests} request{_s(requests)}"
     )
+    if cost:
+        text += f", {cost}"
     if problems:
         text += f", {problems} with problems"
     if cancelled:

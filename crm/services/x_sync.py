@@ -1,8 +1,8 @@
 """Incremental X sync: profiles and follower counts in batches of 100, each account's tweets
 since the last sync, and mentions between the user's own account and linked people.
 
-Frugal and honest about cost: :func:`plan_sync` says how many requests a sync will make before
-anything is sent, and every request bumps the month's counter (:func:`record_request`) in its
+Frugal and honest about cost: :func:`crm.services.x_plan.plan_sync` says what a sync will read
+and cost before anything is sent, and every request bumps the month's counter (:func:`record_request`) in its
 own short transaction. Each page of tweets is stored in its own transaction as it arrives, so a
 cancel or a fault keeps what was fetched; an account's ``newest_tweet_id`` (the next
 ``since_id``) only moves once all its pages are stored, so the next sync fills any gap and the
@@ -15,9 +15,8 @@ through :mod:`crm.services.x_store`; requests are counted by :mod:`crm.services.
 from __future__ import annotations
 
 import logging
-import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 from crm import settings
 from crm.domain.enums import XAccountStatus
 from crm.domain.errors import (
+    BudgetReached,
     Cancelled,
     CredentialsError,
     CrmError,
@@ -41,22 +41,28 @@ from crm.domain.social import (
     AccountTarget,
     SyncPlan,
     SyncReport,
-    SyncSelection,
 )
-from crm.services import audit
+from crm.domain.xcost import ResourceKind
+from crm.services import audit, x_settings
+from crm.services.x_plan import MAX_USERS_PER_REQUEST, NO_TIMELINE
 from crm.services.x_store import (
     account_message,
     apply_profile,
     linked_account_ids,
-    own_account,
     rename_accounts,
     store_tweet_pages,
     store_tweets,
 )
-from crm.services.x_usage import current_month, record_request, requests_in_month
+from crm.services.x_usage import (
+    check_budget,
+    current_month,
+    record_reads,
+    record_request,
+    requests_in_month,
+)
 from crm.storage import secrets
 from crm.storage.db import Database
-from crm.storage.models import Organisation, Person, XAccount, XUsage
+from crm.storage.models import XAccount
 from crm.storage.types import utcnow
 from crm.x import ratelimit
 from crm.x.types import AccountProblem, UserError, XAccountUnavailable, XUser
@@ -65,16 +71,6 @@ if TYPE_CHECKING:
     from crm.x.gateway import XGateway
 
 log = logging.getLogger(__name__)
-
-MAX_USERS_PER_REQUEST = 100
-MAX_TIMELINE_PAGES = 32  # X serves the 3,200 most recent tweets, 100 a page
-MAX_MENTION_PAGES = 8  # and the 800 most recent mentions
-PAGE_SIZE = 100
-
-# Statuses whose timeline X will not serve to an app-only token: skip it, keep what we have.
-_NO_TIMELINE = frozenset(
-    {XAccountStatus.SUSPENDED.value, XAccountStatus.NOT_FOUND.value, XAccountStatus.PROTECTED.value}
-)
 
 Progress = Callable[[int, int, str], None]
 OnWait = Callable[[datetime], None]
@@ -103,7 +99,8 @@ def make_gateway(
     timeout: float = 10.0,
     **options: Any,
 ) -> XGateway:
-    """A gateway with the configured token and API URL that counts every request in ``db``.
+    """A gateway with the configured token and API URL that counts every request in ``db``
+    and refuses to send one past this month's budget (:class:`BudgetReached`).
 
     Raises :class:`CredentialsError` when no token is set (or the keyring cannot be read).
     """
@@ -116,7 +113,13 @@ def make_gateway(
             f"'crm x credentials set', or set {ENV_BEARER_TOKEN}."
         )
     url = base_url or str(settings.get("x_api_url"))
-    return XGateway(token, url, timeout, on_request=lambda: record_request(db), **options)
+
+    def before_request() -> None:
+        # Stop at the month's budget before anything is sent; count what is sent.
+        check_budget(db, x_settings.pricing())
+        record_request(db)
+
+    return XGateway(token, url, timeout, on_request=before_request, **options)
 
 
 def optional_gateway(db: Database) -> XGateway | None:
@@ -130,136 +133,11 @@ def optional_gateway(db: Database) -> XGateway | None:
         return None
 
 
-# --------------------------------------------------------------------------- what to sync
-
-
-def select_account_ids(session: Session, selection: SyncSelection) -> list[int]:
-    """The XAccount ids a selection names (people's and organisations' accounts, watched or
-    all linked), without the own account; in a stable order."""
-    ids: list[int] = list(selection.account_ids)
-    if selection.person_ids:
-        ids += [
-            i
-            for i in session.scalars(
-                select(Person.x_account_id)
-                .where(Person.id.in_(selection.person_ids), Person.x_account_id.is_not(None))
-                .order_by(Person.id)
-            )
-            if i is not None
-        ]
-    if selection.organisation_ids:
-        ids += [
-            i
-            for i in session.scalars(
-                select(Organisation.x_account_id)
-                .where(
-                    Organisation.id.in_(selection.organisation_ids),
-                    Organisation.x_account_id.is_not(None),
-                )
-                .order_by(Organisation.id)
-            )
-            if i is not None
-        ]
-    if selection.watched or selection.all_linked:
-        linked = linked_account_ids(session)
-        stmt = select(XAccount.id).where(XAccount.id.in_(linked)).order_by(XAccount.id)
-        if selection.watched and not selection.all_linked:
-            stmt = stmt.where(XAccount.watched.is_(True))
-        ids += list(session.scalars(stmt))
-    return list(dict.fromkeys(ids))
-
-
-def _targets(
-    session: Session, account_ids: Sequence[int], own_id: int | None
-) -> list[AccountTarget]:
-    if not account_ids:
-        return []
-    accounts = {
-        a.id: a for a in session.scalars(select(XAccount).where(XAccount.id.in_(account_ids)))
-    }
-    people: dict[int, list[int]] = {}
-    for pid, aid in session.execute(
-        select(Person.id, Person.x_account_id).where(Person.x_account_id.in_(account_ids))
-    ):
-        if aid is not None:
-            people.setdefault(aid, []).append(pid)
-    orgs: dict[int, list[int]] = {}
-    for oid, aid in session.execute(
-        select(Organisation.id, Organisation.x_account_id).where(
-            Organisation.x_account_id.in_(account_ids)
-        )
-    ):
-        if aid is not None:
-            orgs.setdefault(aid, []).append(oid)
-    return [
-        AccountTarget(
-            account_id=a.id,
-            handle=a.handle,
-            x_user_id=a.x_user_id,
-            status=a.status,
-            newest_tweet_id=a.newest_tweet_id,
-            newest_mention_id=a.newest_mention_id,
-            tweet_count=a.tweet_count,
-            person_ids=tuple(people.get(a.id, ())),
-            organisation_ids=tuple(orgs.get(a.id, ())),
-            is_own=a.id == own_id,
-        )
-        for aid in account_ids
-        if (a := accounts.get(aid)) is not None
-    ]
-
-
-def _timeline_pages(target: AccountTarget) -> int:
-    """Expected timeline requests for one account (the maximum is always 32)."""
-    if target.status in _NO_TIMELINE:
-        return 0  # unless the profile lookup finds it readable again
-    if target.newest_tweet_id is not None:
-        return 1
-    if target.tweet_count is not None:
-        return max(1, math.ceil(min(target.tweet_count, 3200) / PAGE_SIZE))
-    return MAX_TIMELINE_PAGES
-
-
-def plan_sync(db: Database, selection: SyncSelection) -> SyncPlan:
-    """What a sync of ``selection`` would fetch and how many requests it would make.
-
-    Sends nothing: this is what ``crm x sync --dry-run`` prints and the app asks about.
-    """
-    with db.read() as session:
-        ids = select_account_ids(session, selection)
-        own = own_account(session) if selection.include_own else None
-        own_id = own.id if own is not None and own.x_user_id is not None else None
-        if own is not None and own.id not in ids:
-            ids.append(own.id)
-        targets = _targets(session, ids, own.id if own is not None else None)
-        month = session.scalar(select(XUsage.requests).where(XUsage.month == current_month()))
-    with_id = sum(1 for t in targets if t.x_user_id is not None)
-    by_name = len(targets) - with_id
-    lookups = math.ceil(with_id / MAX_USERS_PER_REQUEST) + math.ceil(
-        by_name / MAX_USERS_PER_REQUEST
-    )
-    timelines = sum(_timeline_pages(t) for t in targets)
-    mentions = 0
-    if own_id is not None:
-        own_target = next(t for t in targets if t.account_id == own_id)
-        mentions = 1 if own_target.newest_mention_id is not None else MAX_MENTION_PAGES
-    return SyncPlan(
-        targets=tuple(targets),
-        own_account_id=own_id,
-        lookup_requests=lookups,
-        timeline_requests=timelines,
-        mention_requests=mentions,
-        max_requests=lookups
-        + MAX_TIMELINE_PAGES * len(targets)
-        + (MAX_MENTION_PAGES if own_id is not None else 0),
-        month_requests=int(month or 0),
-        budget=int(settings.get("x_monthly_request_budget") or 0),
-    )
-
-
 def _is_fatal(exc: BaseException) -> bool:
     """Failures that every further request would hit too: stop rather than spend more."""
-    if isinstance(exc, (Cancelled, CredentialsError, RateLimitedError, DatabaseError)):
+    if isinstance(
+        exc, (Cancelled, CredentialsError, RateLimitedError, DatabaseError, BudgetReached)
+    ):
         return True
     # A server too slow to finish one answer in time (or a sync out of time) would hold every
     # further request just as long.
@@ -338,6 +216,8 @@ def run_sync(
     finally:
         gateway.set_deadline(None)
     report.requests = max(0, requests_in_month(db, month) - before)
+    report.reads = {kind.value: n for kind, n in job.reads.items() if n}
+    report.cost = job.pricing.money(job.pricing.cost_micros(job.reads))
     log.info("%s", report.summary())
     return report
 
@@ -373,8 +253,16 @@ class _SyncJob:
         self.results = results
         self.plan = plan
         self.failed_lookup: set[int] = set()
+        self.pricing = x_settings.pricing()
+        self.reads: dict[ResourceKind, int] = dict.fromkeys(ResourceKind, 0)
+        own = [t.account_id for t in plan.targets if t.is_own]
+        self.own_account_id = own[0] if own else None
         self.steps = 1 + len(plan.targets) + (1 if plan.own_account_id is not None else 0)
         self.step = 0
+
+    def _read(self, kind: ResourceKind, ids: list[int]) -> None:
+        """Note resources X returned (and billed) as read today."""
+        self.reads[kind] += record_reads(self.db, kind, ids, self.pricing)
 
     def _report(self, text: str) -> None:
         self.progress(self.step, self.steps, text)
@@ -404,7 +292,10 @@ class _SyncJob:
     # -- profiles ------------------------------------------------------------------------
 
     def refresh_profiles(self) -> None:
-        by_id = [t for t in self.plan.targets if t.x_user_id is not None]
+        skip = self.plan.skip_profiles
+        by_id = [
+            t for t in self.plan.targets if t.x_user_id is not None and t.account_id not in skip
+        ]
         by_name = [t for t in self.plan.targets if t.x_user_id is None]
         for group, use_ids in ((by_id, True), (by_name, False)):
             for start in range(0, len(group), MAX_USERS_PER_REQUEST):
@@ -434,6 +325,9 @@ class _SyncJob:
             if _is_fatal(exc):
                 raise
             return
+        own_user = next((t.x_user_id for t in batch if t.is_own), None)
+        self._read(ResourceKind.USER, [u.id for u in found.users if u.id != own_user])
+        self._read(ResourceKind.OWNED, [u.id for u in found.users if u.id == own_user])
         users_by_id = found.by_id()
         users_by_name = found.by_username()
         errors: dict[str, UserError] = {e.value.lower(): e for e in found.errors}
@@ -539,7 +433,7 @@ class _SyncJob:
         account = self._state(account_id)
         if account is None or account.x_user_id is None:
             return
-        if account.status in _NO_TIMELINE:
+        if account.status in NO_TIMELINE:
             result.complete = account.status == XAccountStatus.PROTECTED.value
             if result.complete:
                 self._finish(account_id, tweets_newest=None, mentions_newest=None, new=0)
@@ -555,6 +449,10 @@ class _SyncJob:
             for number, page in enumerate(pages, start=1):
                 if number == 1:
                     newest = page.newest_id
+                kind = (
+                    ResourceKind.OWNED if account_id == self.own_account_id else ResourceKind.POST
+                )
+                self._read(kind, [t.id for t in page.tweets])
                 result.new_tweets += store_tweet_pages(self.db, account_id, [page])
                 self._report(
                     f"Fetching {result.label}'s tweets: page {number}, {result.new_tweets} new"
@@ -570,7 +468,7 @@ class _SyncJob:
         if own_id in self.failed_lookup:
             return
         account = self._state(own_id)
-        if account is None or account.x_user_id is None or account.status in _NO_TIMELINE:
+        if account is None or account.x_user_id is None or account.status in NO_TIMELINE:
             return
         with self.db.read() as session:
             linked = linked_account_ids(session)
@@ -593,6 +491,7 @@ class _SyncJob:
             for number, page in enumerate(pages, start=1):
                 if number == 1:
                     newest = page.newest_id
+                self._read(ResourceKind.OWNED, [t.id for t in page.tweets])  # all are billed
                 # Only mentions by linked people: the rest of X is not the CRM's business.
                 with self.db.session() as session:
                     result.new_mentions += store_tweets(

@@ -20,10 +20,12 @@ from crm import settings
 from crm.domain.enums import Direction, InteractionKind, XAccountStatus
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.values import XHandle
-from crm.services import audit
+from crm.domain.xcost import ResourceKind
+from crm.services import audit, x_settings
 from crm.services.common import load, x_view
 from crm.services.views import XAccountView
 from crm.services.x_store import apply_profile, own_account, rename_accounts
+from crm.services.x_usage import record_reads
 from crm.storage.db import Database
 from crm.storage.models import (
     FollowerSnapshot,
@@ -63,13 +65,16 @@ def _one_target(person_id: int | None, organisation_id: int | None) -> None:
 
 
 def _lookup(
-    handle: XHandle, gateway: XGateway | None
+    db: Database, handle: XHandle, gateway: XGateway | None, kind: ResourceKind = ResourceKind.USER
 ) -> tuple[XUser | None, XAccountUnavailable | None]:
-    """Ask X about ``handle`` (outside any transaction); ``(None, None)`` without a gateway."""
+    """Ask X about ``handle`` (outside any transaction); ``(None, None)`` without a gateway.
+    The profile read is billed, so it is counted like a sync's."""
     if gateway is None:
         return None, None
     try:
-        return gateway.get_user_by_username(handle.value), None
+        user = gateway.get_user_by_username(handle.value)
+        record_reads(db, kind, [user.id], x_settings.pricing())
+        return user, None
     except XAccountUnavailable as exc:
         if exc.problem is AccountProblem.NOT_FOUND:
             raise NotFoundError(f"{exc.message} Nothing was linked.") from None
@@ -145,7 +150,7 @@ def link_x_account(
     """
     _one_target(person_id, organisation_id)
     parsed = XHandle.parse(handle)
-    user, problem = _lookup(parsed, gateway)
+    user, problem = _lookup(db, parsed, gateway)
     with db.session() as session:
         target: Person | Organisation
         if person_id is not None:
@@ -275,7 +280,7 @@ def set_own_account(db: Database, handle: str, gateway: XGateway | None = None) 
     """Make ``handle`` the recruiter's own account (for mentions between them and their
     contacts): stored on their user record and in the ``x_own_handle`` setting."""
     parsed = XHandle.parse(handle)
-    user, problem = _lookup(parsed, gateway)
+    user, problem = _lookup(db, parsed, gateway, ResourceKind.OWNED)
     name = settings.current_user()
     with db.session() as session:
         account = _account_for(session, parsed, user, problem)

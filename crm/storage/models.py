@@ -150,6 +150,8 @@ class XAccount(Versioned, Base):
     status: Mapped[str] = mapped_column(String(20), default=XAccountStatus.UNVERIFIED.value)
     status_detail: Mapped[str | None] = mapped_column(String(500))
     watched: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "daily", "weekly" or "monthly"; None: from the linked record's tags (services.x_cadence)
+    refresh_cadence: Mapped[str | None] = mapped_column(String(10))
 
     snapshots: Mapped[list[FollowerSnapshot]] = relationship(
         back_populates="account", cascade="all, delete-orphan", passive_deletes=True
@@ -218,6 +220,17 @@ class XUsage(Base):
     __tablename__ = "x_usage"
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11"
     requests: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class XRead(Base):
+    """One X resource read on one UTC day, with what it cost then (X bills each resource once
+    a day): the usage page and the budget sum these; a sync skips what is here for today."""
+
+    __tablename__ = "x_read"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # ResourceKind
+    resource_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    cost_micros: Mapped[int] = mapped_column(Integer, default=0)  # USD millionths
 
 
 class BlueskyAccount(Base):

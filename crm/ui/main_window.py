@@ -663,6 +663,14 @@ class MainWindow(QMainWindow):
     def sync_watched(self) -> None:
         self.x_sync.confirm_and_sync(SyncSelection(watched=True), self)
 
+    def x_usage(self) -> QDialog:
+        from crm.ui.x.usage import XUsageDialog
+
+        dialog = XUsageDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def x_settings(self) -> XSettingsDialog:
         from crm.ui.x.settings import XSettingsDialog
 

@@ -208,6 +208,14 @@ def build_menus(window: MainWindow) -> None:
     add_action(
         window, x_menu, "X &settings…", window.x_settings, None, "Token, own account, watch list"
     )
+    add_action(
+        window,
+        x_menu,
+        "&Usage and cost…",
+        window.x_usage,
+        None,
+        "This month's X reads and their cost, by kind and by day, against the budget",
+    )
 
     bsky_menu = bar.addMenu("&Bluesky")
     add_action(

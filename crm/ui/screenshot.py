@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from crm.domain.errors import ValidationError
 from crm.storage.db import Database
@@ -13,7 +14,7 @@ log = logging.getLogger(__name__)
 
 VIEWS = (
     "today, people, person:ID, org:ID, placements, placement:ID, organisations, assignments, "
-    "assignment:ID, reports, league, welcome, about"
+    "assignment:ID, reports, league, welcome, about, x-usage, x-sync-plan"
 )
 
 
@@ -77,7 +78,7 @@ def render(
         window.show_list("league")
     elif kind == "welcome":
         window.show_welcome()
-    elif kind == "about":
+    elif kind in ("about", "x-usage", "x-sync-plan"):
         window.show_people()
     else:
         raise ValidationError(f"Unknown view {view!r} (views: {VIEWS}).", field="view")
@@ -85,6 +86,12 @@ def render(
     for _ in range(5):
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
     image = window.show_about().grab() if kind == "about" else window.grab()
+    if kind in ("x-usage", "x-sync-plan"):
+        dialog = _x_dialog(db, window, kind)
+        for _ in range(5):
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        image = dialog.grab()
+        dialog.close()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not image.save(str(path), "PNG"):
@@ -92,3 +99,16 @@ def render(
     window.close()
     app.processEvents()
     return path
+
+
+def _x_dialog(db: Database, window: Any, kind: str) -> Any:
+    """The X usage page, or the question before a sync of every linked account."""
+    if kind == "x-usage":
+        return window.x_usage()
+    from crm.domain.social import SyncSelection
+    from crm.services.x_plan import plan_sync
+    from crm.ui.x.plan_dialog import SyncPlanDialog
+
+    dialog = SyncPlanDialog(plan_sync(db, SyncSelection(all_linked=True)), lambda: None, window)
+    dialog.show()
+    return dialog

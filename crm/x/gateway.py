@@ -99,7 +99,9 @@ _ENDPOINT_LABELS = {
     USER_MENTIONS: "mentions timeline",
 }
 
-_RETRY_STATUSES = frozenset({403, 404, 500, 502, 503, 504})
+# Server faults pass; a 403 or a 404 would answer the same again, and each retry is billed
+# or wasted. (429 waits for the rate limit's reset instead.)
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _DEFAULT_RATE_LIMIT_PAUSE = timedelta(minutes=1)  # when a 429 carries no usable reset header
 
 

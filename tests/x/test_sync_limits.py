@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from crm.cli import main
 from crm.domain.errors import CredentialsError, XApiError
-from crm.services.x_sync import plan_sync, run_sync
+from crm.services.x_plan import plan_sync
+from crm.services.x_sync import run_sync
 from crm.storage import secrets as credentials
 from crm.storage.db import Database
 from crm.storage.models import Tweet, XAccount
@@ -174,14 +175,19 @@ def test_credentials_in_the_api_url_are_never_shown_or_stored(
     assert secret not in str(info.value)
 
 
-def test_crm_x_sync_exits_non_zero_when_nothing_synced(
-    fake_x: FakeXServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def cli_with_jane_linked(fake_x: FakeXServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``crm`` in this process against the fake X API, with Jane Okafor linked."""
     monkeypatch.setenv("CRM_X_API_URL", fake_x.base_url)
     monkeypatch.setenv("CRM_X_BEARER_TOKEN", fake_x.token)
     assert main(["person", "add", "Jane", "Okafor"]) == 0
     assert main(["x", "link", "Jane Okafor", "@JaneOkaforCEO"]) == 0
-    fake_x.fail_next(Fault.FORBIDDEN, times=3)  # the lookup and its two retries are refused
+
+
+def test_crm_x_sync_exits_non_zero_when_nothing_synced(
+    fake_x: FakeXServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli_with_jane_linked(fake_x, monkeypatch)
+    fake_x.fail_next(Fault.FORBIDDEN)  # the lookup is refused (a 403 is not retried)
     capsys.readouterr()
     assert main(["x", "sync", "--all", "--no-own"]) == 1
     out, err = capsys.readouterr()

@@ -14,8 +14,9 @@ from crm.domain.social import SyncSelection
 from crm.services.interactions import get_interaction
 from crm.services.organisations import OrganisationInput, add_organisation, get_organisation
 from crm.services.people import PersonInput, add_person, get_person, resolve_person, search_people
+from crm.services.x_plan import plan_sync
 from crm.services.x_settings import set_api_url, set_schedule_minutes
-from crm.services.x_sync import make_gateway, plan_sync, run_sync
+from crm.services.x_sync import make_gateway, run_sync
 from crm.services.x_usage import record_request, usage_history, x_usage
 from crm.services.xlink import (
     clear_own_account,

@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -25,8 +26,10 @@ from PySide6.QtWidgets import (
 
 from crm.domain.errors import CredentialsError
 from crm.domain.social import CredentialSource, CredentialStatus, SyncSelection, XUsageView
+from crm.domain.xcost import Cadence, ResourceKind, XPlan, XPricing
 from crm.services import x_settings, x_usage, xlink
 from crm.services.views import XAccountView
+from crm.services.x_cadence import cadence_of, set_cadence
 from crm.services.x_sync import optional_gateway
 from crm.ui.kit import errors
 from crm.ui.kit.context import AppContext
@@ -42,8 +45,17 @@ _Index = QModelIndex | QPersistentModelIndex
 class WatchListModel(QAbstractTableModel):
     """Linked X accounts with a checkable "Watched" column (Vorta-style ``set_rows``)."""
 
-    WATCHED, HANDLE, NAME, KIND, FOLLOWERS, STATUS, SYNCED = range(7)
-    HEADERS = ("Watched", "Handle", "Linked to", "Kind", "Followers", "Status", "Last synced")
+    WATCHED, HANDLE, NAME, KIND, FOLLOWERS, STATUS, SYNCED, CADENCE = range(8)
+    HEADERS = (
+        "Watched",
+        "Handle",
+        "Linked to",
+        "Kind",
+        "Followers",
+        "Status",
+        "Last synced",
+        "Read",
+    )
     ROW_ROLE = Qt.ItemDataRole.UserRole
     SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -55,6 +67,15 @@ class WatchListModel(QAbstractTableModel):
         self._rows: list[xlink.LinkedAccount] = []
         #: Why an account's last sync failed, by id (the window's AppContext keeps these).
         self.problems: dict[int, str] = {}
+        #: Each account's refresh cadence ("daily", ...), by id; loaded after the rows.
+        self.cadences: dict[int, str] = {}
+
+    def set_cadences(self, cadences: dict[int, Any]) -> None:
+        self.cadences = {i: str(c) for i, c in cadences.items()}
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, self.CADENCE), self.index(len(self._rows) - 1, self.CADENCE)
+            )
 
     def set_rows(self, rows: list[xlink.LinkedAccount]) -> None:
         self.beginResetModel()
@@ -107,6 +128,7 @@ class WatchListModel(QAbstractTableModel):
                 a.followers_count or 0,
                 a.status,
                 a.last_synced_at.timestamp() if a.last_synced_at else 0.0,
+                self.cadences.get(a.id, ""),
             )[column]
         if role == Qt.ItemDataRole.ToolTipRole and column == self.STATUS:
             return plain_tooltip(self.problems.get(a.id) or a.status_detail)  # never markup
@@ -124,6 +146,8 @@ class WatchListModel(QAbstractTableModel):
             return "last sync failed" if a.id in self.problems else a.status.replace("_", " ")
         if column == self.SYNCED:
             return fmt_ago(a.last_synced_at)
+        if column == self.CADENCE:
+            return self.cadences.get(a.id, "")
         return None
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
@@ -244,6 +268,24 @@ class XSettingsPage(QWidget):
         sync_row = QHBoxLayout()
         sync_row.addWidget(self.sync_watched)
         sync_row.addStretch(1)
+        self.cadence = QComboBox()
+        self.cadence.setAccessibleName("Refresh cadence of the selected account")
+        self.cadence.setToolTip(
+            "How often a scheduled sync reads the selected account; by default from its "
+            "tags (clients weekly, your own account daily, others monthly)"
+        )
+        for text, value in (
+            ("From tags", None),
+            ("Daily", Cadence.DAILY),
+            ("Weekly", Cadence.WEEKLY),
+            ("Monthly", Cadence.MONTHLY),
+        ):
+            self.cadence.addItem(text, value)
+        self.cadence_save = QPushButton("Set cadence")
+        self.cadence_save.clicked.connect(self._save_cadence)
+        sync_row.addWidget(plain_label("Read the selected account:"))
+        sync_row.addWidget(self.cadence)
+        sync_row.addWidget(self.cadence_save)
         watch.addLayout(sync_row)
         layout.addWidget(box, 1)  # the watch list takes the height there is
 
@@ -276,7 +318,64 @@ class XSettingsPage(QWidget):
         self.usage = plain_label("", wrap=True)
         self.usage.setAccessibleName("Requests this month")
         grid.addRow("This month", self.usage)
-        layout.addWidget(box)
+        # Side by side, so the watch list keeps its height.
+        bottom = QHBoxLayout()
+        bottom.addWidget(box, 2)
+        bottom.addWidget(self._build_plan(), 3)
+        layout.addLayout(bottom)
+
+    def _build_plan(self) -> QGroupBox:
+        """The X plan, its prices (USD), the pound rate and the monthly budget in USD, in as
+        many rows as the schedule beside it."""
+        box = QGroupBox("Plan and cost")
+        grid = QFormLayout(box)
+        self.plan = QComboBox()
+        self.plan.setAccessibleName("X API plan")
+        self.plan.addItem("Pay-per-use", XPlan.PAY_PER_USE)
+        self.plan.addItem("Legacy Basic/Pro", XPlan.LEGACY)
+        self.budget_usd = QLineEdit()
+        self.budget_usd.setAccessibleName("Monthly budget in USD")
+        self.budget_usd.setMaximumWidth(70)
+        self.gbp_rate = QLineEdit()
+        self.gbp_rate.setAccessibleName("Pounds to the dollar")
+        self.gbp_rate.setMaximumWidth(70)
+        self.pricing_save = QPushButton("Save")
+        self.pricing_save.clicked.connect(self._save_pricing)
+        row = QHBoxLayout()
+        row.addWidget(self.plan, 1)
+        row.addWidget(plain_label("budget $"))
+        row.addWidget(self.budget_usd)
+        row.addWidget(plain_label("£ per $"))
+        row.addWidget(self.gbp_rate)
+        row.addWidget(self.pricing_save)
+        grid.addRow("Plan", row)
+        self.prices: dict[ResourceKind, QLineEdit] = {}
+        row = QHBoxLayout()
+        for kind in ResourceKind:
+            edit = QLineEdit()
+            edit.setAccessibleName(f"USD per {kind.value} read")
+            edit.setMaximumWidth(60)
+            self.prices[kind] = edit
+            row.addWidget(plain_label(kind.value))
+            row.addWidget(edit)
+        row.addStretch(1)
+        grid.addRow("$ each", row)
+        self.legacy_fee = QLineEdit()
+        self.legacy_fee.setAccessibleName("Legacy monthly fee in USD")
+        self.legacy_fee.setMaximumWidth(70)
+        self.legacy_cap = QSpinBox()
+        self.legacy_cap.setRange(0, 100_000_000)
+        self.legacy_cap.setSingleStep(1000)
+        self.legacy_cap.setAccessibleName("Legacy posts a month")
+        row = QHBoxLayout()
+        row.addWidget(plain_label("$"))
+        row.addWidget(self.legacy_fee)
+        row.addWidget(plain_label("a month, posts a month"))
+        row.addWidget(self.legacy_cap, 1)
+        grid.addRow("Legacy", row)
+        # The plan in words (and what the budget does) is the group's tooltip: no extra row.
+        self.pricing_note = box
+        return box
 
     # -- loading ----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -294,10 +393,67 @@ class XSettingsPage(QWidget):
         self.schedule.setValue(x_settings.get_schedule_minutes())
         self.budget.setValue(x_settings.get_monthly_budget())
         self.ctx.read(
-            xlink.linked_accounts, on_done=self.model.set_rows, label="Loading X accounts"
+            xlink.linked_accounts, on_done=self._show_accounts, label="Loading X accounts"
         )
         self.ctx.read(x_usage.x_usage, on_done=self._show_usage, label="Loading X usage")
         self.ctx.read(xlink.get_own_account, on_done=self._show_own, label="Loading X account")
+
+    def _show_pricing(self, pricing: XPricing) -> None:
+        self.plan.setCurrentIndex(max(0, self.plan.findData(pricing.plan)))
+        for kind, edit in self.prices.items():
+            edit.setText(str(pricing.prices.get(kind, "")))
+        self.legacy_fee.setText(str(pricing.legacy_monthly_usd))
+        self.legacy_cap.setValue(pricing.legacy_post_cap)
+        self.gbp_rate.setText(str(pricing.usd_to_gbp))
+        self.budget_usd.setText(str(pricing.budget_usd))
+        budget = pricing.budget_micros
+        self.pricing_note.setToolTip(
+            pricing.describe()
+            + (
+                f" A sync refuses to start, or stops, at {pricing.money(budget)} a month."
+                if budget
+                else " No budget: syncs are never stopped for cost."
+            )
+        )
+
+    def _save_pricing(self) -> None:
+        try:
+            pricing = x_settings.set_pricing(
+                plan=self.plan.currentData(),
+                prices={kind: edit.text() for kind, edit in self.prices.items()},
+                legacy_monthly_usd=self.legacy_fee.text(),
+                legacy_post_cap=self.legacy_cap.value(),
+                usd_to_gbp=self.gbp_rate.text(),
+                budget_usd=self.budget_usd.text() or "0",
+            )
+        except Exception as exc:
+            errors.show_error(exc, self)
+            return
+        self._show_pricing(pricing)
+        self.ctx.message.emit("X plan and budget saved.")
+
+    def _save_cadence(self) -> None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            errors.status("Select an account in the watch list first.")
+            return
+        item = self.model.data(rows[0], WatchListModel.ROW_ROLE)
+        value = self.cadence.currentData()
+        self.ctx.write(
+            set_cadence,
+            item.account.id,
+            value,
+            on_done=lambda tier: self.model.set_cadences(
+                {**self.model.cadences, item.account.id: tier}
+            ),
+            on_error=lambda exc: errors.show_error(exc, self),
+            label="Saving the cadence",
+        )
+
+    def _show_accounts(self, rows: list[xlink.LinkedAccount]) -> None:
+        self.model.set_rows(rows)
+        self.ctx.read(cadence_of, [r.account.id for r in rows], on_done=self.model.set_cadences)
+        self._show_pricing(x_settings.pricing())
 
     def _show_status(self, status: CredentialStatus) -> None:
         warning = status.warning
@@ -447,7 +603,7 @@ class XSettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("X settings")
         self.setObjectName("XSettingsDialog")
-        self.resize(760, 820)
+        self.resize(1000, 820)
         layout = QVBoxLayout(self)
         self.page = XSettingsPage(ctx, runner, self)
         layout.addWidget(self.page)

@@ -13,16 +13,18 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from crm.domain.social import SyncPlan, SyncReport, SyncSelection
 from crm.services import x_settings
-from crm.services.x_sync import make_gateway, plan_sync, run_sync
+from crm.services.x_plan import plan_sync
+from crm.services.x_sync import make_gateway, run_sync
 from crm.storage.db import Database
 from crm.ui.kit import errors
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.workers import Progress, Task
+from crm.ui.x.plan_dialog import SyncPlanDialog
 from crm.ui.x.status import announce_report, report_failure
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class XSyncRunner(QObject):
         self._timer.timeout.connect(self._tick)
         self._waiting.connect(self._on_waiting)
         self.last_report: SyncReport | None = None
+        self.plan_dialog: SyncPlanDialog | None = None  # the last question asked
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -133,9 +136,10 @@ class XSyncRunner(QObject):
             def go() -> None:
                 self.run(plan)
 
-            errors.ask(
-                parent, "Sync with X", plan.describe(), "Sync", go, destructive=plan.over_budget
-            )
+            dialog = SyncPlanDialog(plan, go, parent)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.plan_dialog = dialog
+            dialog.open()
 
         return self.ctx.runner.run(
             lambda: plan_sync(db, selection), ask, self._on_plan_error, label="Planning X sync"
@@ -258,7 +262,8 @@ class XSyncRunner(QObject):
 
 class XSyncScheduler(QObject):
     """Syncs the watch list every ``x_schedule_minutes`` while the app runs (never when the
-    setting is 0, the default); skips a run that could pass the monthly budget."""
+    setting is 0, the default), reading only the accounts their refresh cadence says are due;
+    skips a run that could pass the monthly budget."""
 
     def __init__(self, runner: XSyncRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -287,15 +292,15 @@ class XSyncScheduler(QObject):
         def go(plan: SyncPlan) -> None:
             if not plan.targets:
                 return
-            if plan.over_budget:
+            if plan.refusal or plan.may_pass_budget:
                 self.runner.ctx.message.emit(
-                    "Scheduled X sync skipped: it could pass this month's request budget."
+                    "Scheduled X sync skipped: it could pass this month's budget."
                 )
                 return
             self.runner.run(plan)
 
         self.runner.ctx.runner.run(
-            lambda: plan_sync(db, SyncSelection(watched=True)),
+            lambda: plan_sync(db, SyncSelection(watched=True, due_only=True)),
             go,
             lambda exc: log.warning("Scheduled X sync could not be planned: %s", exc),
             label="Planning X sync",

@@ -15,7 +15,7 @@ import pytest
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from crm import settings
 from crm.domain.social import SyncPlan, SyncReport, SyncSelection
@@ -150,19 +150,14 @@ def test_confirm_and_sync_says_how_many_requests_first(
     qtbot.addWidget(parent)
     runner.confirm_and_sync(SyncSelection(person_ids=(jane,), include_own=False), parent)
 
-    def box() -> QMessageBox:
-        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
-        boxes += parent.findChildren(QMessageBox)
-        assert boxes
-        return boxes[-1]
-
-    qtbot.waitUntil(lambda: box() is not None, timeout=10_000)
-    question = box()
-    assert "about 4 requests" in question.text()
+    qtbot.waitUntil(lambda: runner.plan_dialog is not None, timeout=10_000)
+    question = runner.plan_dialog
+    assert question is not None and question.isVisible()
+    assert "about 4 requests" in question.requests_label.text()
+    assert "Estimated cost: $1.25 (£0.99)" in question.cost_label.text()
     assert fake_x.requests_to("/tweets") == []  # nothing sent before the answer
-    sync_button = next(b for b in question.buttons() if b.text() == "Sync")
     with qtbot.waitSignal(runner.finished, timeout=20_000):
-        sync_button.click()
+        question.sync_button.click()
     assert len(fake_x.requests_to("/tweets")) == 3
 
 
