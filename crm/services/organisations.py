@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from crm.domain.enums import ClientStatus, OrganisationType, Sector
 from crm.domain.errors import AmbiguousError, NotFoundError, ValidationError
 from crm.domain.values import as_record_id, fold, limit_text, require_text, search_words
 from crm.services import audit
-from crm.services.common import load, tags_named, x_view
+from crm.services.common import load, load_organisation, tags_named, x_view
 from crm.services.views import OrganisationDetail, OrganisationSummary
 from crm.storage.db import Database
 from crm.storage.models import Employment, Interaction, Organisation, Placement, XAccount
@@ -85,7 +84,8 @@ def clean_field(name: str, value: Any) -> Any:
     raise ValidationError(f"{name} cannot be edited.", field=name)
 
 
-_FIELDS = (
+# The fields of an organisation a recruiter (or an import) fills in.
+FIELDS = (
     "name",
     "sector",
     "org_type",
@@ -125,7 +125,7 @@ def _refuse_parent_loop(session: Any, org: Organisation, parent: Organisation) -
 
 
 def add_organisation(db: Database, data: OrganisationInput) -> int:
-    values = {name: clean_field(name, getattr(data, name)) for name in _FIELDS}
+    values = {name: clean_field(name, getattr(data, name)) for name in FIELDS}
     tags = clean_field("tags", data.tags)
     with db.session() as session:
         if values["parent_id"] is not None:
@@ -223,17 +223,7 @@ def delete_organisation(
 
 def get_organisation(db: Database, organisation_id: int) -> OrganisationDetail:
     with db.read() as session:
-        org = session.scalars(
-            select(Organisation)
-            .where(Organisation.id == organisation_id)
-            .options(
-                selectinload(Organisation.tags),
-                selectinload(Organisation.x_account),
-                selectinload(Organisation.parent),
-            )
-        ).first()
-        if org is None:
-            raise NotFoundError(f"There is no organisation with id {organisation_id}.")
+        org = load_organisation(session, organisation_id)
         return OrganisationDetail(
             id=org.id,
             version=org.version,
