@@ -304,6 +304,19 @@ def check_storable(text: str, label: str, field: str | None = None) -> str:
     return text
 
 
+def unique_ignoring_case(items: list[str]) -> list[str]:
+    """``items`` without repeats that differ only in case, the first of each kept, in order."""
+    if len(items) < 2:
+        return items
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.lower() not in seen:
+            seen.add(item.lower())
+            out.append(item)
+    return out
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free, apostrophe-free text for search: ``St George's`` -> ``st georges``."""
     if text.isascii():

@@ -23,6 +23,7 @@ from crm.domain.values import (
     normalise_email,
     normalise_phone,
     parse_day_rate,
+    unique_ignoring_case,
 )
 from crm.services import audit
 from crm.services.common import load, load_person, tags_named, x_view
@@ -99,9 +100,9 @@ def clean_field(field_name: str, value: Any) -> Any:
             raise ValidationError("That is not a LinkedIn profile address.", field=field_name)
         return text or None
     if field_name == "emails":
-        return _unique([normalise_email(e) for e in value if str(e).strip()])
+        return unique_ignoring_case([normalise_email(e) for e in value if str(e).strip()])
     if field_name == "phones":
-        return _unique([normalise_phone(p) for p in value if str(p).strip()])
+        return unique_ignoring_case([normalise_phone(p) for p in value if str(p).strip()])
     if field_name == "tags":
         return [str(t) for t in value]
     if field_name == "day_rate_expectation":
@@ -148,16 +149,6 @@ def _choice(value: Any, enum: Any, field_name: str) -> str | None:
     except ValueError:
         allowed = ", ".join(m.value for m in enum)
         raise ValidationError(f"{value!r} is not one of: {allowed}.", field=field_name) from None
-
-
-def _unique(items: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        if item.lower() not in seen:
-            seen.add(item.lower())
-            out.append(item)
-    return out
 
 
 def _set_contacts(person: Person, emails: list[str] | None, phones: list[str] | None) -> None:
