@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from crm import settings
 from crm.domain.errors import ValidationError
+from crm.domain.values import json_ready
 from crm.services import audit
 from crm.services.common import load_person
 from crm.services.gdpr.identify import Redactor, about_entity, related_ids, terms_of
@@ -50,20 +50,6 @@ class SubjectAccessResult:
     json_path: str
     html_path: str
     counts: dict[str, int]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def _columns(obj: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
@@ -168,7 +154,7 @@ def subject_access_data(db: Database, person_id: int) -> dict[str, Any]:
             }
             for e in _audit_about(session, person, redactor)
         ]
-    result: dict[str, Any] = _plain(data)
+    result: dict[str, Any] = json_ready(data)
     return result
 
 

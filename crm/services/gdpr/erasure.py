@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.services import audit
@@ -47,6 +47,7 @@ from crm.storage.models import (
     XAccount,
     interaction_people,
 )
+from crm.storage.scrub import checkpoint, purge_search_indexes, secure_delete
 from crm.storage.search import refresh_people
 
 log = logging.getLogger(__name__)
@@ -160,11 +161,11 @@ def erase_person(
 ) -> ErasureReport:
     """Erase a person and every personal detail held about them (see the module docstring)."""
     with audit.versioned_edit(db, "person", person_id, "This person") as session:
-        _secure_delete(session, True)
+        secure_delete(session, True)
         report = _erase(session, person_id, expected_version)
-        _purge_indexes(session)
-        _secure_delete(session, False)
-    _checkpoint(db)
+        purge_search_indexes(session)
+        secure_delete(session, False)
+    checkpoint(db)
     return report
 
 
@@ -172,43 +173,13 @@ def erase_people(db: Database, person_ids: Sequence[int]) -> list[ErasureReport]
     """Erase several people (a retention review's choice) in one transaction."""
     reports = []
     with db.session() as session:
-        _secure_delete(session, True)
+        secure_delete(session, True)
         for person_id in dict.fromkeys(person_ids):
             reports.append(_erase(session, person_id, None))
-        _purge_indexes(session)
-        _secure_delete(session, False)
-    _checkpoint(db)
+        purge_search_indexes(session)
+        secure_delete(session, False)
+    checkpoint(db)
     return reports
-
-
-def _secure_delete(session: Session, on: bool) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        # Freed pages are overwritten with zeros instead of keeping the deleted text. (If
-        # the erasure fails, the pooled connection keeps it on: slower deletes, no harm.)
-        session.execute(text(f"PRAGMA secure_delete = {'ON' if on else 'OFF'}"))
-
-
-def _purge_indexes(session: Session) -> None:
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    # FTS5 keeps deleted words in its segments until they are merged: merge them all now.
-    for table in ("person_fts", "interaction_fts"):
-        exists_ = session.scalar(
-            text("SELECT count(*) FROM sqlite_master WHERE name = :n"), {"n": table}
-        )
-        if exists_:
-            session.execute(text(f"INSERT INTO {table}({table}) VALUES ('optimize')"))
-
-
-def _checkpoint(db: Database) -> None:
-    if not db.is_sqlite:
-        return
-    # The write-ahead log still holds the old pages until it is checkpointed and truncated.
-    try:
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    except Exception as exc:  # best effort: another reader may hold the log open
-        log.warning("Could not checkpoint the write-ahead log after an erasure: %s", exc)
 
 
 def _erase(session: Session, person_id: int, expected_version: int | None) -> ErasureReport:
