@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlparse
@@ -318,6 +319,35 @@ def check_storable(text: str, label: str, field: str | None = None) -> str:
                 f"{label} contains bytes that are not valid text (UTF-8).", field=field
             ) from None
     return text
+
+
+def unique_ignoring_case(items: list[str]) -> list[str]:
+    """``items`` without repeats that differ only in case, the first of each kept, in order."""
+    if len(items) < 2:
+        return items
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.lower() not in seen:
+            seen.add(item.lower())
+            out.append(item)
+    return out
+
+
+def json_ready(value: Any, other: Callable[[Any], Any] | None = None) -> Any:
+    """``value`` as JSON can write it: dates as ISO text (aware datetimes in UTC), Decimals as
+    text, tuples and sets as lists, keys as text; ``other`` (if given) turns anything else."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v, other) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [json_ready(v, other) for v in value]
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value if other is None else other(value)
 
 
 def fold(text: str) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -15,21 +13,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm import settings
 from crm.domain.errors import ConflictError
+from crm.domain.values import json_ready
 from crm.storage.models import AuditEntry
 
 if TYPE_CHECKING:
     from crm.storage.db import Database
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (list, tuple, set)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+def _as_text_unless_json(value: Any) -> Any:
     try:
         json.dumps(value)
     except TypeError:
@@ -52,7 +43,7 @@ def record(
             entity_type=entity_type,
             entity_id=entity_id,
             action=action,
-            changes=_plain(changes or {}),
+            changes=json_ready(changes or {}, _as_text_unless_json),
         )
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.values import MAX_RECORD_ID
 from crm.services.views import XAccountView
-from crm.storage.models import Base, Employment, Person, Tag, XAccount
+from crm.storage.models import Base, Employment, Organisation, Person, Tag, XAccount
 
 T = TypeVar("T", bound=Base)
 
@@ -22,6 +22,22 @@ def load(session: Session, model: type[T], entity_id: int, label: str) -> T:
     if obj is None:
         raise NotFoundError(f"There is no {label} with id {entity_id}.")
     return obj
+
+
+def load_organisation(session: Session, organisation_id: int) -> Organisation:
+    """An organisation with what its page and a merge read: tags, X account and parent."""
+    org = session.scalars(
+        select(Organisation)
+        .where(Organisation.id == organisation_id)
+        .options(
+            selectinload(Organisation.tags),
+            selectinload(Organisation.x_account),
+            selectinload(Organisation.parent),
+        )
+    ).first()
+    if org is None:
+        raise NotFoundError(f"There is no organisation with id {organisation_id}.")
+    return org
 
 
 def load_person(session: Session, person_id: int) -> Person:

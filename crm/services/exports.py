@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from crm.domain.errors import Cancelled, ValidationError
-from crm.domain.values import format_phone
+from crm.domain.values import format_phone, json_ready
 from crm.services import vcards
 from crm.services.assignments import transfer as assignment_transfer
 from crm.storage.db import Database
@@ -487,7 +487,7 @@ def _writer(
         first = True
         for record in records:
             out.write("\n  " if first else ",\n  ")
-            out.write(json.dumps(_plain(record), ensure_ascii=False, sort_keys=False))
+            out.write(json.dumps(json_ready(record), ensure_ascii=False, sort_keys=False))
             first = False
             yield record
         out.write("\n]\n")
@@ -496,15 +496,3 @@ def _writer(
         for record in records:
             out.write(card(record, vcard_version))
             yield record
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from crm.domain.enums import ClientStatus, OrganisationType, Sector
 from crm.domain.errors import AmbiguousError, NotFoundError, ValidationError
@@ -19,7 +18,7 @@ from crm.domain.values import (
     search_words,
 )
 from crm.services import audit
-from crm.services.common import load, tags_named, x_view
+from crm.services.common import load, load_organisation, tags_named, x_view
 from crm.services.views import OrganisationDetail, OrganisationSummary
 from crm.storage.db import Database
 from crm.storage.models import Employment, Interaction, Organisation, Placement, XAccount
@@ -77,7 +76,8 @@ def clean_field(name: str, value: Any) -> Any:
     raise ValidationError(f"{name} cannot be edited.", field=name)
 
 
-_FIELDS = (
+# The fields of an organisation a recruiter (or an import) fills in.
+FIELDS = (
     "name",
     "sector",
     "org_type",
@@ -117,7 +117,7 @@ def _refuse_parent_loop(session: Any, org: Organisation, parent: Organisation) -
 
 
 def add_organisation(db: Database, data: OrganisationInput) -> int:
-    values = {name: clean_field(name, getattr(data, name)) for name in _FIELDS}
+    values = {name: clean_field(name, getattr(data, name)) for name in FIELDS}
     tags = clean_field("tags", data.tags)
     with db.session() as session:
         if values["parent_id"] is not None:
@@ -215,17 +215,7 @@ def delete_organisation(
 
 def get_organisation(db: Database, organisation_id: int) -> OrganisationDetail:
     with db.read() as session:
-        org = session.scalars(
-            select(Organisation)
-            .where(Organisation.id == organisation_id)
-            .options(
-                selectinload(Organisation.tags),
-                selectinload(Organisation.x_account),
-                selectinload(Organisation.parent),
-            )
-        ).first()
-        if org is None:
-            raise NotFoundError(f"There is no organisation with id {organisation_id}.")
+        org = load_organisation(session, organisation_id)
         return OrganisationDetail(
             id=org.id,
             version=org.version,

@@ -24,6 +24,7 @@ from crm.domain.values import (
     normalise_phone,
     parse_choice,
     parse_day_rate,
+    unique_ignoring_case,
 )
 from crm.services import audit
 from crm.services.common import load, load_person, tags_named, x_view
@@ -100,9 +101,9 @@ def clean_field(field_name: str, value: Any) -> Any:
             raise ValidationError("That is not a LinkedIn profile address.", field=field_name)
         return text or None
     if field_name == "emails":
-        return _unique([normalise_email(e) for e in value if str(e).strip()])
+        return unique_ignoring_case([normalise_email(e) for e in value if str(e).strip()])
     if field_name == "phones":
-        return _unique([normalise_phone(p) for p in value if str(p).strip()])
+        return unique_ignoring_case([normalise_phone(p) for p in value if str(p).strip()])
     if field_name == "tags":
         return [str(t) for t in value]
     if field_name == "day_rate_expectation":
@@ -142,16 +143,6 @@ def require_name(first: str, last: str) -> None:
         raise ValidationError(
             "First name or last name is required (one is enough).", field="first_name"
         )
-
-
-def _unique(items: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        if item.lower() not in seen:
-            seen.add(item.lower())
-            out.append(item)
-    return out
 
 
 def _set_contacts(person: Person, emails: list[str] | None, phones: list[str] | None) -> None:

@@ -26,13 +26,13 @@ def _values(card: Any, name: str) -> list[Any]:
 
 def _first(card: Any, name: str) -> str:
     for value in _values(card, name):
-        text = _plain(value)
+        text = _text(value)
         if text:
             return text
     return ""
 
 
-def _plain(value: Any) -> str:
+def _text(value: Any) -> str:
     if isinstance(value, list):
         return " ".join(str(v).strip() for v in value if str(v).strip())
     return str(value or "").strip()
@@ -45,7 +45,7 @@ def _name_parts(value: Any) -> tuple[str, str]:
         family = parts[0] if parts else ""
         given = parts[1] if len(parts) > 1 else ""
         return given.strip(), family.strip()
-    return _plain(getattr(value, "given", "")), _plain(getattr(value, "family", ""))
+    return _text(getattr(value, "given", "")), _text(getattr(value, "family", ""))
 
 
 def _phone(value: str) -> str:
@@ -56,7 +56,7 @@ def _phone(value: str) -> str:
 def _handle_from(card: Any) -> str:
     for name in ("x-twitter", "x-socialprofile", "x-social-profile", "url", "impp"):
         for line in card.contents.get(name, []):
-            text = _plain(line.value)
+            text = _text(line.value)
             types = " ".join(line.params.get("TYPE", [])).lower()
             lowered = text.lower()
             if name == "x-twitter" or any(h in lowered for h in _X_HOSTS):
@@ -72,9 +72,9 @@ def _card_row(card: Any, kind: str) -> dict[str, str]:
     org_name = ""
     if org:
         first = org[0]
-        org_name = (first[0] if isinstance(first, list) and first else _plain(first)).strip()
-    urls = [_plain(v) for v in _values(card, "url")]
-    notes = "\n".join(_plain(v) for v in _values(card, "note") if _plain(v))
+        org_name = (first[0] if isinstance(first, list) and first else _text(first)).strip()
+    urls = [_text(v) for v in _values(card, "url")]
+    notes = "\n".join(_text(v) for v in _values(card, "note") if _text(v))
     tags: list[str] = []
     for value in _values(card, "categories"):
         tags.extend(value if isinstance(value, list) else str(value).split(","))
@@ -114,17 +114,17 @@ def _card_row(card: Any, kind: str) -> dict[str, str]:
             row[field] = text
     if org_name:
         row["organisation"] = org_name
-    emails = [_plain(v) for v in _values(card, "email") if _plain(v)]
+    emails = [_text(v) for v in _values(card, "email") if _text(v)]
     if emails:
         row["email"] = "; ".join(emails)
-    phones = [_phone(_plain(v)) for v in _values(card, "tel") if _plain(v)]
+    phones = [_phone(_text(v)) for v in _values(card, "tel") if _text(v)]
     if phones:
         row["phone"] = "; ".join(phones)
     linkedin = next((u for u in urls if "linkedin.com/" in u.lower()), "")
     if linkedin:
         row["linkedin_url"] = linkedin
     for value in _values(card, "adr"):
-        city = _plain(getattr(value, "city", "")) if not isinstance(value, str) else ""
+        city = _text(getattr(value, "city", "")) if not isinstance(value, str) else ""
         if city:
             row["location"] = city
             break

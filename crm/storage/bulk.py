@@ -7,7 +7,8 @@ distinct object. The import also sets SQLite's FTS5 insert trigger aside and ind
 batch's search documents in one statement (:class:`BulkSearchIndex`), and enlarges SQLite's
 page cache while it runs (:func:`larger_cache`). All of it names storage internals (the
 trigger, the FTS5 table, pragmas), so it lives here beside the schema it depends on;
-tests/services/test_imports_bulk.py holds it to what an ordinary write would do.
+tests/services/test_imports_bulk.py holds it to what an ordinary write would do, and fails
+if a migration renames what it sets aside.
 """
 
 from __future__ import annotations

@@ -400,14 +400,16 @@ class Database:
         if earlier:
             newest = max(earlier, key=lambda p: p.stat().st_mtime_ns)
             try:
-                same = _fingerprint(path) == _fingerprint(newest)
+                same = sqlite_files.fingerprint(path) == sqlite_files.fingerprint(newest)
             except sqlite3.Error:
                 same = False
             if same:
                 log.info("Keeping %s from an earlier attempt to upgrade", newest)
                 return newest
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        target = _unused(path.with_name(f"{path.stem}.before-upgrade-{revision}-{stamp}"), path)
+        target = sqlite_files.unused_beside(
+            path.with_name(f"{path.stem}.before-upgrade-{revision}-{stamp}"), path
+        )
         self.backup(target)
         log.info("Backed up %s to %s before upgrading", path, target)
         return target
@@ -462,12 +464,12 @@ class Database:
         sqlite_files.remove_abandoned(live.parent)
         staged = sqlite_files.temporary_beside(live, "restore")
         try:
-            _stage(source, staged)
+            sqlite_files.stage_copy(source, staged)
             _check_staged(staged, source)
             sqlite_files.fsync_path(staged)
             safety = self._safety_copy(live)
             self.engine.dispose()
-            _swap(staged, live)
+            sqlite_files.swap_in(staged, live)
         finally:
             sqlite_files.remove_quietly(staged)
         log.info("Restored %s from %s (safety copy: %s)", live, source, safety)
@@ -478,18 +480,20 @@ class Database:
         if not sqlite_files.check_file(live, self.describe(), read_header=False):
             return None
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        target = _unused(live.with_name(f"{live.stem}.before-restore-{stamp}"), live)
+        target = sqlite_files.unused_beside(
+            live.with_name(f"{live.stem}.before-restore-{stamp}"), live
+        )
         try:
             self.backup(target)
             return target
         except DatabaseError:
-            if _opens(live):
+            if sqlite_files.opens(live):
                 raise  # a sound database that cannot be copied there (a full disk...)
         # Damaged beyond SQLite's reading: kept as it is, bytes and journal.
-        target = _unused(live.with_name(f"{live.stem}.damaged-{stamp}"), live)
+        target = sqlite_files.unused_beside(live.with_name(f"{live.stem}.damaged-{stamp}"), live)
         for suffix in ("", *sqlite_files.SIDECARS):
             if live.with_name(live.name + suffix).exists():
-                _copy_file(
+                sqlite_files.copy_file(
                     live.with_name(live.name + suffix), target.with_name(target.name + suffix)
                 )
         return target
@@ -502,7 +506,9 @@ class Database:
         schema = self._pg_schema()
         _pg_dump_revision(source, schema)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        safety = _unused(settings.data_dir() / f"{schema}.before-restore-{stamp}", Path("x.sql"))
+        safety = sqlite_files.unused_beside(
+            settings.data_dir() / f"{schema}.before-restore-{stamp}", Path("x.sql")
+        )
         self._pg_dump(safety)
         self.engine.dispose()
         # One transaction: a script that fails half-way (or a dropped connection) changes
@@ -663,71 +669,6 @@ def _sqlite_schema_engine(url: URL) -> Engine:
     return engine
 
 
-def _fingerprint(path: Path) -> tuple[Any, ...]:
-    """What a database holds, cheaply: its schema and each table's row count and largest
-    rowid. Two files with equal fingerprints hold the same records (every change leaves an
-    audit entry, so edits show too)."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        parts: list[Any] = conn.execute(
-            "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
-        ).fetchall()
-        names = [
-            str(row[0])
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        for name in names:
-            if name in Base.metadata.tables or name == "alembic_version":
-                row = conn.execute(f'SELECT count(*), max(rowid) FROM "{name}"').fetchone()
-                parts.append((name, *row))
-        parts.extend(conn.execute("SELECT version_num FROM alembic_version").fetchall())
-        return tuple(parts)
-    finally:
-        conn.close()
-
-
-def _unused(base: Path, like: Path) -> Path:
-    """``base`` with ``like``'s suffix, or with -2, -3... if that file exists already."""
-    candidate = base.with_name(base.name + like.suffix)
-    n = 2
-    while candidate.exists():
-        candidate = base.with_name(f"{base.name}-{n}{like.suffix}")
-        n += 1
-    return candidate
-
-
-def _copy_file(source: Path, target: Path) -> None:
-    try:
-        shutil.copyfile(source, target)
-    except OSError as exc:
-        raise DatabaseError(
-            f"Could not copy {source} to {target}: {exc.strerror or exc}."
-        ) from None
-
-
-def _stage(source: Path, staged: Path) -> None:
-    """Copy the backup into ``staged`` (reading it only), to be checked there: what is checked
-    is then exactly what goes in."""
-    try:
-        src = sqlite_files.open_read_only(source)
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"The backup {source} cannot be opened: {exc}.") from None
-    try:
-        dest = sqlite3.connect(staged)
-        try:
-            src.backup(dest)
-        finally:
-            dest.close()
-    except sqlite3.Error as exc:
-        raise DatabaseError(
-            f"The backup {source} could not be copied ({exc}); nothing was restored."
-        ) from None
-    finally:
-        src.close()
-
-
 def _check_staged(staged: Path, source: Path) -> None:
     """Refuse a damaged backup, another program's database, or a newer schema; bring an
     older one up to date. Only the staged copy is touched."""
@@ -761,61 +702,6 @@ def _check_staged(staged: Path, source: Path) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
-
-
-def _opens(path: Path) -> bool:
-    """Whether SQLite can read the schema of the database at ``path``."""
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return False
-    return True
-
-
-def _page_size(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA page_size").fetchone()[0])
-
-
-def _swap(staged: Path, live: Path) -> None:
-    """Put the checked copy in place of the live database, in one step."""
-    try:
-        sound = sqlite_files.check_file(live, read_header=False)
-    except DatabaseError:
-        sound = False
-    if sound:
-        dest = sqlite3.connect(live, timeout=10)
-        src = sqlite3.connect(staged)
-        try:
-            dest.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            if _page_size(dest) == _page_size(src):
-                # One SQLite transaction on the live file: other connections see the old
-                # database or the new one, and a kill part-way leaves the old one.
-                src.backup(dest)
-                dest.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                return
-        except sqlite3.DatabaseError:
-            pass  # damaged beyond reading: replaced as a file below
-        finally:
-            src.close()
-            dest.close()
-    # No sound database there (none, or damaged): the checked copy is renamed onto it, after
-    # the old journal is removed (SQLite would otherwise replay it into the new file).
-    for suffix in sqlite_files.SIDECARS:
-        try:
-            live.with_name(live.name + suffix).unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise DatabaseError(f"Could not remove the old journal of {live}: {exc}.") from None
-    try:
-        os.replace(staged, live)
-    except OSError as exc:
-        raise DatabaseError(f"Could not replace {live}: {exc.strerror or exc}.") from None
-    sqlite_files.fsync_path(live.parent, directory=True)
 
 
 _PG_TABLE = re.compile(r'^CREATE TABLE "?([^".\s]+)"?\."?([^".\s]+)"? \(')

@@ -380,7 +380,7 @@ def _short_prefix(
 
 # Without filters, the best page is ranked inside the full-text index and only the people on
 # it are visited (see _best_page), and it is a CTE, so the people table's rows are read in
-# the same statement as the ranking (see best_page and crm.services.people.search_people).
+# the same statement as the ranking (see best_page and crm.storage.people_list.search_person_rows).
 def _fts5_hits() -> CTE:
     """Every FTS5 hit with its weighted BM25 rank (lower is better)."""
     query = f"SELECT rowid AS pid, {_BM25} AS rank FROM person_fts WHERE person_fts MATCH :match"

@@ -1,5 +1,6 @@
 """SQLite database files on disk: telling a damaged or foreign file apart, and copying one
-safely (a temporary file in the target's folder, synced, then renamed over the target).
+safely (a temporary file in the target's folder, synced, then renamed over the target), and
+the steps of a restore: a staged copy, compared or swapped in whole.
 
 Everything here raises :class:`~crm.domain.errors.DatabaseError` with one line a user can
 act on; nothing is left half-written.
@@ -10,13 +11,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import sqlite3
 import stat
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from crm.domain.errors import DatabaseError
+from crm.storage.models import Base
 
 log = logging.getLogger(__name__)
 
@@ -241,3 +245,123 @@ def check_plain_file(path: Path, label: str | None = None) -> bool:
     if not os.access(path, os.R_OK):
         raise DatabaseError(f"{what} cannot be read: permission denied.")
     return info.st_size > 0
+
+
+def fingerprint(path: Path) -> tuple[Any, ...]:
+    """What a database holds, cheaply: its schema and each table's row count and largest
+    rowid. Two files with equal fingerprints hold the same records (every change leaves an
+    audit entry, so edits show too)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        parts: list[Any] = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        names = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        for name in names:
+            if name in Base.metadata.tables or name == "alembic_version":
+                row = conn.execute(f'SELECT count(*), max(rowid) FROM "{name}"').fetchone()
+                parts.append((name, *row))
+        parts.extend(conn.execute("SELECT version_num FROM alembic_version").fetchall())
+        return tuple(parts)
+    finally:
+        conn.close()
+
+
+def unused_beside(base: Path, like: Path) -> Path:
+    """``base`` with ``like``'s suffix, or with -2, -3... if that file exists already."""
+    candidate = base.with_name(base.name + like.suffix)
+    n = 2
+    while candidate.exists():
+        candidate = base.with_name(f"{base.name}-{n}{like.suffix}")
+        n += 1
+    return candidate
+
+
+def copy_file(source: Path, target: Path) -> None:
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        raise DatabaseError(
+            f"Could not copy {source} to {target}: {exc.strerror or exc}."
+        ) from None
+
+
+def stage_copy(source: Path, staged: Path) -> None:
+    """Copy the backup into ``staged`` (reading it only), to be checked there: what is checked
+    is then exactly what goes in."""
+    try:
+        src = open_read_only(source)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"The backup {source} cannot be opened: {exc}.") from None
+    try:
+        dest = sqlite3.connect(staged)
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+    except sqlite3.Error as exc:
+        raise DatabaseError(
+            f"The backup {source} could not be copied ({exc}); nothing was restored."
+        ) from None
+    finally:
+        src.close()
+
+
+def opens(path: Path) -> bool:
+    """Whether SQLite can read the schema of the database at ``path``."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def _page_size(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA page_size").fetchone()[0])
+
+
+def swap_in(staged: Path, live: Path) -> None:
+    """Put the checked copy in place of the live database, in one step."""
+    try:
+        sound = check_file(live, read_header=False)
+    except DatabaseError:
+        sound = False
+    if sound:
+        dest = sqlite3.connect(live, timeout=10)
+        src = sqlite3.connect(staged)
+        try:
+            dest.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if _page_size(dest) == _page_size(src):
+                # One SQLite transaction on the live file: other connections see the old
+                # database or the new one, and a kill part-way leaves the old one.
+                src.backup(dest)
+                dest.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                return
+        except sqlite3.DatabaseError:
+            pass  # damaged beyond reading: replaced as a file below
+        finally:
+            src.close()
+            dest.close()
+    # No sound database there (none, or damaged): the checked copy is renamed onto it, after
+    # the old journal is removed (SQLite would otherwise replay it into the new file).
+    for suffix in SIDECARS:
+        try:
+            live.with_name(live.name + suffix).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise DatabaseError(f"Could not remove the old journal of {live}: {exc}.") from None
+    try:
+        os.replace(staged, live)
+    except OSError as exc:
+        raise DatabaseError(f"Could not replace {live}: {exc.strerror or exc}.") from None
+    fsync_path(live.parent, directory=True)

@@ -27,8 +27,10 @@ from crm.domain.values import (
     read_phone,
     search_words,
     unallocated,
+    unique_ignoring_case,
 )
 from crm.services.importing.report import FieldIssue
+from crm.services.organisations import FIELDS as ORGANISATION_FIELDS
 from crm.services.organisations import clean_field as clean_organisation_field
 from crm.services.people import TEXT_FIELDS, sort_name
 from crm.services.people import clean_field as clean_person_field
@@ -68,7 +70,7 @@ def _choice_text(value: str) -> str:
     return fold(value).strip().replace(" ", "_").replace("-", "_")
 
 
-def _tags(value: str) -> list[str]:
+def _tag_names(value: str) -> list[str]:
     out = []
     seen: set[str] = set()
     for raw in _LIST_SPLIT.split(value):
@@ -281,12 +283,7 @@ def parse_person(row: int, raw: Mapping[str, str], file: str = "") -> PersonRow:
                 if not allocated:
                     issues.doubt(name, part, unallocated(number))
                 phones.append(number)
-    handle = None
-    if "x_handle" in v:
-        try:
-            handle = XHandle.parse(v["x_handle"]).value
-        except ValidationError as exc:
-            issues.left_out("x_handle", v["x_handle"], exc)
+    handle = _handle(v, issues)
     organisation = None
     if "organisation" in v:
         try:
@@ -301,18 +298,13 @@ def parse_person(row: int, raw: Mapping[str, str], file: str = "") -> PersonRow:
             ValidationError("not an ODS or GSS code", field="organisation_code"),
         )
         code = None
-    tags: list[str] = []
-    if "tags" in v:
-        try:
-            tags = _tags(v["tags"])
-        except ValidationError as exc:
-            issues.left_out("tags", v["tags"], exc)
+    tags = _row_tags(v, issues)
     _leave_out_too_long("person", values, v, issues)
     return PersonRow(
         row=row,
         values=values,
-        emails=unique(emails),
-        phones=unique(phones),
+        emails=unique_ignoring_case(emails),
+        phones=unique_ignoring_case(phones),
         handle=handle,
         tags=tags,
         organisation=organisation,
@@ -321,6 +313,28 @@ def parse_person(row: int, raw: Mapping[str, str], file: str = "") -> PersonRow:
         issues=issues.found,
         attention=issues.note(file),
     )
+
+
+def _handle(v: Mapping[str, str], issues: Issues) -> str | None:
+    """The row's X handle, or None (left out if it is not one)."""
+    if "x_handle" not in v:
+        return None
+    try:
+        return XHandle.parse(v["x_handle"]).value
+    except ValidationError as exc:
+        issues.left_out("x_handle", v["x_handle"], exc)
+        return None
+
+
+def _row_tags(v: Mapping[str, str], issues: Issues) -> list[str]:
+    """The row's tags (none, and left out, if the cell does not hold a list of them)."""
+    if "tags" not in v:
+        return []
+    try:
+        return _tag_names(v["tags"])
+    except ValidationError as exc:
+        issues.left_out("tags", v["tags"], exc)
+        return []
 
 
 def _leave_out_too_long(
@@ -340,31 +354,9 @@ def _leave_out_too_long(
             values.pop(name, None)
 
 
-def unique(items: list[str]) -> list[str]:
-    if len(items) < 2:
-        return items
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        if item.lower() not in seen:
-            seen.add(item.lower())
-            out.append(item)
-    return out
-
-
 # -- organisations ------------------------------------------------------------------------------
-ORG_TEXT = (
-    "name",
-    "sector",
-    "org_type",
-    "region",
-    "website",
-    "ods_code",
-    "gss_code",
-    "client_status",
-    "owner",
-    "notes",
-)
+# The organisation fields an import fills from its cells, each cleaned as an edit would clean it.
+ORG_TEXT = tuple(f for f in ORGANISATION_FIELDS if f != "parent_id")
 
 
 @dataclass(slots=True)
@@ -414,24 +406,14 @@ def parse_organisation(row: int, raw: Mapping[str, str], file: str = "") -> Orga
                 values[name] = clean_organisation_field(name, value)
             except ValidationError as exc:
                 issues.left_out(name, v[name], exc)
-    handle = None
-    if "x_handle" in v:
-        try:
-            handle = XHandle.parse(v["x_handle"]).value
-        except ValidationError as exc:
-            issues.left_out("x_handle", v["x_handle"], exc)
+    handle = _handle(v, issues)
     parent = None
     if "parent" in v:
         try:
             parent = limit_text(v["parent"], "Parent organisation", "parent", 200) or None
         except ValidationError as exc:
             issues.left_out("parent", v["parent"], exc)
-    tags: list[str] = []
-    if "tags" in v:
-        try:
-            tags = _tags(v["tags"])
-        except ValidationError as exc:
-            issues.left_out("tags", v["tags"], exc)
+    tags = _row_tags(v, issues)
     _leave_out_too_long("organisation", values, v, issues)
     return OrganisationRow(
         row, values, tags, handle, parent, issues=issues.found, attention=issues.note(file)

@@ -26,7 +26,7 @@ from crm.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, float], None]
+ImportProgress = Callable[[int, float], None]
 """Called after each batch with the rows read so far and the fraction of the file read."""
 
 CancelCheck = Callable[[], bool]
@@ -41,7 +41,7 @@ def import_file(
     mapping: Mapping[str, int] | None = None,
     fmt: CsvFormat | None = None,
     options: ImportOptions | None = None,
-    progress: Progress | None = None,
+    progress: ImportProgress | None = None,
     cancel: CancelCheck | None = None,
     encoding: str | None = None,
 ) -> ImportReport:
