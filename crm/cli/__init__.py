@@ -131,10 +131,27 @@ def _only_global_options(argv: Sequence[str]) -> bool:
     return True
 
 
+# The databases this command opened; main() closes them when the command returns, so that
+# running commands in one process (the tests, a script) leaves no connection behind.
+_opened: list[Any] = []
+
+
 def open_db(args: argparse.Namespace, *, upgrade: bool = True) -> Any:
     from crm.storage.db import open_database
 
-    return open_database(args.database, upgrade=upgrade)
+    database = open_database(args.database, upgrade=upgrade)
+    _opened.append(database)
+    return database
+
+
+def database_handle(args: argparse.Namespace) -> Any:
+    """The database named by ``--database`` as it is, for the commands that check, upgrade
+    or restore its schema themselves."""
+    from crm.storage.db import Database
+
+    database = Database(args.database)
+    _opened.append(database)
+    return database
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -176,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report_bug(exc, argv)
     finally:
         sys.stdout = stdout
+        while _opened:
+            _opened.pop().dispose()
 
 
 def _undecodable_argument(args: argparse.Namespace) -> str | None:

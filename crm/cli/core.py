@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from crm.cli import UsageError, argtypes, open_db
+from crm.cli import UsageError, argtypes, database_handle, open_db
 from crm.cli.output import print_json, print_table
 
 
@@ -45,9 +45,7 @@ def register(sub: Any) -> None:
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
-    from crm.storage.db import Database
-
-    database = Database(args.database)
+    database = database_handle(args)
     backup = database.upgrade()
     if backup:
         print(f"Backed up to {backup}")
@@ -56,9 +54,7 @@ def db_upgrade(args: argparse.Namespace) -> int:
 
 
 def db_check(args: argparse.Namespace) -> int:
-    from crm.storage.db import Database
-
-    database = Database(args.database)
+    database = database_handle(args)
     state = database.check()
     if state == "current":
         print(f"{database.describe()}: schema is current ({database.current_revision()}).")
@@ -75,9 +71,7 @@ def db_backup(args: argparse.Namespace) -> int:
 
 
 def db_restore(args: argparse.Namespace) -> int:
-    from crm.storage.db import Database
-
-    database = Database(args.database)
+    database = database_handle(args)
     safety = database.restore(args.file)
     if safety is not None:
         print(f"Kept a copy of what it held in {safety}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -134,7 +134,7 @@ def test_duplicates_list_and_merge(
     assert code == 0 and "same email jo@example.org" in out
     code, out, _ = run(db, capsys, "duplicates", "list", "--json")
     assert json.loads(out)[0]["first_id"] == a
-    monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115 - closed by pytest
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a terminal: nobody to ask
     code, out, err = run(db, capsys, "duplicates", "merge", str(a), str(b))
     assert code == 1 and "without --yes" in err
     code, out, _ = run(
