@@ -744,8 +744,12 @@ def _pg_dump_revision(source: Path, schema: str) -> str | None:
 def open_database(url: str | URL | None = None, *, upgrade: bool = True) -> Database:
     """Open (and by default create or upgrade) the database the user chose."""
     db = Database(url)
-    if upgrade:
-        db.upgrade()
-    else:
-        db.check()
+    try:
+        if upgrade:
+            db.upgrade()
+        else:
+            db.check()
+    except BaseException:
+        db.dispose()  # a refused database leaves no connection open behind it
+        raise
     return db
