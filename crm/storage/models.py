@@ -357,8 +357,9 @@ class Person(Versioned, Base):
         # visits the (wide) person rows, on PostgreSQL too (an index-only scan).
         Index(
             "ix_person_candidate_match",
-            "available_from",
+            "is_candidate",
             "do_not_contact",
+            "available_from",
             "last_interaction_at",
             "day_rate_expectation",
             "ir35_preference",
@@ -366,7 +367,6 @@ class Person(Versioned, Base):
             "candidate_sectors",
             "location",
             "specialisms",
-            "is_candidate",  # SQLite 3.40 reads the row for a column only in the WHERE
             "id",
             postgresql_where=text("is_candidate IS true"),
             sqlite_where=text("is_candidate IS 1"),

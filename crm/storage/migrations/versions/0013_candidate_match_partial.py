@@ -36,9 +36,15 @@ _OLD = [
     "location",
     "specialisms",
 ]
-# is_candidate stays a column: SQLite 3.40 does not count a partial index's condition as
-# covered, and without it reads the table row.
-_NEW = [*_OLD[1:], "is_candidate", "id"]
+# The two equalities first (SQLite ranges over them; without them in front it preferred
+# ix_person_keep_in_touch, which reads the table rows), then what the score reads, then id.
+_NEW = [
+    "is_candidate",
+    "do_not_contact",
+    "available_from",
+    *_OLD[3:],
+    "id",
+]
 
 
 def upgrade() -> None:
