@@ -12,7 +12,9 @@ with COPY on PostgreSQL; search documents come from the application's own
 
 Generated databases are cached under ``bench/work/`` (SQLite files) or in a schema
 ``bench_<size>`` (PostgreSQL), keyed by size, seed, schema revision and
-:data:`GENERATOR_VERSION`, so a second run starts measuring at once.
+:data:`GENERATOR_VERSION`, so a second run starts measuring at once. A cached database whose
+key differs only in the schema revision is migrated in place and its key rewritten, not
+generated again.
 """
 
 from __future__ import annotations
