@@ -12,7 +12,9 @@ with COPY on PostgreSQL; search documents come from the application's own
 
 Generated databases are cached under ``bench/work/`` (SQLite files) or in a schema
 ``bench_<size>`` (PostgreSQL), keyed by size, seed, schema revision and
-:data:`GENERATOR_VERSION`, so a second run starts measuring at once.
+:data:`GENERATOR_VERSION`, so a second run starts measuring at once. A cached database whose
+key differs only in the schema revision is migrated in place and its key rewritten, not
+generated again.
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, create_engine, event, inspect, text
+from sqlalchemy import JSON, Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench import words
+from crm.domain.errors import DatabaseError
 from crm.domain.values import fold
 from crm.services.people import sort_name
 from crm.storage.db import Database, head_revision
@@ -134,8 +137,31 @@ class GenerationInfo:
         return asdict(self)
 
 
-def cache_key(size: int, seed: int) -> str:
-    return f"{size}-s{seed}-r{head_revision()}-g{GENERATOR_VERSION}"
+def cache_key(size: int, seed: int, revision: str | None = None) -> str:
+    return f"{size}-s{seed}-r{revision or head_revision()}-g{GENERATOR_VERSION}"
+
+
+def _revision_of(key: str, size: int, seed: int) -> str | None:
+    """The schema revision in ``key`` if it differs from :func:`cache_key` in nothing else.
+
+    Such a database holds the same rows under an older schema: migrating it brings it to
+    what a fresh generation would make, in seconds instead of minutes.
+    """
+    prefix, suffix = f"{size}-s{seed}-r", f"-g{GENERATOR_VERSION}"
+    if not (key.startswith(prefix) and key.endswith(suffix)):
+        return None
+    revision = key[len(prefix) : len(key) - len(suffix)]
+    return revision if revision and "-" not in revision else None
+
+
+def _upgrade(db: Database) -> bool:
+    """Migrate a cached database to the head revision; False if it cannot be (then regenerate)."""
+    try:
+        db.upgrade(backup=False)
+    except DatabaseError as exc:  # newer than this program, or not ours
+        log.info("cached benchmark database not upgraded: %s", exc)
+        return False
+    return True
 
 
 # -- the synthetic world -------------------------------------------------------------------
@@ -981,6 +1007,10 @@ def sqlite_database(
         info = GenerationInfo(**json.loads(info_path.read_text()))
         info.cached = True
         return Database(f"sqlite:///{path}"), info
+    if not rebuild:
+        upgraded = _upgrade_cached_sqlite(size, seed, work_dir, path)
+        if upgraded is not None:
+            return upgraded
     partial = work_dir / f"partial-{os.getpid()}-{key}.sqlite3"
     info = generate_sqlite(partial, size, seed)
     for suffix in ("-wal", "-shm"):
@@ -990,6 +1020,44 @@ def sqlite_database(
     partial.replace(path)
     info_path.write_text(json.dumps(info.to_json(), indent=2))
     return Database(f"sqlite:///{path}"), info
+
+
+def _upgrade_cached_sqlite(
+    size: int, seed: int, work_dir: Path, path: Path
+) -> tuple[Database, GenerationInfo] | None:
+    """A cached file of an older schema revision, migrated and renamed to ``path``."""
+    for old in sorted(work_dir.glob(f"bench-{cache_key(size, seed, '*')}.sqlite3")):
+        old_info = old.with_suffix(".json")
+        if not old_info.exists():
+            continue
+        info = GenerationInfo(**json.loads(old_info.read_text()))
+        if _revision_of(info.key, size, seed) is None:
+            continue
+        db = Database(f"sqlite:///{old}")
+        upgraded = _upgrade(db)
+        db.dispose()
+        if not upgraded:
+            continue
+        _checkpoint(old)
+        old.replace(path)
+        info.key = cache_key(size, seed)
+        path.with_suffix(".json").write_text(json.dumps(info.to_json(), indent=2))
+        old_info.unlink()
+        info.cached = True
+        return Database(f"sqlite:///{path}"), info
+    return None
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold the write-ahead log into the file, so that the file alone can be renamed."""
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    for suffix in ("-wal", "-shm"):
+        leftover = Path(str(path) + suffix)
+        if leftover.exists():
+            leftover.unlink()
 
 
 def postgres_url(server_url: str, schema: str) -> str:
@@ -1035,6 +1103,16 @@ def postgres_database(
             admin.dispose()
             info.cached = True
             return Database(postgres_url(server_url, schema)), info
+        if info is not None and _revision_of(info.key, size, seed) is not None:
+            db = Database(postgres_url(server_url, schema))
+            if _upgrade(db):
+                _analyze(db)
+                info.key = key
+                _comment(admin, schema, info)
+                admin.dispose()
+                info.cached = True
+                return db, info
+            db.dispose()
     started = time.perf_counter()
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -1043,11 +1121,7 @@ def postgres_database(
     db.upgrade(backup=False)
     with db.engine.begin() as conn:
         rows = _fill(conn, size, seed)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        # Only this schema's tables: a bare VACUUM would walk every schema of the shared
-        # database (other benchmarks' millions of rows) and take minutes.
-        for table in inspect(conn).get_table_names():
-            conn.execute(text(f'VACUUM ANALYZE "{table}"'))
+    _analyze(db)
     info = GenerationInfo(
         backend="postgresql",
         size=size,
@@ -1057,11 +1131,24 @@ def postgres_database(
         seconds=round(time.perf_counter() - started, 2),
         rows=rows,
     )
+    _comment(admin, schema, info)
+    admin.dispose()
+    return db, info
+
+
+def _analyze(db: Database) -> None:
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        # Only this schema's tables: a bare VACUUM would walk every schema of the shared
+        # database (other benchmarks' millions of rows) and take minutes.
+        for table in inspect(conn).get_table_names():
+            conn.execute(text(f'VACUUM ANALYZE "{table}"'))
+
+
+def _comment(admin: Engine, schema: str, info: GenerationInfo) -> None:
+    """Record what the schema holds (its cache key) as the schema's comment."""
     with admin.begin() as conn:
         payload = json.dumps(info.to_json()).replace("'", "''")
         conn.execute(text(f"COMMENT ON SCHEMA \"{schema}\" IS '{payload}'"))
-    admin.dispose()
-    return db, info
 
 
 def main(argv: list[str] | None = None) -> int:

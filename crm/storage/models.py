@@ -352,13 +352,14 @@ class Person(Versioned, Base):
         Index("ix_person_last_name", func.lower(Column("last_name"))),
         # First names in the order one- and two-letter searches show them.
         Index("ix_person_first_name_sort", func.lower(Column("first_name")), "sort_name", "id"),
-        # Matching candidates to an assignment: every column the ranking reads, so it runs
-        # on the index alone and never visits the (wide) person rows.
+        # Matching candidates to an assignment: every column the ranking reads, and the id,
+        # for the candidates only (migration 0013), so it runs on the index alone and never
+        # visits the (wide) person rows, on PostgreSQL too (an index-only scan).
         Index(
             "ix_person_candidate_match",
             "is_candidate",
-            "available_from",
             "do_not_contact",
+            "available_from",
             "last_interaction_at",
             "day_rate_expectation",
             "ir35_preference",
@@ -366,6 +367,9 @@ class Person(Versioned, Base):
             "candidate_sectors",
             "location",
             "specialisms",
+            "id",
+            postgresql_where=text("is_candidate IS true"),
+            sqlite_where=text("is_candidate IS 1"),
         ),
         # The Today page (migration 0010): candidates free soon, counted from the index.
         Index("ix_person_available_candidate", "available_from", "is_candidate", "do_not_contact"),

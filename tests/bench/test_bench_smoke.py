@@ -159,3 +159,51 @@ def test_benchmark_runs_on_postgresql(tmp_path: Path) -> None:
             league = run.league_organisations(size)
             conn.execute(text(f"DROP SCHEMA IF EXISTS bench_league_{league} CASCADE"))
         engine.dispose()
+
+
+def test_cached_database_of_an_older_revision_is_migrated_not_regenerated(
+    tmp_path: Path,
+) -> None:
+    from alembic import command
+
+    from crm.storage.db import Database, alembic_config, head_revision
+
+    _db, made = generate.sqlite_database(120, seed=5, work_dir=tmp_path)
+    _db.dispose()
+    path = tmp_path / f"bench-{made.key}.sqlite3"
+    # Make it what the cache held before the newest migration: an older schema and key.
+    older = "0012"
+    engine = Database(f"sqlite:///{path}").engine
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), older)
+    engine.dispose()
+    old_key = generate.cache_key(120, 5, older)
+    old_path = tmp_path / f"bench-{old_key}.sqlite3"
+    path.replace(old_path)
+    info = json.loads(path.with_suffix(".json").read_text())
+    path.with_suffix(".json").unlink()
+    old_path.with_suffix(".json").write_text(json.dumps({**info, "key": old_key}))
+    before = _digest_rows(old_path)
+
+    db, again = generate.sqlite_database(120, seed=5, work_dir=tmp_path)
+    db.dispose()
+
+    assert again.cached and again.key == made.key == generate.cache_key(120, 5)
+    assert again.seconds == made.seconds  # the generation's, not a new one
+    assert path.exists() and not old_path.exists() and not old_path.with_suffix(".json").exists()
+    assert json.loads(path.with_suffix(".json").read_text())["key"] == made.key
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone() == (head_revision(),)
+    con.close()
+    assert _digest_rows(path) == before
+    # Another generator version or seed is never taken for this one.
+    assert generate._revision_of(old_key, 120, 6) is None
+    assert generate._revision_of(old_key.replace("-g", "-gx"), 120, 5) is None
+    assert generate._revision_of(old_key, 120, 5) == older
+
+
+def _digest_rows(path: Path) -> str:
+    con = sqlite3.connect(path)
+    rows = con.execute("SELECT * FROM person ORDER BY id").fetchall()
+    con.close()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()

@@ -377,6 +377,30 @@ def test_matching_ranks_by_fit_with_reasons(any_db: Database, world: dict[str, i
         assert m.score == fit_for(any_db, aid, m.person_id, today=TODAY)
 
 
+def test_matching_caps_specialism_words_and_ignores_case(
+    any_db: Database, world: dict[str, int]
+) -> None:
+    # Three role words (more than the two that count), specialisms and place in capitals.
+    aid = add_assignment(
+        any_db,
+        AssignmentInput(
+            organisation_id=world["org"],
+            role="Interim Estates Capital Programme Director",
+            location="leeds",
+            working_pattern="hybrid",
+            start_date=START,
+        ),
+    )
+    every = _candidate(
+        any_db, "All", "Three", specialisms="ESTATES, Capital, programme", location="LEEDS"
+    )
+    one = _candidate(any_db, "Just", "One", specialisms="Capital works", location="York")
+    matches = match_candidates(any_db, aid, today=TODAY)
+    assert [m.person_id for m in matches][:2] == [every, one]
+    for m in matches:
+        assert m.score == fit_for(any_db, aid, m.person_id, today=TODAY)
+
+
 def test_gdpr_export_and_erasure_cover_assignments(
     any_db: Database, world: dict[str, int], tmp_path: Any
 ) -> None:
