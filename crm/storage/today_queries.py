@@ -30,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -195,7 +196,10 @@ LINED_UP = (
     .join(Organisation, Organisation.id == Placement.organisation_id)
     .where(
         Placement.candidate_id.in_(select(Placement.candidate_id).where(*_ending_where)),
-        _among(Placement.status, NEXT_STATUSES),
+        # coalesce (the same rows: a null status is in neither list) so that SQLite does not
+        # read every proposed and confirmed placement by ix_placement_busy, but the ending
+        # placements' candidates' by ix_placement_candidate_id (2-2.7 ms -> 0.8 at 100,000).
+        _among(func.coalesce(Placement.status, literal("")), NEXT_STATUSES),
         or_(Placement.start_date.is_(None), Placement.start_date > _today),
     )
     .order_by(Placement.status.desc(), Placement.start_date, Placement.id)
@@ -222,9 +226,15 @@ AVAILABLE_COLUMNS = (
     Person.day_rate_expectation,
     Person.last_interaction_at,
 )
-_busy_beyond = select(Placement.candidate_id).where(
-    _among(Placement.status, BUSY_PLACEMENT_STATUSES),
-    or_(Placement.end_date.is_(None), Placement.end_date > _free_by),
+# Two ranges of ix_placement_busy (no end; ending after), not an OR that SQLite reads as every
+# busy placement (11,000 at 100,000 people): 4.3 -> 2.8 ms for the count.
+_busy_beyond = union_all(
+    select(Placement.candidate_id).where(
+        _among(Placement.status, BUSY_PLACEMENT_STATUSES), Placement.end_date.is_(None)
+    ),
+    select(Placement.candidate_id).where(
+        _among(Placement.status, BUSY_PLACEMENT_STATUSES), Placement.end_date > _free_by
+    ),
 )
 _current = aliased(Placement, name="busy_now")
 # NOT EXISTS by ix_placement_candidate_id for the ~150 people a page looks at, not NOT IN:
