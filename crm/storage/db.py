@@ -72,6 +72,10 @@ def resolve_url(url: str | None = None) -> URL:
     return parsed
 
 
+#: How much of a SQLite file is read through a memory map (SQLite's default: none).
+MMAP_BYTES = 1 << 30
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -80,6 +84,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     # 16 MB instead of SQLite's 2 MB: a search's ranking and its page of rows otherwise
     # evict each other (measured in bench: single-word search 3.6-4.3x -> ~3x its floor).
     cursor.execute("PRAGMA cache_size=-16384")
+    # Pages read through a memory map instead of a read() into the page cache each: the Today
+    # page at 100,000 people reads ~1,000 pages a call, 100 -> 89 ms of CPU (A/B in
+    # docs/performance.md). Address space only; the pages are the OS's file cache.
+    cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     cursor.close()
 
 

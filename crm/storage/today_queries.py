@@ -30,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -195,7 +196,10 @@ LINED_UP = (
     .join(Organisation, Organisation.id == Placement.organisation_id)
     .where(
         Placement.candidate_id.in_(select(Placement.candidate_id).where(*_ending_where)),
-        _among(Placement.status, NEXT_STATUSES),
+        # coalesce (the same rows: a null status is in neither list) so that SQLite does not
+        # read every proposed and confirmed placement by ix_placement_busy, but the ending
+        # placements' candidates' by ix_placement_candidate_id (2-2.7 ms -> 0.8 at 100,000).
+        _among(func.coalesce(Placement.status, literal("")), NEXT_STATUSES),
         or_(Placement.start_date.is_(None), Placement.start_date > _today),
     )
     .order_by(Placement.status.desc(), Placement.start_date, Placement.id)
@@ -222,13 +226,28 @@ AVAILABLE_COLUMNS = (
     Person.day_rate_expectation,
     Person.last_interaction_at,
 )
-_busy_beyond = select(Placement.candidate_id).where(
-    _among(Placement.status, BUSY_PLACEMENT_STATUSES),
-    or_(Placement.end_date.is_(None), Placement.end_date > _free_by),
+# Two ranges of ix_placement_busy (no end; ending after), not an OR that SQLite reads as every
+# busy placement (11,000 at 100,000 people): 4.3 -> 2.8 ms for the count.
+_busy_beyond = union_all(
+    select(Placement.candidate_id).where(
+        _among(Placement.status, BUSY_PLACEMENT_STATUSES), Placement.end_date.is_(None)
+    ),
+    select(Placement.candidate_id).where(
+        _among(Placement.status, BUSY_PLACEMENT_STATUSES), Placement.end_date > _free_by
+    ),
 )
-_busy_from_today = select(Placement.candidate_id).where(
-    _among(Placement.status, BUSY_PLACEMENT_STATUSES),
-    or_(Placement.end_date.is_(None), Placement.end_date >= _today),
+_current = aliased(Placement, name="busy_now")
+# NOT EXISTS by ix_placement_candidate_id for the ~150 people a page looks at, not NOT IN:
+# SQLite built the NOT IN list from every busy placement (11,000 at 100,000 people, twice a
+# page): 2.5-4.5 ms a page, now 0.3-0.5. The same rows: candidate_id is never null.
+_not_busy_from_today = ~(
+    select(_current.id)
+    .where(
+        _current.candidate_id == Person.id,
+        _among(_current.status, BUSY_PLACEMENT_STATUSES),
+        or_(_current.end_date.is_(None), _current.end_date >= _today),
+    )
+    .exists()
 )
 _later = aliased(Placement, name="later")
 #: Candidates whose current placement ends within the weeks (nothing else keeps them busy
@@ -256,7 +275,7 @@ AVAILABLE_FREED = (
 #: Free now by their date, newest first: params today, limit.
 AVAILABLE_NOW = (
     select(*AVAILABLE_COLUMNS)
-    .where(Person.available_from <= _today, *_is_candidate, Person.id.not_in(_busy_from_today))
+    .where(Person.available_from <= _today, *_is_candidate, _not_busy_from_today)
     .order_by(Person.available_from.desc(), Person.id.desc())
     .limit(_limit)
 )
@@ -267,7 +286,7 @@ AVAILABLE_SOON = (
         Person.available_from > _today,
         Person.available_from <= _free_by,
         *_is_candidate,
-        Person.id.not_in(_busy_from_today),
+        _not_busy_from_today,
     )
     .order_by(Person.available_from, Person.id)
     .limit(_limit)

@@ -1,8 +1,8 @@
 """The Today page: who to call and why, from follow-ups, endings, availability, cadences, X.
 
 The whole report, and the ranking across its sections: one statement for every count and one
-per list, prebuilt (:mod:`crm.storage.today_queries`), in one read transaction; about 110 ms
-of CPU at 100,000 people and 1,000,000 interactions (docs/performance.md).
+per list, prebuilt (:mod:`crm.storage.today_queries`), in one read transaction; about 80 ms
+of CPU at 100,000 people and 1,000,000 interactions on SQLite (docs/performance.md).
 
 Who to call: one ranked list. Each reason a person is on it scores points in a band:
 
