@@ -3,12 +3,14 @@ filters, rank change since last week, chief executives, and reproducibility."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from crm.domain.errors import ValidationError
-from crm.services.league import LeagueQuery, league_table
+from crm.services.league import MEASURES, LeagueQuery, LeagueTable, league_table
 from crm.services.league_export import to_csv
 from crm.storage.db import Database
 from crm.storage.models import FollowerSnapshot, Organisation
@@ -139,3 +141,43 @@ def test_the_same_database_gives_the_same_table(any_db: Database, world: dict[st
     lines = to_csv(first).splitlines()
     assert lines[0].startswith("rank,rank_change,name,networks")
     assert len(lines) == 4
+
+
+def _plain_order(table: LeagueTable) -> list[int]:
+    """The rows' entity ids in the order the plain rules give from each row's own figures
+    (every row filled): highest measure first, ties by name then id, rows without one last."""
+    measure = table.query.measure
+    with_value = [r for r in table.rows if r.figures.measure(measure) is not None]
+    without = [r for r in table.rows if r.figures.measure(measure) is None]
+    with_value.sort(
+        key=lambda r: (-(r.figures.measure(measure) or 0.0), r.name.lower(), r.entity_id)
+    )
+    without.sort(key=lambda r: (r.name.lower(), r.entity_id))
+    return [r.entity_id for r in with_value + without]
+
+
+@pytest.mark.parametrize("network", ["combined", "x", "bluesky"])
+def test_the_ranking_query_ranks_like_the_plain_rules(tmp_path: Path, network: str) -> None:
+    """Ranking reads only the figures its measure needs, in one query beside each row; the
+    order and the rank change must be those of every row's full figures now and a week ago."""
+    from bench import league
+
+    db = Database(f"sqlite:///{tmp_path / 'league.sqlite3'}")
+    db.upgrade(backup=False)
+    league.build(db, 60)
+    try:
+        for entity in ("organisation", "person"):
+            for measure in MEASURES:
+                query = LeagueQuery(entity=entity, network=network, measure=measure)
+                table = league_table(db, query)  # every row filled, from the plain rules
+                assert [r.entity_id for r in table.rows] == _plain_order(table), measure
+                week_ago = league_table(db, replace(query, as_of=table.as_of - timedelta(days=7)))
+                before = {r.entity_id: r.rank for r in week_ago.rows if r.rank is not None}
+                for row in table.rows:
+                    if row.rank is None:
+                        continue
+                    earlier = before.get(row.entity_id)
+                    expected = None if earlier is None else earlier - row.rank
+                    assert row.rank_change == expected, (entity, measure, row.name)
+    finally:
+        db.dispose()
