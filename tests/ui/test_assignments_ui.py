@@ -15,6 +15,7 @@ from crm.services.people import PersonInput, add_person
 from crm.services.placements import get_placement
 from crm.storage.db import Database
 from crm.ui.assignments.dialogs import AssignmentDialog, PlaceDialog, StageDialog
+from crm.ui.kit.context import AppContext
 from crm.ui.main_window import NAV
 from tests.ui.conftest import Sample
 
@@ -292,7 +293,7 @@ def test_export_dialog_offers_assignments_and_shortlists(  # type: ignore[no-unt
 
     aid = _assignment(db, sample)
     add_to_shortlist(db, aid, sample.tom)
-    dialog = ExportDialog(db, runner=TaskRunner(inline=True))
+    dialog = ExportDialog(AppContext(db, TaskRunner(inline=True)))
     qtbot.addWidget(dialog)
     dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("assignments"))
     model = dialog.format_combo.model()

@@ -260,7 +260,10 @@ class XSettingsPage(QWidget):
         self.model.watch_toggled.connect(self._toggle_watch)
         self.table = make_table("XWatchList", "Linked X accounts")
         self.table.setModel(self.model)
-        self.table.setMinimumHeight(150)
+        # Room for eight accounts whatever the font: the header, eight rows and the frame.
+        rows = self.table.verticalHeader().defaultSectionSize() * 8
+        header = self.table.horizontalHeader().sizeHint().height()
+        self.table.setMinimumHeight(header + rows + 2 * self.table.frameWidth() + 4)
         watch.addWidget(self.table, 1)
         self.sync_watched = QPushButton("Sync watched now…")
         self.sync_watched.setEnabled(self.sync_runner is not None)
