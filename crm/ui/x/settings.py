@@ -613,3 +613,5 @@ class XSettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        # As tall as the page asks (the watch list keeps room for eight accounts), not less.
+        self.resize(1000, max(820, self.sizeHint().height()))
