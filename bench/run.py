@@ -37,7 +37,7 @@ import sqlalchemy
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench import generate, words
+from bench import generate, words, world
 from bench.stats import Figure, Paired, paired, render_table, timed_ms
 from crm.domain.values import search_words
 from crm.storage.db import Database
@@ -273,7 +273,7 @@ def measure_today(run: Run) -> None:
     from crm.services.today.report import today_report
     from crm.services.today.rules import TodayRules
 
-    today = generate.TODAY
+    today = world.TODAY
     counted: dict[str, int] = {}
 
     def service() -> None:
@@ -366,7 +366,7 @@ def _tweet_pages(account_x_id: int, first_id: int) -> list[Any]:
     from crm.x.types import TweetPage, XTweet
 
     rng = random.Random(7)
-    start = generate.NOW - timedelta(days=400)
+    start = world.NOW - timedelta(days=400)
     tweets = []
     for i in range(TWEETS_TO_STORE):
         tweet_id = first_id + i * 17
@@ -424,7 +424,7 @@ def measure_tweet_store(run: Run) -> None:
     x_user_id = 8_000_000_000 + run.options.size
     with run.db.engine.begin() as conn:
         conn.execute(text("DELETE FROM x_account WHERE x_user_id = :u"), {"u": x_user_id})
-        now = generate.NOW
+        now = world.NOW
         account_id = conn.execute(
             text(
                 "INSERT INTO x_account (x_user_id, handle, verified, protected, status, watched, "
@@ -533,7 +533,7 @@ def _raw_tweet_row(run: Run, tweet: Any, account_id: int) -> tuple[Any, ...]:
         0,
         0,
         json.dumps(tweet.raw),
-        _db_time(run.sqlite, generate.NOW),
+        _db_time(run.sqlite, world.NOW),
     )
 
 
@@ -564,15 +564,15 @@ def people_csv(work_dir: Path, rows: int, seed: int) -> Path:
     if path.exists():
         return path
     rng = random.Random(f"{seed}:csv")
-    world = generate.World(max(rows, 50), seed)
-    organisations = [row["name"] for row in world.organisations()]
+    synthetic = world.World(max(rows, 50), seed)
+    organisations = [row["name"] for row in synthetic.organisations()]
     partial = path.with_suffix(".partial")
     work_dir.mkdir(parents=True, exist_ok=True)
     with partial.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(CSV_HEADER)
         for n in range(1, rows + 1):
-            first, last, _preferred = world.names[n]
+            first, last, _preferred = synthetic.names[n]
             org = organisations[int(len(organisations) * rng.random() ** 2)]
             local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
             writer.writerow(
@@ -654,7 +654,7 @@ def _raw_people_load(db: Database, csv_path: Path) -> None:
         next(reader)
         people = []
         documents = []
-        now = _db_time(db.is_sqlite, generate.NOW)
+        now = _db_time(db.is_sqlite, world.NOW)
         for n, row in enumerate(reader, start=1):
             first, last, title, org, email, _mobile, location, tags, notes = row
             people.append((n, first, last, f"{last} {first}".lower(), title, location, now, now))
@@ -968,7 +968,7 @@ def measure_matching(run: Run) -> None:
     from crm.services.assignments.records import AssignmentInput, add_assignment
     from crm.storage.models import Assignment, AuditEntry
 
-    start = generate.TODAY + timedelta(days=30)
+    start = world.TODAY + timedelta(days=30)
     organisation_id = run.rows("SELECT min(id) FROM organisation")[0][0]
     assignment_id = add_assignment(
         run.db,
@@ -996,7 +996,7 @@ def measure_matching(run: Run) -> None:
     flag = (1, 0) if run.sqlite else (True, False)
 
     def service() -> None:
-        counted["matches"] = len(match_candidates(run.db, assignment_id, today=generate.TODAY))
+        counted["matches"] = len(match_candidates(run.db, assignment_id, today=world.TODAY))
 
     def floor() -> None:
         run.rows(floor_sql, (*flag, start))

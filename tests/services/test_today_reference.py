@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bench import generate
+from bench import generate, world
 from crm.domain.enums import BUSY_PLACEMENT_STATUSES
 from crm.services.today.cadence import set_tag_cadence
 from crm.services.today.report import today_report
@@ -144,7 +144,7 @@ def _report(db: Database, today: date) -> dict[str, Any]:
 def test_the_statements_agree_with_the_rules(agency: Path) -> None:
     db = Database(f"sqlite:///{agency}")
     try:
-        today = generate.TODAY
+        today = world.TODAY
         expected = _reference(db, today)
         assert expected["keep_total"] and expected["available_total"] and expected["ending_ids"]
         assert _report(db, today) == expected
