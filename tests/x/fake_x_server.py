@@ -18,13 +18,23 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.x.fake_x_payloads import (
+    client_not_enrolled,
+    fields,
+    invalid_count,
+    metrics,
+    protected_error,
+    route,
+    tweet_json,
+    user_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +279,7 @@ class FakeXServer:
                 "conversation_id": str(tweet_id),
                 "edit_history_tweet_ids": [str(tweet_id)],
                 "lang": "en",
-                "public_metrics": _metrics(0),
+                "public_metrics": metrics(0),
                 **extra,
             }
             author.tweets.insert(0, tweet)
@@ -365,7 +375,7 @@ class FakeXServer:
                 "conversation_id": str(tweet_id),
                 "edit_history_tweet_ids": [str(tweet_id)],
                 "lang": "en",
-                "public_metrics": _metrics(i),
+                "public_metrics": metrics(i),
             }
             references: list[dict[str, str]] = []
             mentions: list[dict[str, Any]] = []
@@ -421,7 +431,7 @@ class FakeXServer:
         with self._lock:
             self._requests.append(RecordedRequest(method, path, query, authorization))
             fault = self._faults.pop(0) if self._faults else None
-        endpoint, args = _route(path)
+        endpoint, args = route(path)
         if fault is Fault.SLOW:
             # Answer properly, but only after the client has given up waiting.
             self._stopping.wait(self.slow_seconds)
@@ -478,7 +488,7 @@ class FakeXServer:
                 },
             )
         if fault is Fault.NOT_ENROLLED:
-            return self._answer(endpoint, 403, _client_not_enrolled())
+            return self._answer(endpoint, 403, client_not_enrolled())
         if fault is Fault.FORBIDDEN:
             return self._answer(
                 endpoint,
@@ -509,20 +519,20 @@ class FakeXServer:
         raise AssertionError(f"unhandled fault {fault}")
 
     def _serve(self, endpoint: str, args: dict[str, str], query: dict[str, str]) -> _Answer:
-        user_fields = _fields(query, "user.fields")
+        user_fields = fields(query, "user.fields")
         if endpoint == "/2/users/by/username/:username":
             username = args["username"]
             user = self._by_username(username)
             if user is None or user.suspended:
                 return self._answer(
-                    endpoint, 200, {"errors": [_user_error(user, username, "username")]}
+                    endpoint, 200, {"errors": [user_error(user, username, "username")]}
                 )
             return self._answer(endpoint, 200, {"data": user.as_json(user_fields)})
         if endpoint in ("/2/users", "/2/users/by"):
             param = "ids" if endpoint == "/2/users" else "usernames"
             values = [v for v in query.get(param, "").split(",") if v]
             if not 1 <= len(values) <= 100:
-                return self._answer(endpoint, 400, _invalid_count(param, values))
+                return self._answer(endpoint, 400, invalid_count(param, values))
             data, errors = [], []
             for value in values:
                 user = (
@@ -533,7 +543,7 @@ class FakeXServer:
                     else None
                 )
                 if user is None or user.suspended:
-                    errors.append(_user_error(user, value, param))
+                    errors.append(user_error(user, value, param))
                 else:
                     data.append(user.as_json(user_fields))
             body: dict[str, Any] = {}
@@ -545,10 +555,10 @@ class FakeXServer:
         user_id = args["id"]
         user = self.users.get(int(user_id)) if user_id.isdigit() else None
         if user is None or user.suspended:
-            return self._answer(endpoint, 200, {"errors": [_user_error(user, user_id, "id")]})
+            return self._answer(endpoint, 200, {"errors": [user_error(user, user_id, "id")]})
         if endpoint == "/2/users/:id/tweets":
             if user.protected:
-                return self._answer(endpoint, 200, {"errors": [_protected_error(user_id)]})
+                return self._answer(endpoint, 200, {"errors": [protected_error(user_id)]})
             timeline = user.tweets[:3200]
         else:
             timeline = self._mentions_of(user)[:800]
@@ -622,9 +632,9 @@ class FakeXServer:
             meta["previous_token"] = self._token_for(max(0, offset - max_results))
         body: dict[str, Any] = {"meta": meta}
         if page:
-            tweet_fields = _fields(query, "tweet.fields")
-            body["data"] = [_tweet_json(t, tweet_fields) for t in page]
-            includes = self._includes(page, _fields(query, "expansions"), user_fields)
+            tweet_fields = fields(query, "tweet.fields")
+            body["data"] = [tweet_json(t, tweet_fields) for t in page]
+            includes = self._includes(page, fields(query, "expansions"), user_fields)
             if includes:
                 body["includes"] = includes
         return self._answer(endpoint, 200, body)
@@ -761,109 +771,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("fake X: " + format, *args)
-
-
-# --------------------------------------------------------------------------- payload helpers
-
-
-def _route(path: str) -> tuple[str | None, dict[str, str]]:
-    parts = [p for p in path.split("/") if p]
-    if parts[:2] != ["2", "users"]:
-        return None, {}
-    rest = parts[2:]
-    if not rest:
-        return "/2/users", {}
-    if rest == ["by"]:
-        return "/2/users/by", {}
-    if len(rest) == 3 and rest[:2] == ["by", "username"]:
-        return "/2/users/by/username/:username", {"username": rest[2]}
-    if len(rest) == 2 and rest[1] == "tweets":
-        return "/2/users/:id/tweets", {"id": rest[0]}
-    if len(rest) == 2 and rest[1] == "mentions":
-        return "/2/users/:id/mentions", {"id": rest[0]}
-    return None, {}
-
-
-def _fields(query: dict[str, str], name: str) -> set[str]:
-    return {f for f in query.get(name, "").split(",") if f}
-
-
-def _metrics(i: int) -> dict[str, int]:
-    return {
-        "retweet_count": (i * 7) % 23,
-        "reply_count": (i * 3) % 11,
-        "like_count": (i * 13) % 97 + 1,
-        "quote_count": i % 4,
-        "bookmark_count": i % 6,
-        "impression_count": 400 + (i * 37) % 5000,
-    }
-
-
-def _tweet_json(tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
-    always = {"id", "text", "edit_history_tweet_ids"}
-    return {k: v for k, v in tweet.items() if k in always or k in fields}
-
-
-def _user_error(user: FakeUser | None, value: str, parameter: str) -> dict[str, Any]:
-    label = "username" if parameter.startswith("username") else "id"
-    if user is not None and user.suspended:
-        return {
-            "value": value,
-            "detail": f"User has been suspended: [{value}].",
-            "title": "Forbidden",
-            "resource_type": "user",
-            "parameter": parameter,
-            "resource_id": value,
-            "type": "https://api.twitter.com/2/problems/resource-not-found",
-        }
-    return {
-        "value": value,
-        "detail": f"Could not find user with {label}: [{value}].",
-        "title": "Not Found Error",
-        "resource_type": "user",
-        "parameter": parameter,
-        "resource_id": value,
-        "type": "https://api.twitter.com/2/problems/resource-not-found",
-    }
-
-
-def _protected_error(user_id: str) -> dict[str, Any]:
-    return {
-        "value": user_id,
-        "detail": f"Sorry, you are not authorized to see the user with id: [{user_id}].",
-        "title": "Authorization Error",
-        "resource_type": "user",
-        "parameter": "id",
-        "resource_id": user_id,
-        "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
-    }
-
-
-def _invalid_count(param: str, values: Iterable[str]) -> dict[str, Any]:
-    listed = list(values)
-    return {
-        "errors": [
-            {
-                "parameters": {param: [",".join(listed)]},
-                "message": f"The number of values in the `{param}` query parameter list "
-                f"[{len(listed)}] is not between 1 and 100",
-            }
-        ],
-        "title": "Invalid Request",
-        "detail": "One or more parameters to your request was invalid.",
-        "type": "https://api.twitter.com/2/problems/invalid-request",
-    }
-
-
-def _client_not_enrolled() -> dict[str, Any]:
-    return {
-        "client_id": "28061974",
-        "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use "
-        "keys and tokens from a Twitter developer App that is attached to a Project. You can "
-        "create a project via the developer portal.",
-        "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
-        "title": "Client Forbidden",
-        "required_enrollment": "Appropriate Level of API Access",
-        "reason": "client-not-enrolled",
-        "type": "https://api.twitter.com/2/problems/client-forbidden",
-    }
