@@ -233,7 +233,8 @@ class XUsageMonth:
         text = f"{self.month}: {p.money(self.micros)}"
         if p.budget_micros:
             text += f" of a {p.money(p.budget_micros)} budget"
-        return text + f", {self.requests:,} requests."
+        noun = "request" if self.requests == 1 else "requests"
+        return text + f", {self.requests:,} {noun}."
 
 
 class Cadence(StrEnum):

@@ -28,3 +28,28 @@ def test_demo_has_bluesky_accounts_some_moved_from_x_and_a_varied_league(any_db:
     assert len(people.rows) >= 10
     # Reproducible: the same database gives the same table.
     assert league_table(any_db, LeagueQuery(measure="growth_4w_pct")).rows == combined.rows
+
+
+def test_demo_has_a_usage_history_priced_as_published_and_nothing_read_today(
+    any_db: Database,
+) -> None:
+    from datetime import timedelta
+
+    from crm.domain.xcost import ResourceKind, XPricing
+    from crm.services.x_usage import current_month, usage_month, utc_today
+
+    counts = fill_demo(any_db)
+    pricing = XPricing()
+    today = utc_today()
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    months = [usage_month(any_db, pricing, m) for m in (last_month, current_month())]
+    reads = sum(sum(m.counts.values()) for m in months)
+    assert reads == counts["X reads billed"] > 0
+    # Last month is whole: the demo's tweets of a week or more ago and weekly profile reads.
+    earlier = months[0]
+    assert earlier.counts[ResourceKind.POST] > 0 and earlier.counts[ResourceKind.USER] > 0
+    for month in months:
+        expected = sum(pricing.price_micros(k) * n for k, n in month.counts.items())
+        assert sum(month.micros_by_kind.values()) == expected
+        assert all(day.day < today for day in month.days)
+        assert month.requests > 0 or not month.days

@@ -156,3 +156,14 @@ def test_crm_x_sync_prints_the_cost_and_exits_non_zero_when_refused(
     assert "User profiles read" in out and "$0.01 (£0.01)" in out
     assert main(["x", "cadence", "Jane Okafor", "daily"]) == 0
     assert "read daily" in capsys.readouterr().out
+
+
+def test_the_usage_summary_counts_requests_in_words() -> None:
+    from crm.domain.xcost import XPricing, XUsageMonth
+
+    def summary(requests: int) -> str:
+        none = {k: 0 for k in ResourceKind}
+        return XUsageMonth("2026-12", XPricing(), none, none, (), requests).summary()
+
+    assert summary(1).endswith(", 1 request.")
+    assert summary(2_500).endswith(", 2,500 requests.")

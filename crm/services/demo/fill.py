@@ -45,7 +45,7 @@ from crm.services.demo.data import (
     TWEETS,
     H,
 )
-from crm.services.demo.social import add_social_demo
+from crm.services.demo.social import add_social_demo, add_usage_demo
 from crm.storage.db import Database
 from crm.storage.models import (
     Employment,
@@ -527,6 +527,7 @@ def fill_demo(
         social = add_social_demo(
             session, random.Random(seed + 1), now, [(o, d) for o, _s, d in orgs], people
         )
+        social.update(add_usage_demo(session, now))
         audit.record(session, "database", None, "demo", {"seed": seed})
         counts = {
             "organisations": len(orgs),

@@ -3,20 +3,22 @@ people (some of whom have gone quiet on X since moving), and follower histories 
 from account to account, so the league table has leaders, risers and fallers.
 
 Called by :func:`crm.services.demo.fill.fill_demo` inside its transaction, after the X accounts,
-tweets and follower snapshots are written.
+tweets and follower snapshots are written. :func:`add_usage_demo` then writes what reading
+those tweets and profiles from X would have been billed, so the usage page has a history.
 """
 
 from __future__ import annotations
 
 import random
 import string
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from crm.domain.values import fold
+from crm.domain.xcost import ResourceKind, XPricing
 from crm.storage.models import (
     BlueskyAccount,
     BlueskySnapshot,
@@ -26,6 +28,8 @@ from crm.storage.models import (
     Post,
     Tweet,
     XAccount,
+    XRead,
+    XUsage,
 )
 
 BLUESKY_POSTS = [
@@ -198,3 +202,51 @@ def add_social_demo(
         "Bluesky posts": len(posts),
         "moved from X": len(moved),
     }
+
+
+def add_usage_demo(session: Session, now: datetime) -> dict[str, int]:
+    """What the sample tweets and profiles cost to read from X, at the published pay-per-use
+    prices: each tweet of this month and last read on the day it was posted, each account's
+    profile read once a week (on Mondays). Nothing for today, so a first real sync of the
+    demo skips nothing; an empty usage page the day the demo is made would show nothing."""
+    today = now.date()
+    start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # last month's first day
+    pricing = XPricing()
+    reads: dict[tuple[date, str, int], int] = {}
+    tweets = session.execute(
+        select(Tweet.id, Tweet.created_at).where(
+            Tweet.created_at >= datetime.combine(start, datetime.min.time(), now.tzinfo),
+            Tweet.created_at < datetime.combine(today, datetime.min.time(), now.tzinfo),
+        )
+    )
+    post = pricing.price_micros(ResourceKind.POST)
+    for tweet_id, created in tweets:
+        reads[(created.date(), ResourceKind.POST.value, tweet_id)] = post
+    users = [u for u in session.scalars(select(XAccount.x_user_id)) if u is not None]
+    profile = pricing.price_micros(ResourceKind.USER)
+    day = start + timedelta(days=(7 - start.weekday()) % 7)  # the first Monday
+    while day < today:
+        for user_id in users:
+            reads[(day, ResourceKind.USER.value, user_id)] = profile
+        day += timedelta(weeks=1)
+    rows = [
+        {"day": d, "kind": kind, "resource_id": rid, "cost_micros": cost}
+        for (d, kind, rid), cost in sorted(reads.items())
+    ]
+    if rows:
+        session.execute(insert(XRead), rows)
+    # The request counter: a page of up to 100 posts or 100 profiles a request.
+    months: dict[str, int] = {}
+    per_day: dict[tuple[date, str], int] = {}
+    for d, kind, _rid in reads:
+        per_day[(d, kind)] = per_day.get((d, kind), 0) + 1
+    for (d, _kind), n in per_day.items():
+        month = d.strftime("%Y-%m")
+        months[month] = months.get(month, 0) + -(-n // 100)
+    for month, requests in months.items():
+        existing = session.get(XUsage, month)
+        if existing is None:
+            session.add(XUsage(month=month, requests=requests))
+        else:
+            existing.requests = (existing.requests or 0) + requests
+    return {"X reads billed": len(rows)}
