@@ -402,7 +402,10 @@ def fill_demo(
                 org=at_org.name if at_org else "the trust",
                 month=rng.choice(["January", "March", "June", "September"]),
             )
-            occurred = now - timedelta(days=rng.randrange(0, 720), minutes=rng.randrange(0, 600))
+            # Two years of history, most of it recent, as a recruiter who keeps in touch has:
+            # about one person in six is past their keep-in-touch cadence, not two in three.
+            days_ago = int(720 * rng.random() ** 2)
+            occurred = now - timedelta(days=days_ago, minutes=rng.randrange(0, 600))
             interaction = Interaction(
                 kind=kind,
                 direction=None if kind == "note" else rng.choice(["in", "out", "out"]),
