@@ -124,7 +124,7 @@ class LeagueRow:
     last_bluesky_post: datetime | None = None
     moved_to_bluesky: bool = False  # silent on X for 90 days, active on Bluesky
     accounts: dict[str, int] = field(default_factory=dict)  # network -> account id
-    detailed: bool = False  # every column filled (else only rank and the ranked measure)
+    detailed: bool = False  # every column filled (else only rank, rank change and name)
 
     @property
     def networks(self) -> str:
@@ -203,25 +203,25 @@ class LeagueRows(Sequence[LeagueRow]):
 
     def _row(self, place: int) -> LeagueRow:
         entity = self._entities[self._order[place]]
-        entity_id, name, sector, org_type, organisation, xa, x_handle, ba, b_handle = entity[:9]
+        entity_id, name, xa, ba = entity[:4]
         accounts: dict[str, int] = {}
         if xa is not None and "x" in self._networks:
             accounts["x"] = xa
         if ba is not None and "bluesky" in self._networks:
             accounts["bluesky"] = ba
         ranked = place < self.ranked
-        # Every column is filled later (_detail) for the rows that are shown; until then a
-        # row shares one empty set of figures.
+        # Every other column is filled later (_detail) for the rows that are shown; until
+        # then a row shares one empty set of figures.
         return LeagueRow(
             place + 1 if ranked else None,
             self._changes[place] if ranked else None,
             entity_id,
             name,
-            sector,
-            org_type,
-            organisation,
-            x_handle,
-            b_handle,
+            None,
+            None,
+            None,
+            None,
+            None,
             _EMPTY,
             _NO_NETWORKS,
             accounts=accounts,
@@ -333,7 +333,7 @@ def league_table(
             # Engagement reads every post: summed per account, then joined on in Python.
             for network in wanted:
                 found = _posts(session, network, as_of, _accounts_sql(q, network, params), params)
-                at = 5 if network == "x" else 7
+                at = 2 if network == "x" else 3
                 entities = [(*e, *found.get(e[at], (0, 0, 0, 0))) for e in entities]
         rows = _ranked_rows(entities, wanted, weeks, q.measure)
         limit = len(rows) if detail_rows is None else max(0, detail_rows)
@@ -405,42 +405,61 @@ def _entities(
     extra: Sequence[str] = (),
     extra_params: dict[str, Any] | None = None,
 ) -> list[Any]:
-    """The organisations (or people) with an account on a wanted network: id, name, sector,
-    type, organisation, X account id and handle, Bluesky account id and handle, then the
-    ``extra`` columns (SQL on ``xa`` and ``ba``, the row's accounts; NULL where absent)."""
+    """The organisations (or people) with an account on a wanted network: id, name, X
+    account id, Bluesky account id, then the ``extra`` columns (SQL on ``xa`` and ``ba``, the
+    row's accounts; NULL where absent). What ranking needs and no more: the other columns
+    (sector, type, handles, organisation) are read for the rows filled (:func:`_describe`)."""
     params: dict[str, Any] = dict(extra_params or {})
-    if q.entity == "organisation":
-        source, org, organisation = "organisation h", "h", "NULL"
-        owner = "ba.organisation_id = h.id"
-        name = "h.name"
-    else:
-        source, org, organisation, owner = (
-            f"person h {_CURRENT_ORG}",
-            "org",
-            "org.name",
-            "ba.person_id = h.id",
-        )
-        first = "COALESCE(h.preferred_name, h.first_name)"
-        name = (
-            f"{first} || ' ' || h.last_name"
-            if session.get_bind().dialect.name == "sqlite"
-            else f"concat_ws(' ', {first}, h.last_name)"
-        )
+    name, source, org, owner = _source(session, q.entity)
     where = _filters(q, org, params)
+    if q.entity == "person" and not where:
+        source = "person h"  # the current organisation is only needed to filter by it
     where.append(
         {"x": "xa.id IS NOT NULL", "bluesky": "ba.id IS NOT NULL"}.get(
             q.network, "(xa.id IS NOT NULL OR ba.id IS NOT NULL)"
         )
     )
     sql = f"""
-        SELECT h.id, {name}, {org}.sector, {org}.org_type, {organisation},
-               xa.id, xa.handle, ba.id, ba.handle{"".join(f", {c}" for c in extra)}
+        SELECT h.id, {name}, xa.id, ba.id{"".join(f", {c}" for c in extra)}
         FROM {source}
         LEFT JOIN x_account xa ON xa.id = h.x_account_id
         LEFT JOIN bluesky_account ba ON {owner}
         WHERE {" AND ".join(where)}
     """
     return [tuple(row) for row in cursor.rows(session, _typed(sql, params), params, constant=False)]
+
+
+def _source(session: Session, entity: str) -> tuple[str, str, str, str]:
+    """SQL for the rows of ``entity``: the name, the FROM (as ``h``), the table holding the
+    sector and type, and how a Bluesky account ``ba`` belongs to a row."""
+    if entity == "organisation":
+        return "h.name", "organisation h", "h", "ba.organisation_id = h.id"
+    first = "COALESCE(h.preferred_name, h.first_name)"
+    name = (
+        f"{first} || ' ' || h.last_name"
+        if session.get_bind().dialect.name == "sqlite"
+        else f"concat_ws(' ', {first}, h.last_name)"
+    )
+    return name, f"person h {_CURRENT_ORG}", "org", "ba.person_id = h.id"
+
+
+def _describe(
+    session: Session, entity: str, entity_ids: Sequence[int]
+) -> dict[int, tuple[Any, ...]]:
+    """Per row of ``entity_ids``: sector, type, organisation (for people), X handle and
+    Bluesky handle."""
+    _name, source, org, owner = _source(session, entity)
+    organisation = "NULL" if entity == "organisation" else "org.name"
+    sql = f"""
+        SELECT h.id, {org}.sector, {org}.org_type, {organisation}, xa.handle, ba.handle
+        FROM {source}
+        LEFT JOIN x_account xa ON xa.id = h.x_account_id
+        LEFT JOIN bluesky_account ba ON {owner}
+        WHERE h.id IN ({_id_list(entity_ids)})
+    """
+    return {
+        int(row[0]): tuple(row[1:]) for row in cursor.rows(session, text(sql), {}, constant=False)
+    }
 
 
 def _accounts_sql(q: LeagueQuery, network: str, params: dict[str, Any]) -> str:
@@ -690,7 +709,7 @@ def _ranked_rows(
 ) -> LeagueRows:
     """The rows ranked, best first, with their rank change (built when read, LeagueRows).
 
-    Each of ``entities`` is the nine columns of :func:`_entities` followed, per wanted
+    Each of ``entities`` is the four columns of :func:`_entities` followed, per wanted
     network in order, by that network's figures: follower counts at each of ``weeks`` back,
     or for the posts measures (posts, engagement) now and a week before.
 
@@ -701,14 +720,14 @@ def _ranked_rows(
     then_values: list[float | None] = []
     want_x, want_b = "x" in networks, "bluesky" in networks
     width = len(weeks) or 4
-    x_at = 9
+    x_at = 4
     b_at = x_at + width if want_x else x_at
     pct = measure.endswith("_pct")
     kind = "posts" if not weeks else "followers" if measure == "followers" else "growth"
     add_now, add_then = now_values.append, then_values.append
     for entity in entities:
-        fx = entity[x_at : x_at + width] if want_x and entity[5] is not None else None
-        fb = entity[b_at : b_at + width] if want_b and entity[7] is not None else None
+        fx = entity[x_at : x_at + width] if want_x and entity[2] is not None else None
+        fb = entity[b_at : b_at + width] if want_b and entity[3] is not None else None
         now: float | None = None
         then: float | None = None
         if kind == "followers":
@@ -824,8 +843,19 @@ def _detail(
         if entity == "organisation"
         else {}
     )
+    described: dict[int, tuple[Any, ...]] = {}
+    entity_ids = [r.entity_id for r in rows]
+    for start in range(0, len(entity_ids), 500):
+        described.update(_describe(session, entity, entity_ids[start : start + 500]))
     silent = timedelta(days=SILENT_DAYS)
     for row in rows:
+        (
+            row.sector,
+            row.org_type,
+            row.organisation,
+            row.x_handle,
+            row.bluesky_handle,
+        ) = described.get(row.entity_id, (None, None, None, None, None))
         parts: dict[str, NetworkFigures] = {}
         post_counts: list[tuple[int, int]] = []
         for network, account in row.accounts.items():
