@@ -324,18 +324,24 @@ def league_table(
             if weeks:
                 names, moments = _moments(as_of, weeks)
                 params.update(moments)
-                columns += [_seek(network, n).replace("a.id", account) for n in names]
+                columns += [
+                    f"{_seek(network, n).replace('a.id', account)} AS {network[0]}{w}"
+                    for n, w in zip(names, weeks, strict=True)
+                ]
             elif q.measure == "posts_per_week":
                 params.update(_post_windows(as_of))
-                columns += [_count(network, *w).replace("a.id", account) for w in _COUNTS]
-        entities = _entities(session, q, columns, params)
+                columns += [
+                    f"{_count(network, *w).replace('a.id', account)} AS {network[0]}n{i}"
+                    for i, w in enumerate(_COUNTS[::2])
+                ]
+        entities = _entities(session, q, columns, params, _measure_sql(q.measure, wanted))
         if not weeks and q.measure != "posts_per_week":
             # Engagement reads every post: summed per account, then joined on in Python.
             for network in wanted:
                 found = _posts(session, network, as_of, _accounts_sql(q, network, params), params)
                 at = 2 if network == "x" else 3
                 entities = [(*e, *found.get(e[at], (0, 0, 0, 0))) for e in entities]
-        rows = _ranked_rows(entities, wanted, weeks, q.measure)
+        rows = _ranked_rows(entities, wanted, q.measure)
         limit = len(rows) if detail_rows is None else max(0, detail_rows)
         _detail(session, rows[:limit], wanted, as_of, q.entity)
     return LeagueTable(q, as_of, rows)
@@ -404,11 +410,16 @@ def _entities(
     q: LeagueQuery,
     extra: Sequence[str] = (),
     extra_params: dict[str, Any] | None = None,
+    measure: Sequence[str] = (),
 ) -> list[Any]:
     """The organisations (or people) with an account on a wanted network: id, name, X
     account id, Bluesky account id, then the ``extra`` columns (SQL on ``xa`` and ``ba``, the
     row's accounts; NULL where absent). What ranking needs and no more: the other columns
-    (sector, type, handles, organisation) are read for the rows filled (:func:`_describe`)."""
+    (sector, type, handles, organisation) are read for the rows filled (:func:`_describe`).
+
+    With ``measure`` (SQL on the ``extra`` columns, by their names) those columns are
+    computed from the ``extra`` ones instead, each seek made once (the ``extra`` columns
+    are fenced in a subquery the planners may not fold into the outer one)."""
     params: dict[str, Any] = dict(extra_params or {})
     name, source, org, owner = _source(session, q.entity)
     where = _filters(q, org, params)
@@ -420,13 +431,55 @@ def _entities(
         )
     )
     sql = f"""
-        SELECT h.id, {name}, xa.id, ba.id{"".join(f", {c}" for c in extra)}
+        SELECT h.id AS id, {name} AS name, xa.id AS xa, ba.id AS ba{"".join(f", {c}" for c in extra)}
         FROM {source}
         LEFT JOIN x_account xa ON xa.id = h.x_account_id
         LEFT JOIN bluesky_account ba ON {owner}
         WHERE {" AND ".join(where)}
     """
+    if measure:
+        # OFFSET keeps both planners from folding the subquery into the outer query, which
+        # would copy each seek into every expression that names it (SQLite wants a LIMIT
+        # with it: -1 is none).
+        fence = "LIMIT -1 OFFSET 0" if session.get_bind().dialect.name == "sqlite" else "OFFSET 0"
+        sql = f"SELECT id, name, xa, ba, {', '.join(measure)} FROM ({sql} {fence}) f"
     return [tuple(row) for row in cursor.rows(session, _typed(sql, params), params, constant=False)]
+
+
+def _measure_sql(measure: str, networks: Sequence[str]) -> list[str]:
+    """SQL for the ranked measure now and a week before, per row, from the columns
+    league_table names: ``x0``, ``b13``... the followers that many weeks back on X and
+    Bluesky; ``xn0``, ``bn1``: the posts in the 4 weeks to now and to a week before.
+
+    Followers and posts: the value now and then, summed over the row's networks (the
+    followers of those with a count). Growth: the growth now and then, summed over the
+    networks with both counts, each followed by the followers it grew from (for the
+    percentage, which is rounded in Python: SQL rounds halves differently). Engagement:
+    nothing (ranked in Python from the posts' sums)."""
+
+    def total(parts: list[str]) -> str:
+        # NULL when every part is NULL, else the sum of those present.
+        known = " OR ".join(f"({p}) IS NOT NULL" for p in parts)
+        summed = " + ".join(f"COALESCE({p}, 0)" for p in parts)
+        return f"CASE WHEN {known} THEN {summed} END"
+
+    n = [network[0] for network in networks]  # the column prefixes: x, b
+    if measure == "followers":
+        return [total([f"{p}{w}" for p in n]) for w in (0, 1)]
+    if measure == "posts_per_week":
+        return [" + ".join(f"COALESCE({p}n{i}, 0)" for p in n) for i in (0, 1)]
+    if measure == "engagement":
+        return []
+    k = 4 if measure.startswith("growth_4w") else 12
+    out = []
+    for first, base in ((0, k), (1, k + 1)):
+        out.append(total([f"{p}{first} - {p}{base}" for p in n]))
+        out.append(
+            " + ".join(
+                f"COALESCE(CASE WHEN {p}{first} IS NOT NULL THEN {p}{base} END, 0)" for p in n
+            )
+        )
+    return out
 
 
 def _source(session: Session, entity: str) -> tuple[str, str, str, str]:
@@ -701,76 +754,29 @@ def _combine(parts: list[NetworkFigures], posts: list[tuple[int, int]]) -> Netwo
     )
 
 
-def _ranked_rows(
-    entities: list[Any],
-    networks: Sequence[str],
-    weeks: tuple[int, ...],
-    measure: str,
-) -> LeagueRows:
+def _ranked_rows(entities: list[Any], networks: Sequence[str], measure: str) -> LeagueRows:
     """The rows ranked, best first, with their rank change (built when read, LeagueRows).
 
-    Each of ``entities`` is the four columns of :func:`_entities` followed, per wanted
-    network in order, by that network's figures: follower counts at each of ``weeks`` back,
-    or for the posts measures (posts, engagement) now and a week before.
-
-    The one loop over every row of the table: plain arithmetic on locals, no helpers and no
-    objects per row, because at 10,000 organisations each microsecond here is 10 ms on the page.
-    """
-    now_values: list[float | None] = []
-    then_values: list[float | None] = []
-    want_x, want_b = "x" in networks, "bluesky" in networks
-    width = len(weeks) or 4
-    x_at = 4
-    b_at = x_at + width if want_x else x_at
-    pct = measure.endswith("_pct")
-    kind = "posts" if not weeks else "followers" if measure == "followers" else "growth"
-    add_now, add_then = now_values.append, then_values.append
-    for entity in entities:
-        fx = entity[x_at : x_at + width] if want_x and entity[2] is not None else None
-        fb = entity[b_at : b_at + width] if want_b and entity[3] is not None else None
-        now: float | None = None
-        then: float | None = None
-        if kind == "followers":
-            # Each network's followers now and a week ago, summed over those known.
-            if fx is not None and fx[0] is not None:
-                now = float(fx[0] + (fb[0] or 0)) if fb is not None else float(fx[0])
-            elif fb is not None and fb[0] is not None:
-                now = float(fb[0])
-            if fx is not None and fx[1] is not None:
-                then = float(fx[1] + (fb[1] or 0)) if fb is not None else float(fx[1])
-            elif fb is not None and fb[1] is not None:
-                then = float(fb[1])
-        elif kind == "growth":
-            # weeks are (0, 1, k, k + 1): now against k back, a week ago against k + 1 back.
-            for first, base_at in ((0, 2), (1, 3)):
-                grown = base = 0
-                known = False
-                for f in (fx, fb):
-                    if f is not None and f[first] is not None and f[base_at] is not None:
-                        grown += f[first] - f[base_at]
-                        base += f[base_at]
-                        known = True
-                value: float | None = None
-                if known:
-                    value = (
-                        (round(100.0 * grown / base, 1) if base else None) if pct else float(grown)
-                    )
-                if first == 0:
-                    now = value
-                else:
-                    then = value
-        else:
-            n0 = (fx[0] if fx is not None else 0) + (fb[0] if fb is not None else 0)
-            n1 = (fx[2] if fx is not None else 0) + (fb[2] if fb is not None else 0)
-            if measure == "posts_per_week":
-                now, then = n0 / 4, n1 / 4
-            else:
-                e0 = (fx[1] if fx is not None else 0) + (fb[1] if fb is not None else 0)
-                e1 = (fx[3] if fx is not None else 0) + (fb[3] if fb is not None else 0)
-                now = round(e0 / n0, 2) if n0 else None
-                then = round(e1 / n1, 2) if n1 else None
-        add_now(now)
-        add_then(then)
+    Each of ``entities`` is the four columns of :func:`_entities` followed by the measure
+    now and a week before as :func:`_measure_sql` computes them, or for engagement, per
+    wanted network in order, (posts, engagement) now and a week before."""
+    now_values: list[float | None]
+    then_values: list[float | None]
+    if measure == "engagement":
+        now_values, then_values = _engagement(entities, networks)
+    elif measure in ("followers", "growth_4w", "growth_12w"):
+        now_values = [e[4] for e in entities]
+        then_values = [e[5 if measure == "followers" else 6] for e in entities]
+    elif measure == "posts_per_week":
+        now_values = [e[4] / 4 for e in entities]
+        then_values = [e[5] / 4 for e in entities]
+    else:  # a growth in per cent: growth and the followers it grew from, now and then
+        now_values = [
+            round(100.0 * e[4] / e[5], 1) if e[4] is not None and e[5] else None for e in entities
+        ]
+        then_values = [
+            round(100.0 * e[6] / e[7], 1) if e[6] is not None and e[7] else None for e in entities
+        ]
     by_name = _by_name(entities)
     current = _order(now_values, by_name)
     before = _places(_order(then_values, by_name), len(entities))
@@ -780,6 +786,27 @@ def _ranked_rows(
         changes.append(earlier - place if earlier is not None else None)
     unranked = [i for i in by_name if now_values[i] is None]
     return LeagueRows(entities, current + unranked, changes, len(current), networks)
+
+
+def _engagement(
+    entities: list[Any], networks: Sequence[str]
+) -> tuple[list[float | None], list[float | None]]:
+    """Engagement per post now and a week before, per row: the row's networks' likes,
+    reposts and replies over their posts."""
+    now_values: list[float | None] = []
+    then_values: list[float | None] = []
+    want_x, want_b = "x" in networks, "bluesky" in networks
+    b_at = 8 if want_x else 4
+    for e in entities:
+        fx = e[4:8] if want_x and e[2] is not None else None
+        fb = e[b_at : b_at + 4] if want_b and e[3] is not None else None
+        n0 = (fx[0] if fx is not None else 0) + (fb[0] if fb is not None else 0)
+        n1 = (fx[2] if fx is not None else 0) + (fb[2] if fb is not None else 0)
+        e0 = (fx[1] if fx is not None else 0) + (fb[1] if fb is not None else 0)
+        e1 = (fx[3] if fx is not None else 0) + (fb[3] if fb is not None else 0)
+        now_values.append(round(e0 / n0, 2) if n0 else None)
+        then_values.append(round(e1 / n1, 2) if n1 else None)
+    return now_values, then_values
 
 
 def _by_name(entities: list[Any]) -> list[int]:
