@@ -324,14 +324,17 @@ def league_table(
             if weeks:
                 names, moments = _moments(as_of, weeks)
                 params.update(moments)
+                # Only for rows with an account there: no seek for a NULL account.
                 columns += [
-                    f"{_seek(network, n).replace('a.id', account)} AS {network[0]}{w}"
+                    f"CASE WHEN {account} IS NOT NULL THEN "
+                    f"{_seek(network, n).replace('a.id', account)} END AS {network[0]}{w}"
                     for n, w in zip(names, weeks, strict=True)
                 ]
             elif q.measure == "posts_per_week":
                 params.update(_post_windows(as_of))
                 columns += [
-                    f"{_count(network, *w).replace('a.id', account)} AS {network[0]}n{i}"
+                    f"CASE WHEN {account} IS NOT NULL THEN "
+                    f"{_count(network, *w).replace('a.id', account)} END AS {network[0]}n{i}"
                     for i, w in enumerate(_COUNTS[::2])
                 ]
         entities = _entities(session, q, columns, params, _measure_sql(q.measure, wanted))
