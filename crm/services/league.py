@@ -17,9 +17,12 @@ organisation where both are linked on the network, and the last post on each net
 a flag for accounts silent on X for 90 days but active on Bluesky.
 
 Speed (the page is measured at 10,000 organisations, see docs/performance.md): ranking
-reads only what the chosen measure needs, follower counts only at the moments it compares
+is one query that reads, per row, its id, name and accounts and the ranked measure now and
+a week before, computed in SQL from follower counts read only at the moments it compares
 (now and a week ago, with 4 or 12 weeks before each), each an index seek on (account,
-taken_at) rather than a scan of every snapshot. Every other column (the other measures,
+taken_at) that ends in the index (it holds the count, migration 0014), or from post counts
+on the (account, time) index. Python sorts and nothing more: the rows are built when read
+(:class:`LeagueRows`), and every other column (sector, type, handles, the other measures,
 the 13-week sparkline, last posts, the chief executive) is read for the rows asked for: the
 page asks for the first screenful and for more as the recruiter scrolls
 (:func:`league_details`); exports ask for all.
