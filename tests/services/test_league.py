@@ -142,6 +142,38 @@ def test_the_same_database_gives_the_same_table(any_db: Database, world: dict[st
     assert len(lines) == 4
 
 
+def test_rows_are_built_when_read_and_filled_when_asked_for(any_db: Database) -> None:
+    """A table of 60 ranks every row but builds only those read; filling rows by id builds
+    those rows alone, and they equal the rows of a table filled throughout."""
+    from bench import league
+    from crm.services.league import LeagueRows, league_details
+
+    league.build(any_db, 60)
+    full = league_table(any_db, LeagueQuery(measure="growth_4w"))
+    table = league_table(any_db, LeagueQuery(measure="growth_4w"), detail_rows=3)
+    rows = table.rows
+    assert isinstance(rows, LeagueRows)
+    assert len(rows) == 60 and table.ranked == full.ranked
+    assert [r.entity_id for r in rows.built()] == [r.entity_id for r in full.rows[:3]]
+    assert all(r.detailed for r in rows.built())
+    last = rows[-1]
+    assert (last.entity_id, last.rank, last.rank_change, last.detailed) == (
+        full.rows[-1].entity_id,
+        full.rows[-1].rank,
+        full.rows[-1].rank_change,
+        False,
+    )
+    assert last is rows[59]  # built once, then kept
+    wanted = [full.rows[40].entity_id, full.rows[10].entity_id]
+    filled = league_details(any_db, table, wanted)
+    assert filled == [full.rows[10], full.rows[40]]
+    assert len(rows.built()) == 6  # three filled, the last, and the two asked for
+    assert not rows[10].detailed  # the table's own rows are left as they were
+    copy = rows.copy()
+    copy[10] = filled[0]
+    assert copy[10].detailed and not rows[10].detailed
+
+
 def _plain_order(table: LeagueTable) -> list[int]:
     """The rows' entity ids in the order the plain rules give from each row's own figures
     (every row filled): highest measure first, ties by name then id, rows without one last."""
