@@ -76,13 +76,14 @@ def x_league(args: argparse.Namespace) -> int:
             sector=args.sector,
             org_types=tuple(args.org_types),
         ),
+        # Only the rows printed need every column (a CSV has them all).
+        detail_rows=args.limit if args.limit > 0 and not args.csv else None,
     )
     if args.csv:
         export_csv(table, args.csv)
     rows = table.rows[: args.limit] if args.limit > 0 else table.rows
     if args.json:
-        record = table_record(table)
-        record["rows"] = record["rows"][: len(rows)]
+        record = table_record(table, limit=len(rows))
         print_json(record)
         return 0
     print_table(

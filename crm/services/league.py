@@ -17,9 +17,12 @@ organisation where both are linked on the network, and the last post on each net
 a flag for accounts silent on X for 90 days but active on Bluesky.
 
 Speed (the page is measured at 10,000 organisations, see docs/performance.md): ranking
-reads only what the chosen measure needs, follower counts only at the moments it compares
+is one query that reads, per row, its id, name and accounts and the ranked measure now and
+a week before, computed in SQL from follower counts read only at the moments it compares
 (now and a week ago, with 4 or 12 weeks before each), each an index seek on (account,
-taken_at) rather than a scan of every snapshot. Every other column (the other measures,
+taken_at) that ends in the index (it holds the count, migration 0014), or from post counts
+on the (account, time) index. Python sorts and nothing more: the rows are built when read
+(:class:`LeagueRows`), and every other column (sector, type, handles, the other measures,
 the 13-week sparkline, last posts, the chief executive) is read for the rows asked for: the
 page asks for the first screenful and for more as the recruiter scrolls
 (:func:`league_details`); exports ask for all.
@@ -32,7 +35,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
@@ -124,7 +127,7 @@ class LeagueRow:
     last_bluesky_post: datetime | None = None
     moved_to_bluesky: bool = False  # silent on X for 90 days, active on Bluesky
     accounts: dict[str, int] = field(default_factory=dict)  # network -> account id
-    detailed: bool = False  # every column filled (else only rank and the ranked measure)
+    detailed: bool = False  # every column filled (else only rank, rank change and name)
 
     @property
     def networks(self) -> str:
@@ -132,15 +135,118 @@ class LeagueRow:
         return " + ".join(names)
 
 
+class LeagueRows(Sequence[LeagueRow]):
+    """A table's rows, best first, each :class:`LeagueRow` built when first read.
+
+    Ranking 10,000 organisations needs only their order; a page shows a screenful at a time
+    (Anki's browser model holds ids and builds rows as they are shown). Building every row
+    object up front was a third of the table's time. Rows read once are kept, so a row is
+    the same object each time it is read. ``copy()`` gives a sequence sharing the ranking,
+    whose rows may be replaced (the page puts filled rows in its copy)."""
+
+    __slots__ = ("_built", "_changes", "_entities", "_networks", "_order", "_positions", "ranked")
+
+    def __init__(
+        self,
+        entities: list[Any],
+        order: list[int],
+        changes: list[int | None],
+        ranked: int,
+        networks: Sequence[str],
+    ) -> None:
+        self._entities = entities  # the rows of _entities(), in the query's order
+        self._order = order  # per place: the index in ``entities``
+        self._changes = changes  # per place: the rank change (for the first ``ranked``)
+        self.ranked = ranked  # places 1..ranked have a figure; the rest come after, by name
+        self._networks = tuple(networks)
+        self._built: list[LeagueRow | None] = [None] * len(order)
+        self._positions: dict[int, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> LeagueRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[LeagueRow]: ...
+    def __getitem__(self, index: int | slice) -> LeagueRow | list[LeagueRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._order)))]
+        row = self._built[index]
+        if row is None:
+            place = index + len(self._order) if index < 0 else index
+            row = self._built[place] = self._row(place)
+        return row
+
+    def __setitem__(self, index: int, row: LeagueRow) -> None:
+        self._built[index] = row
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LeagueRows | tuple | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def copy(self) -> LeagueRows:
+        other = LeagueRows(self._entities, self._order, self._changes, self.ranked, self._networks)
+        other._built = list(self._built)
+        other._positions = self._positions
+        return other
+
+    def position(self, entity_id: int) -> int | None:
+        """The place (0-based) of the row of ``entity_id``; None when it is not in the table."""
+        if self._positions is None:
+            self._positions = {self._entities[i][0]: p for p, i in enumerate(self._order)}
+        return self._positions.get(entity_id)
+
+    def built(self) -> list[LeagueRow]:
+        """The rows read so far (the others have only their rank and measure yet)."""
+        return [r for r in self._built if r is not None]
+
+    def _row(self, place: int) -> LeagueRow:
+        entity = self._entities[self._order[place]]
+        entity_id, name, xa, ba = entity[:4]
+        accounts: dict[str, int] = {}
+        if xa is not None and "x" in self._networks:
+            accounts["x"] = xa
+        if ba is not None and "bluesky" in self._networks:
+            accounts["bluesky"] = ba
+        ranked = place < self.ranked
+        # Every other column is filled later (_detail) for the rows that are shown; until
+        # then a row shares one empty set of figures.
+        return LeagueRow(
+            place + 1 if ranked else None,
+            self._changes[place] if ranked else None,
+            entity_id,
+            name,
+            None,
+            None,
+            None,
+            None,
+            None,
+            _EMPTY,
+            _NO_NETWORKS,
+            accounts=accounts,
+        )
+
+
 @dataclass(frozen=True)
 class LeagueTable:
     query: LeagueQuery
     as_of: datetime
-    rows: tuple[LeagueRow, ...]
+    rows: Sequence[LeagueRow]  # a LeagueRows from league_table (rows built as read)
 
     @property
     def measure_label(self) -> str:
         return MEASURES[self.query.measure]
+
+    @property
+    def ranked(self) -> int:
+        """How many rows have a figure for the measure (the rest come last, unranked)."""
+        if isinstance(self.rows, LeagueRows):
+            return self.rows.ranked
+        return sum(1 for r in self.rows if r.rank is not None)
 
 
 # --------------------------------------------------------------------------- checking input
@@ -221,21 +327,30 @@ def league_table(
             if weeks:
                 names, moments = _moments(as_of, weeks)
                 params.update(moments)
-                columns += [_seek(network, n).replace("a.id", account) for n in names]
+                # Only for rows with an account there: no seek for a NULL account.
+                columns += [
+                    f"CASE WHEN {account} IS NOT NULL THEN "
+                    f"{_seek(network, n).replace('a.id', account)} END AS {network[0]}{w}"
+                    for n, w in zip(names, weeks, strict=True)
+                ]
             elif q.measure == "posts_per_week":
                 params.update(_post_windows(as_of))
-                columns += [_count(network, *w).replace("a.id", account) for w in _COUNTS]
-        entities = _entities(session, q, columns, params)
+                columns += [
+                    f"CASE WHEN {account} IS NOT NULL THEN "
+                    f"{_count(network, *w).replace('a.id', account)} END AS {network[0]}n{i}"
+                    for i, w in enumerate(_COUNTS[::2])
+                ]
+        entities = _entities(session, q, columns, params, _measure_sql(q.measure, wanted))
         if not weeks and q.measure != "posts_per_week":
             # Engagement reads every post: summed per account, then joined on in Python.
             for network in wanted:
                 found = _posts(session, network, as_of, _accounts_sql(q, network, params), params)
-                at = 5 if network == "x" else 7
+                at = 2 if network == "x" else 3
                 entities = [(*e, *found.get(e[at], (0, 0, 0, 0))) for e in entities]
-        rows = _ranked_rows(entities, wanted, weeks, q.measure)
+        rows = _ranked_rows(entities, wanted, q.measure)
         limit = len(rows) if detail_rows is None else max(0, detail_rows)
         _detail(session, rows[:limit], wanted, as_of, q.entity)
-    return LeagueTable(q, as_of, tuple(rows))
+    return LeagueTable(q, as_of, rows)
 
 
 def league_details(
@@ -244,12 +359,17 @@ def league_details(
     """Copies of the rows of ``table`` with these entity ids (all when None) that are not
     filled yet, with every column filled (a page scrolling on, an export). The table's own
     rows are left as they are: a page may be showing them meanwhile."""
-    wanted_ids = None if entity_ids is None else set(entity_ids)
-    rows = [
-        copy.copy(r)
-        for r in table.rows
-        if not r.detailed and (wanted_ids is None or r.entity_id in wanted_ids)
-    ]
+    shown = table.rows
+    if entity_ids is None:
+        candidates: Iterable[LeagueRow] = shown
+    elif isinstance(shown, LeagueRows):
+        # Only the rows asked for are built, not every row before them.
+        places = sorted(p for i in set(entity_ids) if (p := shown.position(i)) is not None)
+        candidates = (shown[p] for p in places)
+    else:
+        wanted_ids = set(entity_ids)
+        candidates = (r for r in shown if r.entity_id in wanted_ids)
+    rows = [copy.copy(r) for r in candidates if not r.detailed]
     networks = NETWORKS if table.query.network == "combined" else (table.query.network,)
     if rows:
         with db.read() as session:
@@ -296,43 +416,109 @@ def _entities(
     q: LeagueQuery,
     extra: Sequence[str] = (),
     extra_params: dict[str, Any] | None = None,
+    measure: Sequence[str] = (),
 ) -> list[Any]:
-    """The organisations (or people) with an account on a wanted network: id, name, sector,
-    type, organisation, X account id and handle, Bluesky account id and handle, then the
-    ``extra`` columns (SQL on ``xa`` and ``ba``, the row's accounts; NULL where absent)."""
+    """The organisations (or people) with an account on a wanted network: id, name, X
+    account id, Bluesky account id, then the ``extra`` columns (SQL on ``xa`` and ``ba``, the
+    row's accounts; NULL where absent). What ranking needs and no more: the other columns
+    (sector, type, handles, organisation) are read for the rows filled (:func:`_describe`).
+
+    With ``measure`` (SQL on the ``extra`` columns, by their names) those columns are
+    computed from the ``extra`` ones instead, each seek made once (the ``extra`` columns
+    are fenced in a subquery the planners may not fold into the outer one)."""
     params: dict[str, Any] = dict(extra_params or {})
-    if q.entity == "organisation":
-        source, org, organisation = "organisation h", "h", "NULL"
-        owner = "ba.organisation_id = h.id"
-        name = "h.name"
-    else:
-        source, org, organisation, owner = (
-            f"person h {_CURRENT_ORG}",
-            "org",
-            "org.name",
-            "ba.person_id = h.id",
-        )
-        first = "COALESCE(h.preferred_name, h.first_name)"
-        name = (
-            f"{first} || ' ' || h.last_name"
-            if session.get_bind().dialect.name == "sqlite"
-            else f"concat_ws(' ', {first}, h.last_name)"
-        )
+    name, source, org, owner = _source(session, q.entity)
     where = _filters(q, org, params)
+    if q.entity == "person" and not where:
+        source = "person h"  # the current organisation is only needed to filter by it
     where.append(
         {"x": "xa.id IS NOT NULL", "bluesky": "ba.id IS NOT NULL"}.get(
             q.network, "(xa.id IS NOT NULL OR ba.id IS NOT NULL)"
         )
     )
     sql = f"""
-        SELECT h.id, {name}, {org}.sector, {org}.org_type, {organisation},
-               xa.id, xa.handle, ba.id, ba.handle{"".join(f", {c}" for c in extra)}
+        SELECT h.id AS id, {name} AS name, xa.id AS xa, ba.id AS ba{"".join(f", {c}" for c in extra)}
         FROM {source}
         LEFT JOIN x_account xa ON xa.id = h.x_account_id
         LEFT JOIN bluesky_account ba ON {owner}
         WHERE {" AND ".join(where)}
     """
+    if measure:
+        # OFFSET keeps both planners from folding the subquery into the outer query, which
+        # would copy each seek into every expression that names it (SQLite wants a LIMIT
+        # with it: -1 is none).
+        fence = "LIMIT -1 OFFSET 0" if session.get_bind().dialect.name == "sqlite" else "OFFSET 0"
+        sql = f"SELECT id, name, xa, ba, {', '.join(measure)} FROM ({sql} {fence}) f"
     return [tuple(row) for row in cursor.rows(session, _typed(sql, params), params, constant=False)]
+
+
+def _measure_sql(measure: str, networks: Sequence[str]) -> list[str]:
+    """SQL for the ranked measure now and a week before, per row, from the columns
+    league_table names: ``x0``, ``b13``... the followers that many weeks back on X and
+    Bluesky; ``xn0``, ``bn1``: the posts in the 4 weeks to now and to a week before.
+
+    Followers and posts: the value now and then, summed over the row's networks (the
+    followers of those with a count). Growth: the growth now and then, summed over the
+    networks with both counts, each followed by the followers it grew from (for the
+    percentage, which is rounded in Python: SQL rounds halves differently). Engagement:
+    nothing (ranked in Python from the posts' sums)."""
+
+    def total(parts: list[str]) -> str:
+        # NULL when every part is NULL, else the sum of those present.
+        known = " OR ".join(f"({p}) IS NOT NULL" for p in parts)
+        summed = " + ".join(f"COALESCE({p}, 0)" for p in parts)
+        return f"CASE WHEN {known} THEN {summed} END"
+
+    n = [network[0] for network in networks]  # the column prefixes: x, b
+    if measure == "followers":
+        return [total([f"{p}{w}" for p in n]) for w in (0, 1)]
+    if measure == "posts_per_week":
+        return [" + ".join(f"COALESCE({p}n{i}, 0)" for p in n) for i in (0, 1)]
+    if measure == "engagement":
+        return []
+    k = 4 if measure.startswith("growth_4w") else 12
+    out = []
+    for first, base in ((0, k), (1, k + 1)):
+        out.append(total([f"{p}{first} - {p}{base}" for p in n]))
+        out.append(
+            " + ".join(
+                f"COALESCE(CASE WHEN {p}{first} IS NOT NULL THEN {p}{base} END, 0)" for p in n
+            )
+        )
+    return out
+
+
+def _source(session: Session, entity: str) -> tuple[str, str, str, str]:
+    """SQL for the rows of ``entity``: the name, the FROM (as ``h``), the table holding the
+    sector and type, and how a Bluesky account ``ba`` belongs to a row."""
+    if entity == "organisation":
+        return "h.name", "organisation h", "h", "ba.organisation_id = h.id"
+    first = "COALESCE(h.preferred_name, h.first_name)"
+    name = (
+        f"{first} || ' ' || h.last_name"
+        if session.get_bind().dialect.name == "sqlite"
+        else f"concat_ws(' ', {first}, h.last_name)"
+    )
+    return name, f"person h {_CURRENT_ORG}", "org", "ba.person_id = h.id"
+
+
+def _describe(
+    session: Session, entity: str, entity_ids: Sequence[int]
+) -> dict[int, tuple[Any, ...]]:
+    """Per row of ``entity_ids``: sector, type, organisation (for people), X handle and
+    Bluesky handle."""
+    _name, source, org, owner = _source(session, entity)
+    organisation = "NULL" if entity == "organisation" else "org.name"
+    sql = f"""
+        SELECT h.id, {org}.sector, {org}.org_type, {organisation}, xa.handle, ba.handle
+        FROM {source}
+        LEFT JOIN x_account xa ON xa.id = h.x_account_id
+        LEFT JOIN bluesky_account ba ON {owner}
+        WHERE h.id IN ({_id_list(entity_ids)})
+    """
+    return {
+        int(row[0]): tuple(row[1:]) for row in cursor.rows(session, text(sql), {}, constant=False)
+    }
 
 
 def _accounts_sql(q: LeagueQuery, network: str, params: dict[str, Any]) -> str:
@@ -574,133 +760,77 @@ def _combine(parts: list[NetworkFigures], posts: list[tuple[int, int]]) -> Netwo
     )
 
 
-def _ranked_rows(
-    entities: list[Any],
-    networks: Sequence[str],
-    weeks: tuple[int, ...],
-    measure: str,
-) -> list[LeagueRow]:
-    """Rows with their rank, rank change and the measure ranked by, best first.
+def _ranked_rows(entities: list[Any], networks: Sequence[str], measure: str) -> LeagueRows:
+    """The rows ranked, best first, with their rank change (built when read, LeagueRows).
 
-    Each of ``entities`` is the nine columns of :func:`_entities` followed, per wanted
-    network in order, by that network's figures: follower counts at each of ``weeks`` back,
-    or for the posts measures (posts, engagement) now and a week before.
+    Each of ``entities`` is the four columns of :func:`_entities` followed by the measure
+    now and a week before as :func:`_measure_sql` computes them, or for engagement, per
+    wanted network in order, (posts, engagement) now and a week before."""
+    now_values: list[float | None]
+    then_values: list[float | None]
+    if measure == "engagement":
+        now_values, then_values = _engagement(entities, networks)
+    elif measure in ("followers", "growth_4w", "growth_12w"):
+        now_values = [e[4] for e in entities]
+        then_values = [e[5 if measure == "followers" else 6] for e in entities]
+    elif measure == "posts_per_week":
+        now_values = [e[4] / 4 for e in entities]
+        then_values = [e[5] / 4 for e in entities]
+    else:  # a growth in per cent: growth and the followers it grew from, now and then
+        now_values = [
+            round(100.0 * e[4] / e[5], 1) if e[4] is not None and e[5] else None for e in entities
+        ]
+        then_values = [
+            round(100.0 * e[6] / e[7], 1) if e[6] is not None and e[7] else None for e in entities
+        ]
+    by_name = _by_name(entities)
+    current = _order(now_values, by_name)
+    before = _places(_order(then_values, by_name), len(entities))
+    changes: list[int | None] = []
+    for place, i in enumerate(current, start=1):
+        earlier = before[i]
+        changes.append(earlier - place if earlier is not None else None)
+    unranked = [i for i in by_name if now_values[i] is None]
+    return LeagueRows(entities, current + unranked, changes, len(current), networks)
 
-    The one loop over every row of the table: plain arithmetic on locals, no helpers and no
-    lists per row, because at 10,000 organisations each microsecond here is 10 ms on the page.
-    """
+
+def _engagement(
+    entities: list[Any], networks: Sequence[str]
+) -> tuple[list[float | None], list[float | None]]:
+    """Engagement per post now and a week before, per row: the row's networks' likes,
+    reposts and replies over their posts."""
     now_values: list[float | None] = []
     then_values: list[float | None] = []
-    rows: list[LeagueRow] = []
     want_x, want_b = "x" in networks, "bluesky" in networks
-    width = len(weeks) or 4
-    x_at = 9
-    b_at = x_at + width if want_x else x_at
-    pct = measure.endswith("_pct")
-    kind = "posts" if not weeks else "followers" if measure == "followers" else "growth"
-    add_now, add_then, add_row = now_values.append, then_values.append, rows.append
-    for entity in entities:
-        entity_id, name, sector, org_type, organisation, xa, x_handle, ba, b_handle = entity[:9]
-        fx = fb = None
-        if want_x and xa is not None:
-            fx = entity[x_at : x_at + width]
-            accounts = {"x": xa}
-            if want_b and ba is not None:
-                accounts["bluesky"] = ba
-                fb = entity[b_at : b_at + width]
-        elif want_b and ba is not None:
-            accounts = {"bluesky": ba}
-            fb = entity[b_at : b_at + width]
-        else:
-            accounts = {}
-        now: float | None = None
-        then: float | None = None
-        if kind == "followers":
-            # Each network's followers now and a week ago, summed over those known.
-            if fx is not None and fx[0] is not None:
-                now = float(fx[0] + (fb[0] or 0)) if fb is not None else float(fx[0])
-            elif fb is not None and fb[0] is not None:
-                now = float(fb[0])
-            if fx is not None and fx[1] is not None:
-                then = float(fx[1] + (fb[1] or 0)) if fb is not None else float(fx[1])
-            elif fb is not None and fb[1] is not None:
-                then = float(fb[1])
-        elif kind == "growth":
-            # weeks are (0, 1, k, k + 1): now against k back, a week ago against k + 1 back.
-            for first, base_at in ((0, 2), (1, 3)):
-                grown = base = 0
-                known = False
-                for f in (fx, fb):
-                    if f is not None and f[first] is not None and f[base_at] is not None:
-                        grown += f[first] - f[base_at]
-                        base += f[base_at]
-                        known = True
-                value: float | None = None
-                if known:
-                    value = (
-                        (round(100.0 * grown / base, 1) if base else None) if pct else float(grown)
-                    )
-                if first == 0:
-                    now = value
-                else:
-                    then = value
-        else:
-            n0 = (fx[0] if fx is not None else 0) + (fb[0] if fb is not None else 0)
-            n1 = (fx[2] if fx is not None else 0) + (fb[2] if fb is not None else 0)
-            if measure == "posts_per_week":
-                now, then = n0 / 4, n1 / 4
-            else:
-                e0 = (fx[1] if fx is not None else 0) + (fb[1] if fb is not None else 0)
-                e1 = (fx[3] if fx is not None else 0) + (fb[3] if fb is not None else 0)
-                now = round(e0 / n0, 2) if n0 else None
-                then = round(e1 / n1, 2) if n1 else None
-        add_now(now)
-        add_then(then)
-        # Every column is filled later (_detail) for the rows that are shown; until then a
-        # row shares one empty set of figures: 10,000 fewer objects to build.
-        # Every field given, in order: the cheapest way to build 10,000 of them.
-        add_row(
-            LeagueRow(
-                None,
-                None,
-                entity_id,
-                name,
-                sector,
-                org_type,
-                organisation,
-                x_handle,
-                b_handle,
-                _EMPTY,
-                _NO_NETWORKS,
-                None,
-                None,
-                None,
-                None,
-                None,
-                False,
-                accounts,
-                False,
-            )
-        )
-    names = [(r.name.lower(), r.entity_id) for r in rows]
-    current = _order(now_values, names)
-    before = _places(_order(then_values, names), len(rows))
-    ranked = []
-    for place, i in enumerate(current, start=1):
-        row = rows[i]
-        row.rank = place
-        earlier = before[i]
-        row.rank_change = earlier - place if earlier is not None else None
-        ranked.append(row)
-    unranked = sorted((i for i, v in enumerate(now_values) if v is None), key=names.__getitem__)
-    ranked.extend(rows[i] for i in unranked)
-    return ranked
+    b_at = 8 if want_x else 4
+    for e in entities:
+        fx = e[4:8] if want_x and e[2] is not None else None
+        fb = e[b_at : b_at + 4] if want_b and e[3] is not None else None
+        n0 = (fx[0] if fx is not None else 0) + (fb[0] if fb is not None else 0)
+        n1 = (fx[2] if fx is not None else 0) + (fb[2] if fb is not None else 0)
+        e0 = (fx[1] if fx is not None else 0) + (fb[1] if fb is not None else 0)
+        e1 = (fx[3] if fx is not None else 0) + (fb[3] if fb is not None else 0)
+        now_values.append(round(e0 / n0, 2) if n0 else None)
+        then_values.append(round(e1 / n1, 2) if n1 else None)
+    return now_values, then_values
 
 
-def _order(values: list[float | None], names: list[tuple[str, int]]) -> list[int]:
-    """Indexes of the rows with a value, best first: highest value, ties by name then id."""
-    keyed = sorted((-v, names[i], i) for i, v in enumerate(values) if v is not None)
-    return [i for _v, _name, i in keyed]
+def _by_name(entities: list[Any]) -> list[int]:
+    """Indexes of ``entities`` by name (case-insensitive), then id: the order of ties.
+
+    Two sorts on plain keys, each stable, rather than one on (name, id) tuples: a quarter
+    of the time at 10,000 rows."""
+    ids = [e[0] for e in entities]
+    lowered = [e[1].lower() for e in entities]
+    return sorted(sorted(range(len(entities)), key=ids.__getitem__), key=lowered.__getitem__)
+
+
+def _order(values: list[float | None], by_name: list[int]) -> list[int]:
+    """Indexes of the rows with a value, best first: highest value, ties in ``by_name``
+    order (a stable sort on the value alone keeps it; ``reverse`` keeps ties in order)."""
+    valued = [i for i in by_name if values[i] is not None]
+    valued.sort(key=values.__getitem__, reverse=True)  # type: ignore[arg-type]
+    return valued
 
 
 def _places(order: list[int], size: int) -> list[int | None]:
@@ -746,8 +876,19 @@ def _detail(
         if entity == "organisation"
         else {}
     )
+    described: dict[int, tuple[Any, ...]] = {}
+    entity_ids = [r.entity_id for r in rows]
+    for start in range(0, len(entity_ids), 500):
+        described.update(_describe(session, entity, entity_ids[start : start + 500]))
     silent = timedelta(days=SILENT_DAYS)
     for row in rows:
+        (
+            row.sector,
+            row.org_type,
+            row.organisation,
+            row.x_handle,
+            row.bluesky_handle,
+        ) = described.get(row.entity_id, (None, None, None, None, None))
         parts: dict[str, NetworkFigures] = {}
         post_counts: list[tuple[int, int]] = []
         for network, account in row.accounts.items():

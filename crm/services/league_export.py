@@ -68,7 +68,8 @@ def row_record(row: LeagueRow) -> dict[str, Any]:
     }
 
 
-def table_record(table: LeagueTable) -> dict[str, Any]:
+def table_record(table: LeagueTable, limit: int | None = None) -> dict[str, Any]:
+    """The table as one JSON-ready record; with ``limit``, its first ``limit`` rows."""
     q = table.query
     return {
         "as_of": table.as_of.isoformat(),
@@ -77,7 +78,7 @@ def table_record(table: LeagueTable) -> dict[str, Any]:
         "measure": q.measure,
         "sector": q.sector,
         "org_types": list(q.org_types),
-        "rows": [row_record(r) for r in table.rows],
+        "rows": [row_record(r) for r in table.rows[:limit]],
     }
 
 

@@ -201,7 +201,8 @@ class TweetMention(Base):
 class FollowerSnapshot(Base):
     __tablename__ = "follower_snapshot"
     __table_args__ = (
-        Index("ix_follower_snapshot_account_taken", "account_id", "taken_at"),
+        # Followers in the index: the league table's seeks read no row (migration 0014).
+        Index("ix_follower_snapshot_account_taken", "account_id", "taken_at", "followers"),
         # Snapshots since the recruiter last looked (Today), the newest one (league table).
         Index("ix_follower_snapshot_taken", "taken_at"),
     )
@@ -292,7 +293,7 @@ class BlueskySnapshot(Base):
 
     __tablename__ = "bluesky_snapshot"
     __table_args__ = (
-        Index("ix_bluesky_snapshot_account_taken", "account_id", "taken_at"),
+        Index("ix_bluesky_snapshot_account_taken", "account_id", "taken_at", "followers"),
         Index("ix_bluesky_snapshot_taken", "taken_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

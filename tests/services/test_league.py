@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -143,6 +142,38 @@ def test_the_same_database_gives_the_same_table(any_db: Database, world: dict[st
     assert len(lines) == 4
 
 
+def test_rows_are_built_when_read_and_filled_when_asked_for(any_db: Database) -> None:
+    """A table of 60 ranks every row but builds only those read; filling rows by id builds
+    those rows alone, and they equal the rows of a table filled throughout."""
+    from bench import league
+    from crm.services.league import LeagueRows, league_details
+
+    league.build(any_db, 60)
+    full = league_table(any_db, LeagueQuery(measure="growth_4w"))
+    table = league_table(any_db, LeagueQuery(measure="growth_4w"), detail_rows=3)
+    rows = table.rows
+    assert isinstance(rows, LeagueRows)
+    assert len(rows) == 60 and table.ranked == full.ranked
+    assert [r.entity_id for r in rows.built()] == [r.entity_id for r in full.rows[:3]]
+    assert all(r.detailed for r in rows.built())
+    last = rows[-1]
+    assert (last.entity_id, last.rank, last.rank_change, last.detailed) == (
+        full.rows[-1].entity_id,
+        full.rows[-1].rank,
+        full.rows[-1].rank_change,
+        False,
+    )
+    assert last is rows[59]  # built once, then kept
+    wanted = [full.rows[40].entity_id, full.rows[10].entity_id]
+    filled = league_details(any_db, table, wanted)
+    assert filled == [full.rows[10], full.rows[40]]
+    assert len(rows.built()) == 6  # three filled, the last, and the two asked for
+    assert not rows[10].detailed  # the table's own rows are left as they were
+    copy = rows.copy()
+    copy[10] = filled[0]
+    assert copy[10].detailed and not rows[10].detailed
+
+
 def _plain_order(table: LeagueTable) -> list[int]:
     """The rows' entity ids in the order the plain rules give from each row's own figures
     (every row filled): highest measure first, ties by name then id, rows without one last."""
@@ -157,27 +188,24 @@ def _plain_order(table: LeagueTable) -> list[int]:
 
 
 @pytest.mark.parametrize("network", ["combined", "x", "bluesky"])
-def test_the_ranking_query_ranks_like_the_plain_rules(tmp_path: Path, network: str) -> None:
-    """Ranking reads only the figures its measure needs, in one query beside each row; the
-    order and the rank change must be those of every row's full figures now and a week ago."""
+def test_the_ranking_query_ranks_like_the_plain_rules(any_db: Database, network: str) -> None:
+    """Ranking reads only the figures its measure needs, and computes the measure in SQL,
+    in one query beside each row; the order and the rank change must be those of every
+    row's full figures (summed in Python) now and a week ago, on SQLite and PostgreSQL."""
     from bench import league
 
-    db = Database(f"sqlite:///{tmp_path / 'league.sqlite3'}")
-    db.upgrade(backup=False)
+    db = any_db
     league.build(db, 60)
-    try:
-        for entity in ("organisation", "person"):
-            for measure in MEASURES:
-                query = LeagueQuery(entity=entity, network=network, measure=measure)
-                table = league_table(db, query)  # every row filled, from the plain rules
-                assert [r.entity_id for r in table.rows] == _plain_order(table), measure
-                week_ago = league_table(db, replace(query, as_of=table.as_of - timedelta(days=7)))
-                before = {r.entity_id: r.rank for r in week_ago.rows if r.rank is not None}
-                for row in table.rows:
-                    if row.rank is None:
-                        continue
-                    earlier = before.get(row.entity_id)
-                    expected = None if earlier is None else earlier - row.rank
-                    assert row.rank_change == expected, (entity, measure, row.name)
-    finally:
-        db.dispose()
+    for entity in ("organisation", "person"):
+        for measure in MEASURES:
+            query = LeagueQuery(entity=entity, network=network, measure=measure)
+            table = league_table(db, query)  # every row filled, from the plain rules
+            assert [r.entity_id for r in table.rows] == _plain_order(table), measure
+            week_ago = league_table(db, replace(query, as_of=table.as_of - timedelta(days=7)))
+            before = {r.entity_id: r.rank for r in week_ago.rows if r.rank is not None}
+            for row in table.rows:
+                if row.rank is None:
+                    continue
+                earlier = before.get(row.entity_id)
+                expected = None if earlier is None else earlier - row.rank
+                assert row.rank_change == expected, (entity, measure, row.name)

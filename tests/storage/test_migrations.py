@@ -222,3 +222,53 @@ def test_upgrade_to_0008_keeps_every_placement_and_its_day_rate_as_charge_rate(
         assert conn.exec_driver_sql("SELECT count(*) FROM placement_extension").scalar() == 1
         assert conn.exec_driver_sql("SELECT count(*) FROM placement_note").scalar() == 1
         assert conn.exec_driver_sql("SELECT placement_id FROM interaction").scalar() == 1
+
+
+def test_upgrade_to_0014_keeps_the_snapshots_and_the_league_seek_reads_the_index_alone(
+    unmigrated_db: Database,
+) -> None:
+    """0014 rebuilds the snapshot indexes with the follower count in them; every snapshot
+    stays, and the league table's seek (newest snapshot in a window) ends in the index."""
+    from alembic import command
+
+    from crm.storage.db import alembic_config
+
+    db = unmigrated_db
+    with db.engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0013")
+    stamp = "'2026-01-01 00:00:00'"
+    with db.engine.begin() as conn:
+        for sql in (
+            "INSERT INTO x_account (id, handle, x_user_id, verified, protected, status, watched, "
+            "version, created_at, updated_at) VALUES (1, 'KeptNHS', 11, false, false, 'ok', "
+            f"false, 1, {stamp}, {stamp})",
+            "INSERT INTO bluesky_account (id, did, handle, status, created_at, updated_at) "
+            f"VALUES (1, 'did:plc:kept', 'kept.bsky.social', 'ok', {stamp}, {stamp})",
+            "INSERT INTO follower_snapshot (account_id, taken_at, followers, following, tweets) "
+            "VALUES (1, '2026-11-16 09:00:00', 900, 1, 1), (1, '2026-11-23 09:00:00', 950, 1, 1)",
+            "INSERT INTO bluesky_snapshot (account_id, taken_at, followers, follows, posts) "
+            "VALUES (1, '2026-11-23 09:00:00', 40, 1, 1)",
+        ):
+            conn.exec_driver_sql(sql)
+    db.upgrade(backup=False)
+    inspector = inspect(db.engine)
+    for table in ("follower_snapshot", "bluesky_snapshot"):
+        columns = {i["name"]: i["column_names"] for i in inspector.get_indexes(table)}
+        assert columns[f"ix_{table}_account_taken"] == ["account_id", "taken_at", "followers"]
+    seek = (
+        "SELECT s.followers FROM follower_snapshot s WHERE s.account_id = 1 "
+        "AND s.taken_at <= '2026-11-30 09:00:00' AND s.taken_at > '2026-11-16 09:00:00' "
+        "ORDER BY s.taken_at DESC LIMIT 1"
+    )
+    with db.engine.begin() as conn:
+        assert conn.exec_driver_sql(seek).scalar() == 950
+        assert conn.exec_driver_sql("SELECT followers FROM bluesky_snapshot").scalar() == 40
+        if db.is_sqlite:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {seek}"))
+            assert "COVERING INDEX ix_follower_snapshot_account_taken" in plan
+        else:
+            # Two rows: a table scan would be cheaper, so ask what an index would do.
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+            plan = " ".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {seek}"))
+            assert "Index Only Scan Backward using ix_follower_snapshot_account_taken" in plan

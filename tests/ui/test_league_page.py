@@ -91,3 +91,34 @@ def test_rows_beyond_the_first_are_filled_as_they_come_into_view(  # type: ignor
 
 def _signed_text(value: int | None) -> str:
     return "" if value is None else f"{value:+,}"
+
+
+def test_the_page_builds_only_the_rows_it_shows(  # type: ignore[no-untyped-def]
+    qtbot, empty_window, db: Database
+) -> None:
+    """A long table: the model holds the service's rows unbuilt and builds (and fills) the
+    rows the view shows, not every one; scrolling to the end fills the last ones."""
+    from bench import league
+
+    league.build(db, 400)
+    empty_window.show_list("league")
+    page = empty_window.league_page
+    page.refresh()
+    assert page.table_data is not None
+    assert page.model.rowCount() == 400
+    built = page.model.filled_rows()
+    assert 0 < len(built) < 200
+    assert all(r.detailed for r in built)
+    expected = league_table(db, LeagueQuery())
+    shown = page.view.model()
+    assert [shown.index(r, 2).data() for r in range(5)] == [r.name for r in expected.rows[:5]]
+    page.view.scrollToBottom()
+    qtbot.waitUntil(lambda: page.model.record(399) is not None and page.model.record(399).detailed)
+    last = page.model.record(399)
+    assert last is not None
+    assert (last.entity_id, last.figures, last.x_handle) == (
+        expected.rows[399].entity_id,
+        expected.rows[399].figures,
+        expected.rows[399].x_handle,
+    )
+    assert len(page.model.filled_rows()) < 400

@@ -75,6 +75,12 @@ def test_league_json_agrees_with_the_service(
     expected = table_record(league_table(db, LeagueQuery(network="x", measure="growth_4w")))
     assert printed == json.loads(json.dumps(expected))
     assert [r["name"] for r in printed["rows"]][:1] == ["Harbourside NHS FT"]
+    # --limit fills only the rows it prints; they are the full table's first rows.
+    code, out, err = run(
+        capsys, "x", "league", "--json", "--by", "growth_4w", "--network", "x", "--limit", "2"
+    )
+    assert code == 0, err
+    assert json.loads(out)["rows"] == printed["rows"][:2]
     code, out, err = run(capsys, "x", "league", "--sector", "health_social_care", "--type", "nhs")
     assert code == 0, err
     assert "Kingsford NHS Trust" in out and "Leeds" not in out

@@ -437,7 +437,8 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
         super().__init__(parent)
         self.columns = list(columns)
         self._id_of = id_of
-        self._rows: list[T] = []
+        # A list, or any sequence a subclass keeps (rows built as they are shown).
+        self._rows: Sequence[T] = []
 
     def set_rows(self, rows: Sequence[T]) -> None:
         self.beginResetModel()

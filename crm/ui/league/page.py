@@ -7,6 +7,8 @@ its followers over 12 weeks, drawn by a delegate. CSV export writes exactly the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSettings, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
@@ -26,6 +28,7 @@ from crm.services.league import (
     MEASURES,
     LeagueQuery,
     LeagueRow,
+    LeagueRows,
     LeagueTable,
     NetworkFigures,
     league_details,
@@ -178,15 +181,33 @@ FIRST_ROWS = 80  # rows filled with every column at once: more than a screenful
 
 
 class LeagueModel(RecordTableModel[LeagueRow]):
-    """The league rows; rows filled later (scrolled into view) replace their placeholders."""
+    """The league rows; rows filled later (scrolled into view) replace their placeholders.
+
+    Holds the service's rows as they are (:class:`LeagueRows` builds a row when the view
+    first asks for it), not a list of all of them: 10,000 row objects for a screenful."""
+
+    def set_rows(self, rows: Sequence[LeagueRow]) -> None:
+        self.beginResetModel()
+        self._rows = rows.copy() if isinstance(rows, LeagueRows) else list(rows)
+        self.endResetModel()
 
     def replace(self, filled: list[LeagueRow]) -> None:
-        by_id = {r.entity_id: r for r in filled}
-        for i, row in enumerate(self._rows):
-            new = by_id.get(row.entity_id)
-            if new is not None:
-                self._rows[i] = new
+        rows = self._rows if isinstance(self._rows, LeagueRows) else list(self._rows)
+        self._rows = rows
+        for new in filled:
+            i = (
+                rows.position(new.entity_id)
+                if isinstance(rows, LeagueRows)
+                else next((n for n, r in enumerate(rows) if r.entity_id == new.entity_id), None)
+            )
+            if i is not None:
+                rows[i] = new
                 self.dataChanged.emit(self.index(i, 0), self.index(i, self.columnCount() - 1))
+
+    def filled_rows(self) -> list[LeagueRow]:
+        """The rows built so far (all of them for a plain list)."""
+        rows = self._rows
+        return rows.built() if isinstance(rows, LeagueRows) else list(rows)
 
 
 class SparklineDelegate(QStyledItemDelegate):
@@ -375,12 +396,13 @@ class LeaguePage(QWidget):
             self.model.columns = cols
             self.model.endResetModel()
         self.model.set_rows(table.rows)
-        ranked = sum(1 for r in table.rows if r.rank is not None)
+        ranked = table.ranked
         noun = "organisation" if table.query.entity == "organisation" else "person"
         plural = "organisations" if noun == "organisation" else "people"
         n = len(table.rows)
         self.count_label.setText(f"{n:,} {noun if n == 1 else plural}")
-        moved = sum(1 for r in table.rows if r.moved_to_bluesky)
+        # Known for the rows filled so far (the flag needs each row's last posts).
+        moved = sum(1 for r in self.model.filled_rows() if r.moved_to_bluesky)
         text = (
             f"Ranked by {table.measure_label.lower()}: {ranked:,} with a figure. From stored "
             f"snapshots and posts as of {table.as_of.astimezone():%d/%m/%Y %H:%M}; "
