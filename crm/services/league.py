@@ -200,6 +200,13 @@ class LeagueRows(Sequence[LeagueRow]):
             self._positions = {self._entities[i][0]: p for p, i in enumerate(self._order)}
         return self._positions.get(entity_id)
 
+    def moving_pairs(self) -> list[tuple[int, int]]:
+        """(X account, Bluesky account) of every row with both, when both networks are shown:
+        the rows that can be silent on X and active on Bluesky."""
+        if not {"x", "bluesky"} <= set(self._networks):
+            return []
+        return [(e[2], e[3]) for e in self._entities if e[2] is not None and e[3] is not None]
+
     def built(self) -> list[LeagueRow]:
         """The rows read so far (the others have only their rank and measure yet)."""
         return [r for r in self._built if r is not None]
@@ -566,6 +573,42 @@ def _typed(sql: str, params: dict[str, Any]) -> Any:
             if isinstance(v, datetime) and k in used
         )
     )
+
+
+def moved_to_bluesky_count(db: Database, table: LeagueTable) -> int:
+    """How many rows of ``table`` are silent on X for :data:`SILENT_DAYS` but active on
+    Bluesky, the rule of each row's flag, counted in SQL for the whole table (its rows are
+    filled only as they are shown): an index seek or two per account with both networks."""
+    rows = table.rows
+    pairs = rows.moving_pairs() if isinstance(rows, LeagueRows) else []
+    if not pairs:
+        return sum(1 for r in rows if r.moved_to_bluesky)
+    params = {"as_of": table.as_of, "since": table.as_of - timedelta(days=SILENT_DAYS)}
+    recent = "p.account_id = a.id AND p.created_at >= :since AND p.created_at <= :as_of"
+    silent: set[int] = set()
+    active: set[int] = set()
+    with db.read() as session:
+        for start in range(0, len(pairs), 500):
+            chunk = pairs[start : start + 500]
+            x_ids = _id_list(sorted({x for x, _b in chunk}))
+            b_ids = _id_list(sorted({b for _x, b in chunk}))
+            for found, sql in (
+                (
+                    silent,
+                    f"SELECT a.id FROM x_account a WHERE a.id IN ({x_ids}) AND NOT EXISTS "
+                    f"(SELECT 1 FROM {_POSTS['x'][0]} p WHERE {recent})",
+                ),
+                (
+                    active,
+                    f"SELECT a.id FROM bluesky_account a WHERE a.id IN ({b_ids}) AND EXISTS "
+                    f"(SELECT 1 FROM {_POSTS['bluesky'][0]} p WHERE {recent})",
+                ),
+            ):
+                found.update(
+                    int(r[0])
+                    for r in cursor.rows(session, _typed(sql, params), params, constant=False)
+                )
+    return sum(1 for x, b in pairs if x in silent and b in active)
 
 
 def _points(

@@ -6,7 +6,8 @@ from __future__ import annotations
 from crm.domain.bluesky import BlueskyActor
 from crm.services import bluesky
 from crm.services.demo import fill_demo
-from crm.services.league import LeagueQuery, league_table
+from crm.services.league import LeagueQuery, league_table, moved_to_bluesky_count
+from crm.services.league_export import complete
 from crm.storage.db import Database
 
 
@@ -24,6 +25,9 @@ def test_demo_has_bluesky_accounts_some_moved_from_x_and_a_varied_league(any_db:
     growth = [r.figures.growth_4w_pct for r in combined.rows if r.figures.growth_4w_pct is not None]
     assert len(set(growth)) > 10  # not everyone grows alike
     assert any(r.moved_to_bluesky for r in combined.rows)
+    # The page's count of moves is the flags of the whole table, every row filled.
+    every_row = complete(any_db, combined).rows
+    assert moved_to_bluesky_count(any_db, combined) == sum(r.moved_to_bluesky for r in every_row)
     people = league_table(any_db, LeagueQuery(entity="person", network="bluesky"))
     assert len(people.rows) >= 10
     # Reproducible: the same database gives the same table.

@@ -9,10 +9,16 @@ from datetime import timedelta
 import pytest
 
 from crm.domain.errors import ValidationError
-from crm.services.league import MEASURES, LeagueQuery, LeagueTable, league_table
+from crm.services.league import (
+    MEASURES,
+    LeagueQuery,
+    LeagueTable,
+    league_table,
+    moved_to_bluesky_count,
+)
 from crm.services.league_export import to_csv
 from crm.storage.db import Database
-from crm.storage.models import FollowerSnapshot, Organisation
+from crm.storage.models import FollowerSnapshot, Organisation, Tweet
 from tests.fixtures.league import AS_OF, build_world
 
 
@@ -130,6 +136,27 @@ def test_silent_on_x_and_active_on_bluesky_is_flagged(
     kingsford = next(r for r in table.rows if r.moved_to_bluesky)
     assert kingsford.last_x_post == AS_OF - timedelta(days=100)
     assert kingsford.last_bluesky_post == AS_OF - timedelta(days=1)
+
+
+def test_moves_to_bluesky_are_counted_for_the_whole_table(
+    any_db: Database, world: dict[str, int]
+) -> None:
+    table = league_table(any_db, LeagueQuery())
+    assert moved_to_bluesky_count(any_db, table) == 1  # Kingsford
+    # Only a view of both networks can show a move.
+    assert moved_to_bluesky_count(any_db, league_table(any_db, LeagueQuery(network="x"))) == 0
+    # 100 days is past the 90; 80 is not.
+    kingsford = next(r for r in table.rows if r.moved_to_bluesky)
+    with any_db.session() as session:
+        tweet = Tweet(
+            id=9_000_000_001,
+            account_id=kingsford.accounts["x"],
+            author_x_user_id=1,
+            text="Back on X",
+            created_at=AS_OF - timedelta(days=80),
+        )
+        session.add(tweet)
+    assert moved_to_bluesky_count(any_db, league_table(any_db, LeagueQuery())) == 0
 
 
 def test_the_same_database_gives_the_same_table(any_db: Database, world: dict[str, int]) -> None:

@@ -33,6 +33,7 @@ from crm.services.league import (
     NetworkFigures,
     league_details,
     league_table,
+    moved_to_bluesky_count,
 )
 from crm.services.league_export import complete, export_csv
 from crm.ui.kit import theme
@@ -401,18 +402,23 @@ class LeaguePage(QWidget):
         plural = "organisations" if noun == "organisation" else "people"
         n = len(table.rows)
         self.count_label.setText(f"{n:,} {noun if n == 1 else plural}")
-        # Known for the rows filled so far (the flag needs each row's last posts).
-        moved = sum(1 for r in self.model.filled_rows() if r.moved_to_bluesky)
         text = (
             f"Ranked by {table.measure_label.lower()}: {ranked:,} with a figure. From stored "
             f"snapshots and posts as of {table.as_of.astimezone():%d/%m/%Y %H:%M}; "
             "± is the change of place since a week before."
         )
-        if moved:
-            text += f" {moved} silent on X for 90 days but active on Bluesky."
         self.as_of_label.setText(text)
         self.stack.setCurrentWidget(self.view if n else self.empty)
         self.fill_visible()
+
+        def moved(count: int) -> None:
+            # Counted for the whole table (its rows are filled only as they are shown).
+            if generation == self._generation and count:
+                self.as_of_label.setText(
+                    f"{text} {count:,} silent on X for 90 days but active on Bluesky."
+                )
+
+        self.ctx.read(moved_to_bluesky_count, table, on_done=moved, label="Counting moves")
 
     def open_current(self) -> None:
         entity_id = selected_id(self.view)
