@@ -70,6 +70,7 @@ TRACES = [
     "7812 345678",
     "zebq",
     "zq-finance",
+    "zebfinanceuk",
     DID,
 ]
 X_USER_ID = 4_400_000_001
@@ -167,6 +168,8 @@ def zeb(any_db: Database) -> dict[str, int]:
         account.x_user_id = X_USER_ID
         account.bio = "Finance director. Views my own."
         account.display_name = NAME
+        # A sync saw them rename: the entry names the handle they had before.
+        audit.record(s, "x_account", account.id, "rename", {"handle": ["ZebFinanceUK", HANDLE]})
         s.add_all(
             [
                 Tweet(
@@ -369,6 +372,7 @@ def test_subject_access_holds_everything(
     assert ("placement", "extend") in actions and ("employment", "update") not in actions
     assert ("person", "update") in actions  # Sam's notes name them: that entry is about them too
     assert ("bluesky_account", "rename") in actions  # it names the handle they had before
+    assert ("x_account", "rename") in actions
 
     result = export_subject_access(any_db, zeb["person"], tmp_path / "sar")
     saved = json.loads(Path(result.json_path).read_text(encoding="utf-8"))

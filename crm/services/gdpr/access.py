@@ -339,7 +339,10 @@ def _audit_about(
 ) -> list[AuditEntry]:
     related = related_ids(session, person.id)
     conditions = [about_entity("person", [person.id])]
-    if bluesky is not None:  # its renames name their earlier handles
+    # Their accounts' entries (renames name their earlier handles).
+    if person.x_account_id is not None:
+        conditions.append(about_entity("x_account", [person.x_account_id]))
+    if bluesky is not None:
         conditions.append(about_entity("bluesky_account", [bluesky.id]))
     conditions += [about_entity(kind, sorted(ids)) for kind, ids in related.items() if ids]
     if redactor.terms:

@@ -307,7 +307,9 @@ def _erase(session: Session, person_id: int, expected_version: int | None) -> Er
     targets = [("person", [person_id, *merged])]
     targets += [("employment", sorted(related["employment"])), ("placement", placements)]
     targets += [("interaction", alone), ("shortlist_entry", shortlisted)]
-    # Its renames name the handles it had before.
+    # Their accounts' renames name the handles they had before.
+    own_x = [account_id] if account_id is not None and own_account else []
+    targets += [("x_account", own_x)]
     targets += [("bluesky_account", [bluesky_id] if bluesky_id is not None else [])]
     scrubbed = 0
     for entity_type, ids in targets:
