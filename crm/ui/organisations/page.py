@@ -27,7 +27,7 @@ from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.services import placements as placement_service
 from crm.services import xlink
-from crm.services.bluesky import BlueskyAccountView
+from crm.services.bluesky import BlueskyAccountView, SocialActivity
 from crm.services.timeline import organisation_timeline
 from crm.services.views import (
     OrganisationDetail,
@@ -52,7 +52,7 @@ from crm.ui.kit.models import Column, RecordTableModel
 from crm.ui.kit.timeline_view import TimelineView, follow_link
 from crm.ui.kit.widgets import PageHeader, enum_combo, link_label, plain_label
 from crm.ui.organisations.dialogs import OrganisationDialog, confirm_delete_organisation
-from crm.ui.people.facts import bluesky_facts
+from crm.ui.people.facts import activity_facts, bluesky_facts
 from crm.ui.x.chart import FollowerChart
 
 log = logging.getLogger(__name__)
@@ -376,19 +376,27 @@ class OrganisationPage(QWidget):
         db = self.ctx.db
 
         def work() -> tuple[Any, ...]:
+            detail = org_service.get_organisation(db, org_id)
+            bsky = bluesky_service.bluesky_account_of(db, organisation_id=org_id)
+            activity = (
+                bluesky_service.social_activity(db, organisation_id=org_id)
+                if detail.x_account is not None or bsky is not None
+                else None
+            )
             return (
-                org_service.get_organisation(db, org_id),
+                detail,
                 people_service.people_at(db, org_id, True),
                 people_service.people_at(db, org_id, False),
                 placement_service.list_placements(db, organisation_id=org_id),
-                bluesky_service.bluesky_account_of(db, organisation_id=org_id),
+                bsky,
+                activity,
             )
 
         def done(result: tuple[Any, ...]) -> None:
             if generation != self._generation:
                 return
-            detail, now, former, placements, bsky = result
-            self._show(detail, bsky)
+            detail, now, former, placements, bsky, activity = result
+            self._show(detail, bsky, activity)
             self.current_model.set_rows(now)
             self.former_model.set_rows(former)
             self.placements_model.set_rows(placements)
@@ -402,7 +410,12 @@ class OrganisationPage(QWidget):
         self.tabs.setTabText(1, f"Formerly ({self.former_model.rowCount()})")
         self.tabs.setTabText(2, f"Placements ({self.placements_model.rowCount()})")
 
-    def _show(self, d: OrganisationDetail, bsky: BlueskyAccountView | None = None) -> None:
+    def _show(
+        self,
+        d: OrganisationDetail,
+        bsky: BlueskyAccountView | None = None,
+        activity: SocialActivity | None = None,
+    ) -> None:
         self.detail = d
         self.bluesky = bsky
         self.header.title.setText(d.name)
@@ -437,6 +450,8 @@ class OrganisationPage(QWidget):
             social.append('<a href="crm:sync">sync now</a>')
         if bsky is not None:
             social.extend(bluesky_facts(bsky))
+        if activity is not None:  # last post on each, or the "moved to Bluesky?" flag
+            social.extend(activity_facts(activity))
         self.x_line.setText(" · ".join(social))
         self.x_line.setVisible(bool(social))
         self.stats.show_account(d.x_account)

@@ -134,8 +134,11 @@ def test_organisation_header_shows_the_bluesky_handle_beside_the_x_handle(  # ty
     assert 'Bluesky <a href="https://bsky.app/profile/janeokafor.bsky.social">' in line
     assert "<b>869</b> followers" in line and "posts not synced" in line
     assert page.x_line.isVisibleTo(page)
-    # Its "sync Bluesky" link syncs this organisation's account.
+    # Its "sync Bluesky" link syncs this organisation's account; posting on Bluesky with no
+    # tweets stored gets the same flag as on a person's page.
+    fake_bsky.add_post(JANE_DID, "Hello from Bluesky", datetime.now(UTC) - timedelta(days=1))
     with qtbot.waitSignal(window.bluesky_sync.finished, timeout=10_000) as finished:
         page.x_line.linkActivated.emit("crm:bsky-sync")
     assert finished.args[0].synced == 1
-    assert bluesky.bluesky_account_of(db, organisation_id=sample.leeds) is not None
+    line = page.x_line.text()  # the page reloaded after the sync
+    assert "Moved to Bluesky?" in line and "no tweets stored" in line
