@@ -131,12 +131,14 @@ def person_add(args: argparse.Namespace) -> int:
 
 
 def person_show(args: argparse.Namespace) -> int:
+    from crm.services.bluesky import bluesky_account_of
     from crm.services.people import get_person, resolve_person
     from crm.services.timeline import TimelineQuery, person_timeline
 
     db = open_db(args)
     person_id = resolve_person(db, args.person)
     detail = get_person(db, person_id)
+    bluesky = bluesky_account_of(db, person_id=person_id)
     timeline = person_timeline(db, person_id, TimelineQuery(limit=args.limit))
     if args.json:
         from crm.services.views import to_json
@@ -144,6 +146,7 @@ def person_show(args: argparse.Namespace) -> int:
         data = to_json(detail)
         current = detail.current_employment
         data["organisation"] = current.organisation if current else None
+        data["bluesky_handle"] = bluesky.handle if bluesky else None
         data["timeline"] = to_json(timeline)
         print_json(data)
         return 0
@@ -171,6 +174,7 @@ def person_show(args: argparse.Namespace) -> int:
             ("Email", ", ".join(detail.emails)),
             ("Phone", ", ".join(format_phone(n) for n in detail.phones)),
             ("X", detail.x_account and "@" + detail.x_account.handle),
+            ("Bluesky", bluesky and "@" + bluesky.handle),
             ("Tags", ", ".join(detail.tags)),
             ("Available", fmt(detail.available_from)),
             ("Day rate", fmt_money(detail.day_rate_expectation, detail.day_rate_currency)),
@@ -324,6 +328,7 @@ def org_add(args: argparse.Namespace) -> int:
 
 
 def org_show(args: argparse.Namespace) -> int:
+    from crm.services.bluesky import bluesky_account_of
     from crm.services.organisations import get_organisation, resolve_organisation
     from crm.services.people import people_at
     from crm.services.placements import list_placements
@@ -332,11 +337,13 @@ def org_show(args: argparse.Namespace) -> int:
     db = open_db(args)
     org_id = resolve_organisation(db, args.organisation)
     detail = get_organisation(db, org_id)
+    bluesky = bluesky_account_of(db, organisation_id=org_id)
     people = people_at(db, org_id)
     former = people_at(db, org_id, current=False)
     placements = list_placements(db, organisation_id=org_id)
     if args.json:
         data = to_json(detail)
+        data["bluesky_handle"] = bluesky.handle if bluesky else None
         data["people"] = to_json(people)
         data["former_people"] = to_json(former)
         data["placements"] = to_json(placements)
@@ -353,6 +360,7 @@ def org_show(args: argparse.Namespace) -> int:
             ("GSS", detail.gss_code),
             ("Website", detail.website),
             ("X", detail.x_account and "@" + detail.x_account.handle),
+            ("Bluesky", bluesky and "@" + bluesky.handle),
         ]
     )
     print(f"\nPeople ({len(people)}):")

@@ -414,6 +414,11 @@ def gdpr_erase(args: argparse.Namespace) -> int:
     )
     if impact.x_handle:
         print(f"  the X account @{impact.x_handle} and {plural(impact.tweets, 'cached tweet')}")
+    if impact.bluesky_handle:
+        print(
+            f"  the Bluesky account @{impact.bluesky_handle} and "
+            f"{plural(impact.bluesky_posts, 'stored post')}"
+        )
     if not _confirm("Erase for good? This cannot be undone.", args.yes):
         print("Nothing erased.")
         return 1

@@ -33,6 +33,7 @@ from crm.services import vcards
 from crm.services.assignments import transfer as assignment_transfer
 from crm.storage.db import Database
 from crm.storage.models import (
+    BlueskyAccount,
     Employment,
     Interaction,
     Organisation,
@@ -197,8 +198,9 @@ def people_records(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]
     if not ids:
         return []
     rows = session.execute(
-        select(Person, XAccount.handle)
+        select(Person, XAccount.handle, BlueskyAccount.handle)
         .outerjoin(XAccount, XAccount.id == Person.x_account_id)
+        .outerjoin(BlueskyAccount, BlueskyAccount.person_id == Person.id)
         .where(Person.id.in_(ids))
     ).all()
     emails: dict[int, list[str]] = defaultdict(list)
@@ -250,7 +252,7 @@ def people_records(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]
             }
         )
     by_id: dict[int, dict[str, Any]] = {}
-    for person, handle in rows:
+    for person, handle, bluesky_handle in rows:
         current = next((j for j in jobs[person.id] if j["end_date"] is None), None)
         kinds = [
             k
@@ -269,6 +271,7 @@ def people_records(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]
             "emails": emails[person.id],
             "phones": phones[person.id],
             "x_handle": handle,
+            "bluesky_handle": bluesky_handle,
             "linkedin_url": person.linkedin_url,
             "location": person.location,
             "tags": tags[person.id],
@@ -299,9 +302,10 @@ def organisation_records(session: Session, ids: Sequence[int]) -> list[dict[str,
         return []
     parent = aliased(Organisation)
     rows = session.execute(
-        select(Organisation, parent.name, XAccount.handle)
+        select(Organisation, parent.name, XAccount.handle, BlueskyAccount.handle)
         .outerjoin(parent, parent.id == Organisation.parent_id)
         .outerjoin(XAccount, XAccount.id == Organisation.x_account_id)
+        .outerjoin(BlueskyAccount, BlueskyAccount.organisation_id == Organisation.id)
         .where(Organisation.id.in_(ids))
     ).all()
     tags: dict[int, list[str]] = defaultdict(list)
@@ -327,11 +331,12 @@ def organisation_records(session: Session, ids: Sequence[int]) -> list[dict[str,
             "owner": org.owner,
             "tags": tags[org.id],
             "x_handle": handle,
+            "bluesky_handle": bluesky_handle,
             "notes": org.notes,
             "created_at": org.created_at,
             "updated_at": org.updated_at,
         }
-        for org, parent_name, handle in rows
+        for org, parent_name, handle, bluesky_handle in rows
     }
     return [by_id[i] for i in ids if i in by_id]
 
@@ -412,6 +417,7 @@ PEOPLE_COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ("Phone", lambda r: [format_phone(p) for p in r["phones"][:1]]),
     ("Phone 2", lambda r: [format_phone(p) for p in r["phones"][1:]]),
     ("X handle", lambda r: r["x_handle"]),
+    ("Bluesky handle", lambda r: r["bluesky_handle"]),
     ("LinkedIn URL", lambda r: r["linkedin_url"]),
     ("Location", lambda r: r["location"]),
     ("Tags", lambda r: r["tags"]),
@@ -442,6 +448,7 @@ ORGANISATION_COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ("Owner", lambda r: r["owner"]),
     ("Tags", lambda r: r["tags"]),
     ("X handle", lambda r: r["x_handle"]),
+    ("Bluesky handle", lambda r: r["bluesky_handle"]),
     ("Notes", lambda r: r["notes"]),
 ]
 

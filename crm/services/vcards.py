@@ -196,6 +196,10 @@ def person_card(person: dict[str, Any], version: str = "3.0") -> str:
         line = card.add("x-socialprofile")
         line.value = "https://x.com/" + person["x_handle"]
         line.type_param = "twitter"
+    if person.get("bluesky_handle"):
+        line = card.add("x-socialprofile")
+        line.value = "https://bsky.app/profile/" + person["bluesky_handle"]
+        line.type_param = "bluesky"
     if person.get("location"):
         adr = card.add("adr")
         adr.value = vobject.vcard.Address(city=person["location"])
@@ -224,6 +228,10 @@ def organisation_card(org: dict[str, Any], version: str = "3.0") -> str:
         line = card.add("x-socialprofile")
         line.value = "https://x.com/" + org["x_handle"]
         line.type_param = "twitter"
+    if org.get("bluesky_handle"):
+        line = card.add("x-socialprofile")
+        line.value = "https://bsky.app/profile/" + org["bluesky_handle"]
+        line.type_param = "bluesky"
     if org.get("tags"):
         card.add("categories").value = list(org["tags"])
     if org.get("notes"):

@@ -42,10 +42,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import get_history
 
 from crm.domain.filters import PeopleFilter
 from crm.domain.values import fold, search_words
 from crm.storage.models import (
+    BlueskyAccount,
     Employment,
     Organisation,
     Person,
@@ -87,16 +89,27 @@ def _note_changes(session: Session, _flush_context: Any) -> None:
             orgs.add(obj.id)
         elif isinstance(obj, XAccount) and obj in session.dirty:
             accounts.add(obj.id)
+        elif isinstance(obj, BlueskyAccount):
+            # Its handle is in its owner's document: when the handle or the owner changes (not
+            # on every sync's new counts), the owner it had and the one it has now.
+            owner = get_history(obj, "person_id")
+            if obj in session.dirty and not (
+                owner.has_changes() or get_history(obj, "handle").has_changes()
+            ):
+                continue
+            people.update(p for p in owner.sum() if p is not None)
 
 
 def _refresh_before_commit(session: Session) -> None:
+    # Flush first: changes made since the last flush (a sync's new handle, say) are noted
+    # only when they are flushed, and the commit's own flush comes after this hook.
+    session.flush()
     if not (
         session.info.get(_PENDING)
         or session.info.get(_PENDING_ORGS)
         or session.info.get(_PENDING_ACCOUNTS)
     ):
         return
-    session.flush()
     people: set[int] = session.info.pop(_PENDING, set())
     orgs: set[int] = session.info.pop(_PENDING_ORGS, set())
     accounts: set[int] = session.info.pop(_PENDING_ACCOUNTS, set())
@@ -133,13 +146,16 @@ def person_document(
     specialisms: str | None = None,
     location: str | None = None,
     handle: str | None = None,
+    bluesky_handle: str | None = None,
     employments: Iterable[tuple[str, str | None, bool]] = (),
     emails: Iterable[str] = (),
     tags: Iterable[str] = (),
 ) -> dict[str, Any]:
     """One person's search document (a ``person_search`` row) from their values.
 
-    ``employments`` are ``(organisation name, job title, current)``. This is the one place
+    ``handle`` is their X handle, ``bluesky_handle`` their Bluesky one (a domain name: its
+    first label, "jo" of jo.bsky.social, is a word of its own). ``employments`` are
+    ``(organisation name, job title, current)``. This is the one place
     that says what a document holds: :func:`documents_for` reads the values from the
     database, a bulk import passes the ones it is about to write.
     """
@@ -149,7 +165,14 @@ def person_document(
         "organisation": "",
         "past_organisations": "",
         "title": _join([job_title]),
-        "contact": _join([handle, "@" + handle if handle else None]),
+        "contact": _join(
+            [
+                handle,
+                "@" + handle if handle else None,
+                bluesky_handle,
+                "@" + bluesky_handle if bluesky_handle else None,
+            ]
+        ),
         "tags": "",
         "notes": _join([notes, specialisms, location]),
         "sort_name": sort_name(first_name or "", last_name or ""),
@@ -183,8 +206,10 @@ def documents_for(session: Session, person_ids: Sequence[int]) -> list[dict[str,
             Person.specialisms,
             Person.location,
             XAccount.handle,
+            BlueskyAccount.handle.label("bluesky_handle"),
         )
         .outerjoin(XAccount, XAccount.id == Person.x_account_id)
+        .outerjoin(BlueskyAccount, BlueskyAccount.person_id == Person.id)
         .where(Person.id.in_(ids))
     ).all()
     if not people:
@@ -220,6 +245,7 @@ def documents_for(session: Session, person_ids: Sequence[int]) -> list[dict[str,
             specialisms=row.specialisms,
             location=row.location,
             handle=row.handle,
+            bluesky_handle=row.bluesky_handle,
             employments=jobs.get(row.id, ()),
             emails=emails.get(row.id, ()),
             tags=tags.get(row.id, ()),

@@ -357,6 +357,7 @@ class MainWindow(QMainWindow):
 
         page = OrganisationPage(self.ctx, self.settings)
         page.sync_requested.connect(self.sync_current)
+        page.bluesky_sync_requested.connect(self.sync_current_bluesky)
         return page
 
     @property

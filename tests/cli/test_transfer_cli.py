@@ -13,6 +13,7 @@ import pytest
 from crm.cli import main
 from crm.services.people import PersonInput, add_person, get_person, search_people
 from crm.storage.db import Database
+from crm.storage.models import BlueskyAccount
 from tests.fixtures import contacts
 
 
@@ -155,8 +156,11 @@ def test_gdpr_commands(db: Database, capsys: pytest.CaptureFixture[str], tmp_pat
     assert code == 0 and "People with no interaction for 1 months: 0" in out
     code, out, _ = run(db, capsys, "gdpr", "renew", str(pid), "--reason", "live")
     assert code == 0 and "Kept 1 person for" in out
+    with db.session() as s:
+        s.add(BlueskyAccount(did="did:plc:zq", handle="zq.bsky.social", person_id=pid))
     code, out, _ = run(db, capsys, "gdpr", "erase", "Zebedee Quillfeather", "--yes")
     assert code == 0 and "Erased #" in out
+    assert "the Bluesky account @zq.bsky.social and 0 stored posts" in out
     assert search_people(db, "quillfeather") == []
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -29,7 +29,15 @@ from crm.services.people import (
 from crm.services.placements import PlacementInput, add_note, add_placement, get_placement
 from crm.services.xlink import link_x_account
 from crm.storage.db import Database
-from crm.storage.models import AuditEntry, Interaction, Person, XAccount, interaction_people
+from crm.storage.models import (
+    AuditEntry,
+    BlueskyAccount,
+    Interaction,
+    Person,
+    Post,
+    XAccount,
+    interaction_people,
+)
 
 
 @pytest.fixture
@@ -119,6 +127,7 @@ def pair(any_db: Database, trust: int) -> dict[str, int]:
     )
     add_employment(any_db, other, council, "Deputy Director", date(2015, 1, 1), date(2019, 12, 31))
     link_x_account(any_db, person_id=other, handle="@joannebloggs")
+    link_bluesky_directly(any_db, "did:plc:joanne", "joanne.bsky.social", person_id=other)
     third = add_person(any_db, PersonInput("Sam", "Patel"))
     only_other = log_interaction(
         any_db, InteractionInput([other], "Call about a role", kind="note")
@@ -148,6 +157,32 @@ def pair(any_db: Database, trust: int) -> dict[str, int]:
     }
 
 
+def link_bluesky_directly(db: Database, did: str, handle: str, **owner: int) -> int:
+    """A linked Bluesky account with one stored post, as a sync would have left it."""
+    with db.session() as s:
+        account = BlueskyAccount(did=did, handle=handle, **owner)
+        s.add(account)
+        s.flush()
+        s.add(
+            Post(
+                uri=f"at://{did}/app.bsky.feed.post/1",
+                cid="c",
+                account_id=account.id,
+                text=f"A post by {handle}",
+                created_at=datetime(2026, 3, 1, tzinfo=UTC),
+            )
+        )
+        return account.id
+
+
+def bluesky_owner(db: Database, handle: str) -> tuple[int | None, int | None]:
+    with db.read() as s:
+        account = s.scalars(select(BlueskyAccount).where(BlueskyAccount.handle == handle)).one()
+        posts = s.scalar(select(func.count()).where(Post.account_id == account.id))
+        assert posts == 1  # the posts stay with the account
+        return account.person_id, account.organisation_id
+
+
 def test_preview_lists_fields_side_by_side(any_db: Database, pair: dict[str, int]) -> None:
     preview = person_merge_preview(any_db, pair["survivor"], pair["other"])
     fields = {f.field: f for f in preview.fields}
@@ -160,6 +195,11 @@ def test_preview_lists_fields_side_by_side(any_db: Database, pair: dict[str, int
         "",
         "@joannebloggs",
     )
+    assert (fields["bluesky_account"].survivor, fields["bluesky_account"].other) == (
+        "",
+        "@joanne.bsky.social",
+    )
+    assert fields["bluesky_account"].default == "other"
     assert preview.moves == {
         "emails": 1,
         "phones": 1,
@@ -198,6 +238,7 @@ def test_merge_keeps_everything(any_db: Database, pair: dict[str, int]) -> None:
     assert merged.is_client_contact and merged.is_candidate and merged.do_not_contact
     assert str(merged.day_rate_expectation) == "800.00"
     assert merged.x_account is not None and merged.x_account.handle == "joannebloggs"
+    assert bluesky_owner(any_db, "joanne.bsky.social") == (survivor_id, None)
     jobs = sorted((e.organisation, e.title, e.is_current) for e in merged.employments)
     assert jobs == [
         ("Bradford Council", "Deputy Director", False),
@@ -236,7 +277,12 @@ def test_merge_keeps_everything(any_db: Database, pair: dict[str, int]) -> None:
         "shortlist_entries": 0,
         "assignments": 0,
     }
-    assert set(merge.changes["fields_from_merged"]) >= {"first_name", "job_title", "notes"}
+    assert set(merge.changes["fields_from_merged"]) >= {
+        "first_name",
+        "job_title",
+        "notes",
+        "bluesky_account",
+    }
     assert any(e.action == "merged_into" and e.entity_id == other_id for e in entries)
     assert [p.id for p in search_people(any_db, "joannebloggs")] == [survivor_id]
     assert [p.id for p in search_people(any_db, "joanne.bloggs@nhs")] == [survivor_id]
@@ -261,6 +307,28 @@ def test_merge_keeps_the_survivors_x_account_when_asked(
         # The other account is kept (its tweets too), linked to nobody.
         account = s.scalars(select(XAccount).where(XAccount.handle == "joannebloggs")).one()
         assert s.scalar(select(func.count()).where(Person.x_account_id == account.id)) == 0
+
+
+def test_merge_keeps_the_survivors_bluesky_account_or_takes_the_others(
+    any_db: Database, pair: dict[str, int]
+) -> None:
+    link_bluesky_directly(any_db, "did:plc:jo", "jo.bsky.social", person_id=pair["survivor"])
+    preview = person_merge_preview(any_db, pair["survivor"], pair["other"])
+    line = next(f for f in preview.fields if f.field == "bluesky_account")
+    assert (line.survivor, line.other, line.default) == (
+        "@jo.bsky.social",
+        "@joanne.bsky.social",
+        "survivor",
+    )
+    third = add_person(any_db, PersonInput("Joanne", "Bloggs"))
+    link_bluesky_directly(any_db, "did:plc:jb", "jb.bsky.social", person_id=third)
+    merge_people(any_db, pair["survivor"], pair["other"])
+    # The survivor keeps its own; the other's account (and its posts) stays, linked to nobody.
+    assert bluesky_owner(any_db, "jo.bsky.social") == (pair["survivor"], None)
+    assert bluesky_owner(any_db, "joanne.bsky.social") == (None, None)
+    merge_people(any_db, pair["survivor"], third, {"bluesky_account": "other"})
+    assert bluesky_owner(any_db, "jb.bsky.social") == (pair["survivor"], None)
+    assert bluesky_owner(any_db, "jo.bsky.social") == (None, None)
 
 
 def test_merge_refusals(any_db: Database, pair: dict[str, int]) -> None:
@@ -293,9 +361,14 @@ def test_merge_organisations(any_db: Database, pair: dict[str, int], trust: int)
     log_interaction(
         any_db, InteractionInput([moving], "Intro call", kind="note", organisation_id=duplicate)
     )
+    link_bluesky_directly(any_db, "did:plc:leeds", "leedsth.nhs.uk", organisation_id=duplicate)
     preview = organisation_merge_preview(any_db, trust, duplicate)
     fields = {f.field: f for f in preview.fields}
     assert fields["ods_code"].default == "other"
+    assert (fields["bluesky_account"].other, fields["bluesky_account"].default) == (
+        "@leedsth.nhs.uk",
+        "other",
+    )
     assert preview.moves == {
         "employments": 1,
         "placements": 1,
@@ -311,6 +384,7 @@ def test_merge_organisations(any_db: Database, pair: dict[str, int], trust: int)
     assert merged.tags == ["NHS"]
     assert merged.notes == "Big trust."
     assert get_organisation(any_db, child).parent_id == trust
+    assert bluesky_owner(any_db, "leedsth.nhs.uk") == (None, trust)
     assert get_placement(any_db, placement).organisation_id == trust
     assert get_person(any_db, moving).employments[0].organisation_id == trust
     with pytest.raises(NotFoundError):

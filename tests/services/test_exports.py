@@ -18,6 +18,7 @@ from crm.services.interactions import InteractionInput, log_interaction
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person, update_person
 from crm.storage.db import Database
+from crm.storage.models import BlueskyAccount
 
 
 @pytest.fixture
@@ -74,6 +75,15 @@ def records(any_db: Database) -> dict[str, int]:
             follow_up_due=date(2026, 3, 9),
         ),
     )
+    with any_db.session() as s:
+        s.add(
+            BlueskyAccount(did="did:plc:siobhan", handle="siobhan.bsky.social", person_id=siobhan)
+        )
+        s.add(
+            BlueskyAccount(
+                did="did:plc:stgeorges", handle="stgeorges.nhs.uk", organisation_id=trust
+            )
+        )
     return {"trust": trust, "siobhan": siobhan, "attacker": attacker, "interaction": interaction}
 
 
@@ -108,6 +118,7 @@ def test_people_csv(any_db: Database, records: dict[str, int], tmp_path: Path) -
     assert siobhan["Day rate"] == "650.00"
     assert siobhan["Available from"] == "2026-04-01"
     assert siobhan["Client or candidate"] == "client"
+    assert siobhan["Bluesky handle"] == "siobhan.bsky.social"
     attacker = rows[str(records["attacker"])]
     assert attacker["First name"] == "'=cmd|' /C calc'!A0"
     assert attacker["Last name"] == "'+Evil"
@@ -115,6 +126,7 @@ def test_people_csv(any_db: Database, records: dict[str, int], tmp_path: Path) -
     assert attacker["Notes"] == "'@SUM(1+1)"
     # (Services strip leading tabs and carriage returns, so only test_neutralise meets them.)
     assert attacker["Location"] == "'-London"
+    assert attacker["Bluesky handle"] == ""
     assert attacker["Preferred name"] == "'@Carriage"
     assert attacker["Organisation"] == '\'=HYPERLINK("http://evil")'
     # No cell anywhere starts with a formula character.
@@ -148,6 +160,7 @@ def test_organisations_and_interactions_csv(
         "nhs_foundation_trust",
         "Client; London",
     )
+    assert trust["Bluesky handle"] == "stgeorges.nhs.uk"
     export(any_db, "interactions", tmp_path / "log.csv")
     (row,) = read_csv(tmp_path / "log.csv")
     assert row["Summary"] == "'=1+1 call about the interim CFO role"
@@ -165,6 +178,7 @@ def test_json(any_db: Database, records: dict[str, int], tmp_path: Path) -> None
     assert siobhan["day_rate_expectation"] == "650.00"
     assert siobhan["employments"][0]["organisation"].startswith("St George's")
     assert siobhan["employments"][0]["end_date"] is None
+    assert siobhan["bluesky_handle"] == "siobhan.bsky.social"
     assert "Siobhán".encode() in (tmp_path / "people.json").read_bytes()
     export(any_db, "interactions", tmp_path / "log.json")
     (log,) = json.loads((tmp_path / "log.json").read_text(encoding="utf-8"))
@@ -187,6 +201,9 @@ def test_vcard_round_trip(
         "s.obriain@nhs.net",
     ]
     assert siobhan.note.value == "Café meeting — prefers mornings.\nSecond line."
+    assert [(p.value, p.type_param) for p in siobhan.contents["x-socialprofile"]] == [
+        ("https://bsky.app/profile/siobhan.bsky.social", "bluesky")
+    ]
     report = import_file(any_db, path, "people")
     assert (report.created, report.refused) == (0, 0), report.refusals
     assert report.unchanged + report.updated == 2
@@ -196,6 +213,7 @@ def test_organisation_vcards(any_db: Database, records: dict[str, int], tmp_path
     export(any_db, "organisations", tmp_path / "orgs.vcf", vcard_version="4.0")
     text = (tmp_path / "orgs.vcf").read_text(encoding="utf-8")
     assert text.count("KIND:org") == 2
+    assert "https://bsky.app/profile/stgeorges.nhs.uk" in text
 
 
 def test_a_chosen_list_in_its_order(

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from crm.domain.errors import ConflictError, NotFoundError
+from crm.services import audit
 from crm.services.duplicates import merge_people
 from crm.services.gdpr import (
     ERASED,
@@ -40,7 +41,17 @@ from crm.services.placements import (
 )
 from crm.services.xlink import link_x_account
 from crm.storage.db import Database
-from crm.storage.models import FollowerSnapshot, Interaction, Person, Tweet, TweetMention, XAccount
+from crm.storage.models import (
+    BlueskyAccount,
+    BlueskySnapshot,
+    FollowerSnapshot,
+    Interaction,
+    Person,
+    Post,
+    Tweet,
+    TweetMention,
+    XAccount,
+)
 
 NAME = "Zebedee Quillfeather"
 EMAIL = "zeb.quillfeather@example.org"
@@ -48,8 +59,22 @@ HANDLE = "zquillfeather"
 PHONE = "07812 345678"
 # What must be found nowhere once they are erased (lower case). The surname is unusual on
 # purpose: if it survives anywhere, something was missed.
-TRACES = ["quillfeather", "zeb.quillfeather", HANDLE, "7812345678", "7812 345678"]
+BSKY_HANDLE = "zebq.bsky.social"
+OLD_BSKY_HANDLE = "zq-finance.bsky.social"
+DID = "did:plc:zebq7kq2mvh4xw3f"
+TRACES = [
+    "quillfeather",
+    "zeb.quillfeather",
+    HANDLE,
+    "7812345678",
+    "7812 345678",
+    "zebq",
+    "zq-finance",
+    "zebfinanceuk",
+    DID,
+]
 X_USER_ID = 4_400_000_001
+CONFED_DID = "did:plc:nhsconfed00000000"
 
 
 @pytest.fixture
@@ -84,7 +109,13 @@ def zeb(any_db: Database) -> dict[str, int]:
     link_x_account(db, organisation_id=org_account, handle="nhsconfed")
     sam = add_person(db, PersonInput("Sam", "Patel", organisation_id=trust, is_client_contact=True))
     update_person(
-        db, sam, {"notes": f"Worked with {NAME} at York; ask Zeb Quillfeather first."}, None
+        db,
+        sam,
+        {
+            "notes": f"Worked with {NAME} at York; ask Zeb Quillfeather first. "
+            f"Posts as https://bsky.app/profile/{BSKY_HANDLE}."
+        },
+        None,
     )
     update_organisation(db, trust, {"notes": f"Finance contact: {EMAIL}"}, None)
     alone = log_interaction(
@@ -137,6 +168,8 @@ def zeb(any_db: Database) -> dict[str, int]:
         account.x_user_id = X_USER_ID
         account.bio = "Finance director. Views my own."
         account.display_name = NAME
+        # A sync saw them rename: the entry names the handle they had before.
+        audit.record(s, "x_account", account.id, "rename", {"handle": ["ZebFinanceUK", HANDLE]})
         s.add_all(
             [
                 Tweet(
@@ -171,6 +204,66 @@ def zeb(any_db: Database) -> dict[str, int]:
                 text="Conference opens today",
                 created_at=now,
             )
+        )
+    # Their Bluesky account, synced: posts, follower history, a rename, and the
+    # organisation's posts that mention them, reply to them and say nothing of them.
+    with db.session() as s:
+        bsky = BlueskyAccount(
+            did=DID,
+            handle=BSKY_HANDLE,
+            display_name=NAME,
+            bio="NHS finance. Also @zquillfeather on X.",
+            person_id=person,
+            followers_count=310,
+        )
+        confed_bsky = BlueskyAccount(
+            did=CONFED_DID, handle="nhsconfed.bsky.social", organisation_id=org_account
+        )
+        s.add_all([bsky, confed_bsky])
+        s.flush()
+        audit.record(
+            s, "bluesky_account", bsky.id, "rename", {"handle": [OLD_BSKY_HANDLE, BSKY_HANDLE]}
+        )
+        own_uri = f"at://{DID}/app.bsky.feed.post/3kzeb1"
+        s.add_all(
+            [
+                Post(
+                    uri=own_uri,
+                    cid="bafyzeb1",
+                    account_id=bsky.id,
+                    text="Budgets are moral documents",
+                    created_at=now,
+                    raw={"author": {"did": DID, "handle": BSKY_HANDLE}},
+                ),
+                BlueskySnapshot(
+                    account_id=bsky.id, taken_at=now, followers=300, follows=90, posts=40
+                ),
+                Post(
+                    uri=f"at://{CONFED_DID}/app.bsky.feed.post/3kconf1",
+                    cid="bafyconf1",
+                    account_id=confed_bsky.id,
+                    text=f"Our finance panel with @{BSKY_HANDLE} starts now",
+                    created_at=now,
+                    raw={"record": {"facets": [{"features": [{"did": DID}]}]}},
+                ),
+                Post(
+                    uri=f"at://{CONFED_DID}/app.bsky.feed.post/3kconf2",
+                    cid="bafyconf2",
+                    account_id=confed_bsky.id,
+                    text="Agreed, thank you",
+                    created_at=now,
+                    reply_parent_uri=own_uri,
+                    reply_root_uri=own_uri,
+                    raw={"record": {"reply": {"parent": {"uri": own_uri}}}},
+                ),
+                Post(
+                    uri=f"at://{CONFED_DID}/app.bsky.feed.post/3kconf3",
+                    cid="bafyconf3",
+                    account_id=confed_bsky.id,
+                    text="Conference opens today on Bluesky too",
+                    created_at=now,
+                ),
+            ]
         )
     return {
         "person": person,
@@ -267,10 +360,19 @@ def test_subject_access_holds_everything(
         f"Welcome to our panel, @{HANDLE}!"
     ]
     assert data["follower_history"][0]["followers"] == 120
+    assert (data["bluesky_account"]["handle"], data["bluesky_account"]["did"]) == (BSKY_HANDLE, DID)
+    assert [p["text"] for p in data["bluesky_posts"]] == ["Budgets are moral documents"]
+    assert sorted(p["text"] for p in data["bluesky_posts_mentioning_them"]) == [
+        "Agreed, thank you",
+        f"Our finance panel with @{BSKY_HANDLE} starts now",
+    ]
+    assert [(h["followers"], h["follows"]) for h in data["bluesky_follower_history"]] == [(300, 90)]
     actions = {(a["entity"], a["action"]) for a in data["audit"]}
     assert {("person", "create"), ("person", "merge"), ("person", "link_x")} <= actions
     assert ("placement", "extend") in actions and ("employment", "update") not in actions
     assert ("person", "update") in actions  # Sam's notes name them: that entry is about them too
+    assert ("bluesky_account", "rename") in actions  # it names the handle they had before
+    assert ("x_account", "rename") in actions
 
     result = export_subject_access(any_db, zeb["person"], tmp_path / "sar")
     saved = json.loads(Path(result.json_path).read_text(encoding="utf-8"))
@@ -278,6 +380,8 @@ def test_subject_access_holds_everything(
     page = Path(result.html_path).read_text(encoding="utf-8")
     assert "<h1>Personal data held about Zebedee Quillfeather</h1>" in page
     assert "Great day at #NHSConfed" in page and "Harrogate" in page
+    assert "<h2>Bluesky account</h2>" in page and "Budgets are moral documents" in page
+    assert "Our finance panel with" in page and "<h2>Bluesky follower history</h2>" in page
     assert "<script" not in page
     assert result.counts["interactions"] == 2
 
@@ -302,12 +406,16 @@ def test_erasure_leaves_no_personal_data(
     assert (impact.interactions_deleted, impact.interactions_kept) == (1, 1)
     assert (impact.placements_deleted, impact.placements_as_contact) == (1, 1)
     assert impact.x_handle == HANDLE and impact.tweets == 2
+    assert impact.bluesky_handle == BSKY_HANDLE and impact.bluesky_posts == 3
     version = get_person(db, zeb["person"]).version
     report = erase_person(db, zeb["person"], expected_version=version)
     assert report.removed["interactions"] == 1
     assert report.removed["placements"] == 1
     assert report.removed["tweets"] == 2
     assert report.removed["x_account"] == 1
+    assert report.removed["bluesky_posts"] == 3
+    assert report.removed["bluesky_follower_snapshots"] == 1
+    assert report.removed["bluesky_account"] == 1
 
     left = traces_of(db)
     assert left == [], "\n".join(f"{t}.{c}: {v[:120]!r}" for t, c, v in left)
@@ -316,7 +424,9 @@ def test_erasure_leaves_no_personal_data(
         get_person(db, zeb["person"])
     # The others keep what is theirs.
     sam = get_person(db, zeb["sam"])
-    assert sam.notes == f"Worked with {ERASED} at York; ask {ERASED} first."
+    assert sam.notes == (
+        f"Worked with {ERASED} at York; ask {ERASED} first. Posts as https://{ERASED}."
+    )
     with db.read() as s:
         shared = s.get(Interaction, zeb["shared"])
         assert shared is not None
@@ -325,6 +435,9 @@ def test_erasure_leaves_no_personal_data(
         assert s.get(Interaction, zeb["alone"]) is None
         assert s.get(Tweet, 3003) is not None  # the organisation's other tweets stay
         assert s.scalars(select(XAccount.handle)).all() == ["nhsconfed"]
+        # The organisation's Bluesky account and its post about something else stay.
+        assert s.scalars(select(BlueskyAccount.handle)).all() == ["nhsconfed.bsky.social"]
+        assert s.scalars(select(Post.text)).all() == ["Conference opens today on Bluesky too"]
         last = s.execute(
             text(
                 "SELECT who, entity_type, entity_id, action, changes FROM audit_entry ORDER BY id DESC LIMIT 1"

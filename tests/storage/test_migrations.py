@@ -272,3 +272,45 @@ def test_upgrade_to_0014_keeps_the_snapshots_and_the_league_seek_reads_the_index
             conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
             plan = " ".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {seek}"))
             assert "Index Only Scan Backward using ix_follower_snapshot_account_taken" in plan
+
+
+def test_upgrade_to_0015_puts_bluesky_handles_in_the_search_documents(
+    unmigrated_db: Database,
+) -> None:
+    """People linked to Bluesky before 0015 are found by their handle after it."""
+    from alembic import command
+
+    from crm.services.people import search_people
+    from crm.storage.db import alembic_config
+
+    db = unmigrated_db
+    with db.engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0014")
+    stamp = "'2026-01-01', '2026-01-01'"
+    with db.engine.begin() as conn:
+        for sql in (
+            "INSERT INTO person (id, first_name, last_name, sort_name, is_client_contact, "
+            "is_candidate, consent_status, do_not_contact, day_rate_currency, version, "
+            "created_at, updated_at) VALUES "
+            f"(1, 'Ada', 'Linked', 'linked ada', false, false, 'none', false, 'GBP', 1, {stamp}), "
+            f"(2, 'Bo', 'Plain', 'plain bo', false, false, 'none', false, 'GBP', 1, {stamp})",
+            "INSERT INTO person_search (person_id, name, organisation, past_organisations, "
+            "title, contact, tags, notes, sort_name) VALUES "
+            "(1, 'ada linked', '', '', '', 'ada@example.org', '', '', 'linked ada'), "
+            "(2, 'bo plain', '', '', '', '', '', '', 'plain bo')",
+            "INSERT INTO bluesky_account (id, did, handle, status, person_id, created_at, "
+            "updated_at) VALUES "
+            f"(1, 'did:plc:ada', 'adalovelace.bsky.social', 'ok', 1, {stamp}), "
+            f"(2, 'did:plc:org', 'trust.nhs.uk', 'ok', NULL, {stamp})",
+        ):
+            conn.exec_driver_sql(sql)
+    assert search_people(db, "adalovelace") == []
+    db.upgrade(backup=False)
+    with db.engine.connect() as conn:
+        contacts = dict(conn.exec_driver_sql("SELECT person_id, contact FROM person_search").all())
+    assert contacts == {
+        1: "ada@example.org adalovelace.bsky.social @adalovelace.bsky.social",
+        2: "",
+    }
+    assert [p.id for p in search_people(db, "adalovelace")] == [1]
+    assert [p.id for p in search_people(db, "@adalovelace.bsky.social")] == [1]

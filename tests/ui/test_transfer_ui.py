@@ -18,7 +18,7 @@ from crm.domain.errors import NotFoundError
 from crm.services.organisations import OrganisationInput, add_organisation
 from crm.services.people import PersonInput, add_person, get_person, search_people
 from crm.storage.db import Database
-from crm.storage.models import Person
+from crm.storage.models import BlueskyAccount, Person, Post
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.workers import TaskRunner
 from crm.ui.transfer.duplicates import DuplicatesDialog
@@ -267,10 +267,26 @@ def test_subject_access_dialog(qtbot: QtBot, db: Database, tmp_path: Path) -> No
 
 def test_erasure_needs_the_name_typed(qtbot: QtBot, db: Database) -> None:
     pid = add_person(db, PersonInput("Zebedee", "Quillfeather", emails=["zq@example.org"]))
+    with db.session() as s:
+        account = BlueskyAccount(did="did:plc:zq", handle="zq.bsky.social", person_id=pid)
+        s.add(account)
+        s.flush()
+        s.add(
+            Post(
+                uri="at://did:plc:zq/app.bsky.feed.post/1",
+                cid="c1",
+                account_id=account.id,
+                text="Hello",
+                created_at=datetime(2026, 3, 1, tzinfo=UTC),
+            )
+        )
     dialog = ErasureDialog(context(db), pid)
     qtbot.addWidget(dialog)
     assert dialog.heading.text() == "Erase Zebedee Quillfeather? This removes:"
     assert "1 email address," in dialog.details.text()
+    assert "The Bluesky account @zq.bsky.social with its follower history, and 1 stored post" in (
+        dialog.details.text()
+    )
     assert not dialog.erase_button.isEnabled()
     qtbot.keyClicks(dialog.confirm, "Zebedee")
     assert not dialog.erase_button.isEnabled()
@@ -280,6 +296,8 @@ def test_erasure_needs_the_name_typed(qtbot: QtBot, db: Database) -> None:
         qtbot.mouseClick(dialog.erase_button, Qt.MouseButton.LeftButton)
     assert signal.args == [pid]
     assert search_people(db, "quillfeather") == []
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(BlueskyAccount)) == 0
 
 
 def test_retention_review(qtbot: QtBot, db: Database) -> None:

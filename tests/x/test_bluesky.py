@@ -180,6 +180,32 @@ def test_link_stores_the_account_by_did(any_db: Database, fake_bsky: FakeBluesky
     assert linked.did == JANE_DID
 
 
+def test_people_are_found_by_their_bluesky_handle(
+    any_db: Database, fake_bsky: FakeBlueskyServer
+) -> None:
+    from crm.services.people import search_people
+
+    def found(text: str) -> list[int]:
+        return [p.id for p in search_people(any_db, text)]
+
+    jane = _jane(any_db)
+    gateway = bluesky.make_gateway()
+    assert found("janeokafor") == []
+    bluesky.link_bluesky(any_db, person_id=jane, handle="janeokafor.bsky.social", gateway=gateway)
+    assert found("janeokafor") == [jane]
+    assert found("@janeokafor.bsky.social") == [jane]
+    # A rename seen by a sync is searchable at once; the old handle no longer finds them.
+    fake_bsky.actors[JANE_DID].handle = "jane.kingsford.nhs.uk"
+    plan = bluesky_sync.plan_bluesky_sync(any_db, person_ids=[jane])
+    bluesky_sync.run_bluesky_sync(any_db, gateway, plan)
+    assert found("kingsford") == [jane] and found("janeokafor") == []
+    # Linking another account, then unlinking, keeps the document in step.
+    bluesky.link_bluesky(any_db, person_id=jane, handle="amara.bsky.social", gateway=gateway)
+    assert found("amara") == [jane] and found("kingsford") == []
+    bluesky.unlink_bluesky(any_db, person_id=jane)
+    assert found("amara") == []
+
+
 def test_link_refuses_an_unknown_account_and_changes_nothing(
     db: Database, fake_bsky: FakeBlueskyServer
 ) -> None:

@@ -98,3 +98,20 @@ def test_find_lists_matches_and_says_nothing_was_linked(
     assert "amara.bsky.social" in out and "Nothing was linked" in out
     code, out, _err = run(capsys, "bsky", "find", "Amara Okafor", "--json")
     assert json.loads(out)[0]["did"] == "did:plc:movedfromx0000000000003"
+
+
+def test_person_and_organisation_show_their_bluesky_handle(
+    fake_bsky: FakeBlueskyServer, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "person", "add", "Jane", "Okafor")
+    run(capsys, "org", "add", "Kingsford NHS Trust")
+    assert run(capsys, "bsky", "link", "Jane Okafor", "janeokafor.bsky.social")[0] == 0
+    assert run(capsys, "bsky", "link", "--org", "Kingsford NHS Trust", "kingsford.nhs.uk")[0] == 0
+    code, out, _err = run(capsys, "person", "show", "Jane Okafor")
+    assert code == 0 and "Bluesky: @janeokafor.bsky.social" in out
+    code, out, _err = run(capsys, "person", "show", "Jane Okafor", "--json")
+    assert json.loads(out)["bluesky_handle"] == "janeokafor.bsky.social"
+    code, out, _err = run(capsys, "org", "show", "Kingsford NHS Trust")
+    assert code == 0 and "Bluesky: @kingsford.nhs.uk" in out
+    code, out, _err = run(capsys, "org", "show", "Kingsford NHS Trust", "--json")
+    assert json.loads(out)["bluesky_handle"] == "kingsford.nhs.uk"

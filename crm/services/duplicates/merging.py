@@ -24,6 +24,7 @@ from crm.services.people import sort_name
 from crm.storage.db import Database
 from crm.storage.models import (
     Assignment,
+    BlueskyAccount,
     Employment,
     Interaction,
     Organisation,
@@ -96,6 +97,7 @@ _PERSON_FIELDS: list[tuple[str, str]] = [
     ("ir35_preference", "IR35 preference"),
     ("notes", "Notes"),
     ("x_account_id", "X account"),
+    ("bluesky_account", "Bluesky account"),
 ]
 # Fields whose two values can be kept together: text is joined, flags are or-ed (so a
 # do-not-contact on either record stays on), sector lists are united.
@@ -141,12 +143,15 @@ def _side_by_side(
     fields: list[tuple[str, str]],
     combinable: set[str],
     shown: Mapping[str, tuple[str, str]],
+    held: Mapping[str, tuple[Any, Any]] | None = None,
 ) -> list[FieldChoice]:
     """The review's lines, each with the choice a merge makes unless told otherwise; ``shown``
-    gives what a field's two values read as where that is not the value (a name for an id)."""
+    gives what a field's two values read as where that is not the value (a name for an id),
+    ``held`` the two values of a field that is not a column of the record (the Bluesky
+    account, which names its owner)."""
     lines = []
     for name, label in fields:
-        mine, theirs = getattr(survivor, name), getattr(other, name)
+        mine, theirs = (held or {}).get(name) or (getattr(survivor, name), getattr(other, name))
         shown_mine, shown_theirs = shown.get(name) or (_shown(mine), _shown(theirs))
         lines.append(
             FieldChoice(
@@ -165,6 +170,51 @@ def _handle(record: _Merged) -> str:
     return "@" + record.x_account.handle if record.x_account else ""
 
 
+def _bluesky_owner(record: _Merged) -> Any:
+    return (
+        BlueskyAccount.person_id if isinstance(record, Person) else BlueskyAccount.organisation_id
+    )
+
+
+def _bluesky_of(session: Session, record: _Merged) -> BlueskyAccount | None:
+    return session.scalars(
+        select(BlueskyAccount).where(_bluesky_owner(record) == record.id)
+    ).first()
+
+
+def _bluesky_lines(
+    session: Session, survivor: _Merged, other: _Merged
+) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[Any, Any]]]:
+    """The Bluesky line of a review: the two handles shown, the two account ids held."""
+    mine, theirs = _bluesky_of(session, survivor), _bluesky_of(session, other)
+    shown = ("@" + mine.handle if mine else "", "@" + theirs.handle if theirs else "")
+    held = (mine.id if mine else None, theirs.id if theirs else None)
+    return {"bluesky_account": shown}, {"bluesky_account": held}
+
+
+def _take_bluesky(
+    session: Session, survivor: _Merged, other: _Merged, choices: Mapping[str, str]
+) -> tuple[bool, int | None]:
+    """Give the survivor the other's Bluesky link (its posts and follower history go with the
+    account) unless the survivor keeps its own; before the other is deleted, which would drop
+    the link. Returns whether the survivor took it, and the account left linked to nobody."""
+    mine, theirs = _bluesky_of(session, survivor), _bluesky_of(session, other)
+    if theirs is None:
+        return False, None
+    choice = choices.get("bluesky_account") or _default_choice(
+        "bluesky_account", mine, theirs, set()
+    )
+    column = _bluesky_owner(other).key
+    setattr(theirs, column, None)
+    if choice != OTHER:
+        return False, theirs.id
+    if mine is not None:
+        setattr(mine, column, None)
+    session.flush()  # the owner's slot is unique: free it before giving it away
+    setattr(theirs, column, survivor.id)
+    return True, mine.id if mine is not None else None
+
+
 def person_merge_preview(db: Database, survivor_id: int, other_id: int) -> MergePreview:
     """Both people's fields side by side, with a sensible choice for each, and what moves."""
     if survivor_id == other_id:
@@ -172,8 +222,9 @@ def person_merge_preview(db: Database, survivor_id: int, other_id: int) -> Merge
     with db.read() as session:
         survivor = load_person(session, survivor_id)
         other = load_person(session, other_id)
-        shown = {"x_account_id": (_handle(survivor), _handle(other))}
-        fields = _side_by_side(survivor, other, _PERSON_FIELDS, _PERSON_COMBINABLE, shown)
+        bluesky_shown, held = _bluesky_lines(session, survivor, other)
+        shown = {"x_account_id": (_handle(survivor), _handle(other)), **bluesky_shown}
+        fields = _side_by_side(survivor, other, _PERSON_FIELDS, _PERSON_COMBINABLE, shown, held)
         moves = {
             "emails": len(
                 {e.email.lower() for e in other.emails} - {e.email.lower() for e in survivor.emails}
@@ -347,8 +398,8 @@ def merge_people(
 
     ``choices`` maps a field to ``"survivor"``, ``"other"`` or ``"both"``; fields left out
     take :func:`person_merge_preview`'s default. Every email, phone, tag, job, interaction,
-    placement (as candidate or client contact) and the X link move to the survivor; the other
-    person is deleted. Versions given are checked against both records.
+    placement (as candidate or client contact), the X link and the Bluesky link move to the
+    survivor; the other person is deleted. Versions given are checked against both records.
     """
     if survivor_id == other_id:
         raise ValidationError("Choose two different people to merge.")
@@ -361,8 +412,9 @@ def merge_people(
                 session, "person", person.id, person.version, expected, person.display_name
             )
         other_name = other.display_name
-        # The X link is unique and the one not kept is unlinked: it is handled on its own below.
-        names = (name for name, _label in _PERSON_FIELDS if name != "x_account_id")
+        # The X and Bluesky links are unique and the one not kept is unlinked: they are
+        # handled on their own below.
+        names = (name for name, _label in _PERSON_FIELDS if name not in ("x_account_id", *_LINKS))
         values = _chosen_values(survivor, other, names, choices, _PERSON_COMBINABLE)
         taken = _take_values(survivor, values)
         if not survivor.first_name and not survivor.last_name:
@@ -382,6 +434,9 @@ def merge_people(
                 taken.append("x_account_id")
             else:
                 unlinked_account = account
+        took_bluesky, unlinked_bluesky = _take_bluesky(session, survivor, other, choices)
+        if took_bluesky:
+            taken.append("bluesky_account")
         moved = _move_person_things(session, survivor, other)
         _delete_merged(
             session,
@@ -392,6 +447,7 @@ def merge_people(
             taken,
             moved,
             x_account_left_unlinked=unlinked_account,
+            bluesky_account_left_unlinked=unlinked_bluesky,
         )
         refresh_people(session, [survivor_id])
         session.flush()
@@ -483,8 +539,11 @@ _ORGANISATION_FIELDS: list[tuple[str, str]] = [
     ("owner", "Owner"),
     ("notes", "Notes"),
     ("x_account_id", "X account"),
+    ("bluesky_account", "Bluesky account"),
 ]
 _ORGANISATION_COMBINABLE = {"notes"}
+# Links that are not a column of the record: chosen like fields, moved on their own.
+_LINKS = ("bluesky_account",)
 
 
 def organisation_merge_preview(db: Database, survivor_id: int, other_id: int) -> MergePreview:
@@ -500,8 +559,10 @@ def organisation_merge_preview(db: Database, survivor_id: int, other_id: int) ->
             ),
             "x_account_id": (_handle(survivor), _handle(other)),
         }
+        bluesky_shown, held = _bluesky_lines(session, survivor, other)
+        shown.update(bluesky_shown)
         fields = _side_by_side(
-            survivor, other, _ORGANISATION_FIELDS, _ORGANISATION_COMBINABLE, shown
+            survivor, other, _ORGANISATION_FIELDS, _ORGANISATION_COMBINABLE, shown, held
         )
 
         def count(column: Any) -> int:
@@ -539,8 +600,8 @@ def merge_organisations(
 ) -> int:
     """Merge organisation ``other_id`` into ``survivor_id``; returns the survivor's version.
 
-    Jobs, placements, interactions, child organisations, tags and the X link move to the
-    survivor; the other organisation is deleted.
+    Jobs, placements, interactions, child organisations, tags, the X link and the Bluesky
+    link move to the survivor; the other organisation is deleted.
     """
     if survivor_id == other_id:
         raise ValidationError("Choose two different organisations to merge.")
@@ -551,7 +612,7 @@ def merge_organisations(
         for org, expected in ((survivor, survivor_version), (other, other_version)):
             audit.check_version(session, "organisation", org.id, org.version, expected, org.name)
         other_name = other.name
-        names = (name for name, _label in _ORGANISATION_FIELDS)
+        names = (name for name, _label in _ORGANISATION_FIELDS if name not in _LINKS)
         values = _chosen_values(survivor, other, names, choices, _ORGANISATION_COMBINABLE)
         if values.get("parent_id") in (survivor_id, other_id):
             values["parent_id"] = None
@@ -561,8 +622,20 @@ def merge_organisations(
                 setattr(other, name, None)
         session.flush()
         taken = _take_values(survivor, values)
+        took_bluesky, unlinked_bluesky = _take_bluesky(session, survivor, other, choices)
+        if took_bluesky:
+            taken.append("bluesky_account")
         moved = _move_organisation_things(session, survivor, other)
-        _delete_merged(session, "organisation", survivor, other, other_name, taken, moved)
+        _delete_merged(
+            session,
+            "organisation",
+            survivor,
+            other,
+            other_name,
+            taken,
+            moved,
+            bluesky_account_left_unlinked=unlinked_bluesky,
+        )
         people = session.scalars(
             select(Employment.person_id).where(Employment.organisation_id == survivor_id)
         )

@@ -2,10 +2,12 @@
 
 * Subject access: everything held about a person (details, jobs, interactions, placements,
   notes, their X account with cached tweets and follower history, tweets that mention them,
+  their Bluesky account with its posts and follower history, posts that mention them,
   audit entries) as JSON for machines and a self-contained HTML page for the person.
   Other people's names are left out of it: they are third parties' data.
-* Erasure: the person goes with their emails, phones, jobs, tags, search document and X
-  account (cached tweets and follower snapshots too); interactions with no one else are
+* Erasure: the person goes with their emails, phones, jobs, tags, search document, X
+  account (cached tweets and follower snapshots too) and Bluesky account (posts, follower
+  snapshots, and others' posts that mention them); interactions with no one else are
   deleted, shared ones keep the others and lose every mention of the person; placements
   where they were the candidate are deleted; earlier audit entries are scrubbed of their
   details. One audit line without personal data records that an erasure happened.

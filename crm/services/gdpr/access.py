@@ -1,6 +1,7 @@
 """Subject access: everything held about a person (details, jobs, interactions, placements,
 notes, their X account with cached tweets and follower history, tweets that mention them,
-audit entries) as JSON for machines and a self-contained HTML page for the person. Other
+their Bluesky account with its posts and follower history, posts that mention them, audit
+entries) as JSON for machines and a self-contained HTML page for the person. Other
 people's names are left out of it: they are third parties' data."""
 
 from __future__ import annotations
@@ -24,16 +25,26 @@ from crm.domain.errors import ValidationError
 from crm.domain.values import json_ready
 from crm.services import audit
 from crm.services.common import load_person
-from crm.services.gdpr.identify import Redactor, about_entity, related_ids, terms_of
+from crm.services.gdpr.identify import (
+    Redactor,
+    about_entity,
+    bluesky_account_of,
+    posts_about,
+    related_ids,
+    terms_of,
+)
 from crm.storage.db import Database
 from crm.storage.models import (
     Assignment,
     AuditEntry,
+    BlueskyAccount,
+    BlueskySnapshot,
     FollowerSnapshot,
     Interaction,
     Organisation,
     Person,
     Placement,
+    Post,
     ShortlistEntry,
     Tweet,
     TweetMention,
@@ -65,7 +76,8 @@ def subject_access_data(db: Database, person_id: int) -> dict[str, Any]:
     """Everything held about a person, as plain JSON-ready data."""
     with db.read() as session:
         person = load_person(session, person_id)
-        terms = terms_of(person)
+        bluesky = bluesky_account_of(session, person_id)
+        terms = terms_of(person, bluesky)
         redactor = Redactor(terms)
         data: dict[str, Any] = {
             "generated_at": utcnow(),
@@ -143,6 +155,8 @@ def subject_access_data(db: Database, person_id: int) -> dict[str, Any]:
                     .order_by(FollowerSnapshot.taken_at)
                 )
             ]
+        if bluesky is not None:
+            data.update(_bluesky_of(session, bluesky))
         data["audit"] = [
             {
                 "at": e.at,
@@ -152,7 +166,7 @@ def subject_access_data(db: Database, person_id: int) -> dict[str, Any]:
                 "action": e.action,
                 "changes": e.changes,
             }
-            for e in _audit_about(session, person, redactor)
+            for e in _audit_about(session, person, redactor, bluesky)
         ]
     result: dict[str, Any] = json_ready(data)
     return result
@@ -166,6 +180,48 @@ def _tweet(t: Tweet) -> dict[str, Any]:
         "likes": t.like_count,
         "retweets": t.retweet_count,
         "replies": t.reply_count,
+    }
+
+
+def _bluesky_of(session: Session, account: BlueskyAccount) -> dict[str, Any]:
+    """Their Bluesky account, its stored posts and follower history, and others' stored
+    posts that mention them or reply to them."""
+    return {
+        "bluesky_account": _columns(account, skip=("person_id", "organisation_id")),
+        "bluesky_posts": [
+            _post(p)
+            for p in session.scalars(
+                select(Post).where(Post.account_id == account.id).order_by(Post.created_at)
+            )
+        ],
+        "bluesky_posts_mentioning_them": [
+            _post(p)
+            for p in session.scalars(
+                select(Post)
+                .where(Post.account_id != account.id, posts_about(account))
+                .order_by(Post.created_at)
+            )
+        ],
+        "bluesky_follower_history": [
+            {"taken_at": s.taken_at, "followers": s.followers, "follows": s.follows}
+            for s in session.scalars(
+                select(BlueskySnapshot)
+                .where(BlueskySnapshot.account_id == account.id)
+                .order_by(BlueskySnapshot.taken_at, BlueskySnapshot.id)
+            )
+        ],
+    }
+
+
+def _post(p: Post) -> dict[str, Any]:
+    return {
+        "uri": p.uri,
+        "created_at": p.created_at,
+        "text": p.text,
+        "likes": p.like_count,
+        "reposts": p.repost_count,
+        "replies": p.reply_count,
+        "quotes": p.quote_count,
     }
 
 
@@ -278,9 +334,16 @@ def _shortlists_of(session: Session, person_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def _audit_about(session: Session, person: Person, redactor: Redactor) -> list[AuditEntry]:
+def _audit_about(
+    session: Session, person: Person, redactor: Redactor, bluesky: BlueskyAccount | None
+) -> list[AuditEntry]:
     related = related_ids(session, person.id)
     conditions = [about_entity("person", [person.id])]
+    # Their accounts' entries (renames name their earlier handles).
+    if person.x_account_id is not None:
+        conditions.append(about_entity("x_account", [person.x_account_id]))
+    if bluesky is not None:
+        conditions.append(about_entity("bluesky_account", [bluesky.id]))
     conditions += [about_entity(kind, sorted(ids)) for kind, ids in related.items() if ids]
     if redactor.terms:
         conditions.append(redactor.mentions(AuditEntry.changes, is_json=True))
@@ -371,6 +434,13 @@ def render_html(data: dict[str, Any]) -> str:
             ("Their tweets kept here", _table(data["tweets"])),
             ("Tweets that mention them", _table(data["tweets_mentioning_them"])),
             ("Follower history", _table(data["follower_history"])),
+        ]
+    if "bluesky_account" in data:
+        sections += [
+            ("Bluesky account", _table([data["bluesky_account"]])),
+            ("Their Bluesky posts kept here", _table(data["bluesky_posts"])),
+            ("Bluesky posts that mention them", _table(data["bluesky_posts_mentioning_them"])),
+            ("Bluesky follower history", _table(data["bluesky_follower_history"])),
         ]
     sections.append(("Changes recorded (audit)", _table(data["audit"])))
     body = "".join(f"<h2>{html.escape(title)}</h2>{content}" for title, content in sections)

@@ -1,5 +1,6 @@
-"""Erasure: the person goes with their emails, phones, jobs, tags, search document and X
-account (cached tweets and follower snapshots too); interactions with no one else are
+"""Erasure: the person goes with their emails, phones, jobs, tags, search document, X
+account (cached tweets and follower snapshots too) and Bluesky account (its posts and
+follower snapshots too, and others' posts that mention them); interactions with no one else are
 deleted, shared ones keep the others and lose every mention of the person; placements
 where they were the candidate are deleted; earlier audit entries are scrubbed of their
 details. One audit line without personal data records that an erasure happened.
@@ -25,7 +26,9 @@ from crm.services.gdpr.identify import (
     FREE_TEXT,
     Redactor,
     about_entity,
+    bluesky_account_of,
     like_text,
+    posts_about,
     related_ids,
     terms_of,
 )
@@ -34,6 +37,8 @@ from crm.storage.limits import LIMITS
 from crm.storage.models import (
     Assignment,
     AuditEntry,
+    BlueskyAccount,
+    BlueskySnapshot,
     Extension,
     FollowerSnapshot,
     Interaction,
@@ -41,6 +46,7 @@ from crm.storage.models import (
     Person,
     Placement,
     PlacementNote,
+    Post,
     ShortlistEntry,
     Tweet,
     TweetMention,
@@ -72,6 +78,8 @@ class ErasureImpact:
     do_not_contact: bool
     shortlist_entries: int = 0
     assignments_as_contact: int = 0
+    bluesky_handle: str | None = None
+    bluesky_posts: int = 0
 
 
 def _only_theirs(person_id: int) -> Any:
@@ -120,6 +128,19 @@ def _tweet_ids(session: Session, person: Person, account_deleted: bool) -> list[
     return list(session.scalars(select(Tweet.id).where(or_(*conditions))))
 
 
+def _post_ids(session: Session, account: BlueskyAccount | None) -> list[int]:
+    """Stored Bluesky posts by or about the person: their account's, and others' that
+    mention them or reply to them. (A Bluesky account has one owner, so it is never shared
+    the way an X account can be with an organisation: it always goes with the person.)"""
+    if account is None:
+        return []
+    return list(
+        session.scalars(
+            select(Post.id).where(or_(Post.account_id == account.id, posts_about(account)))
+        )
+    )
+
+
 def erasure_impact(db: Database, person_id: int) -> ErasureImpact:
     with db.read() as session:
         person = load_person(session, person_id)
@@ -132,6 +153,7 @@ def erasure_impact(db: Database, person_id: int) -> ErasureImpact:
             or 0
         )
         own_account = _account_is_theirs_alone(session, person)
+        bluesky = bluesky_account_of(session, person_id)
         return ErasureImpact(
             person_id=person.id,
             name=person.display_name,
@@ -150,6 +172,8 @@ def erasure_impact(db: Database, person_id: int) -> ErasureImpact:
             x_handle=person.x_account.handle if person.x_account else None,
             tweets=len(_tweet_ids(session, person, own_account)),
             do_not_contact=person.do_not_contact,
+            bluesky_handle=bluesky.handle if bluesky is not None else None,
+            bluesky_posts=len(_post_ids(session, bluesky)),
             **assignment_transfer.erasure_counts(session, person_id),
         )
 
@@ -191,8 +215,9 @@ def _erase(session: Session, person_id: int, expected_version: int | None) -> Er
     audit.check_version(
         session, "person", person_id, person.version, expected_version, person.display_name
     )
+    bluesky = bluesky_account_of(session, person_id)
     redactor = Redactor(
-        terms_of(person),
+        terms_of(person, bluesky),
         [(person.first_name, person.last_name)]
         + ([(person.preferred_name, person.last_name)] if person.preferred_name else []),
     )
@@ -242,6 +267,13 @@ def _erase(session: Session, person_id: int, expected_version: int | None) -> Er
         session.execute(delete(TweetMention).where(TweetMention.tweet_id.in_(chunk)))
         session.execute(delete(Tweet).where(Tweet.id.in_(chunk)))
     removed["tweets"] = len(tweet_ids)
+    bluesky_id = bluesky.id if bluesky is not None else None
+    post_ids = _post_ids(session, bluesky)
+    for start in range(0, len(post_ids), 500):
+        session.execute(delete(Post).where(Post.id.in_(post_ids[start : start + 500])))
+    removed["bluesky_posts"] = len(post_ids)
+    if bluesky is not None:
+        session.expunge(bluesky)  # deleted below, by statement
     account_id = person.x_account_id
     removed["employments"] = len(person.employments)
     removed["emails"] = len(person.emails)
@@ -259,6 +291,15 @@ def _erase(session: Session, person_id: int, expected_version: int | None) -> Er
         )
         session.execute(delete(XAccount).where(XAccount.id == account_id))
         removed["x_account"] = 1
+    if bluesky_id is not None:
+        removed["bluesky_follower_snapshots"] = int(
+            session.execute(
+                delete(BlueskySnapshot).where(BlueskySnapshot.account_id == bluesky_id)
+            ).rowcount  # type: ignore[attr-defined]
+            or 0
+        )
+        session.execute(delete(BlueskyAccount).where(BlueskyAccount.id == bluesky_id))
+        removed["bluesky_account"] = 1
 
     # Audit entries about the person, their jobs, placements and only-theirs interactions
     # lose their details entirely; any other entry loses the words that identify them.
@@ -266,6 +307,10 @@ def _erase(session: Session, person_id: int, expected_version: int | None) -> Er
     targets = [("person", [person_id, *merged])]
     targets += [("employment", sorted(related["employment"])), ("placement", placements)]
     targets += [("interaction", alone), ("shortlist_entry", shortlisted)]
+    # Their accounts' renames name the handles they had before.
+    own_x = [account_id] if account_id is not None and own_account else []
+    targets += [("x_account", own_x)]
+    targets += [("bluesky_account", [bluesky_id] if bluesky_id is not None else [])]
     scrubbed = 0
     for entity_type, ids in targets:
         for start in range(0, len(ids), 500):

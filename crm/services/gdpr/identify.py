@@ -15,6 +15,7 @@ from crm.domain.values import fold, format_phone
 from crm.storage.models import (
     Assignment,
     AuditEntry,
+    BlueskyAccount,
     Employment,
     Extension,
     Interaction,
@@ -22,6 +23,7 @@ from crm.storage.models import (
     Person,
     Placement,
     PlacementNote,
+    Post,
     ShortlistEntry,
     ShortlistStageChange,
     Tweet,
@@ -33,8 +35,10 @@ ERASED = "[erased]"
 BLANKED = {"redacted": "erased person"}
 
 
-def terms_of(person: Person) -> list[str]:
-    """Text that identifies ``person`` wherever it appears: names, addresses, numbers, handle.
+def terms_of(person: Person, bluesky: BlueskyAccount | None = None) -> list[str]:
+    """Text that identifies ``person`` wherever it appears: names, addresses, numbers, their X
+    handle and their Bluesky handle and DID (``bluesky``: their account, see
+    :func:`bluesky_account_of`).
 
     A first name alone is not one (it would blank every other Jo); the full name is.
     """
@@ -54,6 +58,10 @@ def terms_of(person: Person) -> list[str]:
         terms.update({"@" + handle, f"x.com/{handle}", f"twitter.com/{handle}"})
         if len(handle) >= 5:
             terms.add(handle)
+    if bluesky is not None:
+        # A Bluesky handle is a domain name (jo.bsky.social), long enough to stand alone.
+        handle = bluesky.handle
+        terms.update({"@" + handle, f"bsky.app/profile/{handle}", handle, bluesky.did})
     if person.linkedin_url:
         terms.add(person.linkedin_url.rstrip("/"))
     terms = {t for t in terms if len(t.strip()) >= 4} | {n for n in names if len(n) >= 2}
@@ -124,8 +132,18 @@ FREE_TEXT: list[tuple[Any, str]] = [
     (ShortlistStageChange, "reason"),
     (XAccount, "bio"),
     (Tweet, "text"),
+    (BlueskyAccount, "bio"),
+    (Post, "text"),
 ]
-FREE_JSON: list[tuple[Any, str]] = [(Tweet, "raw"), (AuditEntry, "changes")]
+FREE_JSON: list[tuple[Any, str]] = [(Tweet, "raw"), (Post, "raw"), (AuditEntry, "changes")]
+
+
+def bluesky_account_of(session: Session, person_id: int) -> BlueskyAccount | None:
+    """The Bluesky account linked to the person, if any. It names one owner (a person or an
+    organisation, never both, and never two people), so it is theirs alone."""
+    return session.scalars(
+        select(BlueskyAccount).where(BlueskyAccount.person_id == person_id)
+    ).first()
 
 
 def related_ids(session: Session, person_id: int) -> dict[str, set[int]]:
@@ -152,3 +170,12 @@ def related_ids(session: Session, person_id: int) -> dict[str, set[int]]:
 
 def about_entity(entity_type: str, ids: Sequence[int]) -> Any:
     return (AuditEntry.entity_type == entity_type) & AuditEntry.entity_id.in_(ids)
+
+
+def posts_about(account: BlueskyAccount) -> Any:
+    """A SQL condition: a post names the account, by ``@handle`` in its text or by DID in
+    what Bluesky sent (a mention's facet, the post it replies to or quotes)."""
+    return or_(
+        func.lower(Post.text).like(f"%@{like_text(account.handle.lower())}%", escape="\\"),
+        cast(Post.raw, Text).like(f"%{like_text(account.did)}%", escape="\\"),
+    )

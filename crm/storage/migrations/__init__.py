@@ -6,7 +6,7 @@ from typing import Any
 
 # The newest revision in versions/. Opening a database compares against this instead of
 # loading Alembic; tests/storage/test_migrations.py checks it matches the scripts.
-HEAD_REVISION = "0014"
+HEAD_REVISION = "0015"
 
 # Search machinery the models do not describe: FTS5 tables (and their shadow tables) on SQLite,
 # generated search columns on PostgreSQL. Alembic's comparison must not try to drop them.

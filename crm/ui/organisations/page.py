@@ -1,5 +1,6 @@
 """Organisations: the list (filter as you type) and the organisation page (people there now and
-formerly, placements, interactions with anyone there, the X account's stats)."""
+formerly, placements, interactions with anyone there, the X account's stats and the Bluesky
+account beside it)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from crm.domain.enums import ClientStatus, Sector
+from crm.services import bluesky as bluesky_service
 from crm.services import organisations as org_service
 from crm.services import people as people_service
 from crm.services import placements as placement_service
 from crm.services import xlink
+from crm.services.bluesky import BlueskyAccountView, SocialActivity
 from crm.services.timeline import organisation_timeline
 from crm.services.views import (
     OrganisationDetail,
@@ -49,6 +52,7 @@ from crm.ui.kit.models import Column, RecordTableModel
 from crm.ui.kit.timeline_view import TimelineView, follow_link
 from crm.ui.kit.widgets import PageHeader, enum_combo, link_label, plain_label
 from crm.ui.organisations.dialogs import OrganisationDialog, confirm_delete_organisation
+from crm.ui.people.facts import activity_facts, bluesky_facts
 from crm.ui.x.chart import FollowerChart
 
 log = logging.getLogger(__name__)
@@ -252,6 +256,7 @@ class OrganisationPage(QWidget):
     """One organisation: header, X stats, and tabs for its people, placements and activity."""
 
     sync_requested = Signal()
+    bluesky_sync_requested = Signal()
 
     def __init__(
         self, ctx: AppContext, settings: QSettings | None = None, parent: QWidget | None = None
@@ -260,6 +265,7 @@ class OrganisationPage(QWidget):
         self.ctx = ctx
         self._settings = settings
         self.detail: OrganisationDetail | None = None
+        self.bluesky: BlueskyAccountView | None = None
         self._generation = 0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -268,7 +274,11 @@ class OrganisationPage(QWidget):
         self.facts = link_label("", self._on_link)
         self.facts.setObjectName("PageSubtitle")
         self.header.meta_extra.addWidget(self.facts)
+        # The X handle and the Bluesky handle beside it, each with its sync link.
         self.x_line = link_label("", self._on_link)
+        self.x_line.setAccessibleName("Social accounts")
+        # Wraps, so two handles with their counts never widen the window.
+        self.x_line.setWordWrap(True)
         self.header.body.addWidget(self.x_line)
         self.stats = XStats()
         self.header.body.addSpacing(4)
@@ -366,18 +376,27 @@ class OrganisationPage(QWidget):
         db = self.ctx.db
 
         def work() -> tuple[Any, ...]:
+            detail = org_service.get_organisation(db, org_id)
+            bsky = bluesky_service.bluesky_account_of(db, organisation_id=org_id)
+            activity = (
+                bluesky_service.social_activity(db, organisation_id=org_id)
+                if detail.x_account is not None or bsky is not None
+                else None
+            )
             return (
-                org_service.get_organisation(db, org_id),
+                detail,
                 people_service.people_at(db, org_id, True),
                 people_service.people_at(db, org_id, False),
                 placement_service.list_placements(db, organisation_id=org_id),
+                bsky,
+                activity,
             )
 
         def done(result: tuple[Any, ...]) -> None:
             if generation != self._generation:
                 return
-            detail, now, former, placements = result
-            self._show(detail)
+            detail, now, former, placements, bsky, activity = result
+            self._show(detail, bsky, activity)
             self.current_model.set_rows(now)
             self.former_model.set_rows(former)
             self.placements_model.set_rows(placements)
@@ -391,8 +410,14 @@ class OrganisationPage(QWidget):
         self.tabs.setTabText(1, f"Formerly ({self.former_model.rowCount()})")
         self.tabs.setTabText(2, f"Placements ({self.placements_model.rowCount()})")
 
-    def _show(self, d: OrganisationDetail) -> None:
+    def _show(
+        self,
+        d: OrganisationDetail,
+        bsky: BlueskyAccountView | None = None,
+        activity: SocialActivity | None = None,
+    ) -> None:
         self.detail = d
+        self.bluesky = bsky
         self.header.title.setText(d.name)
         badges = [(label_of(d.client_status), STATUS_TONE.get(d.client_status, "neutral"))]
         if d.sector:
@@ -417,14 +442,18 @@ class OrganisationPage(QWidget):
         if d.tags:
             facts.append("tags: " + esc(", ".join(d.tags)))
         self.facts.setText(" · ".join(facts))
+        social = []
         if d.x_account is not None:
             handle = esc(d.x_account.handle)
             name = esc(d.x_account.display_name or "")
-            self.x_line.setText(
-                f'<a href="https://x.com/{handle}">@{handle}</a> {name}'
-                ' · <a href="crm:sync">sync now</a>'
-            )
-        self.x_line.setVisible(d.x_account is not None)
+            social.append(f'X <a href="https://x.com/{handle}">@{handle}</a> {name}'.rstrip())
+            social.append('<a href="crm:sync">sync now</a>')
+        if bsky is not None:
+            social.extend(bluesky_facts(bsky))
+        if activity is not None:  # last post on each, or the "moved to Bluesky?" flag
+            social.extend(activity_facts(activity))
+        self.x_line.setText(" · ".join(social))
+        self.x_line.setVisible(bool(social))
         self.stats.show_account(d.x_account)
         self.tabs.setTabVisible(self.x_tab, d.x_account is not None)
         if d.x_account is not None:
@@ -457,6 +486,9 @@ class OrganisationPage(QWidget):
     def _on_link(self, href: str) -> None:
         if href == "crm:sync":
             self.sync_requested.emit()
+            return
+        if href == "crm:bsky-sync":
+            self.bluesky_sync_requested.emit()
             return
         follow_link(href, self.ctx.open)
 

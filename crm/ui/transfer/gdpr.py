@@ -159,6 +159,11 @@ def impact_lines(impact: ErasureImpact) -> list[str]:
             "and its "
             "follower history."
         )
+    if impact.bluesky_handle:
+        lines.append(
+            f"The Bluesky account @{impact.bluesky_handle} with its follower history, and "
+            f"{plural(impact.bluesky_posts, 'stored post')} by or about them."
+        )
     lines.append("Every mention of them in notes and in the audit trail.")
     return lines
 

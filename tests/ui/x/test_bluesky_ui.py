@@ -106,3 +106,39 @@ def test_find_on_bluesky_offers_matches_and_links_only_when_asked(  # type: igno
         window.person_page.reload()  # after the sync: the page shows the new posts
     facts = window.person_page.facts_line.text()
     assert "Moved to Bluesky?" in facts and "silent on X since" in facts
+
+
+def test_organisation_header_shows_the_bluesky_handle_beside_the_x_handle(  # type: ignore[no-untyped-def]
+    qtbot, window, sample: Sample, fake_bsky: FakeBlueskyServer
+) -> None:
+    from crm.storage.models import Organisation
+
+    db = window.ctx.db
+    with db.session() as session:
+        account = XAccount(handle="LeedsTH", x_user_id=66, status="ok", followers_count=5400)
+        session.add(account)
+        session.flush()
+        org = session.get(Organisation, sample.leeds)
+        assert org is not None
+        org.x_account_id = account.id
+    window.open_record("organisation", sample.leeds)
+    page = window.organisation_page
+    assert "@LeedsTH" in page.x_line.text() and "Bluesky" not in page.x_line.text()
+    name = "Leeds Teaching Hospitals NHS Trust"
+    dialog = BlueskyLinkDialog(window.ctx, "organisation", sample.leeds, name, window)
+    dialog.handle.setText("janeokafor.bsky.social")
+    dialog.link()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    line = page.x_line.text()  # the page reloaded on the link
+    assert "@LeedsTH" in line
+    assert 'Bluesky <a href="https://bsky.app/profile/janeokafor.bsky.social">' in line
+    assert "<b>869</b> followers" in line and "posts not synced" in line
+    assert page.x_line.isVisibleTo(page)
+    # Its "sync Bluesky" link syncs this organisation's account; posting on Bluesky with no
+    # tweets stored gets the same flag as on a person's page.
+    fake_bsky.add_post(JANE_DID, "Hello from Bluesky", datetime.now(UTC) - timedelta(days=1))
+    with qtbot.waitSignal(window.bluesky_sync.finished, timeout=10_000) as finished:
+        page.x_line.linkActivated.emit("crm:bsky-sync")
+    assert finished.args[0].synced == 1
+    line = page.x_line.text()  # the page reloaded after the sync
+    assert "Moved to Bluesky?" in line and "no tweets stored" in line
