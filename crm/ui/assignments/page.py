@@ -33,6 +33,7 @@ from crm.ui.kit.list_page import ListPage
 from crm.ui.kit.models import Column
 from crm.ui.kit.timeline_view import follow_link
 from crm.ui.kit.widgets import PageHeader, enum_combo, link_label, plain_label
+from crm.ui.kit.workers import LatestRequest
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ class AssignmentPage(QWidget):
         self._settings = settings
         self.detail: AssignmentDetail | None = None
         self.dialog: Any = None  # the open reason or place dialog (tests drive it)
-        self._generation = 0
+        self._loads = LatestRequest()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -233,22 +234,18 @@ class AssignmentPage(QWidget):
         return self.detail.id if self.detail else None
 
     def open(self, assignment_id: int) -> None:
-        self._generation += 1
-        generation = self._generation
-
-        def done(detail: AssignmentDetail) -> None:
-            if generation == self._generation:
-                self._show(detail)
-
-        def matched(found: list[CandidateMatch]) -> None:
-            if generation == self._generation:
-                self.matches.set_matches(found)
-
+        request = self._loads.start()
         self.ctx.read(
-            records.get_assignment, assignment_id, on_done=done, label="Opening assignment"
+            records.get_assignment,
+            assignment_id,
+            on_done=request.guard(self._show),
+            label="Opening assignment",
         )
         self.ctx.read(
-            matching.match_candidates, assignment_id, on_done=matched, label="Matching candidates"
+            matching.match_candidates,
+            assignment_id,
+            on_done=request.guard(self.matches.set_matches),
+            label="Matching candidates",
         )
 
     def _show(self, d: AssignmentDetail) -> None:

@@ -39,6 +39,7 @@ from crm.ui.kit.widgets import (
     plain_edit,
     plain_label,
 )
+from crm.ui.kit.workers import LatestRequest
 from crm.ui.organisations.page import placement_columns
 from crm.ui.placements.dialogs import ExtensionDialog, PlacementDialog, confirm_delete_placement
 
@@ -147,7 +148,7 @@ class PlacementPage(QWidget):
         self.ctx = ctx
         self._settings = settings
         self.detail: PlacementDetail | None = None
-        self._generation = 0
+        self._loads = LatestRequest()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -219,15 +220,11 @@ class PlacementPage(QWidget):
         return self.detail.id if self.detail else None
 
     def open(self, placement_id: int) -> None:
-        self._generation += 1
-        generation = self._generation
-
-        def done(detail: PlacementDetail) -> None:
-            if generation == self._generation:
-                self._show(detail)
-
         self.ctx.read(
-            placement_service.get_placement, placement_id, on_done=done, label="Opening placement"
+            placement_service.get_placement,
+            placement_id,
+            on_done=self._loads.start().guard(self._show),
+            label="Opening placement",
         )
 
     def _show(self, d: PlacementDetail) -> None:
