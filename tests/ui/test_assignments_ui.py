@@ -136,7 +136,7 @@ def test_match_shortlist_move_by_keys_and_place(  # type: ignore[no-untyped-def]
     assert (placement.candidate, placement.margin_per_day) == ("Alan Turing", 100)
     assert board.columns[6].count() == 1  # the Placed column
     window.open_record("placement", placement.id)
-    assert "margin" in window.placement_page.facts.text()
+    assert "margin" in window.placement_page.header.facts.text()
 
 
 def test_drop_on_a_column_moves_the_candidate(  # type: ignore[no-untyped-def]

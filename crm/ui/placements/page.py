@@ -32,9 +32,8 @@ from crm.ui.kit.models import Column, RecordTableModel
 from crm.ui.kit.timeline_view import follow_link, open_web_link
 from crm.ui.kit.widgets import (
     FieldErrors,
-    PageHeader,
+    RecordHeader,
     enum_combo,
-    link_label,
     on_ctrl_enter,
     plain_edit,
     plain_label,
@@ -152,12 +151,6 @@ class PlacementPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self.header = PageHeader()
-        self.who = link_label("", self._on_link)
-        self.header.meta_extra.addWidget(self.who)
-        self.facts = link_label("", self._on_link)
-        self.facts.setObjectName("PageSubtitle")
-        self.header.body.addWidget(self.facts)
         self.extend_button = QPushButton("Extend…")
         self.extend_button.setToolTip("Record an extension: new end date, rate and reason")
         self.extend_button.clicked.connect(self.extend)
@@ -167,8 +160,7 @@ class PlacementPage(QWidget):
         delete = QPushButton("Delete…")
         delete.setAccessibleName("Delete placement")
         delete.clicked.connect(self.delete)
-        for b in (self.extend_button, edit, delete):
-            self.header.action_row.addWidget(b)
+        self.header = RecordHeader(self._on_link, (self.extend_button, edit, delete))
         layout.addWidget(self.header)
 
         body = QWidget()
@@ -229,8 +221,6 @@ class PlacementPage(QWidget):
 
     def _show(self, d: PlacementDetail) -> None:
         self.detail = d
-        self.header.title.setText(d.role)
-        self.header.set_badges([(label_of(d.status), STATUS_TONE.get(d.status, "neutral"))])
         who = (
             f'<a href="crm:person:{d.candidate_id}">{esc(d.candidate)}</a> at '
             f'<a href="crm:organisation:{d.organisation_id}">{esc(d.organisation)}</a>'
@@ -240,7 +230,6 @@ class PlacementPage(QWidget):
                 f" · client contact "
                 f'<a href="crm:person:{d.client_contact_id}">{esc(d.client_contact)}</a>'
             )
-        self.who.setText(who)
         facts = [
             f"{esc(fmt_date(d.start_date, '?'))} – {esc(fmt_date(d.end_date, 'open-ended'))}",
         ]
@@ -258,7 +247,8 @@ class PlacementPage(QWidget):
             facts.append(esc(IR35Determination(d.ir35).label))
         except ValueError:
             facts.append(esc(d.ir35))
-        self.facts.setText(" · ".join(facts))
+        status = (label_of(d.status), STATUS_TONE.get(d.status, "neutral"))
+        self.header.show_record(d.role, status, who, facts)
         self.extensions_model.set_rows(d.extensions)
         # Tall enough for every extension (there are few), so the notes get the rest.
         rows = len(d.extensions)
