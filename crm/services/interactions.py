@@ -138,12 +138,11 @@ def update_interaction(
     if unknown:
         raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on an interaction.")
     with audit.versioned_edit(db, "interaction", interaction_id, "This interaction") as session:
-        interaction = load(session, Interaction, interaction_id, "interaction")
-        audit.check_version(
+        interaction = audit.load_for_edit(
             session,
+            Interaction,
             "interaction",
             interaction_id,
-            interaction.version,
             expected_version,
             "This interaction",
         )

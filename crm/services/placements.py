@@ -162,14 +162,8 @@ def update_placement(
     if unknown:
         raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on a placement.")
     with audit.versioned_edit(db, "placement", placement_id, "This placement") as session:
-        placement = load(session, Placement, placement_id, "placement")
-        audit.check_version(
-            session,
-            "placement",
-            placement_id,
-            placement.version,
-            expected_version,
-            "This placement",
+        placement = audit.load_for_edit(
+            session, Placement, "placement", placement_id, expected_version, "This placement"
         )
         for name, value in changes.items():
             if name == "role":
@@ -262,14 +256,8 @@ def change_status(
     version. Extending has its own action (:func:`extend_placement`)."""
     new = _status(status)
     with audit.versioned_edit(db, "placement", placement_id, "This placement") as session:
-        placement = load(session, Placement, placement_id, "placement")
-        audit.check_version(
-            session,
-            "placement",
-            placement_id,
-            placement.version,
-            expected_version,
-            "This placement",
+        placement = audit.load_for_edit(
+            session, Placement, "placement", placement_id, expected_version, "This placement"
         )
         old = placement.status
         if new == old:

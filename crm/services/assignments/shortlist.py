@@ -188,9 +188,14 @@ def move_candidate(
     new = _stage(stage)
     why = (reason or "").strip() or None
     with audit.versioned_edit(db, "shortlist_entry", entry_id, "This candidate's stage") as s:
-        entry = load(s, ShortlistEntry, entry_id, "shortlist entry")
-        audit.check_version(
-            s, "shortlist_entry", entry_id, entry.version, expected_version, "This candidate"
+        entry = audit.load_for_edit(
+            s,
+            ShortlistEntry,
+            "shortlist_entry",
+            entry_id,
+            expected_version,
+            "This candidate",
+            "shortlist entry",
         )
         check_move(ShortlistStage(entry.stage), new, why)
         _open_for_moves(entry.assignment, new)
