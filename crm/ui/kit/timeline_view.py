@@ -118,6 +118,15 @@ def entry_anchor(kind: str, ref_id: int) -> str:
     return f"entry-{kind}-{ref_id}"
 
 
+def _social_meta(entry: TimelineEntry, counted: tuple[str, ...], network: str) -> list[str]:
+    """A tweet's or a post's counts that are not zero, and a link to it on its network."""
+    meta = [esc(f"{entry.extra.get(k, 0) or 0} {k}") for k in counted if entry.extra.get(k)]
+    url = str(entry.extra.get("url") or "")
+    if is_web_url(url):
+        meta.append(f'<a href="{esc(url)}">Open on {network}</a>')
+    return meta
+
+
 def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
     """One entry as HTML; every data string is escaped here."""
     c = theme.colours()
@@ -148,27 +157,11 @@ def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
             )
         meta.append(f'<a href="crm:interaction:{entry.ref_id}">Edit</a>')
     if entry.kind == "tweet":
-        counts = [
-            f"{entry.extra.get(k, 0) or 0} {k}"
-            for k in ("likes", "retweets", "replies")
-            if entry.extra.get(k)
-        ]
-        meta.extend(esc(x) for x in counts)
-        url = str(entry.extra.get("url") or "")
-        if is_web_url(url):
-            meta.append(f'<a href="{esc(url)}">Open on X</a>')
+        meta += _social_meta(entry, ("likes", "retweets", "replies"), "X")
         if tweet_logging:
             meta.append(f'<a href="crm:logtweet:{entry.ref_id}">Log as interaction</a>')
     if entry.kind == "post":
-        counts = [
-            f"{entry.extra.get(k, 0) or 0} {k}"
-            for k in ("likes", "reposts", "replies")
-            if entry.extra.get(k)
-        ]
-        meta.extend(esc(x) for x in counts)
-        url = str(entry.extra.get("url") or "")
-        if is_web_url(url):
-            meta.append(f'<a href="{esc(url)}">Open on Bluesky</a>')
+        meta += _social_meta(entry, ("likes", "reposts", "replies"), "Bluesky")
     if entry.placement_id is not None:
         meta.append(f'<a href="crm:placement:{entry.placement_id}">Open placement</a>')
     assignment_id = entry.extra.get("assignment_id") if entry.kind == "assignment" else None
