@@ -17,7 +17,7 @@ from crm.domain.enums import (
     ShortlistStage,
 )
 from crm.domain.errors import NotFoundError, ValidationError
-from crm.domain.values import check_date_range
+from crm.domain.values import check_date_range, member_of
 from crm.services import audit
 from crm.services.assignments.records import card_of, clean_rate, close_as, rate_ceiling
 from crm.services.assignments.views import PlacedResult
@@ -35,11 +35,7 @@ from crm.storage.types import utcnow
 
 
 def _stage(value: str) -> ShortlistStage:
-    try:
-        return ShortlistStage(value)
-    except ValueError:
-        allowed = ", ".join(s.value for s in ShortlistStage)
-        raise ValidationError(f"{value!r} is not a stage ({allowed}).", field="stage") from None
+    return member_of(ShortlistStage, value, "stage", "a stage")
 
 
 def check_move(current: ShortlistStage, new: ShortlistStage, reason: str | None) -> None:
