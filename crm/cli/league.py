@@ -8,6 +8,7 @@ from typing import Any
 
 from crm.cli import open_db
 from crm.cli.output import print_json, print_table
+from crm.domain.social import LEAGUE_MEASURES, LEAGUE_NETWORKS
 
 
 def register_league(xs: Any) -> None:
@@ -23,22 +24,14 @@ def register_league(xs: Any) -> None:
     p.add_argument(
         "--network",
         default="combined",
-        choices=("combined", "x", "bluesky"),
+        choices=LEAGUE_NETWORKS,
         help="(default: combined)",
     )
     p.add_argument(
         "--by",
         default="followers",
         dest="measure",
-        choices=(
-            "followers",
-            "growth_4w",
-            "growth_4w_pct",
-            "growth_12w",
-            "growth_12w_pct",
-            "posts_per_week",
-            "engagement",
-        ),
+        choices=tuple(LEAGUE_MEASURES),
         help="the measure to rank by (default: followers)",
     )
     p.add_argument("--sector", help="only this sector (e.g. health_social_care, housing)")

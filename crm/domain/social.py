@@ -15,6 +15,18 @@ from crm.domain.enums import XAccountStatus
 from crm.domain.errors import CredentialsError
 from crm.domain.xcost import CostEstimate
 
+# The league table: which networks it ranks on, and by what (key: label).
+LEAGUE_NETWORKS = ("combined", "x", "bluesky")
+LEAGUE_MEASURES: dict[str, str] = {
+    "followers": "Followers",
+    "growth_4w": "Growth, 4 weeks",
+    "growth_4w_pct": "Growth, 4 weeks (%)",
+    "growth_12w": "Growth, 12 weeks",
+    "growth_12w_pct": "Growth, 12 weeks (%)",
+    "posts_per_week": "Posts a week",
+    "engagement": "Engagement per post",
+}
+
 ENV_BEARER_TOKEN = "CRM_X_BEARER_TOKEN"
 
 THIS_RUN_ONLY_HINT = (

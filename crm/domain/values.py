@@ -9,10 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from crm.domain.errors import ValidationError
+
+E = TypeVar("E", bound=Enum)
 
 # Ids are 64-bit signed integers in both databases; a bigger number is no record's id.
 MAX_RECORD_ID = 2**63 - 1
@@ -268,6 +271,16 @@ def check_date_range(start: date | None, end: date | None, what: str = "placemen
             f"A {what} cannot end ({end:%d/%m/%Y}) before it starts ({start:%d/%m/%Y}).",
             field="end_date",
         )
+
+
+def member_of(enum: type[E], value: str, field: str, what: str) -> E:
+    """``enum``'s member with exactly this value; otherwise a ValidationError that names the
+    values allowed (``what`` names the thing: "a stage")."""
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in enum)
+        raise ValidationError(f"{value!r} is not {what} ({allowed}).", field=field) from None
 
 
 def parse_choice(value: Any, enum: Any, field: str, what: str) -> str | None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm import settings
 from crm.domain.errors import ConflictError
 from crm.domain.values import json_ready
-from crm.storage.models import AuditEntry
+from crm.services.common import load
+from crm.storage.models import AuditEntry, Versioned
 
 if TYPE_CHECKING:
     from crm.storage.db import Database
@@ -83,6 +84,28 @@ def check_version(
     if expected is None or expected == current:
         return
     raise conflict(session, entity_type, entity_id, label)
+
+
+R = TypeVar("R", bound=Versioned)
+
+
+def load_for_edit(
+    session: Session,
+    model: type[R],
+    entity_type: str,
+    entity_id: int,
+    expected_version: int | None,
+    label: str | Callable[[R], str],
+    noun: str = "",
+) -> R:
+    """The record an edit changes, refused as :func:`check_version` refuses it when it changed
+    after the user opened it at ``expected_version``. ``label`` names it in that refusal (or
+    says how to read its name off the record); ``noun`` in a NotFoundError (default: its
+    ``entity_type``)."""
+    row = load(session, model, entity_id, noun or entity_type)
+    name = label if isinstance(label, str) else label(row)
+    check_version(session, entity_type, entity_id, row.version, expected_version, name)
+    return row
 
 
 def conflict(session: Session, entity_type: str, entity_id: int, label: str) -> ConflictError:

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, selectinload
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.values import MAX_RECORD_ID
 from crm.services.views import XAccountView
-from crm.storage.models import Base, Employment, Organisation, Person, Tag, XAccount
+from crm.storage.models import Employment, Organisation, Person, Tag, XAccount
 
-T = TypeVar("T", bound=Base)
+T = TypeVar("T")
 
 
 def load(session: Session, model: type[T], entity_id: int, label: str) -> T:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from crm import settings
 from crm.domain.enums import Direction, InteractionKind
 from crm.domain.errors import ValidationError
-from crm.domain.values import limit_text, require_text
+from crm.domain.values import limit_text, member_of, require_text
 from crm.services import audit
 from crm.services.common import load
 from crm.services.views import InteractionView
@@ -39,13 +39,7 @@ class InteractionInput:
 
 
 def _kind(value: str) -> str:
-    try:
-        return InteractionKind(value).value
-    except ValueError:
-        allowed = ", ".join(k.value for k in InteractionKind)
-        raise ValidationError(
-            f"{value!r} is not a kind of interaction ({allowed}).", field="kind"
-        ) from None
+    return member_of(InteractionKind, value, "kind", "a kind of interaction").value
 
 
 def _direction(value: str | None) -> str | None:
@@ -138,12 +132,11 @@ def update_interaction(
     if unknown:
         raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on an interaction.")
     with audit.versioned_edit(db, "interaction", interaction_id, "This interaction") as session:
-        interaction = load(session, Interaction, interaction_id, "interaction")
-        audit.check_version(
+        interaction = audit.load_for_edit(
             session,
+            Interaction,
             "interaction",
             interaction_id,
-            interaction.version,
             expected_version,
             "This interaction",
         )

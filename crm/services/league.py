@@ -42,23 +42,16 @@ from sqlalchemy.orm import Session
 
 from crm.domain.enums import OrganisationType, Sector
 from crm.domain.errors import ValidationError
+from crm.domain.social import LEAGUE_MEASURES, LEAGUE_NETWORKS
 from crm.storage import cursor
 from crm.storage.db import Database
 from crm.storage.models import BlueskySnapshot, FollowerSnapshot
 from crm.storage.types import UTCDateTime
 
 NETWORKS = ("x", "bluesky")
-NETWORK_CHOICES = ("combined", "x", "bluesky")
+NETWORK_CHOICES = LEAGUE_NETWORKS
 ENTITIES = ("organisation", "person")
-MEASURES: dict[str, str] = {
-    "followers": "Followers",
-    "growth_4w": "Growth, 4 weeks",
-    "growth_4w_pct": "Growth, 4 weeks (%)",
-    "growth_12w": "Growth, 12 weeks",
-    "growth_12w_pct": "Growth, 12 weeks (%)",
-    "posts_per_week": "Posts a week",
-    "engagement": "Engagement per post",
-}
+MEASURES = LEAGUE_MEASURES
 # "NHS trusts only" means both kinds of trust.
 TYPE_GROUPS: dict[str, tuple[str, ...]] = {
     "nhs": (OrganisationType.NHS_TRUST.value, OrganisationType.NHS_FOUNDATION_TRUST.value),

@@ -138,9 +138,13 @@ def update_organisation(
 ) -> int:
     cleaned = {name: clean_field(name, value) for name, value in changes.items()}
     with audit.versioned_edit(db, "organisation", organisation_id, "This organisation") as session:
-        org = load(session, Organisation, organisation_id, "organisation")
-        audit.check_version(
-            session, "organisation", organisation_id, org.version, expected_version, org.name
+        org = audit.load_for_edit(
+            session,
+            Organisation,
+            "organisation",
+            organisation_id,
+            expected_version,
+            lambda o: o.name,
         )
         _check_codes_free(session, cleaned, org.id)
         diff: dict[str, Any] = {}
@@ -191,9 +195,13 @@ def delete_organisation(
 ) -> None:
     """Delete an organisation and the job records there; refused while placements point at it."""
     with audit.versioned_edit(db, "organisation", organisation_id, "This organisation") as session:
-        org = load(session, Organisation, organisation_id, "organisation")
-        audit.check_version(
-            session, "organisation", organisation_id, org.version, expected_version, org.name
+        org = audit.load_for_edit(
+            session,
+            Organisation,
+            "organisation",
+            organisation_id,
+            expected_version,
+            lambda o: o.name,
         )
         placements = session.scalar(
             select(func.count())

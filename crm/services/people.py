@@ -193,9 +193,8 @@ def update_person(
     """
     cleaned = {name: clean_field(name, value) for name, value in changes.items()}
     with audit.versioned_edit(db, "person", person_id, "This person") as session:
-        person = load(session, Person, person_id, "person")
-        audit.check_version(
-            session, "person", person_id, person.version, expected_version, person.display_name
+        person = audit.load_for_edit(
+            session, Person, "person", person_id, expected_version, lambda p: p.display_name
         )
         diff: dict[str, Any] = {}
         for name, value in cleaned.items():
@@ -235,9 +234,8 @@ def delete_person(db: Database, person_id: int, expected_version: int | None = N
     A person who is a placement's candidate cannot be deleted (delete the placements first).
     """
     with audit.versioned_edit(db, "person", person_id, "This person") as session:
-        person = load(session, Person, person_id, "person")
-        audit.check_version(
-            session, "person", person_id, person.version, expected_version, person.display_name
+        person = audit.load_for_edit(
+            session, Person, "person", person_id, expected_version, lambda p: p.display_name
         )
         placed = session.scalar(
             select(func.count()).select_from(Placement).where(Placement.candidate_id == person_id)
@@ -550,14 +548,8 @@ def update_employment(
     if unknown:
         raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on a job.")
     with audit.versioned_edit(db, "employment", employment_id, "This job") as session:
-        employment = load(session, Employment, employment_id, "job")
-        audit.check_version(
-            session,
-            "employment",
-            employment_id,
-            employment.version,
-            expected_version,
-            "This job",
+        employment = audit.load_for_edit(
+            session, Employment, "employment", employment_id, expected_version, "This job", "job"
         )
         if "title" in changes:
             employment.title = limit_text(changes["title"], "Title", "title", 200) or None

@@ -15,7 +15,7 @@ from crm import settings
 from crm.domain.enums import BUSY_PLACEMENT_STATUSES, IR35Determination, PlacementStatus
 from crm.domain.errors import NotFoundError, ValidationError
 from crm.domain.rates import margin_over, margin_per_day
-from crm.domain.values import check_date_range, parse_day_rate, require_text
+from crm.domain.values import check_date_range, member_of, parse_day_rate, require_text
 from crm.services import audit
 from crm.services.common import load
 from crm.services.views import (
@@ -69,13 +69,7 @@ class PlacementInput:
 
 
 def _status(value: str) -> str:
-    try:
-        return PlacementStatus(value).value
-    except ValueError:
-        allowed = ", ".join(s.value for s in PlacementStatus)
-        raise ValidationError(
-            f"{value!r} is not a placement status ({allowed}).", field="status"
-        ) from None
+    return member_of(PlacementStatus, value, "status", "a placement status").value
 
 
 def _ir35(value: str) -> str:
@@ -162,14 +156,8 @@ def update_placement(
     if unknown:
         raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on a placement.")
     with audit.versioned_edit(db, "placement", placement_id, "This placement") as session:
-        placement = load(session, Placement, placement_id, "placement")
-        audit.check_version(
-            session,
-            "placement",
-            placement_id,
-            placement.version,
-            expected_version,
-            "This placement",
+        placement = audit.load_for_edit(
+            session, Placement, "placement", placement_id, expected_version, "This placement"
         )
         for name, value in changes.items():
             if name == "role":
@@ -262,14 +250,8 @@ def change_status(
     version. Extending has its own action (:func:`extend_placement`)."""
     new = _status(status)
     with audit.versioned_edit(db, "placement", placement_id, "This placement") as session:
-        placement = load(session, Placement, placement_id, "placement")
-        audit.check_version(
-            session,
-            "placement",
-            placement_id,
-            placement.version,
-            expected_version,
-            "This placement",
+        placement = audit.load_for_edit(
+            session, Placement, "placement", placement_id, expected_version, "This placement"
         )
         old = placement.status
         if new == old:

@@ -70,63 +70,68 @@ def _at(d: Any) -> datetime:
     return datetime.combine(d, time(9, 0), tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class _Whose:
+    """What picks a person's or an organisation's entries out of each kind."""
+
+    interactions: Any
+    posts: Any
+    placements: list[Any]
+    assignments: list[Any]
+    stages: Any = None  # shortlist stage changes (a person's only)
+
+
+def _record_timeline(
+    session: Session, q: TimelineQuery, x_account_id: int | None, whose: _Whose
+) -> list[TimelineEntry]:
+    interactions: list[Row[Any]] = []
+    others: list[TimelineEntry] = []
+    if "interaction" in q.kinds:
+        interactions = _interaction_rows(session, q, whose.interactions)
+    if "tweet" in q.kinds and x_account_id is not None:
+        others += _tweets(session, x_account_id, q)
+    if "post" in q.kinds:
+        others += _posts(session, whose.posts, q)
+    if q.kinds & {"placement", "placement_note"}:
+        others += _placements(session, whose.placements, q)
+    if "assignment" in q.kinds:
+        others += _assignment_events(session, whose.assignments, q)
+        if whose.stages is not None:
+            others += _stage_events(session, whose.stages, q)
+    return _newest(session, q, interactions, others)
+
+
 def person_timeline(
     db: Database, person_id: int, query: TimelineQuery | None = None
 ) -> list[TimelineEntry]:
-    q = query or TimelineQuery()
+    whose = _Whose(
+        interactions=Interaction.id.in_(
+            select(interaction_people.c.interaction_id).where(
+                interaction_people.c.person_id == person_id
+            )
+        ),
+        posts=BlueskyAccount.person_id == person_id,
+        placements=[Placement.candidate_id == person_id, Placement.client_contact_id == person_id],
+        assignments=[Assignment.contact_id == person_id],
+        stages=ShortlistEntry.person_id == person_id,
+    )
     with db.read() as session:
         x_account_id = _x_account_of(session, Person, person_id, "person")
-        interactions: list[Row[Any]] = []
-        others: list[TimelineEntry] = []
-        if "interaction" in q.kinds:
-            interactions = _interaction_rows(
-                session,
-                q,
-                Interaction.id.in_(
-                    select(interaction_people.c.interaction_id).where(
-                        interaction_people.c.person_id == person_id
-                    )
-                ),
-            )
-        if "tweet" in q.kinds and x_account_id is not None:
-            others += _tweets(session, x_account_id, q)
-        if "post" in q.kinds:
-            others += _posts(session, BlueskyAccount.person_id == person_id, q)
-        if q.kinds & {"placement", "placement_note"}:
-            others += _placements(
-                session,
-                [Placement.candidate_id == person_id, Placement.client_contact_id == person_id],
-                q,
-            )
-        if "assignment" in q.kinds:
-            others += _assignment_events(session, [Assignment.contact_id == person_id], q)
-            others += _stage_events(session, ShortlistEntry.person_id == person_id, q)
-        return _newest(session, q, interactions, others)
+        return _record_timeline(session, query or TimelineQuery(), x_account_id, whose)
 
 
 def organisation_timeline(
     db: Database, organisation_id: int, query: TimelineQuery | None = None
 ) -> list[TimelineEntry]:
-    q = query or TimelineQuery()
+    whose = _Whose(
+        interactions=Interaction.organisation_id == organisation_id,
+        posts=BlueskyAccount.organisation_id == organisation_id,
+        placements=[Placement.organisation_id == organisation_id],
+        assignments=[Assignment.organisation_id == organisation_id],
+    )
     with db.read() as session:
         x_account_id = _x_account_of(session, Organisation, organisation_id, "organisation")
-        interactions: list[Row[Any]] = []
-        others: list[TimelineEntry] = []
-        if "interaction" in q.kinds:
-            interactions = _interaction_rows(
-                session, q, Interaction.organisation_id == organisation_id
-            )
-        if "tweet" in q.kinds and x_account_id is not None:
-            others += _tweets(session, x_account_id, q)
-        if "post" in q.kinds:
-            others += _posts(session, BlueskyAccount.organisation_id == organisation_id, q)
-        if q.kinds & {"placement", "placement_note"}:
-            others += _placements(session, [Placement.organisation_id == organisation_id], q)
-        if "assignment" in q.kinds:
-            others += _assignment_events(
-                session, [Assignment.organisation_id == organisation_id], q
-            )
-        return _newest(session, q, interactions, others)
+        return _record_timeline(session, query or TimelineQuery(), x_account_id, whose)
 
 
 def assignment_timeline(

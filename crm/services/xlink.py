@@ -64,6 +64,16 @@ def _one_target(person_id: int | None, organisation_id: int | None) -> None:
         raise ValidationError("Link an X account to a person or to an organisation, not both.")
 
 
+def _target(
+    session: Session, person_id: int | None, organisation_id: int | None
+) -> tuple[Person | Organisation, str]:
+    """The person or organisation to link or unlink, and which of the two it is."""
+    if person_id is not None:
+        return load(session, Person, person_id, "person"), "person"
+    assert organisation_id is not None
+    return load(session, Organisation, organisation_id, "organisation"), "organisation"
+
+
 def _lookup(
     db: Database, handle: XHandle, gateway: XGateway | None, kind: ResourceKind = ResourceKind.USER
 ) -> tuple[XUser | None, XAccountUnavailable | None]:
@@ -152,14 +162,7 @@ def link_x_account(
     parsed = XHandle.parse(handle)
     user, problem = _lookup(db, parsed, gateway)
     with db.session() as session:
-        target: Person | Organisation
-        if person_id is not None:
-            target = load(session, Person, person_id, "person")
-            entity = "person"
-        else:
-            assert organisation_id is not None
-            target = load(session, Organisation, organisation_id, "organisation")
-            entity = "organisation"
+        target, entity = _target(session, person_id, organisation_id)
         account = _account_for(session, parsed, user, problem)
         if target.x_account_id != account.id:
             other = _linked_elsewhere(session, account.id)
@@ -191,14 +194,7 @@ def unlink_x_account(
     is linked again (deleting the person or organisation is how to erase them)."""
     _one_target(person_id, organisation_id)
     with db.session() as session:
-        target: Person | Organisation
-        if person_id is not None:
-            target = load(session, Person, person_id, "person")
-            entity = "person"
-        else:
-            assert organisation_id is not None
-            target = load(session, Organisation, organisation_id, "organisation")
-            entity = "organisation"
+        target, entity = _target(session, person_id, organisation_id)
         account = target.x_account
         if account is None:
             return

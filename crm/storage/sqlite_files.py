@@ -34,6 +34,22 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _regular_file(path: Path, what: str, folder: str) -> os.stat_result | None:
+    """``path``'s stat if a regular file is there, None if nothing is; a folder (named as
+    "a folder, not ``folder``") or a device is refused."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise DatabaseError(f"{what} cannot be read: {_reason(exc)}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DatabaseError(f"{what} is a folder, not {folder}.")
+    if not stat.S_ISREG(info.st_mode):
+        raise DatabaseError(f"{what} is not a regular file (a device or a pipe?).")
+    return info
+
+
 def check_file(
     path: Path, label: str | None = None, *, advice: str = "", read_header: bool = True
 ) -> bool:
@@ -47,17 +63,8 @@ def check_file(
     and another process could then delete the write-ahead log under a live connection (a
     corrupt database). Its content is then left for SQLite to judge."""
     what = label or str(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise DatabaseError(f"{what} cannot be read: {_reason(exc)}.") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise DatabaseError(f"{what} is a folder, not a database file.")
-    if not stat.S_ISREG(info.st_mode):
-        raise DatabaseError(f"{what} is not a regular file (a device or a pipe?).")
-    if info.st_size == 0:
+    info = _regular_file(path, what, "a database file")
+    if info is None or info.st_size == 0:
         return False
     if not read_header:
         return True
@@ -232,16 +239,9 @@ def check_plain_file(path: Path, label: str | None = None) -> bool:
     """Whether a readable, non-empty regular file is at ``path`` (False if nothing is);
     a folder or a device is refused."""
     what = label or str(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
+    info = _regular_file(path, what, "a file")
+    if info is None:
         return False
-    except OSError as exc:
-        raise DatabaseError(f"{what} cannot be read: {_reason(exc)}.") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise DatabaseError(f"{what} is a folder, not a file.")
-    if not stat.S_ISREG(info.st_mode):
-        raise DatabaseError(f"{what} is not a regular file (a device or a pipe?).")
     if not os.access(path, os.R_OK):
         raise DatabaseError(f"{what} cannot be read: permission denied.")
     return info.st_size > 0

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -96,29 +96,6 @@ class _SearchKeys(QObject):
 class MainWindow(QMainWindow):
     """Construct with a database; ``show()`` is optional (benchmarks and screenshots skip it)."""
 
-    # The actions pages and tests use, made by crm.ui.menus.build_menus.
-    new_person_action: QAction
-    new_org_action: QAction
-    new_placement_action: QAction
-    new_assignment_action: QAction
-    import_action: QAction
-    export_action: QAction
-    sample_action: QAction
-    back_to_mine_action: QAction
-    find_action: QAction
-    find_in_list_action: QAction
-    log_action: QAction
-    back_action: QAction
-    forward_action: QAction
-    theme_actions: dict[str, QAction]
-    duplicates_action: QAction
-    retention_action: QAction
-    sync_current_action: QAction
-    sync_watched_action: QAction
-    cancel_sync_action: QAction
-    cancel_bluesky_action: QAction
-    about_action: QAction
-
     def __init__(
         self,
         db: Database,
@@ -143,7 +120,7 @@ class MainWindow(QMainWindow):
         self.x_scheduler = XSyncScheduler(self.x_sync, self)
         self.bluesky_sync = BlueskySyncRunner(self.ctx, self)
         self._build()
-        build_menus(self)
+        self.menu_actions = build_menus(self, self)
         self._build_status()
         self.ctx.open_requested.connect(self.open_record)
         self.ctx.message.connect(self.show_message)
@@ -447,7 +424,7 @@ class MainWindow(QMainWindow):
         # naming it too would show it twice.
         self.setWindowTitle("Sample data" if demo else "")
         self.demo_banner.setVisible(demo)
-        self.back_to_mine_action.setEnabled(demo and self.ctx.own_db is not None)
+        self.menu_actions.back_to_mine.setEnabled(demo and self.ctx.own_db is not None)
         self._demo_writes_ok = False
         if not check_empty:
             self.people_page.reload()

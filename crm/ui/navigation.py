@@ -5,20 +5,62 @@ before leaving a page."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLineEdit, QMessageBox, QStackedWidget, QToolButton
 
 from crm.ui.kit.unsaved import ask_unsaved
 
 if TYPE_CHECKING:
-    from crm.ui.main_window import MainWindow
+    from crm.ui.assignments.page import AssignmentPage, AssignmentsPage
+    from crm.ui.assignments.reports import ReportsPage
+    from crm.ui.league.page import LeaguePage
+    from crm.ui.menus import MenuActions
+    from crm.ui.organisations.page import OrganisationPage, OrganisationsPage
+    from crm.ui.people.page import PeoplePage
+    from crm.ui.people.person import PersonPage
+    from crm.ui.placements.page import PlacementPage, PlacementsPage
+    from crm.ui.today.page import TodayPage
+
+
+class Places(Protocol):
+    """What the navigator needs of the main window: the page stack and its pages (most built
+    on first use), the sidebar, the search box and the Back and Forward controls."""
+
+    stack: QStackedWidget
+    search: QLineEdit
+    menu_actions: MenuActions
+    back_button: QToolButton
+    forward_button: QToolButton
+    people_page: PeoplePage
+
+    def select_nav(self, key: str | None) -> None: ...
+    @property
+    def today_page(self) -> TodayPage: ...
+    @property
+    def organisations_page(self) -> OrganisationsPage: ...
+    @property
+    def placements_page(self) -> PlacementsPage: ...
+    @property
+    def league_page(self) -> LeaguePage: ...
+    @property
+    def person_page(self) -> PersonPage: ...
+    @property
+    def organisation_page(self) -> OrganisationPage: ...
+    @property
+    def placement_page(self) -> PlacementPage: ...
+    @property
+    def reports_page(self) -> ReportsPage: ...
+    @property
+    def assignments_page(self) -> AssignmentsPage: ...
+    @property
+    def assignment_page(self) -> AssignmentPage: ...
 
 
 class Navigator:
     """The window's places: (kind, id, state); at most 50 remembered behind."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Places) -> None:
         self.window = window
         self._history: list[tuple[str, int, Any]] = []
         self._future: list[tuple[str, int, Any]] = []
@@ -58,7 +100,10 @@ class Navigator:
             self._asking_leave = None
             page.save_edits(go_on)
 
-        self._asking_leave = ask_unsaved(w, page.unsaved_what(), save, discard, cancel)
+        # The question belongs to the whole window (the stack's top-level widget).
+        self._asking_leave = ask_unsaved(
+            w.stack.window(), page.unsaved_what(), save, discard, cancel
+        )
         return False
 
     def go(self, kind: str, entity_id: int, state: Any = None, *, remember: bool = True) -> None:
@@ -119,8 +164,8 @@ class Navigator:
             else:
                 w.assignment_page.open(entity_id)
             w.stack.setCurrentWidget(page)
-        w.back_action.setEnabled(bool(self._history))
-        w.forward_action.setEnabled(bool(self._future))
+        w.menu_actions.back.setEnabled(bool(self._history))
+        w.menu_actions.forward.setEnabled(bool(self._future))
         w.back_button.setEnabled(bool(self._history))
         w.forward_button.setEnabled(bool(self._future))
 

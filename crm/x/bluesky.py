@@ -24,6 +24,7 @@ import requests
 
 from crm.domain.bluesky import BlueskyActor
 from crm.domain.errors import BlueskyApiError, Cancelled, ValidationError
+from crm.x.transport import Failure, with_retries
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +137,6 @@ def post_url(handle_or_did: str, uri: str) -> str:
 
 
 # --------------------------------------------------------------------------- the gateway
-
-
-@dataclass(frozen=True)
-class _Failure:
-    error: BlueskyApiError
-    retryable: bool
 
 
 class BlueskyGateway:
@@ -272,29 +267,18 @@ class BlueskyGateway:
     def _get(
         self, method: str, params: list[tuple[str, str]], actor: str | None = None
     ) -> dict[str, Any]:
-        delay = self._backoff_base
-        attempt = 1
-        while True:
-            outcome = self._attempt(method, params, actor)
-            if not isinstance(outcome, _Failure):
-                return outcome
-            if not outcome.retryable or attempt >= self._attempts:
-                raise outcome.error
-            log.info(
-                "Bluesky %s failed (%s); trying again in %.1f s (attempt %d of %d)",
-                _LABELS[method],
-                outcome.error,
-                delay,
-                attempt + 1,
-                self._attempts,
-            )
-            self._sleep(delay)
-            delay *= 2
-            attempt += 1
+        return with_retries(
+            lambda: self._attempt(method, params, actor),
+            what=f"Bluesky {_LABELS[method]}",
+            attempts=self._attempts,
+            backoff_base=self._backoff_base,
+            sleep=self._sleep,
+            logger=log,
+        )
 
     def _attempt(
         self, method: str, params: list[tuple[str, str]], actor: str | None
-    ) -> dict[str, Any] | _Failure:
+    ) -> dict[str, Any] | Failure:
         label = _LABELS[method]
         url = f"{self._base_url}/xrpc/{method}"
         if self._on_request is not None:
@@ -305,12 +289,12 @@ class BlueskyGateway:
         try:
             response = self._session.get(url, params=params, timeout=self._timeout)
         except requests.Timeout:
-            return _Failure(
+            return Failure(
                 BlueskyApiError(f"The Bluesky {label} timed out: no answer from {self._host()}."),
                 retryable=True,
             )
         except requests.ConnectionError:
-            return _Failure(
+            return Failure(
                 BlueskyApiError(
                     f"Could not connect to the Bluesky AppView at {self._host()}. Check the "
                     "network and the Bluesky AppView URL setting."
@@ -318,14 +302,14 @@ class BlueskyGateway:
                 retryable=True,
             )
         except requests.RequestException as exc:
-            return _Failure(
+            return Failure(
                 BlueskyApiError(f"The Bluesky {label} failed: {type(exc).__name__}."),
                 retryable=False,
             )
         body = _json_object(response)
         if response.status_code == 200:
             if body is None:
-                return _Failure(_malformed(method), retryable=False)
+                return Failure(_malformed(method), retryable=False)
             return body
         return self._http_failure(method, response, body or {}, actor)
 
@@ -335,18 +319,18 @@ class BlueskyGateway:
         response: requests.Response,
         body: Mapping[str, Any],
         actor: str | None,
-    ) -> _Failure:
+    ) -> Failure:
         label = _LABELS[method]
         status = response.status_code
         error = str(body.get("error") or "")
         message = str(body.get("message") or response.reason or "")
         if actor is not None and status == 400:
             if error in _ACCOUNT_ERRORS:
-                return _Failure(
+                return Failure(
                     BlueskyAccountUnavailable(actor, _ACCOUNT_ERRORS[error], message), False
                 )
             if "not found" in message.lower() or error in ("NotFound", "ActorNotFound"):
-                return _Failure(BlueskyAccountUnavailable(actor, "not_found", message), False)
+                return Failure(BlueskyAccountUnavailable(actor, "not_found", message), False)
         if status == 429:
             reset = _int_header(response.headers, "ratelimit-reset")
             when = (
@@ -354,7 +338,7 @@ class BlueskyGateway:
                 if reset is not None
                 else ""
             )
-            return _Failure(
+            return Failure(
                 BlueskyApiError(
                     f"Bluesky's rate limit for the {label} is used up{when}; try again later.",
                     status=429,
@@ -366,7 +350,7 @@ class BlueskyGateway:
         text += f" {error})" if error else ")"
         if message:
             text += f": {message[:300]}"
-        return _Failure(
+        return Failure(
             BlueskyApiError(text, status=status, error=error or None),
             retryable=status in _RETRY_STATUSES,
         )

@@ -16,7 +16,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -38,8 +37,10 @@ from crm.x.ratelimit import RateLimitWait
 from crm.x.transport import (
     OFFICIAL_PREFIXES,
     DeadlineExceeded,
+    Failure,
     RedirectAdapter,
     redactor,
+    with_retries,
 )
 from crm.x.types import (
     RateLimit,
@@ -110,12 +111,6 @@ def _never() -> bool:
 
 
 # --------------------------------------------------------------------------- the gateway
-
-
-@dataclass(frozen=True)
-class _Failure:
-    error: Exception
-    retryable: bool
 
 
 class XGateway:
@@ -418,42 +413,27 @@ class XGateway:
         return fn() if rate_limit_wait is None else rate_limit_wait.call(fn, cancelled)
 
     def _request(self, endpoint: str, call: Callable[[], Any]) -> dict[str, Any]:
-        """The JSON object X answered, after bounded retries of transient failures.
+        """The JSON object X answered, after bounded retries of transient failures."""
+        return with_retries(
+            lambda: self._attempt(endpoint, call),
+            what=f"X {_ENDPOINT_LABELS.get(endpoint, endpoint)}",
+            attempts=self._attempts,
+            backoff_base=self._backoff_base,
+            sleep=self._sleep,
+            logger=log,
+        )
 
-        Errors are raised outside any ``except`` block so that no exception chained to them
-        (tweepy's and requests' carry the request headers) travels with them.
-        """
-        delay = self._backoff_base
-        attempt = 1
-        while True:
-            outcome = self._attempt(endpoint, call)
-            if not isinstance(outcome, _Failure):
-                return outcome
-            if not outcome.retryable or attempt >= self._attempts:
-                raise outcome.error
-            log.info(
-                "X %s failed (%s); trying again in %.1f s (attempt %d of %d)",
-                _ENDPOINT_LABELS.get(endpoint, endpoint),
-                outcome.error,
-                delay,
-                attempt + 1,
-                self._attempts,
-            )
-            self._sleep(delay)
-            delay *= 2
-            attempt += 1
-
-    def _attempt(self, endpoint: str, call: Callable[[], Any]) -> dict[str, Any] | _Failure:
+    def _attempt(self, endpoint: str, call: Callable[[], Any]) -> dict[str, Any] | Failure:
         label = _ENDPOINT_LABELS.get(endpoint, endpoint)
         response: requests.Response | None = None
         failed_response: requests.Response | None = None
-        failure: _Failure | None = None
+        failure: Failure | None = None
         try:
             response = call()
         except tweepy.HTTPException as exc:
             failed_response = exc.response
         except DeadlineExceeded as exc:
-            failure = _Failure(
+            failure = Failure(
                 XApiError(
                     f"The X {label} was stopped: {exc.args[0] if exc.args else 'out of time'}. "
                     f"{self._host()} answers too slowly, or this sync's time is up; what was "
@@ -463,12 +443,12 @@ class XGateway:
                 retryable=False,
             )
         except requests.Timeout:
-            failure = _Failure(
+            failure = Failure(
                 XApiError(f"The X {label} timed out: no answer from {self._host()} in time."),
                 retryable=False,
             )
         except requests.ConnectionError as exc:
-            failure = _Failure(
+            failure = Failure(
                 XApiError(
                     f"Could not connect to the X API at {self._host()} "
                     f"({_connection_reason(exc)}). Check the network and the X API URL setting."
@@ -476,7 +456,7 @@ class XGateway:
                 retryable=False,
             )
         except requests.RequestException as exc:
-            failure = _Failure(
+            failure = Failure(
                 XApiError(f"The X {label} failed: {type(exc).__name__}."), retryable=False
             )
         if failure is not None:
@@ -485,7 +465,7 @@ class XGateway:
             self._note_rate_limit(endpoint, failed_response)
             return self._http_failure(endpoint, failed_response)
         if not isinstance(response, requests.Response):
-            return _Failure(_malformed(endpoint), retryable=False)
+            return Failure(_malformed(endpoint), retryable=False)
         self._note_rate_limit(endpoint, response)
         log.debug("X %s answered HTTP %s", label, response.status_code)
         try:
@@ -493,17 +473,17 @@ class XGateway:
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
-            return _Failure(_malformed(endpoint), retryable=False)
+            return Failure(_malformed(endpoint), retryable=False)
         return payload
 
-    def _http_failure(self, endpoint: str, response: requests.Response) -> _Failure:
+    def _http_failure(self, endpoint: str, response: requests.Response) -> Failure:
         label = _ENDPOINT_LABELS.get(endpoint, endpoint)
         status = response.status_code
         body = _json_object(response)
         reason = body.get("reason") if isinstance(body.get("reason"), str) else None
         detail = self._redact(_detail(body) or (response.reason or ""))
         if status == 401:
-            return _Failure(
+            return Failure(
                 CredentialsError(
                     "X refused the token (HTTP 401 Unauthorized). Check the bearer token in "
                     "the X settings or CRM_X_BEARER_TOKEN."
@@ -511,7 +491,7 @@ class XGateway:
                 retryable=False,
             )
         if status == 403 and reason == "client-not-enrolled":
-            return _Failure(
+            return Failure(
                 XApiError(
                     "X refused to read: the API plan of this developer App cannot read users or "
                     "tweets (client-not-enrolled). The free tier cannot read; attach the App to "
@@ -523,7 +503,7 @@ class XGateway:
             )
         if status == 429:
             reset_at = _reset_at(response) or datetime.now(UTC) + _DEFAULT_RATE_LIMIT_PAUSE
-            return _Failure(
+            return Failure(
                 RateLimitedError(
                     f"X's rate limit for the {label} is used up until "
                     f"{reset_at:%H:%M:%S} UTC"
@@ -541,7 +521,7 @@ class XGateway:
         text += f" {response.reason})" if response.reason else ")"
         if detail and detail != response.reason:
             text += f": {_shorten(detail)}"
-        return _Failure(
+        return Failure(
             XApiError(text, status=status, reason=reason), retryable=status in _RETRY_STATUSES
         )
 

@@ -1,6 +1,7 @@
 """How the X gateway's requests travel: tweepy's hard-coded host rewritten to the configured
 API URL, every request counted before it is sent, a deadline that closes a stalled socket,
-and bearer tokens blanked in whatever tweepy logs."""
+and bearer tokens blanked in whatever tweepy logs; and, for the X and Bluesky gateways both,
+how a transient failure is tried again."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -21,6 +23,55 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 log = logging.getLogger(__name__)
 
 OFFICIAL_PREFIXES = ("https://api.twitter.com/", "https://api.x.com/")
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- retries
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A request that did not succeed: the error to raise, and whether trying again may help."""
+
+    error: Exception
+    retryable: bool
+
+
+def with_retries(
+    attempt: Callable[[], T | Failure],
+    *,
+    what: str,
+    attempts: int,
+    backoff_base: float,
+    sleep: Callable[[float], None],
+    logger: logging.Logger,
+) -> T:
+    """What ``attempt()`` answers, trying again after a retryable failure up to ``attempts``
+    times in all, waiting ``backoff_base`` seconds and twice as long each time after.
+
+    The last failure's error is raised outside any ``except`` block, so that no exception
+    chained to it (tweepy's and requests' carry the request headers) travels with it.
+    """
+    delay = backoff_base
+    number = 1
+    while True:
+        outcome = attempt()
+        if not isinstance(outcome, Failure):
+            return outcome
+        if not outcome.retryable or number >= attempts:
+            raise outcome.error
+        logger.info(
+            "%s failed (%s); trying again in %.1f s (attempt %d of %d)",
+            what,
+            outcome.error,
+            delay,
+            number + 1,
+            attempts,
+        )
+        sleep(delay)
+        delay *= 2
+        number += 1
 
 
 # --------------------------------------------------------------------------- secrets in logs

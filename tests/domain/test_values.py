@@ -155,3 +155,15 @@ def test_fast_phone_agrees(prefix: str, digits: str, spaces: bool) -> None:
     assert got == expected
     if got is not None:
         assert normalise_phone(number) == got[0]
+
+
+def test_member_of_names_the_values_allowed() -> None:
+    from crm.domain.enums import ShortlistStage
+    from crm.domain.values import member_of
+
+    assert member_of(ShortlistStage, "submitted", "stage", "a stage") is ShortlistStage.SUBMITTED
+    with pytest.raises(ValidationError) as caught:
+        member_of(ShortlistStage, "Submitted", "stage", "a stage")
+    allowed = ", ".join(s.value for s in ShortlistStage)
+    assert str(caught.value) == f"'Submitted' is not a stage ({allowed})."
+    assert caught.value.field == "stage"

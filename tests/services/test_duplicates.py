@@ -404,3 +404,23 @@ def test_merge_organisations(any_db: Database, pair: dict[str, int], trust: int)
     assert merge.changes["moved"] == preview.moves
     assert "ods_code" in merge.changes["fields_from_merged"]
     assert any(e.action == "merged_into" and e.entity_id == duplicate for e in entries)
+
+
+def test_merging_an_organisation_into_its_own_child(any_db: Database) -> None:
+    from crm.services.organisations import update_organisation
+
+    group = add_organisation(any_db, OrganisationInput(name="Northern Care Group"))
+    care = add_organisation(any_db, OrganisationInput(name="Northern Care"))
+    homes = add_organisation(any_db, OrganisationInput(name="Northern Care Homes"))
+    for child in (care, homes):
+        update_organisation(any_db, child, {"parent_id": group}, None)
+    merge_organisations(any_db, care, group)
+    assert get_organisation(any_db, care).parent_id is None  # never its own parent
+    assert get_organisation(any_db, homes).parent_id == care
+    with any_db.read() as s:
+        moved = s.scalar(
+            select(AuditEntry.changes).where(
+                AuditEntry.entity_type == "organisation", AuditEntry.action == "merge"
+            )
+        )
+    assert moved is not None and moved["moved"]["child_organisations"] == 1

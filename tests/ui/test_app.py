@@ -21,7 +21,7 @@ from tests.ui.conftest import Sample
 def test_empty_database_shows_the_welcome_page(empty_window) -> None:  # type: ignore[no-untyped-def]
     w = empty_window
     assert w.stack.currentWidget() is w.welcome_page
-    assert w.welcome_page.importer.button.isEnabled() and w.import_action.isEnabled()
+    assert w.welcome_page.importer.button.isEnabled() and w.menu_actions.import_contacts.isEnabled()
     w.welcome_page.empty.button.click()
     assert w.stack.currentWidget() is w.people_page
     assert w.people_page.stack.currentWidget() is w.people_page.empty
@@ -51,12 +51,14 @@ def test_status_bar_names_the_database(window, db: Database) -> None:  # type: i
 
 
 def test_main_actions_show_their_shortcuts(window) -> None:  # type: ignore[no-untyped-def]
-    assert window.log_action.shortcut() == QKeySequence("Ctrl+L")
-    assert "Ctrl+L" in window.log_action.toolTip()
-    assert "Ctrl+K" in window.find_action.toolTip()
-    assert window.new_person_action.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
-    assert window.find_in_list_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Find)
-    assert window.back_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Back)
+    assert window.menu_actions.log.shortcut() == QKeySequence("Ctrl+L")
+    assert "Ctrl+L" in window.menu_actions.log.toolTip()
+    assert "Ctrl+K" in window.menu_actions.find.toolTip()
+    assert window.menu_actions.new_person.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
+    assert window.menu_actions.find_in_list.shortcut() == QKeySequence(
+        QKeySequence.StandardKey.Find
+    )
+    assert window.menu_actions.back.shortcut() == QKeySequence(QKeySequence.StandardKey.Back)
     for action in window.actions():
         if not action.shortcut().isEmpty():
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
@@ -72,7 +74,7 @@ def test_main_actions_show_their_shortcuts(window) -> None:  # type: ignore[no-u
 
 def test_ctrl_k_focuses_search_from_anywhere(qtbot, window, sample: Sample) -> None:  # type: ignore[no-untyped-def]
     window.open_record("person", sample.tom)
-    window.find_action.trigger()
+    window.menu_actions.find.trigger()
     assert window.focusWidget() is window.search
     qtbot.keyClicks(window.search, "okafor")
     assert window.stack.currentWidget() is window.people_page

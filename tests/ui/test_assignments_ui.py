@@ -136,7 +136,7 @@ def test_match_shortlist_move_by_keys_and_place(  # type: ignore[no-untyped-def]
     assert (placement.candidate, placement.margin_per_day) == ("Alan Turing", 100)
     assert board.columns[6].count() == 1  # the Placed column
     window.open_record("placement", placement.id)
-    assert "margin" in window.placement_page.facts.text()
+    assert "margin" in window.placement_page.header.facts.text()
 
 
 def test_drop_on_a_column_moves_the_candidate(  # type: ignore[no-untyped-def]
@@ -187,8 +187,8 @@ def test_new_assignment_dialog_refuses_bad_input_inline(  # type: ignore[no-unty
 
 
 def test_new_assignment_shortcut_opens_the_form(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    assert window.new_assignment_action.shortcut().toString() == "Ctrl+Shift+A"
-    window.new_assignment_action.trigger()
+    assert window.menu_actions.new_assignment.shortcut().toString() == "Ctrl+Shift+A"
+    window.menu_actions.new_assignment.trigger()
     dialogs = [w for w in window.findChildren(AssignmentDialog) if w.isVisible()]
     assert len(dialogs) == 1 and dialogs[0].windowTitle() == "New assignment"
     dialogs[0].reject()

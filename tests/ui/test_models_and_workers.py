@@ -15,7 +15,7 @@ from crm.services.people import people_at
 from crm.services.placements import get_placement, list_placements
 from crm.storage.db import Database
 from crm.ui.kit.models import IdRole, RecordRole, RecordTableModel, SortRole
-from crm.ui.kit.workers import Progress, TaskRunner
+from crm.ui.kit.workers import LatestRequest, Progress, TaskRunner
 from crm.ui.organisations.page import organisation_columns, people_columns, placement_columns
 from crm.ui.placements.page import extension_columns
 from tests.ui.conftest import Sample
@@ -137,6 +137,31 @@ def test_cancel_long_work_and_partial_results(qtbot) -> None:  # type: ignore[no
     qtbot.waitUntil(lambda: bool(failures), timeout=3000)
     assert isinstance(failures[0], Cancelled)
     assert partials == ["first page"]
+    runner.shutdown()
+
+
+def test_a_slow_older_load_is_dropped_when_a_newer_one_started(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    loads = LatestRequest()
+    shown: list[str] = []
+    release = threading.Event()
+
+    def slow() -> str:
+        release.wait(3)
+        return "older"
+
+    runner.run(slow, loads.start().guard(shown.append))
+    newer = loads.start()
+    runner.run(lambda: "newer", newer.guard(shown.append))
+    qtbot.waitUntil(lambda: shown == ["newer"], timeout=3000)
+    with qtbot.waitSignal(runner.busy_changed, check_params_cb=lambda n, _l: n == 0, timeout=3000):
+        release.set()
+    assert shown == ["newer"]
+    assert newer.is_current and loads.current is newer
+    loads.current.guard(shown.append)("follow-up of the newer load")
+    loads.start()
+    newer.guard(shown.append)("after yet another load")
+    assert shown == ["newer", "follow-up of the newer load"]
     runner.shutdown()
 
 

@@ -111,7 +111,7 @@ def test_extension_must_move_the_end_date_forward(window, sample: Sample, db: Da
 def test_new_person_dialog_validates_inline_and_opens_the_person(
     window, sample: Sample, db: Database
 ) -> None:  # type: ignore[no-untyped-def]
-    window.new_person_action.trigger()
+    window.menu_actions.new_person.trigger()
     dialog = window.findChild(PersonDialog)
     assert dialog is not None
     dialog.accept()
@@ -149,7 +149,7 @@ def test_organisation_edit_conflict_offers_reload(window, sample: Sample, db: Da
 
 
 def test_new_organisation_and_placement_dialogs(window, sample: Sample, db: Database) -> None:  # type: ignore[no-untyped-def]
-    window.new_org_action.trigger()
+    window.menu_actions.new_org.trigger()
     dialog = window.findChild(OrganisationDialog)
     dialog.name.setText("Harbourlight Housing")
     dialog.gss.setText("nonsense")
@@ -159,7 +159,7 @@ def test_new_organisation_and_placement_dialogs(window, sample: Sample, db: Data
     dialog.accept()
     org_id = window.organisation_page.organisation_id
     assert get_organisation(db, org_id).name == "Harbourlight Housing"
-    window.new_placement_action.trigger()
+    window.menu_actions.new_placement.trigger()
     placement = window.findChild(PlacementDialog)
     assert placement is not None
     placement.candidate.set_person(sample.tom, "Tom Patel")

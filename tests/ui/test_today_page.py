@@ -114,7 +114,7 @@ def test_ctrl_l_logs_a_call_and_offers_to_close_the_follow_up(
     assert (first.person_id, first.follow_up_id) == (sample.tom, due)
     assert first.reason.startswith("follow-up due today")
 
-    window.log_action.trigger()
+    window.menu_actions.log.trigger()
     dialog = page.log_dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.person is not None and dialog.person.id == sample.tom

@@ -168,9 +168,8 @@ def update_assignment(
         raise ValidationError(f"{sorted(unknown)[0]} cannot be edited on an assignment.")
     cleaned = {name: clean_field(name, value) for name, value in changes.items()}
     with audit.versioned_edit(db, "assignment", assignment_id, "This assignment") as session:
-        a = load(session, Assignment, assignment_id, "assignment")
-        audit.check_version(
-            session, "assignment", assignment_id, a.version, expected_version, "This assignment"
+        a = audit.load_for_edit(
+            session, Assignment, "assignment", assignment_id, expected_version, "This assignment"
         )
         if "organisation_id" in cleaned:
             load(session, Organisation, cleaned["organisation_id"], "organisation")
@@ -203,9 +202,8 @@ def close_assignment(
         raise ValidationError("An assignment closes as filled, lost or cancelled.", field="status")
     why = require_text(reason, "The reason", "reason", 2000)
     with audit.versioned_edit(db, "assignment", assignment_id, "This assignment") as session:
-        a = load(session, Assignment, assignment_id, "assignment")
-        audit.check_version(
-            session, "assignment", assignment_id, a.version, expected_version, "This assignment"
+        a = audit.load_for_edit(
+            session, Assignment, "assignment", assignment_id, expected_version, "This assignment"
         )
         if AssignmentStatus(a.status).is_closed:
             raise ValidationError(f"This assignment is already {a.status}.", field="status")

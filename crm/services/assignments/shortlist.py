@@ -17,7 +17,7 @@ from crm.domain.enums import (
     ShortlistStage,
 )
 from crm.domain.errors import NotFoundError, ValidationError
-from crm.domain.values import check_date_range
+from crm.domain.values import check_date_range, member_of
 from crm.services import audit
 from crm.services.assignments.records import card_of, clean_rate, close_as, rate_ceiling
 from crm.services.assignments.views import PlacedResult
@@ -35,11 +35,7 @@ from crm.storage.types import utcnow
 
 
 def _stage(value: str) -> ShortlistStage:
-    try:
-        return ShortlistStage(value)
-    except ValueError:
-        allowed = ", ".join(s.value for s in ShortlistStage)
-        raise ValidationError(f"{value!r} is not a stage ({allowed}).", field="stage") from None
+    return member_of(ShortlistStage, value, "stage", "a stage")
 
 
 def check_move(current: ShortlistStage, new: ShortlistStage, reason: str | None) -> None:
@@ -188,9 +184,14 @@ def move_candidate(
     new = _stage(stage)
     why = (reason or "").strip() or None
     with audit.versioned_edit(db, "shortlist_entry", entry_id, "This candidate's stage") as s:
-        entry = load(s, ShortlistEntry, entry_id, "shortlist entry")
-        audit.check_version(
-            s, "shortlist_entry", entry_id, entry.version, expected_version, "This candidate"
+        entry = audit.load_for_edit(
+            s,
+            ShortlistEntry,
+            "shortlist_entry",
+            entry_id,
+            expected_version,
+            "This candidate",
+            "shortlist entry",
         )
         check_move(ShortlistStage(entry.stage), new, why)
         _open_for_moves(entry.assignment, new)

@@ -332,23 +332,43 @@ def _take_tags(survivor: _Merged, other: _Merged) -> int:
     return len(tags)
 
 
-def _repoint(
-    session: Session,
-    model: type[Employment | Placement | Interaction | Organisation | Assignment | ShortlistEntry],
-    column: Any,
-    other_id: int,
-    survivor_id: int,
-    *conditions: Any,
-) -> int:
-    """Point ``column`` of the rows that name the other record at the survivor instead,
-    bumping their versions (an editor open on one must reload); how many rows moved."""
-    result = session.execute(
-        update(model)
-        .where(column == other_id, *conditions)
-        .values({column.key: survivor_id, "version": model.version + 1})
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+# The columns that name a person or an organisation, each with what a merge reports the rows
+# as: a merge points them all at the survivor. Links that need more than that (interactions or
+# shortlists both people are on, jobs recorded twice) are handled beside these.
+_PERSON_REFERENCES: list[tuple[str, Any]] = [
+    ("placements", Placement.candidate_id),
+    ("placements", Placement.client_contact_id),
+    ("shortlist_entries", ShortlistEntry.person_id),
+    ("assignments", Assignment.contact_id),
+]
+_ORGANISATION_REFERENCES: list[tuple[str, Any]] = [
+    ("employments", Employment.organisation_id),
+    ("placements", Placement.organisation_id),
+    ("assignments", Assignment.organisation_id),
+    ("interactions", Interaction.organisation_id),
+    ("child_organisations", Organisation.parent_id),
+]
+
+
+def _repoint_references(
+    session: Session, references: list[tuple[str, Any]], survivor: _Merged, other: _Merged
+) -> dict[str, int]:
+    """Point the rows that name the other record in ``references`` at the survivor instead,
+    bumping their versions (an editor open on one must reload); how many rows moved, by
+    label. A record of the merged kind never comes to name the survivor itself (as its own
+    parent)."""
+    moved: dict[str, int] = {}
+    for label, column in references:
+        model = column.class_
+        itself = [model.id != survivor.id] if model is type(survivor) else []
+        result = session.execute(
+            update(model)
+            .where(column == other.id, *itself)
+            .values({column.key: survivor.id, "version": model.version + 1})
+            .execution_options(synchronize_session=False)
+        )
+        moved[label] = moved.get(label, 0) + int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return moved
 
 
 def _delete_merged(
@@ -505,24 +525,15 @@ def _move_person_things(session: Session, survivor: Person, other: Person) -> di
     )
     moved["interactions"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     session.execute(delete(interaction_people).where(interaction_people.c.person_id == other.id))
-    moved["placements"] = sum(
-        _repoint(session, Placement, column, other.id, survivor.id)
-        for column in (Placement.candidate_id, Placement.client_contact_id)
-    )
     # On an assignment both were shortlisted for, the survivor's entry stays and the other's
-    # goes (its stage history with it); the rest move, as do assignments they are contact for.
+    # goes (its stage history with it); the rest move with the other references.
     both = select(ShortlistEntry.assignment_id).where(ShortlistEntry.person_id == survivor.id)
     session.execute(
         delete(ShortlistEntry).where(
             ShortlistEntry.person_id == other.id, ShortlistEntry.assignment_id.in_(both)
         )
     )
-    moved["shortlist_entries"] = _repoint(
-        session, ShortlistEntry, ShortlistEntry.person_id, other.id, survivor.id
-    )
-    moved["assignments"] = _repoint(
-        session, Assignment, Assignment.contact_id, other.id, survivor.id
-    )
+    moved.update(_repoint_references(session, _PERSON_REFERENCES, survivor, other))
     return moved
 
 
@@ -565,17 +576,11 @@ def organisation_merge_preview(db: Database, survivor_id: int, other_id: int) ->
             survivor, other, _ORGANISATION_FIELDS, _ORGANISATION_COMBINABLE, shown, held
         )
 
-        def count(column: Any) -> int:
-            return _count(session, select(func.count()).where(column == other_id))
-
         moves = {
-            "employments": count(Employment.organisation_id),
-            "placements": count(Placement.organisation_id),
-            "assignments": count(Assignment.organisation_id),
-            "interactions": count(Interaction.organisation_id),
-            "child_organisations": count(Organisation.parent_id),
-            "tags": len({t.id for t in other.tags} - {t.id for t in survivor.tags}),
+            label: _count(session, select(func.count()).where(column == other_id))
+            for label, column in _ORGANISATION_REFERENCES
         }
+        moves["tags"] = len({t.id for t in other.tags} - {t.id for t in survivor.tags})
         return MergePreview(
             ORGANISATION,
             survivor.id,
@@ -647,22 +652,7 @@ def merge_organisations(
 def _move_organisation_things(
     session: Session, survivor: Organisation, other: Organisation
 ) -> dict[str, int]:
-    moved: dict[str, int] = {}
-    for label, model, column in (
-        ("employments", Employment, Employment.organisation_id),
-        ("placements", Placement, Placement.organisation_id),
-        ("assignments", Assignment, Assignment.organisation_id),
-        ("interactions", Interaction, Interaction.organisation_id),
-    ):
-        moved[label] = _repoint(session, model, column, other.id, survivor.id)
-    moved["child_organisations"] = _repoint(
-        session,
-        Organisation,
-        Organisation.parent_id,
-        other.id,
-        survivor.id,
-        Organisation.id != survivor.id,
-    )
+    moved = _repoint_references(session, _ORGANISATION_REFERENCES, survivor, other)
     if survivor.parent_id == other.id:
         survivor.parent_id = other.parent_id if other.parent_id != survivor.id else None
     moved["tags"] = _take_tags(survivor, other)

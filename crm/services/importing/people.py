@@ -466,28 +466,20 @@ class PeopleImport(Job):
             )
             c.execute(stmt, params_list)
         employment = cast(Table, Employment.__table__)
-        if job_ends:
-            c.execute(
-                update(employment)
-                .where(employment.c.id == bindparam("_id"))
-                .values(
-                    version=employment.c.version + 1,
-                    end_date=bindparam("end_date"),
-                    updated_at=bindparam("updated_at"),
-                ),
-                job_ends,
-            )
-        if job_titles:
-            c.execute(
-                update(employment)
-                .where(employment.c.id == bindparam("_id"))
-                .values(
-                    version=employment.c.version + 1,
-                    title=bindparam("title"),
-                    updated_at=bindparam("updated_at"),
-                ),
-                job_titles,
-            )
+        for job_changes, column in ((job_ends, "end_date"), (job_titles, "title")):
+            if job_changes:
+                c.execute(
+                    update(employment)
+                    .where(employment.c.id == bindparam("_id"))
+                    .values(
+                        {
+                            "version": employment.c.version + 1,
+                            column: bindparam(column),
+                            "updated_at": bindparam("updated_at"),
+                        }
+                    ),
+                    job_changes,
+                )
         insert_values(s, Employment, _JOB_COLUMNS, job_rows)
         insert_values(s, PersonEmail, ("person_id", "email", "label"), email_rows)
         insert_values(s, PersonPhone, ("person_id", "number", "label"), phone_rows)

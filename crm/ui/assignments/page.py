@@ -32,7 +32,8 @@ from crm.ui.kit.forms import open_dialog
 from crm.ui.kit.list_page import ListPage
 from crm.ui.kit.models import Column
 from crm.ui.kit.timeline_view import follow_link
-from crm.ui.kit.widgets import PageHeader, enum_combo, link_label, plain_label
+from crm.ui.kit.widgets import RecordHeader, enum_combo, plain_label
+from crm.ui.kit.workers import LatestRequest
 
 log = logging.getLogger(__name__)
 
@@ -168,25 +169,17 @@ class AssignmentPage(QWidget):
         self._settings = settings
         self.detail: AssignmentDetail | None = None
         self.dialog: Any = None  # the open reason or place dialog (tests drive it)
-        self._generation = 0
+        self._loads = LatestRequest()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self.header = PageHeader()
-        self.who = link_label("", self._on_link)
-        self.header.meta_extra.addWidget(self.who)
-        self.facts = link_label("", self._on_link)
-        self.facts.setObjectName("PageSubtitle")
-        self.facts.setWordWrap(True)
-        self.header.body.addWidget(self.facts)
         edit = QPushButton("Edit…")
         edit.setAccessibleName("Edit assignment")
         edit.clicked.connect(self.edit)
         self.close_button = QPushButton("Close…")
         self.close_button.setToolTip("Close as filled, lost or cancelled, with the reason")
         self.close_button.clicked.connect(self.close_assignment)
-        for b in (edit, self.close_button):
-            self.header.action_row.addWidget(b)
+        self.header = RecordHeader(self._on_link, (edit, self.close_button), wrap_facts=True)
         layout.addWidget(self.header)
 
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -233,43 +226,35 @@ class AssignmentPage(QWidget):
         return self.detail.id if self.detail else None
 
     def open(self, assignment_id: int) -> None:
-        self._generation += 1
-        generation = self._generation
-
-        def done(detail: AssignmentDetail) -> None:
-            if generation == self._generation:
-                self._show(detail)
-
-        def matched(found: list[CandidateMatch]) -> None:
-            if generation == self._generation:
-                self.matches.set_matches(found)
-
+        request = self._loads.start()
         self.ctx.read(
-            records.get_assignment, assignment_id, on_done=done, label="Opening assignment"
+            records.get_assignment,
+            assignment_id,
+            on_done=request.guard(self._show),
+            label="Opening assignment",
         )
         self.ctx.read(
-            matching.match_candidates, assignment_id, on_done=matched, label="Matching candidates"
+            matching.match_candidates,
+            assignment_id,
+            on_done=request.guard(self.matches.set_matches),
+            label="Matching candidates",
         )
 
     def _show(self, d: AssignmentDetail) -> None:
         self.detail = d
-        self.header.title.setText(d.role)
-        self.header.set_badges(
-            [(AssignmentStatus(d.status).label, STATUS_TONE.get(d.status, "neutral"))]
-        )
         who = f'<a href="crm:organisation:{d.organisation_id}">{esc(d.organisation)}</a>'
         if d.contact_id:
             who += f' · hiring contact <a href="crm:person:{d.contact_id}">{esc(d.contact)}</a>'
         for pid in d.placement_ids:
             who += f' · <a href="crm:placement:{pid}">placement</a>'
-        self.who.setText(who)
         facts = [
             f"charge <b>{esc(text.removeprefix('charge '))}</b>" if what == "charge" else esc(text)
             for what, text in d.facts()
         ]
         if d.closed_reason:
             facts.append(f"closed {esc(fmt_date(d.closed_on))}: {esc(d.closed_reason)}")
-        self.facts.setText(" · ".join(facts))
+        status = (AssignmentStatus(d.status).label, STATUS_TONE.get(d.status, "neutral"))
+        self.header.show_record(d.role, status, who, facts)
         self.close_button.setEnabled(not AssignmentStatus(d.status).is_closed)
         self.board.set_cards(d.shortlist, d.currency)
 

@@ -32,6 +32,7 @@ from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error
 from crm.ui.kit.theme import colours
 from crm.ui.kit.widgets import PageHeader, plain_label
+from crm.ui.kit.workers import LatestRequest
 
 NAMES = {
     "placements-started": "Placements started per month",
@@ -67,7 +68,7 @@ class ReportsPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.report: service.Report | None = None
-        self._generation = 0
+        self._loads = LatestRequest()
         self._loaded = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -148,12 +149,6 @@ class ReportsPage(QWidget):
         except ValidationError as exc:
             self.message.setText(str(exc))
             return
-        self._generation += 1
-        generation = self._generation
-
-        def done(found: service.Report) -> None:
-            if generation == self._generation:
-                self.show_report(found)
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, ValidationError):
@@ -166,7 +161,7 @@ class ReportsPage(QWidget):
             self.choice.currentData(),
             start,
             end,
-            on_done=done,
+            on_done=self._loads.start().guard(self.show_report),
             on_error=failed,
             label="Running the report",
         )

@@ -30,6 +30,7 @@ from crm.ui.kit.widgets import (
     restore_header,
     save_header,
 )
+from crm.ui.kit.workers import LatestRequest
 
 T = TypeVar("T")
 
@@ -136,7 +137,7 @@ class ListPage(QWidget, Generic[T]):
         self.stack.addWidget(self.empty)
         layout.addWidget(self.stack, 1)
         self._loaded = False
-        self._generation = 0  # which load's rows to show (see load)
+        self._loads = LatestRequest()  # only the newest load's rows are shown (see load)
         ctx.changed.connect(self._on_changed)
         ctx.database_changed.connect(lambda: setattr(self, "_loaded", False))
 
@@ -158,13 +159,11 @@ class ListPage(QWidget, Generic[T]):
         """Read the rows with the service function ``fn`` off the GUI thread and show them;
         rows from an earlier, slower call are dropped."""
         self._loaded = True
-        self._generation += 1
-        generation = self._generation
 
+        @self._loads.start().guard
         def show(rows: Sequence[T]) -> None:
-            if generation == self._generation:
-                self.model.set_rows(rows)
-                self._update_count()
+            self.model.set_rows(rows)
+            self._update_count()
 
         self.ctx.read(fn, *args, on_done=show, label=f"Loading {self.noun}s", **kwargs)
 

@@ -31,6 +31,7 @@ from crm.ui.kit import theme
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error
 from crm.ui.kit.formatting import esc, fmt_date, is_web_url, linkify, local
+from crm.ui.kit.workers import LatestRequest, Request
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,15 @@ def entry_anchor(kind: str, ref_id: int) -> str:
     return f"entry-{kind}-{ref_id}"
 
 
+def _social_meta(entry: TimelineEntry, counted: tuple[str, ...], network: str) -> list[str]:
+    """A tweet's or a post's counts that are not zero, and a link to it on its network."""
+    meta = [esc(f"{entry.extra.get(k, 0) or 0} {k}") for k in counted if entry.extra.get(k)]
+    url = str(entry.extra.get("url") or "")
+    if is_web_url(url):
+        meta.append(f'<a href="{esc(url)}">Open on {network}</a>')
+    return meta
+
+
 def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
     """One entry as HTML; every data string is escaped here."""
     c = theme.colours()
@@ -147,27 +157,11 @@ def entry_html(entry: TimelineEntry, tweet_logging: bool = False) -> str:
             )
         meta.append(f'<a href="crm:interaction:{entry.ref_id}">Edit</a>')
     if entry.kind == "tweet":
-        counts = [
-            f"{entry.extra.get(k, 0) or 0} {k}"
-            for k in ("likes", "retweets", "replies")
-            if entry.extra.get(k)
-        ]
-        meta.extend(esc(x) for x in counts)
-        url = str(entry.extra.get("url") or "")
-        if is_web_url(url):
-            meta.append(f'<a href="{esc(url)}">Open on X</a>')
+        meta += _social_meta(entry, ("likes", "retweets", "replies"), "X")
         if tweet_logging:
             meta.append(f'<a href="crm:logtweet:{entry.ref_id}">Log as interaction</a>')
     if entry.kind == "post":
-        counts = [
-            f"{entry.extra.get(k, 0) or 0} {k}"
-            for k in ("likes", "reposts", "replies")
-            if entry.extra.get(k)
-        ]
-        meta.extend(esc(x) for x in counts)
-        url = str(entry.extra.get("url") or "")
-        if is_web_url(url):
-            meta.append(f'<a href="{esc(url)}">Open on Bluesky</a>')
+        meta += _social_meta(entry, ("likes", "reposts", "replies"), "Bluesky")
     if entry.placement_id is not None:
         meta.append(f'<a href="crm:placement:{entry.placement_id}">Open placement</a>')
     assignment_id = entry.extra.get("assignment_id") if entry.kind == "assignment" else None
@@ -243,7 +237,7 @@ class TimelineView(QWidget):
         self._kinds = ALL_KINDS
         self._entries: list[TimelineEntry] = []
         self._more = False
-        self._generation = 0
+        self._loads = LatestRequest()
         self.empty_text = "Nothing here yet. Log a call with Ctrl+L."
         #: Offer "Log as interaction" under tweets (the person page does).
         self.tweet_logging = False
@@ -335,13 +329,12 @@ class TimelineView(QWidget):
                 self._kinds = ALL_KINDS
                 self._check_filter(ALL_KINDS)
         self._entity_id = entity_id
-        self._generation += 1
         query = TimelineQuery(kinds=self._kinds, limit=self.PAGE)
-        generation = self._generation
+        request = self._loads.start()
         db, fetch = self.ctx.db, self._fetch
         self.ctx.runner.run(
             lambda: fetch(db, entity_id, query),
-            lambda entries: self._show(generation, False, entries),
+            lambda entries: self._show(request, False, entries),
             self._failed,
             label="Loading timeline",
         )
@@ -355,18 +348,17 @@ class TimelineView(QWidget):
     def load_more(self) -> None:
         if self._entity_id is None or not self._entries:
             return
-        self._generation += 1
-        generation = self._generation
+        request = self._loads.start()
         query = TimelineQuery(kinds=self._kinds, before=self._entries[-1].at, limit=self.PAGE)
         db, fetch, entity_id = self.ctx.db, self._fetch, self._entity_id
         self.ctx.runner.run(
             lambda: fetch(db, entity_id, query),
-            lambda entries: self._show(generation, True, entries),
+            lambda entries: self._show(request, True, entries),
             label="Loading older entries",
         )
 
-    def _show(self, generation: int, append: bool, entries: list[TimelineEntry]) -> None:
-        if generation != self._generation:
+    def _show(self, request: Request, append: bool, entries: list[TimelineEntry]) -> None:
+        if not request.is_current:
             return
         self._entries = (self._entries + entries) if append else list(entries)
         self._more = len(entries) >= self.PAGE
@@ -385,7 +377,11 @@ class TimelineView(QWidget):
         self.loaded.emit(len(self._entries))
         if rest:
             # The first screen is painted; the rest follows once the window has drawn it.
-            QTimer.singleShot(0, lambda: self._append(generation, first[-1], rest))
+            @request.guard
+            def paint_rest() -> None:
+                self._append(first[-1], rest)
+
+            QTimer.singleShot(0, paint_rest)
 
     def first_screen(self) -> int:
         """How many entries can be on the browser's first screen: every entry takes at least
@@ -398,9 +394,7 @@ class TimelineView(QWidget):
             height = max(height, self.window().height())
         return max(self.FIRST_PAINT, height // (2 * line + 14) + 1)
 
-    def _append(self, generation: int, after: TimelineEntry, rest: list[TimelineEntry]) -> None:
-        if generation != self._generation:
-            return
+    def _append(self, after: TimelineEntry, rest: list[TimelineEntry]) -> None:
         html = timeline_html(rest, self._more, self.shown_empty_text(), self.tweet_logging, after)
         cursor = QTextCursor(self.browser.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)

@@ -122,6 +122,37 @@ class PageHeader(QFrame):
             self.badges.addWidget(Badge(text, tone))
 
 
+class RecordHeader(PageHeader):
+    """The header of an assignment or placement page: the role as title, its status badge,
+    a line of links to who it concerns, a line of facts, and the page's buttons."""
+
+    def __init__(
+        self,
+        on_link: Callable[[str], None],
+        buttons: Iterable[QWidget],
+        *,
+        wrap_facts: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent=parent)
+        self.who = link_label("", on_link)
+        self.meta_extra.addWidget(self.who)
+        self.facts = link_label("", on_link)
+        self.facts.setObjectName("PageSubtitle")
+        self.facts.setWordWrap(wrap_facts)
+        self.body.addWidget(self.facts)
+        for button in buttons:
+            self.action_row.addWidget(button)
+
+    def show_record(self, title: str, status: tuple[str, str], who: str, facts: list[str]) -> None:
+        """Show a record: ``status`` is its badge (text, tone); ``who`` and ``facts`` are
+        rich text, already escaped (the facts are joined with a middle dot)."""
+        self.title.setText(title)
+        self.set_badges([status])
+        self.who.setText(who)
+        self.facts.setText(" · ".join(facts))
+
+
 class EmptyState(QWidget):
     """What an empty list says instead of showing nothing."""
 

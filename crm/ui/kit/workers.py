@@ -7,6 +7,9 @@ user made them. Work never touches a widget: results and progress come back as s
 
 Tests construct ``TaskRunner(inline=True)``, which runs everything at once on the calling
 thread, so they are deterministic (Picard's tests do the same).
+
+``LatestRequest`` is the "latest request wins" guard of a page that loads in the background:
+a result that arrives after a newer load started is dropped.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 Done = Callable[[Any], object]
 Failed = Callable[[BaseException], object]
 Progressed = Callable[[int, int, str], object]
+P = ParamSpec("P")
 
 
 class Progress:
@@ -76,6 +80,49 @@ class Task:
 
     def cancel(self) -> None:
         self.progress.cancel()
+
+
+class LatestRequest:
+    """ "Latest request wins" for a page that loads in the background.
+
+    Each load calls :meth:`start`; its callbacks, wrapped with :meth:`Request.guard`, run only
+    while no newer load has started, so a slow result of an older one never replaces a newer.
+    """
+
+    def __init__(self) -> None:
+        self._current = Request(self)
+
+    def start(self) -> Request:
+        """A new request: every older one is stale from now on."""
+        self._current = Request(self)
+        return self._current
+
+    @property
+    def current(self) -> Request:
+        """The newest request (for follow-up work that belongs to the load on screen)."""
+        return self._current
+
+
+class Request:
+    """One load of a :class:`LatestRequest`; stale once a newer one starts."""
+
+    __slots__ = ("_latest",)
+
+    def __init__(self, latest: LatestRequest) -> None:
+        self._latest = latest
+
+    @property
+    def is_current(self) -> bool:
+        return self._latest.current is self
+
+    def guard(self, fn: Callable[P, object]) -> Callable[P, None]:
+        """``fn``, but doing nothing once this request is stale."""
+
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+            if self.is_current:
+                fn(*args, **kwargs)
+
+        return guarded
 
 
 class _Runnable(QRunnable):

@@ -43,6 +43,7 @@ from crm.ui.kit.formatting import fmt_count, fmt_date
 from crm.ui.kit.list_page import record_table, selected_id
 from crm.ui.kit.models import Column, RecordRole, RecordTableModel
 from crm.ui.kit.widgets import EmptyState, PageHeader, plain_label, restore_header, save_header
+from crm.ui.kit.workers import LatestRequest
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -265,7 +266,7 @@ class LeaguePage(QWidget):
         self.ctx = ctx
         self._settings = settings
         self.table_data: LeagueTable | None = None
-        self._generation = 0
+        self._loads = LatestRequest()
         self._loaded = False
         from PySide6.QtWidgets import QVBoxLayout
 
@@ -342,15 +343,13 @@ class LeaguePage(QWidget):
     def refresh(self) -> None:
         """Compute the table for the chosen filters off the GUI thread."""
         self._loaded = True
-        self._generation += 1
-        generation = self._generation
         query = self.query()
         self.org_type.setEnabled(True)
         self.ctx.read(
             league_table,
             query,
             detail_rows=FIRST_ROWS,
-            on_done=lambda table: self._show(generation, table),
+            on_done=self._loads.start().guard(self._show),
             on_error=lambda exc: show_error(exc, self),
             label="Ranking the league table",
         )
@@ -371,11 +370,11 @@ class LeaguePage(QWidget):
         if not wanted:
             return
         self._filling = True
-        generation = self._generation
+        request = self._loads.current
 
         def done(rows: list[LeagueRow]) -> None:
             self._filling = False
-            if generation == self._generation:
+            if request.is_current:
                 self.model.replace(rows)
                 self.fill_visible()  # the view may have moved on meanwhile
 
@@ -387,9 +386,7 @@ class LeaguePage(QWidget):
             league_details, table, wanted, on_done=done, on_error=failed, label="Filling rows"
         )
 
-    def _show(self, generation: int, table: LeagueTable) -> None:
-        if generation != self._generation:
-            return
+    def _show(self, table: LeagueTable) -> None:
         self.table_data = table
         cols = columns(table.query.entity)
         if [c.title for c in cols] != [c.title for c in self.model.columns]:
@@ -413,12 +410,13 @@ class LeaguePage(QWidget):
 
         def moved(count: int) -> None:
             # Counted for the whole table (its rows are filled only as they are shown).
-            if generation == self._generation and count:
+            if count:
                 self.as_of_label.setText(
                     f"{text} {count:,} silent on X for 90 days but active on Bluesky."
                 )
 
-        self.ctx.read(moved_to_bluesky_count, table, on_done=moved, label="Counting moves")
+        on_done = self._loads.current.guard(moved)
+        self.ctx.read(moved_to_bluesky_count, table, on_done=on_done, label="Counting moves")
 
     def open_current(self) -> None:
         entity_id = selected_id(self.view)

@@ -51,6 +51,7 @@ from crm.ui.kit.list_page import ListPage, open_on_enter, record_table, selected
 from crm.ui.kit.models import Column, RecordTableModel
 from crm.ui.kit.timeline_view import TimelineView, follow_link
 from crm.ui.kit.widgets import PageHeader, enum_combo, link_label, plain_label
+from crm.ui.kit.workers import LatestRequest
 from crm.ui.organisations.dialogs import OrganisationDialog, confirm_delete_organisation
 from crm.ui.people.facts import activity_facts, bluesky_facts
 from crm.ui.x.chart import FollowerChart
@@ -266,7 +267,7 @@ class OrganisationPage(QWidget):
         self._settings = settings
         self.detail: OrganisationDetail | None = None
         self.bluesky: BlueskyAccountView | None = None
-        self._generation = 0
+        self._loads = LatestRequest()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -371,8 +372,7 @@ class OrganisationPage(QWidget):
         return self.detail.id if self.detail else None
 
     def open(self, org_id: int) -> None:
-        self._generation += 1
-        generation = self._generation
+        request = self._loads.start()
         db = self.ctx.db
 
         def work() -> tuple[Any, ...]:
@@ -393,8 +393,6 @@ class OrganisationPage(QWidget):
             )
 
         def done(result: tuple[Any, ...]) -> None:
-            if generation != self._generation:
-                return
             detail, now, former, placements, bsky, activity = result
             self._show(detail, bsky, activity)
             self.current_model.set_rows(now)
@@ -402,7 +400,7 @@ class OrganisationPage(QWidget):
             self.placements_model.set_rows(placements)
             self._update_tab_titles()
 
-        self.ctx.runner.run(work, done, label="Opening organisation")
+        self.ctx.runner.run(work, request.guard(done), label="Opening organisation")
         self.timeline.load(org_id)
 
     def _update_tab_titles(self) -> None:

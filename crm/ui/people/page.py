@@ -41,7 +41,7 @@ from crm.ui.kit.widgets import (
     restore_header,
     save_header,
 )
-from crm.ui.kit.workers import Progress, Task
+from crm.ui.kit.workers import LatestRequest, Progress, Request, Task
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +108,14 @@ class PeoplePage(QWidget):
         self.ctx = ctx
         self._settings = settings
         self._text = ""
-        self._generation = 0
+        self._searches = LatestRequest()
         self._sort: tuple[str, bool] | None = None
         self._list_task: Task | None = None  # the search or sort filling the list now
         self._org_choices: list[OrganisationSummary] = []
         self._orgs_loaded = False
         self.last_search_ms = 0.0
         self.first_rows_ms = 0.0
-        self._shown_first = -1  # the search generation whose first page is on screen
+        self._shown_first: Request | None = None  # the search whose first page is on screen
         self.model = PeopleTableModel(self._load_rows, self)
         self.model.sort_requested.connect(self._sort_requested)
         self._debounce = QTimer(self)
@@ -289,8 +289,7 @@ class PeoplePage(QWidget):
         """
         self._debounce.stop()
         self._org_matches_timer.stop()  # those of the previous search are not wanted now
-        self._generation += 1
-        generation = self._generation
+        request = self._searches.start()
         text, filters, sort = self._text, self.filters(), self._sort
         started = time.perf_counter()
         db = self.ctx.db
@@ -311,31 +310,31 @@ class PeoplePage(QWidget):
 
         self._start_list_task(
             work,
-            lambda result: self._got_ids(generation, result, started),
+            lambda result: self._got_ids(request, result, started),
             label="Searching people",
-            on_partial=lambda result: self._got_first_page(generation, result, started),
+            on_partial=lambda result: self._got_first_page(request, result, started),
         )
 
     def _got_first_page(
-        self, generation: int, result: tuple[list[int], list[PersonSummary]], started: float
+        self, request: Request, result: tuple[list[int], list[PersonSummary]], started: float
     ) -> None:
-        if generation != self._generation:
+        if not request.is_current:
             return
         ids, rows = result
         self.model.prime(rows)
-        self._shown_first = generation
+        self._shown_first = request
         self._show_ids(ids, partial=True)
         self.first_rows_ms = (time.perf_counter() - started) * 1000
         self.first_rows_ready.emit(len(ids))
 
     def _got_ids(
-        self, generation: int, result: tuple[list[int], list[PersonSummary]], started: float
+        self, request: Request, result: tuple[list[int], list[PersonSummary]], started: float
     ) -> None:
-        if generation != self._generation:
+        if not request.is_current:
             return  # an older search finished after a newer one started
         ids, rows = result
         self.model.prime(rows)
-        first_time = generation != self._shown_first  # no first page went ahead of it
+        first_time = request is not self._shown_first  # no first page went ahead of it
         self._show_ids(ids, after_first=not first_time)
         if self._sort is not None and not rows and len(ids) > SORT_AS_YOU_TYPE:
             self.ctx.message.emit(
@@ -390,11 +389,9 @@ class PeoplePage(QWidget):
         if len(text.strip()) < 3:
             self.org_matches.hide()
             return
-        generation = self._generation
 
+        @self._searches.current.guard
         def show(orgs: list[OrganisationSummary]) -> None:
-            if generation != self._generation:
-                return
             if not orgs:
                 self.org_matches.hide()
                 return
@@ -418,15 +415,14 @@ class PeoplePage(QWidget):
             self._sort = None
             self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
             return
-        self._generation += 1
-        generation = self._generation
+        request = self._searches.start()
         started = time.perf_counter()
         db = self.ctx.db
         self._start_list_task(
             lambda progress: sorted_people_ids(db, ids, column, ascending, progress),
-            lambda result: self._got_ids(generation, result, started),
+            lambda result: self._got_ids(request, result, started),
             label=f"Sorting {len(ids):,} people",
-            on_progress=lambda done, total, _text: self._sorting(generation, done, total),
+            on_progress=request.guard(self._sorting),
         )
 
     def _start_list_task(self, work: Callable[[Progress], Any], *args: Any, **kw: Any) -> None:
@@ -436,8 +432,8 @@ class PeoplePage(QWidget):
             self._list_task.cancel()
         self._list_task = self.ctx.runner.run_with_progress(work, *args, **kw)
 
-    def _sorting(self, generation: int, done: int, total: int) -> None:
-        if generation == self._generation and total:
+    def _sorting(self, done: int, total: int, _text: str) -> None:
+        if total:
             self.count_label.setText(f"Sorting {total:,} people… {100 * done // total}%")
 
     # -- loading the organisation choices ----------------------------------------------------

@@ -57,6 +57,7 @@ from crm.ui.kit.widgets import (
     plain_edit,
     plain_label,
 )
+from crm.ui.kit.workers import LatestRequest
 from crm.ui.people.dialogs import EmploymentDialog, InteractionDialog, confirm_delete_person
 from crm.ui.people.facts import Followers, Shown, header_facts, person_and_followers
 from crm.ui.placements.dialogs import PlacementDialog
@@ -95,7 +96,7 @@ class PersonPage(QWidget):
         self.detail: PersonDetail | None = None
         self.bluesky: BlueskyAccountView | None = None
         self._jobs_shown: list[EmploymentView] | None = None
-        self._generation = 0
+        self._loads = LatestRequest()
         self._refill = False
         self._after_save: Callable[[], None] | None = None
         self._build()
@@ -316,20 +317,17 @@ class PersonPage(QWidget):
 
     def open(self, person_id: int) -> None:
         """Load in the background (the window stays responsive on a slow database)."""
-        self._generation += 1
-        generation = self._generation
+        request = self._loads.start()
         if self.detail is None or self.detail.id != person_id:
             self.timeline.clear()
 
+        @request.guard
         def done(found: Shown) -> None:
-            if generation != self._generation:
-                return
             self._show(*found)
             self.loaded.emit(person_id)
 
+        @request.guard
         def failed(exc: BaseException) -> None:
-            if generation != self._generation:
-                return
             if isinstance(exc, NotFoundError) and self.detail is not None:
                 # Deleted (here or by a colleague) while shown: say so, don't raise a box.
                 self.detail = None
@@ -422,14 +420,11 @@ class PersonPage(QWidget):
         if followers is not None:
             self.followers_chart.set_snapshots(followers)
             return
-        generation = self._generation
-
-        def show(points: Followers) -> None:
-            if generation == self._generation:
-                self.followers_chart.set_snapshots(points)
-
         self.ctx.read(
-            xlink.follower_history, p.x_account.id, on_done=show, label="Loading follower history"
+            xlink.follower_history,
+            p.x_account.id,
+            on_done=self._loads.current.guard(self.followers_chart.set_snapshots),
+            label="Loading follower history",
         )
 
     def _fill_form(self, p: PersonDetail) -> None:

@@ -32,13 +32,13 @@ from crm.ui.kit.models import Column, RecordTableModel
 from crm.ui.kit.timeline_view import follow_link, open_web_link
 from crm.ui.kit.widgets import (
     FieldErrors,
-    PageHeader,
+    RecordHeader,
     enum_combo,
-    link_label,
     on_ctrl_enter,
     plain_edit,
     plain_label,
 )
+from crm.ui.kit.workers import LatestRequest
 from crm.ui.organisations.page import placement_columns
 from crm.ui.placements.dialogs import ExtensionDialog, PlacementDialog, confirm_delete_placement
 
@@ -147,16 +147,10 @@ class PlacementPage(QWidget):
         self.ctx = ctx
         self._settings = settings
         self.detail: PlacementDetail | None = None
-        self._generation = 0
+        self._loads = LatestRequest()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self.header = PageHeader()
-        self.who = link_label("", self._on_link)
-        self.header.meta_extra.addWidget(self.who)
-        self.facts = link_label("", self._on_link)
-        self.facts.setObjectName("PageSubtitle")
-        self.header.body.addWidget(self.facts)
         self.extend_button = QPushButton("Extend…")
         self.extend_button.setToolTip("Record an extension: new end date, rate and reason")
         self.extend_button.clicked.connect(self.extend)
@@ -166,8 +160,7 @@ class PlacementPage(QWidget):
         delete = QPushButton("Delete…")
         delete.setAccessibleName("Delete placement")
         delete.clicked.connect(self.delete)
-        for b in (self.extend_button, edit, delete):
-            self.header.action_row.addWidget(b)
+        self.header = RecordHeader(self._on_link, (self.extend_button, edit, delete))
         layout.addWidget(self.header)
 
         body = QWidget()
@@ -219,21 +212,15 @@ class PlacementPage(QWidget):
         return self.detail.id if self.detail else None
 
     def open(self, placement_id: int) -> None:
-        self._generation += 1
-        generation = self._generation
-
-        def done(detail: PlacementDetail) -> None:
-            if generation == self._generation:
-                self._show(detail)
-
         self.ctx.read(
-            placement_service.get_placement, placement_id, on_done=done, label="Opening placement"
+            placement_service.get_placement,
+            placement_id,
+            on_done=self._loads.start().guard(self._show),
+            label="Opening placement",
         )
 
     def _show(self, d: PlacementDetail) -> None:
         self.detail = d
-        self.header.title.setText(d.role)
-        self.header.set_badges([(label_of(d.status), STATUS_TONE.get(d.status, "neutral"))])
         who = (
             f'<a href="crm:person:{d.candidate_id}">{esc(d.candidate)}</a> at '
             f'<a href="crm:organisation:{d.organisation_id}">{esc(d.organisation)}</a>'
@@ -243,7 +230,6 @@ class PlacementPage(QWidget):
                 f" · client contact "
                 f'<a href="crm:person:{d.client_contact_id}">{esc(d.client_contact)}</a>'
             )
-        self.who.setText(who)
         facts = [
             f"{esc(fmt_date(d.start_date, '?'))} – {esc(fmt_date(d.end_date, 'open-ended'))}",
         ]
@@ -261,7 +247,8 @@ class PlacementPage(QWidget):
             facts.append(esc(IR35Determination(d.ir35).label))
         except ValueError:
             facts.append(esc(d.ir35))
-        self.facts.setText(" · ".join(facts))
+        status = (label_of(d.status), STATUS_TONE.get(d.status, "neutral"))
+        self.header.show_record(d.role, status, who, facts)
         self.extensions_model.set_rows(d.extensions)
         # Tall enough for every extension (there are few), so the notes get the rest.
         rows = len(d.extensions)

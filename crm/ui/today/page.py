@@ -46,6 +46,7 @@ from crm.services.today import x_signals as today_x
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import ask, show_error
 from crm.ui.kit.widgets import Badge, PageHeader, plain_label
+from crm.ui.kit.workers import LatestRequest
 from crm.ui.today.cadence import edit_tag_cadences
 from crm.ui.today.model import (
     RowRole,
@@ -208,7 +209,7 @@ class TodayPage(QWidget):
         self.report: today_rules.TodayReport | None = None
         self.log_dialog: QuickLogDialog | None = None
         self._stale = True
-        self._generation = 0
+        self._loads = LatestRequest()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -291,23 +292,19 @@ class TodayPage(QWidget):
     def reload(self) -> None:
         """Ask for a fresh report in the background; the newest answer wins."""
         self._stale = False
-        self._generation += 1
-        generation = self._generation
         day = self.today()
         self.ctx.read(
             today_report.today_report,
             day,
             today_rules.rules_from_settings(),
-            on_done=lambda report: self._loaded(generation, report),
+            on_done=self._loads.start().guard(self._loaded),
             label="Loading Today",
         )
 
     def refresh(self) -> None:
         self.reload()
 
-    def _loaded(self, generation: int, report: today_rules.TodayReport) -> None:
-        if generation != self._generation:
-            return  # a newer load is on its way
+    def _loaded(self, report: today_rules.TodayReport) -> None:
         self.report = report
         counts = report.follow_up_counts
         today = report.today

@@ -13,23 +13,18 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
-    QLineEdit,
     QProgressBar,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from crm.domain.errors import Cancelled
 from crm.services import exports
 from crm.services.exports import ExportResult
 from crm.ui.kit.context import AppContext
-from crm.ui.kit.errors import show_error
+from crm.ui.kit.saving import BackgroundSave, PathRow
 from crm.ui.kit.widgets import plain_label
-from crm.ui.kit.workers import Progress, Task
+from crm.ui.kit.workers import Progress
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +66,6 @@ class ExportDialog(QDialog):
         self.db = ctx.db
         self.ids = list(ids) if ids is not None else None
         self.runner = ctx.runner
-        self.task: Task | None = None
         self.result_: ExportResult | None = None
         self.setObjectName("ExportDialog")
         self.setWindowTitle("Export")
@@ -95,14 +89,15 @@ class ExportDialog(QDialog):
             self.format_combo.addItem(label, (fmt, version, suffix))
         self.format_combo.currentIndexChanged.connect(self._format_changed)
         form.addRow("Format", self.format_combo)
-        self.path_edit = QLineEdit(str(Path(QDir.homePath()) / f"{kind}.csv"))
-        self.path_edit.setObjectName("ExportPath")
-        self.path_edit.setAccessibleName("File to write")
-        browse = QPushButton("Choose…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.path_edit, 1)
-        row.addWidget(browse)
+        row = PathRow(
+            self,
+            str(Path(QDir.homePath()) / f"{kind}.csv"),
+            object_name="ExportPath",
+            accessible_name="File to write",
+            caption="Export to",
+            suffix=lambda: str(self.format_combo.currentData()[2]),
+        )
+        self.path_edit = row.edit
         form.addRow("File", row)
         layout.addLayout(form)
         self.note = plain_label(
@@ -125,6 +120,15 @@ class ExportDialog(QDialog):
         self.buttons.accepted.connect(self.start)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        self.saving: BackgroundSave[ExportResult] = BackgroundSave(
+            self,
+            self.runner,
+            self.export_button,
+            self.status,
+            wrote=lambda r: f"Wrote {r.count:,} {r.kind} to {r.path}.",
+            then=self._done,
+            bar=self.bar,
+        )
         self._kind_changed()
 
     def kind(self) -> str:
@@ -151,17 +155,7 @@ class ExportDialog(QDialog):
         )
         self.path_edit.setText(str(path.with_name(stem + suffix)))
 
-    def _browse(self) -> None:
-        suffix = self.format_combo.currentData()[2]
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Export to", self.path_edit.text(), f"*{suffix}"
-        )
-        if name:
-            self.path_edit.setText(name if name.endswith(suffix) else name + suffix)
-
     def start(self) -> None:
-        if self.task is not None:
-            return
         fmt, version, _suffix = self.format_combo.currentData()
         db, kind, path = self.db, self.kind(), Path(self.path_edit.text().strip())
         ids = self.ids if self.ids is not None and self.only_shown.isChecked() else None
@@ -178,37 +172,12 @@ class ExportDialog(QDialog):
                 cancel=lambda: progress.cancelled,
             )
 
-        self.bar.setVisible(True)
-        self.bar.setValue(0)
-        self.export_button.setEnabled(False)
-        self.status.setText("Exporting…")
-        self.task = self.runner.run_with_progress(
-            work, self._done, self._failed, label="Exporting", on_progress=self._progress
-        )
-
-    def _progress(self, done: int, total: int, _text: str) -> None:
-        self.bar.setMaximum(total)
-        self.bar.setValue(done)
+        self.saving.start(work, busy="Exporting…", label="Exporting")
 
     def _done(self, result: ExportResult) -> None:
-        self.task = None
         self.result_ = result
-        self.bar.setValue(self.bar.maximum())
-        self.export_button.setEnabled(True)
-        self.status.setText(f"Wrote {result.count:,} {result.kind} to {result.path}.")
         self.exported.emit(result)
 
-    def _failed(self, exc: BaseException) -> None:
-        self.task = None
-        self.export_button.setEnabled(True)
-        self.bar.setVisible(False)
-        if isinstance(exc, Cancelled):
-            self.status.setText("Stopped: no file was written.")
-            return
-        self.status.setText("")
-        show_error(exc, self)
-
     def reject(self) -> None:
-        if self.task is not None and not self.task.finished:
-            self.task.cancel()
+        self.saving.cancel()
         super().reject()

@@ -11,11 +11,8 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +23,7 @@ from crm.services.people import get_person
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error
 from crm.ui.kit.formatting import plural
+from crm.ui.kit.saving import BackgroundSave, PathRow
 from crm.ui.kit.widgets import plain_label
 
 log = logging.getLogger(__name__)
@@ -63,15 +61,14 @@ class SubjectAccessDialog(QDialog):
         )
         layout.addWidget(self.intro)
         form = QFormLayout()
-        self.folder = QLineEdit(str(directory or Path(QDir.homePath())))
-        self.folder.setObjectName("SubjectAccessFolder")
-        self.folder.setAccessibleName("Folder to write to")
-        choose = QPushButton("Choose…")
-        choose.clicked.connect(self._choose)
-        row = QHBoxLayout()
-        row.addWidget(self.folder, 1)
-        row.addWidget(choose)
-        form.addRow("Folder", row)
+        self.folder = PathRow(
+            self,
+            str(directory or Path(QDir.homePath())),
+            object_name="SubjectAccessFolder",
+            accessible_name="Folder to write to",
+            caption="Write the files to",
+        )
+        form.addRow("Folder", self.folder)
         layout.addLayout(form)
         self.status = plain_label("", "SubjectAccessStatus", wrap=True)
         layout.addWidget(self.status)
@@ -88,6 +85,14 @@ class SubjectAccessDialog(QDialog):
         self.buttons.accepted.connect(self.export)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        self.saving: BackgroundSave[SubjectAccessResult] = BackgroundSave(
+            self,
+            self.runner,
+            self.export_button,
+            self.status,
+            wrote=lambda r: f"Wrote {r.html_path}\nand {r.json_path}",
+            then=self._done,
+        )
         self.runner.run(
             lambda: get_person(db, person_id),
             lambda p: self.setWindowTitle(f"Subject access request: {p.name}"),
@@ -95,34 +100,19 @@ class SubjectAccessDialog(QDialog):
             label="Loading",
         )
 
-    def _choose(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, "Write the files to", self.folder.text())
-        if name:
-            self.folder.setText(name)
-
     def export(self) -> None:
-        db, person_id, folder = self.db, self.person_id, Path(self.folder.text().strip())
-        self.export_button.setEnabled(False)
-        self.status.setText("Collecting…")
-        self.runner.run(
-            lambda: gdpr.export_subject_access(db, person_id, folder),
-            self._done,
-            self._failed,
-            write=True,
+        db, person_id, folder = self.db, self.person_id, self.folder.path()
+        self.saving.start(
+            lambda _progress: gdpr.export_subject_access(db, person_id, folder),
+            busy="Collecting…",
             label="Subject access export",
+            write=True,
         )
 
     def _done(self, result: SubjectAccessResult) -> None:
         self.result_ = result
-        self.export_button.setEnabled(True)
         self.open_button.setEnabled(True)
-        self.status.setText(f"Wrote {result.html_path}\nand {result.json_path}")
         self.exported.emit(result)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.export_button.setEnabled(True)
-        self.status.setText("")
-        show_error(exc, self)
 
     def _open_page(self) -> None:
         if self.result_ is not None:

@@ -101,7 +101,7 @@ def test_enter_presses_the_focused_button_on_the_welcome_page(qtbot, empty_windo
 def test_view_menu_switches_the_theme_and_remembers_it(qtbot, window, themed: QApplication) -> None:  # type: ignore[no-untyped-def]
     from crm import settings
 
-    actions = window.theme_actions
+    actions = window.menu_actions.themes
     assert set(actions) == {"system", "light", "dark"}
     assert actions["system"].isChecked()  # the default
     actions["dark"].trigger()
@@ -125,7 +125,7 @@ def test_the_window_opens_ready_to_search(qtbot, window) -> None:  # type: ignor
     # Ctrl+K reaches the search from there.
     assert window.stack.currentWidget() is window.today_page
     assert QApplication.focusWidget() is window.today_page.current_panel.view
-    window.find_action.trigger()
+    window.menu_actions.find.trigger()
     assert QApplication.focusWidget() is window.search
 
 

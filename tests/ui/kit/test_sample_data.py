@@ -40,7 +40,7 @@ def test_title_and_banner_say_the_demo_is_open(window, db: Database, tmp_path: P
     assert "Interim CRM" not in window.windowTitle()
     assert window.demo_banner.isVisibleTo(window)
     assert "nothing here is real" in window.demo_banner.label.text()
-    assert window.back_to_mine_action.isEnabled()
+    assert window.menu_actions.back_to_mine.isEnabled()
 
 
 def test_back_to_my_database_in_one_step(window, db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -49,7 +49,7 @@ def test_back_to_my_database_in_one_step(window, db: Database, tmp_path: Path) -
     assert not window.ctx.is_demo
     assert window.ctx.db is db
     assert not window.demo_banner.isVisibleTo(window)
-    assert not window.back_to_mine_action.isEnabled()
+    assert not window.menu_actions.back_to_mine.isEnabled()
     assert window.windowTitle() == ""
 
 

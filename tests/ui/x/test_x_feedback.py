@@ -42,7 +42,7 @@ def test_without_a_token_sync_says_so_instead_of_counting_requests(
 ) -> None:  # type: ignore[no-untyped-def]
     link_x_account(db, person_id=sample.tom, handle="TomPatelYork")
     window.open_record("person", sample.tom)
-    window.sync_current_action.trigger()
+    window.menu_actions.sync_current.trigger()
     [box] = boxes()
     assert box.windowTitle() == "X token needed"
     assert "requests" not in box.text()
