@@ -310,10 +310,10 @@ def test_people_model_cells_and_roles(qtmodeltester) -> None:  # type: ignore[no
         return model.data(model.index(row, column[key]), role)
 
     colours = theme.colours()
-    assert cell(0, "name") == "Grace Okafor  ⛔"
+    assert cell(0, "name") == "Grace Okafor  ⊘"
     assert cell(0, "name", Qt.ItemDataRole.ToolTipRole) == "Grace Okafor asked not to be contacted"
     assert cell(0, "name", Qt.ItemDataRole.ForegroundRole).name() == colours.danger
-    assert cell(0, "name", Qt.ItemDataRole.AccessibleTextRole) == "Grace Okafor  ⛔"
+    assert cell(0, "name", Qt.ItemDataRole.AccessibleTextRole) == "Grace Okafor  ⊘"
     assert cell(1, "name", Qt.ItemDataRole.ForegroundRole) is None
     assert cell(1, "name", Qt.ItemDataRole.ToolTipRole) == "Priya Patel"
     assert cell(0, "job_title") == "" and cell(0, "job_title", Qt.ItemDataRole.ToolTipRole) is None
@@ -364,7 +364,7 @@ def test_people_model_formats_again_what_it_forgets(qtmodeltester) -> None:  # t
     model.forget(2)
     assert names()[1] == "Second Name"
     model.prime([_person(3, name="Primed", do_not_contact=True)])
-    assert names()[2] == "Primed  ⛔"
+    assert names()[2] == "Primed  ⊘"
     rows[4] = _person(4, name="After a change")
     model.clear_cache()
     assert names()[3] == "After a change"

@@ -141,7 +141,7 @@ def _colour(tone: str) -> QColor:
 def _person_text(p: PersonSummary, key: str) -> str:
     """What a people column shows for a person."""
     if key == "name":
-        return p.name + ("  ⛔" if p.do_not_contact else "")
+        return p.name + ("  ⊘" if p.do_not_contact else "")
     if key == "job_title":
         return p.job_title or ""
     if key == "organisation":

@@ -101,7 +101,7 @@ def organisation_columns() -> list[Column[OrganisationSummary]]:
 
 def people_columns(current: bool) -> list[Column[PersonSummary]]:
     return [
-        Column("Name", lambda p: p.name + ("  ⛔" if p.do_not_contact else ""), width=170),
+        Column("Name", lambda p: p.name + ("  ⊘" if p.do_not_contact else ""), width=170),
         Column("Title", lambda p: p.job_title or "", width=210),
         Column(
             "Kind",

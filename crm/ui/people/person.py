@@ -397,7 +397,7 @@ class PersonPage(QWidget):
         self.contact_line.setVisible(bool(contact))
         if p.do_not_contact:
             self.warning_label.setText(
-                f"⛔  {p.name} asked not to be contacted. Logging an outbound call or email "
+                f"⊘  {p.name} asked not to be contacted. Logging an outbound call or email "
                 "asks you to confirm."
             )
         self.warning.setVisible(p.do_not_contact)

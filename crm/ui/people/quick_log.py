@@ -76,7 +76,7 @@ class QuickLogDialog(GuardedDialog):
             outer.addWidget(who)
             if person.do_not_contact:
                 warning = plain_label(
-                    f"⛔ {person.name} asked not to be contacted.", "FieldError", wrap=True
+                    f"⊘ {person.name} asked not to be contacted.", "FieldError", wrap=True
                 )
                 outer.addWidget(warning)
         outer.addWidget(general)
