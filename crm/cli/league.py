@@ -104,7 +104,7 @@ def x_league(args: argparse.Namespace) -> int:
                 _signed(r.figures.growth_4w),
                 _signed(r.figures.growth_4w_pct, "%"),
                 _signed(r.figures.growth_12w),
-                f"{r.figures.posts_per_week:g}",
+                f"{r.figures.posts_per_week:.2f}",
                 f"{r.figures.engagement:g}" if r.figures.engagement is not None else "",
                 (
                     f"{r.chief_executive} ({r.chief_executive_followers:,})"

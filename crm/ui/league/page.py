@@ -158,7 +158,7 @@ def columns(entity: str) -> list[Column[LeagueRow]]:
         ),
         Column(
             "Posts/wk",
-            lambda r: f"{f(r).posts_per_week:g}",
+            lambda r: f"{f(r).posts_per_week:.2f}",
             lambda r: f(r).posts_per_week,
             right,
             78,
