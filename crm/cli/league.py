@@ -57,7 +57,7 @@ def _signed(value: float | int | None, suffix: str = "") -> str:
 
 def x_league(args: argparse.Namespace) -> int:
     from crm.services.league import LeagueQuery, league_table
-    from crm.services.league_export import export_csv, table_record
+    from crm.services.league.export import export_csv, table_record
 
     db = open_db(args)
     table = league_table(

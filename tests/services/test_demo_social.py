@@ -7,7 +7,7 @@ from crm.domain.bluesky import BlueskyActor
 from crm.services import bluesky
 from crm.services.demo import fill_demo
 from crm.services.league import LeagueQuery, league_table, moved_to_bluesky_count
-from crm.services.league_export import complete
+from crm.services.league.export import complete
 from crm.storage.db import Database
 
 

@@ -16,7 +16,7 @@ from crm.services.league import (
     league_table,
     moved_to_bluesky_count,
 )
-from crm.services.league_export import to_csv
+from crm.services.league.export import to_csv
 from crm.storage.db import Database
 from crm.storage.models import FollowerSnapshot, Organisation, Tweet
 from tests.fixtures.league import AS_OF, build_world

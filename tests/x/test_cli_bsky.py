@@ -63,7 +63,7 @@ def test_league_json_agrees_with_the_service(
     isolated_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from crm.services.league import LeagueQuery, league_table
-    from crm.services.league_export import table_record
+    from crm.services.league.export import table_record
     from crm.storage.db import open_database
     from tests.fixtures.league import build_world
 

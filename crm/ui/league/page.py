@@ -35,7 +35,7 @@ from crm.services.league import (
     league_table,
     moved_to_bluesky_count,
 )
-from crm.services.league_export import complete, export_csv
+from crm.services.league.export import complete, export_csv
 from crm.ui.kit import theme
 from crm.ui.kit.context import AppContext
 from crm.ui.kit.errors import show_error

@@ -9,7 +9,8 @@ from typing import Any
 
 from crm.domain.errors import ValidationError
 from crm.services.exports import neutralise
-from crm.services.league import LeagueRow, LeagueTable, league_details
+from crm.services.league.rows import LeagueRow, LeagueTable
+from crm.services.league.table import league_details
 from crm.storage.db import Database
 
 CSV_COLUMNS = (
