@@ -175,9 +175,11 @@ def moved_to_bluesky_count(db: Database, table: LeagueTable) -> int:
     Bluesky, the rule of each row's flag, counted in SQL for the whole table (its rows are
     filled only as they are shown): an index seek or two per account with both networks."""
     rows = table.rows
-    pairs = rows.moving_pairs() if isinstance(rows, LeagueRows) else []
-    if not pairs:
+    if not isinstance(rows, LeagueRows):  # rows already filled (an export's)
         return sum(1 for r in rows if r.moved_to_bluesky)
+    pairs = rows.moving_pairs()
+    if not pairs:  # one network shown, or nobody on both: reading the rows would build them all
+        return 0
     params = {"as_of": table.as_of, "since": table.as_of - timedelta(days=SILENT_DAYS)}
     recent = "p.account_id = a.id AND p.created_at >= :since AND p.created_at <= :as_of"
     silent: set[int] = set()
